@@ -1,0 +1,93 @@
+//! Runs the pipeline: load the site, render Markdown, load the theme, build assets,
+//! render pages, and (for `build`) write the output. `check` runs the same steps
+//! without the write, so the two cannot drift apart.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use crate::assets::{self, Assets};
+use crate::error::{Error, Warning};
+use crate::output::{self, OutputFile};
+use crate::render;
+use crate::site::{Site, SitePaths};
+use crate::templates::{TemplateGlobals, Templates};
+
+#[derive(Debug, Clone)]
+pub struct BuildOptions {
+    pub root: PathBuf,
+    pub output: Option<PathBuf>,
+    pub base_url: Option<String>,
+}
+
+impl BuildOptions {
+    pub fn new(root: &Path) -> Self {
+        Self { root: root.to_path_buf(), output: None, base_url: None }
+    }
+
+    pub fn output_dir(&self) -> PathBuf {
+        self.output.clone().unwrap_or_else(|| self.root.join("public"))
+    }
+}
+
+/// What a finished build reports.
+#[derive(Debug)]
+pub struct BuildReport {
+    pub pages: usize,
+    pub languages: usize,
+    pub files: usize,
+    pub warnings: Vec<Warning>,
+    pub elapsed: Duration,
+}
+
+impl BuildReport {
+    pub fn summary(&self) -> String {
+        format!(
+            "Built {} pages in {} languages ({} files) in {} ms",
+            self.pages,
+            self.languages,
+            self.files,
+            self.elapsed.as_millis()
+        )
+    }
+}
+
+/// The site rendered in memory, ready to write.
+pub struct RenderedSite {
+    pub site: Site,
+    pub files: Vec<OutputFile>,
+    pub warnings: Vec<Warning>,
+}
+
+/// Loads and renders the whole site without writing anything.
+pub fn render(options: &BuildOptions) -> Result<RenderedSite, Error> {
+    let (site, warnings) = Site::load(SitePaths::new(&options.root), options.base_url.as_deref())?;
+    let sources = render::render_markdown(&site).map_err(Error::Render)?;
+    let theme_dir = site.paths.theme(&site.config.theme);
+    let Assets { files: asset_files, names } = assets::build(&theme_dir)?;
+    let globals = TemplateGlobals {
+        languages: site.languages.iter().map(|l| (l.code.clone(), l.clone())).collect(),
+        base_path: site.base_url.path.clone(),
+        assets: names,
+    };
+    let templates = Templates::load(&theme_dir.join("templates"), globals)?;
+    let mut files = render::render_site(&site, &sources, &templates).map_err(Error::Render)?;
+    files.extend(asset_files);
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(RenderedSite { site, files, warnings })
+}
+
+/// Builds the site into its output directory.
+pub fn build(options: &BuildOptions) -> Result<BuildReport, Error> {
+    let started = Instant::now();
+    let output_dir = options.output_dir();
+    output::check_output_dir(&output_dir, &options.root)?;
+    let rendered = render(options)?;
+    output::write_site(&output_dir, &options.root, &rendered.files)?;
+    Ok(BuildReport {
+        pages: rendered.files.iter().filter(|f| f.path.ends_with(".html")).count(),
+        languages: rendered.site.languages.len(),
+        files: rendered.files.len(),
+        warnings: rendered.warnings,
+        elapsed: started.elapsed(),
+    })
+}

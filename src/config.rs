@@ -1,0 +1,127 @@
+//! Loads `site/config.toml` into a typed `Config`. Unknown keys are errors, so a typo
+//! never silently does nothing. Owns nothing else: languages are discovered by the
+//! content and i18n loaders.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::error::Location;
+use crate::types::LangCode;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// The site's name in the default language (the root language picker's title).
+    pub title: String,
+    /// Where the site is published, e.g. `https://example.org/imrf/`.
+    pub base_url: String,
+    pub default_language: LangCode,
+    /// A folder name under `themes/`.
+    pub theme: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{path}: cannot read the site configuration: {source}", path = .path.display())]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("{location}: {message}")]
+    Invalid { location: Location, message: String },
+    #[error("{path}: base_url `{url}` must be an absolute http(s) URL such as https://example.org/ or https://example.org/imrf/", path = .path.display())]
+    BaseUrl { path: PathBuf, url: String },
+}
+
+/// The base URL split into the origin and the path prefix every link starts with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BaseUrl {
+    /// `https://example.org` (no trailing slash).
+    pub origin: String,
+    /// `/` or `/imrf/`: always starts and ends with a slash.
+    pub path: String,
+}
+
+impl BaseUrl {
+    pub fn parse(url: &str) -> Option<Self> {
+        let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"))?;
+        let scheme_len = url.len() - rest.len();
+        let host_end = rest.find('/').unwrap_or(rest.len());
+        if host_end == 0 || rest.contains(['?', '#', ' ']) {
+            return None;
+        }
+        let origin = url[..scheme_len + host_end].to_string();
+        let path = rest[host_end..].trim_matches('/');
+        let path = if path.is_empty() { "/".to_string() } else { format!("/{path}/") };
+        Some(Self { origin, path })
+    }
+
+    /// A link to `url` as written in pages: the base path followed by the site path.
+    pub fn link(&self, url: &str) -> String {
+        format!("{}{}", self.path, url.trim_start_matches('/'))
+    }
+
+    /// The absolute form of a site path, for the sitemap and canonical links.
+    pub fn absolute(&self, url: &str) -> String {
+        format!("{}{}", self.origin, self.link(url))
+    }
+}
+
+impl Config {
+    pub fn load(site_dir: &Path) -> Result<Self, ConfigError> {
+        let path = site_dir.join("config.toml");
+        let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read { path: path.clone(), source })?;
+        Self::parse(&text, &path)
+    }
+
+    pub fn parse(text: &str, path: &Path) -> Result<Self, ConfigError> {
+        let config: Config = toml::from_str(text).map_err(|error| ConfigError::Invalid {
+            location: toml_location(path, text, &error, 1),
+            message: error.message().to_string(),
+        })?;
+        config.base_url(path)?;
+        Ok(config)
+    }
+
+    pub fn base_url(&self, path: &Path) -> Result<BaseUrl, ConfigError> {
+        BaseUrl::parse(&self.base_url)
+            .ok_or_else(|| ConfigError::BaseUrl { path: path.to_path_buf(), url: self.base_url.clone() })
+    }
+}
+
+/// The location of a TOML error whose text starts at `first_line` of `path`.
+pub fn toml_location(path: &Path, text: &str, error: &toml::de::Error, first_line: usize) -> Location {
+    match error.span() {
+        Some(span) => Location::of_offset(path, text, span.start, first_line),
+        None => Location::file(path),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_urls_split_into_origin_and_path() {
+        let root = BaseUrl::parse("https://example.org").unwrap();
+        assert_eq!((root.origin.as_str(), root.path.as_str()), ("https://example.org", "/"));
+        let sub = BaseUrl::parse("https://example.org/imrf").unwrap();
+        assert_eq!(sub.path, "/imrf/");
+        assert_eq!(sub.link("/en/"), "/imrf/en/");
+        assert_eq!(sub.absolute("/en/"), "https://example.org/imrf/en/");
+        assert!(BaseUrl::parse("example.org").is_none());
+        assert!(BaseUrl::parse("https:///x").is_none());
+    }
+
+    #[test]
+    fn missing_and_unknown_keys_are_named() {
+        let path = Path::new("site/config.toml");
+        let missing = Config::parse("title = \"t\"\nbase_url = \"https://x.org/\"\ndefault_language = \"en\"\n", path);
+        assert!(missing.unwrap_err().to_string().contains("missing field `theme`"));
+        let unknown = Config::parse(
+            "title = \"t\"\nbase_url = \"https://x.org/\"\ndefault_language = \"en\"\ntheme = \"default\"\ntheme_color = 1\n",
+            path,
+        );
+        let message = unknown.unwrap_err().to_string();
+        assert!(message.starts_with("site/config.toml:5:1"), "{message}");
+        assert!(message.contains("theme_color"), "{message}");
+    }
+}

@@ -1,0 +1,299 @@
+//! Walks `site/content/<lang>/`, splits each Markdown file into TOML front matter and a
+//! body, and checks the front matter. Owns the discovery of languages (a language is a
+//! folder) and the `SourcePage` type; knows nothing of rendering.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::toml_location;
+use crate::error::Location;
+use crate::types::{LangCode, ObjectiveNumber};
+
+/// What a page is, which decides its template and where it appears.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PageKind {
+    /// A language's home page (`_index.md`).
+    Home,
+    /// One GCM objective: listed on the home page, in navigation and in references.
+    Objective,
+    /// Any other page.
+    #[default]
+    Page,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct GuidingQuestion {
+    /// The anchor, the same in every language (`q-15-2`).
+    pub id: String,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FrontMatter {
+    pub title: String,
+    #[serde(default)]
+    pub kind: PageKind,
+    pub objective: Option<ObjectiveNumber>,
+    pub short_label: Option<String>,
+    /// Sort order among siblings (objectives: their order on the home page).
+    pub weight: Option<i64>,
+    pub description: Option<String>,
+    #[serde(default)]
+    pub draft: bool,
+    #[serde(default)]
+    pub questions: Vec<GuidingQuestion>,
+    /// For a translation: the hash of the default-language source it translates,
+    /// stamped by `imrf-site status --stamp`, never by hand.
+    pub source_hash: Option<String>,
+}
+
+/// A Markdown file as read from disk.
+#[derive(Debug, Clone)]
+pub struct SourcePage {
+    pub lang: LangCode,
+    /// Path inside the language folder with `/` separators: `objective-14.md`. Pages in
+    /// different languages with the same key are translations of each other.
+    pub key: String,
+    pub path: PathBuf,
+    pub front: FrontMatter,
+    pub body: String,
+    /// The file line on which the body starts, for error locations.
+    pub body_line: usize,
+    /// The hash a translation of this page records in `source_hash`.
+    pub content_hash: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ContentError {
+    #[error("{path}: cannot read: {source}", path = .path.display())]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("{location}: {message}")]
+    Invalid { location: Location, message: String },
+    #[error("{first} and {second} would both be published at {url}", first = .first.display(), second = .second.display())]
+    DuplicateUrl { url: String, first: PathBuf, second: PathBuf },
+}
+
+fn invalid(location: Location, message: impl Into<String>) -> ContentError {
+    ContentError::Invalid { location, message: message.into() }
+}
+
+/// The language folders under `content_dir`, sorted, each validated as a language code.
+pub fn discover_languages(content_dir: &Path) -> Result<Vec<LangCode>, Vec<ContentError>> {
+    let entries = std::fs::read_dir(content_dir)
+        .map_err(|source| vec![ContentError::Read { path: content_dir.to_path_buf(), source }])?;
+    let mut codes = Vec::new();
+    let mut errors = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|source| vec![ContentError::Read { path: content_dir.to_path_buf(), source }])?;
+        let path = entry.path();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !path.is_dir() || name.starts_with('.') {
+            continue;
+        }
+        match LangCode::parse(&name) {
+            Ok(code) if code.as_str() == name => codes.push(code),
+            Ok(code) => errors.push(invalid(
+                Location::file(&path),
+                format!("language folder `{name}` should be spelled `{code}` (BCP 47 canonical case)"),
+            )),
+            Err(message) => errors.push(invalid(Location::file(&path), message)),
+        }
+    }
+    if errors.is_empty() {
+        codes.sort();
+        Ok(codes)
+    } else {
+        Err(errors)
+    }
+}
+
+/// Every Markdown file under `lang_dir`, sorted by key so that the result does not
+/// depend on the file system's order.
+pub fn markdown_files(lang_dir: &Path) -> Result<Vec<(String, PathBuf)>, ContentError> {
+    let mut found = Vec::new();
+    let mut pending = vec![lang_dir.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        let entries = std::fs::read_dir(&dir).map_err(|source| ContentError::Read { path: dir.clone(), source })?;
+        for entry in entries {
+            let entry = entry.map_err(|source| ContentError::Read { path: dir.clone(), source })?;
+            let path = entry.path();
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.starts_with('.') || name.ends_with('~') {
+                continue;
+            }
+            if path.is_dir() {
+                pending.push(path);
+            } else if name.ends_with(".md") {
+                let relative = path.strip_prefix(lang_dir).unwrap_or(&path);
+                let key = relative.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
+                found.push((key, path));
+            }
+        }
+    }
+    found.sort();
+    Ok(found)
+}
+
+/// Reads and parses one page.
+pub fn load_page(lang: &LangCode, key: &str, path: &Path) -> Result<SourcePage, ContentError> {
+    let bytes = std::fs::read(path).map_err(|source| ContentError::Read { path: path.to_path_buf(), source })?;
+    let text = String::from_utf8(bytes).map_err(|error| {
+        let offset = error.utf8_error().valid_up_to();
+        let valid = String::from_utf8_lossy(&error.as_bytes()[..offset]).into_owned();
+        invalid(Location::of_offset(path, &valid, offset, 1), "the file is not valid UTF-8 (save it as UTF-8)")
+    })?;
+    parse_page(lang, key, path, &text)
+}
+
+/// Parses a page's text: `+++` front matter `+++`, then Markdown.
+pub fn parse_page(lang: &LangCode, key: &str, path: &Path, text: &str) -> Result<SourcePage, ContentError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let (front_text, body, body_line) = split_front_matter(text).ok_or_else(|| {
+        invalid(Location::at(path, 1, 1), "a page must start with TOML front matter between two `+++` lines")
+    })?;
+    let front: FrontMatter = toml::from_str(front_text).map_err(|error| ContentError::Invalid {
+        location: toml_location(path, front_text, &error, 2),
+        message: error.message().trim().to_string(),
+    })?;
+    check_front_matter(path, key, &front)?;
+    let content_hash = content_hash(&front, body);
+    Ok(SourcePage {
+        lang: lang.clone(),
+        key: key.to_string(),
+        path: path.to_path_buf(),
+        front,
+        body: body.to_string(),
+        body_line,
+        content_hash,
+    })
+}
+
+/// Splits `+++\n<toml>\n+++\n<body>`; returns the TOML, the body and the body's first line.
+fn split_front_matter(text: &str) -> Option<(&str, &str, usize)> {
+    let rest = text.strip_prefix("+++\r\n").or_else(|| text.strip_prefix("+++\n"))?;
+    let mut offset = 0;
+    for line in rest.split_inclusive('\n') {
+        if line.trim_end() == "+++" {
+            let front = &rest[..offset];
+            let body = &rest[offset + line.len()..];
+            let body_line = 3 + front.matches('\n').count();
+            return Some((front, body, body_line));
+        }
+        offset += line.len();
+    }
+    None
+}
+
+fn check_front_matter(path: &Path, key: &str, front: &FrontMatter) -> Result<(), ContentError> {
+    let here = Location::file(path);
+    match front.kind {
+        PageKind::Objective => {
+            let Some(number) = front.objective else {
+                return Err(invalid(here, "an objective page needs `objective = <number>` in its front matter"));
+            };
+            if front.short_label.is_none() {
+                return Err(invalid(here, "an objective page needs a `short_label` for cards and navigation"));
+            }
+            let prefix = format!("q-{number}-");
+            if let Some(bad) = front.questions.iter().find(|q| !is_question_id(&q.id, &prefix)) {
+                return Err(invalid(
+                    here,
+                    format!(
+                        "guiding question id `{}` should look like `{prefix}1` (objective number, then position)",
+                        bad.id
+                    ),
+                ));
+            }
+            let mut ids: Vec<&str> = front.questions.iter().map(|q| q.id.as_str()).collect();
+            ids.sort_unstable();
+            if let Some(pair) = ids.windows(2).find(|pair| pair[0] == pair[1]) {
+                return Err(invalid(here, format!("guiding question id `{}` is used twice", pair[0])));
+            }
+        }
+        PageKind::Home if key != "_index.md" => {
+            return Err(invalid(here, "only `_index.md` can be a language's home page (kind = \"home\")"));
+        }
+        _ => {
+            if front.objective.is_some() || !front.questions.is_empty() {
+                return Err(invalid(here, "`objective` and `questions` belong to pages with kind = \"objective\""));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn is_question_id(id: &str, prefix: &str) -> bool {
+    id.strip_prefix(prefix).is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
+}
+
+/// The hash that identifies a version of a page's translatable text: its body and the
+/// front matter a translator translates. Formatting of the front matter does not count.
+pub fn content_hash(front: &FrontMatter, body: &str) -> String {
+    let mut hasher = blake3::Hasher::new();
+    for part in
+        [front.title.as_str(), front.short_label.as_deref().unwrap_or(""), front.description.as_deref().unwrap_or("")]
+    {
+        hasher.update(part.as_bytes());
+        hasher.update(b"\0");
+    }
+    for question in &front.questions {
+        hasher.update(question.id.as_bytes());
+        hasher.update(b"\0");
+        hasher.update(question.text.as_bytes());
+        hasher.update(b"\0");
+    }
+    hasher.update(body.replace("\r\n", "\n").trim().as_bytes());
+    hasher.finalize().to_hex()[..16].to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn en() -> LangCode {
+        LangCode::parse("en").unwrap()
+    }
+
+    #[test]
+    fn splits_front_matter_and_body() {
+        let page = parse_page(&en(), "a.md", Path::new("a.md"), "+++\ntitle = \"A\"\n+++\n\nBody\n").unwrap();
+        assert_eq!(page.front.title, "A");
+        assert_eq!(page.body, "\nBody\n");
+        assert_eq!(page.body_line, 4);
+    }
+
+    #[test]
+    fn front_matter_errors_have_file_line_and_column() {
+        let error = parse_page(&en(), "a.md", Path::new("a.md"), "+++\ntitle = \"A\"\ncolour = 3\n+++\n").unwrap_err();
+        let message = error.to_string();
+        assert!(message.starts_with("a.md:3:1: unknown field `colour`"), "{message}");
+        let error = parse_page(&en(), "a.md", Path::new("a.md"), "+++\ntitle = \"A\nweight = 2\n+++\n").unwrap_err();
+        assert!(error.to_string().starts_with("a.md:2:"), "{error}");
+        let error = parse_page(&en(), "a.md", Path::new("a.md"), "no front matter").unwrap_err();
+        assert!(error.to_string().starts_with("a.md:1:1"), "{error}");
+    }
+
+    #[test]
+    fn objective_pages_are_checked() {
+        let text = "+++\ntitle = \"T\"\nkind = \"objective\"\nobjective = 14\nshort_label = \"S\"\n[[questions]]\nid = \"q-15-1\"\ntext = \"Q\"\n+++\n";
+        let error = parse_page(&en(), "o.md", Path::new("o.md"), text).unwrap_err();
+        assert!(error.to_string().contains("q-14-1"), "{error}");
+        let text = "+++\ntitle = \"T\"\nkind = \"objective\"\nobjective = 30\n+++\n";
+        let error = parse_page(&en(), "o.md", Path::new("o.md"), text).unwrap_err();
+        assert!(error.to_string().contains("numbered 1 to 23"), "{error}");
+    }
+
+    #[test]
+    fn content_hash_follows_text_not_formatting() {
+        let a = parse_page(&en(), "a.md", Path::new("a.md"), "+++\ntitle = \"A\"\n+++\nBody\n").unwrap();
+        let b = parse_page(&en(), "a.md", Path::new("a.md"), "+++\ntitle    =   \"A\"\nweight = 3\n+++\n\nBody\n\n")
+            .unwrap();
+        let c = parse_page(&en(), "a.md", Path::new("a.md"), "+++\ntitle = \"A\"\n+++\nBody changed\n").unwrap();
+        assert_eq!(a.content_hash, b.content_hash);
+        assert_ne!(a.content_hash, c.content_hash);
+    }
+}

@@ -1,0 +1,20 @@
+//! imrf-site: a static site generator for the multilingual IMRF review.
+//!
+//! The pipeline runs one way: load (`config`, `i18n`, `content`) -> the `site` model ->
+//! render (`markdown`, `templates`, `assets`, `render`) -> write (`output`). `build`
+//! strings the stages together; `cli` and `main` only parse arguments and report.
+//! See ARCHITECTURE.md for the map.
+
+pub mod assets;
+pub mod build;
+pub mod cli;
+pub mod config;
+pub mod content;
+pub mod error;
+pub mod i18n;
+pub mod markdown;
+pub mod output;
+pub mod render;
+pub mod site;
+pub mod templates;
+pub mod types;

@@ -1,0 +1,589 @@
+//! Turns a page's Markdown into HTML with pulldown-cmark, plus what the templates and
+//! the search index need from it: the headings (with unique ids, for the table of
+//! contents), the footnotes (numbered in order of first reference, linked both ways),
+//! and the plain text of each section. Pure: no I/O, no knowledge of templates.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Range;
+
+use pulldown_cmark::{CowStr, Event, HeadingLevel, LinkType, Options, Parser, Tag, TagEnd};
+use serde::Serialize;
+
+/// The words the Markdown renderer writes itself, in the content's language.
+#[derive(Debug, Clone)]
+pub struct MarkdownStrings {
+    /// Read by screen readers after an external link, e.g. "(external link)".
+    pub external_link: String,
+    /// Accessible name of a footnote reference; `{number}` is replaced.
+    pub footnote_reference: String,
+    /// Accessible name of a footnote's link back to the text; `{number}` is replaced.
+    pub back_to_reference: String,
+}
+
+/// What the renderer needs besides the Markdown itself.
+pub struct MarkdownContext<'a> {
+    pub strings: &'a MarkdownStrings,
+    /// The base URL's path (`/` or `/imrf/`), prefixed to root-relative links.
+    pub base_path: &'a str,
+    /// The site's own origin: links to it are not marked external.
+    pub site_origin: &'a str,
+    /// Ids the templates use on the same page; headings never take them.
+    pub reserved_ids: &'a [&'a str],
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Heading {
+    pub level: u8,
+    pub id: String,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Footnote {
+    pub label: String,
+    pub number: usize,
+    /// The element id of the note (`fn-1`).
+    pub id: String,
+    /// The ids of the references to it in the text, in order (`fnref-1`, `fnref-1-2`).
+    pub reference_ids: Vec<String>,
+    /// The note as HTML, ending with its links back to the text.
+    pub html: String,
+    /// The note's own HTML without the links back, for the references page.
+    pub content_html: String,
+    pub text: String,
+    /// The first URL the note links to: how the references page knows two notes cite
+    /// the same source.
+    pub url: Option<String>,
+}
+
+/// A stretch of the page's text under one heading, for the search index.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Section {
+    /// The heading's id, or `None` for the text before the first heading.
+    pub id: Option<String>,
+    pub heading: Option<String>,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Rendered {
+    pub html: String,
+    pub headings: Vec<Heading>,
+    pub footnotes: Vec<Footnote>,
+    pub sections: Vec<Section>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MarkdownError {
+    #[error("footnote reference `[^{label}]` has no definition (add a line `[^{label}]: ...`)")]
+    UndefinedFootnote { label: String, offset: usize },
+    #[error("footnote `[^{label}]` is defined twice")]
+    DuplicateFootnote { label: String, offset: usize },
+}
+
+impl MarkdownError {
+    /// The byte offset in the Markdown where the problem is.
+    pub fn offset(&self) -> usize {
+        match self {
+            MarkdownError::UndefinedFootnote { offset, .. } | MarkdownError::DuplicateFootnote { offset, .. } => {
+                *offset
+            }
+        }
+    }
+}
+
+fn options() -> Options {
+    Options::ENABLE_FOOTNOTES
+        | Options::ENABLE_TABLES
+        | Options::ENABLE_SMART_PUNCTUATION
+        | Options::ENABLE_HEADING_ATTRIBUTES
+        | Options::ENABLE_STRIKETHROUGH
+}
+
+type Spanned<'a> = (Event<'a>, Range<usize>);
+
+/// Renders a page's Markdown.
+pub fn render(markdown: &str, context: &MarkdownContext) -> Result<Rendered, MarkdownError> {
+    let events: Vec<Spanned> = Parser::new_ext(markdown, options()).into_offset_iter().collect();
+    let (body, definitions) = split_footnote_definitions(events)?;
+    check_footnote_references(markdown, &body, &definitions)?;
+
+    let mut renderer = Renderer::new(context);
+    let body_events = renderer.transform(body, true);
+    let mut html = String::with_capacity(markdown.len() * 3 / 2);
+    pulldown_cmark::html::push_html(&mut html, body_events.into_iter());
+    let footnotes = renderer.render_footnotes(definitions);
+    Ok(Rendered { html, headings: renderer.headings, footnotes, sections: renderer.sections.finish() })
+}
+
+/// Renders one line of Markdown (a guiding question) without the paragraph around it.
+pub fn render_inline(markdown: &str) -> String {
+    let events = Parser::new_ext(markdown, options())
+        .filter(|event| !matches!(event, Event::Start(Tag::Paragraph) | Event::End(TagEnd::Paragraph)));
+    let mut html = String::new();
+    pulldown_cmark::html::push_html(&mut html, events);
+    html.trim_end().to_string()
+}
+
+/// Plain text of one line of Markdown, with the same typography as its HTML.
+pub fn inline_text(markdown: &str) -> String {
+    let mut text = String::new();
+    for event in Parser::new_ext(markdown, options()) {
+        if let Event::Text(t) | Event::Code(t) = event {
+            text.push_str(&t);
+        }
+    }
+    text
+}
+
+type Definitions<'a> = BTreeMap<String, (usize, Vec<Spanned<'a>>)>;
+
+fn split_footnote_definitions(events: Vec<Spanned<'_>>) -> Result<(Vec<Spanned<'_>>, Definitions<'_>), MarkdownError> {
+    let mut body = Vec::with_capacity(events.len());
+    let mut definitions = BTreeMap::new();
+    let mut current: Option<(String, usize, Vec<Spanned>)> = None;
+    let mut depth = 0usize;
+    for (event, range) in events {
+        match (&event, current.as_mut()) {
+            (Event::Start(Tag::FootnoteDefinition(label)), None) => {
+                current = Some((label.to_string(), range.start, Vec::new()));
+            }
+            (Event::Start(Tag::FootnoteDefinition(_)), Some((_, _, inner))) => {
+                depth += 1;
+                inner.push((event, range));
+            }
+            (Event::End(TagEnd::FootnoteDefinition), Some(_)) if depth == 0 => {
+                if let Some((label, offset, inner)) = current.take() {
+                    if definitions.contains_key(&label) {
+                        return Err(MarkdownError::DuplicateFootnote { label, offset });
+                    }
+                    definitions.insert(label, (offset, inner));
+                }
+            }
+            (Event::End(TagEnd::FootnoteDefinition), Some((_, _, inner))) => {
+                depth -= 1;
+                inner.push((event, range));
+            }
+            (_, Some((_, _, inner))) => inner.push((event, range)),
+            (_, None) => body.push((event, range)),
+        }
+    }
+    Ok((body, definitions))
+}
+
+/// pulldown-cmark leaves a reference to an undefined footnote as literal text, split
+/// over several text events (`[`, `^label`, `]`), so look for that shape in each run of
+/// adjacent text outside code.
+fn check_footnote_references(markdown: &str, body: &[Spanned], definitions: &Definitions) -> Result<(), MarkdownError> {
+    let mut in_code = false;
+    let mut run: Option<Range<usize>> = None;
+    let check_run = |run: &Option<Range<usize>>| -> Result<(), MarkdownError> {
+        let Some(range) = run else { return Ok(()) };
+        let source = &markdown[range.clone()];
+        match find_footnote_marker(source) {
+            Some(found) if !definitions.contains_key(&source[found.clone()]) => Err(MarkdownError::UndefinedFootnote {
+                label: source[found.clone()].to_string(),
+                offset: range.start + found.start - 2,
+            }),
+            _ => Ok(()),
+        }
+    };
+    for (event, range) in body {
+        match event {
+            Event::Text(_) if !in_code => {
+                run = match run.take() {
+                    Some(current) if current.end == range.start => Some(current.start..range.end),
+                    previous => {
+                        check_run(&previous)?;
+                        Some(range.clone())
+                    }
+                };
+                continue;
+            }
+            Event::Start(Tag::CodeBlock(_)) => in_code = true,
+            Event::End(TagEnd::CodeBlock) => in_code = false,
+            Event::FootnoteReference(label) if !definitions.contains_key(label.as_ref()) => {
+                return Err(MarkdownError::UndefinedFootnote { label: label.to_string(), offset: range.start });
+            }
+            _ => {}
+        }
+        check_run(&run.take())?;
+    }
+    check_run(&run)
+}
+
+/// The byte range of `label` in the first `[^label]` of `text`.
+fn find_footnote_marker(text: &str) -> Option<Range<usize>> {
+    let start = text.find("[^")? + 2;
+    let length = text[start..].find(']')?;
+    let label = &text[start..start + length];
+    let plausible = !label.is_empty() && !label.contains(char::is_whitespace);
+    plausible.then_some(start..start + length)
+}
+
+struct Renderer<'c> {
+    context: &'c MarkdownContext<'c>,
+    used_ids: BTreeSet<String>,
+    headings: Vec<Heading>,
+    /// Footnote labels in order of first reference, with how often each is referenced.
+    footnote_order: Vec<(String, usize)>,
+    sections: SectionCollector,
+}
+
+impl<'c> Renderer<'c> {
+    fn new(context: &'c MarkdownContext<'c>) -> Self {
+        Self {
+            context,
+            used_ids: context.reserved_ids.iter().map(|id| (*id).to_string()).collect(),
+            headings: Vec::new(),
+            footnote_order: Vec::new(),
+            sections: SectionCollector::default(),
+        }
+    }
+
+    fn transform<'a>(&mut self, events: Vec<Spanned<'a>>, collect_text: bool) -> Vec<Event<'a>> {
+        let mut out = Vec::with_capacity(events.len());
+        let mut external_links = Vec::new();
+        let mut heading: Option<(HeadingLevel, Option<String>, Vec<Event<'a>>)> = None;
+        for (event, _) in events {
+            if collect_text {
+                self.sections.observe(&event);
+            }
+            match event {
+                Event::Start(Tag::Heading { level, id, .. }) => {
+                    heading = Some((level, id.map(|i| i.to_string()), Vec::new()));
+                }
+                Event::End(TagEnd::Heading(_)) => {
+                    if let Some((level, id, inner)) = heading.take() {
+                        let html = self.heading_html(level, id, inner, collect_text);
+                        out.push(Event::Html(html.into()));
+                    }
+                }
+                Event::Start(Tag::Link { link_type, dest_url, title, id }) => {
+                    let external = is_external(&dest_url, self.context.site_origin);
+                    external_links.push(external);
+                    let event = self.link_start(link_type, dest_url, title, id, external);
+                    push(&mut out, &mut heading, event);
+                }
+                Event::End(TagEnd::Link) => {
+                    if external_links.pop().unwrap_or(false) {
+                        let note = format!(
+                            "<span class=\"visually-hidden\"> {}</span>",
+                            escape_html(&self.context.strings.external_link)
+                        );
+                        push(&mut out, &mut heading, Event::InlineHtml(note.into()));
+                    }
+                    push(&mut out, &mut heading, Event::End(TagEnd::Link));
+                }
+                Event::FootnoteReference(label) => {
+                    let html = self.footnote_reference(&label);
+                    push(&mut out, &mut heading, Event::InlineHtml(html.into()));
+                }
+                other => push(&mut out, &mut heading, other),
+            }
+        }
+        out
+    }
+
+    fn link_start<'a>(
+        &self,
+        link_type: LinkType,
+        dest_url: CowStr<'a>,
+        title: CowStr<'a>,
+        id: CowStr<'a>,
+        external: bool,
+    ) -> Event<'a> {
+        if external {
+            let title_attr =
+                if title.is_empty() { String::new() } else { format!(" title=\"{}\"", escape_html(&title)) };
+            let html =
+                format!("<a href=\"{}\" class=\"external\" rel=\"external\"{title_attr}>", escape_html(&dest_url));
+            return Event::InlineHtml(html.into());
+        }
+        let dest_url = match dest_url.strip_prefix('/') {
+            Some(rest) if !rest.starts_with('/') => format!("{}{rest}", self.context.base_path).into(),
+            _ => dest_url,
+        };
+        Event::Start(Tag::Link { link_type, dest_url, title, id })
+    }
+
+    fn heading_html(&mut self, level: HeadingLevel, id: Option<String>, inner: Vec<Event>, record: bool) -> String {
+        let text: String = inner
+            .iter()
+            .filter_map(|e| match e {
+                Event::Text(t) | Event::Code(t) => Some(t.as_ref()),
+                _ => None,
+            })
+            .collect();
+        let id = self.unique_id(id.unwrap_or_else(|| slugify(&text)));
+        let level = level as u8;
+        let mut html = format!("<h{level} id=\"{}\">", escape_html(&id));
+        pulldown_cmark::html::push_html(&mut html, inner.into_iter());
+        html.push_str(&format!("</h{level}>\n"));
+        if record {
+            self.sections.start_section(id.clone(), text.clone());
+            self.headings.push(Heading { level, id, text });
+        }
+        html
+    }
+
+    fn unique_id(&mut self, base: String) -> String {
+        let mut id = base.clone();
+        let mut n = 2;
+        while self.used_ids.contains(&id) {
+            id = format!("{base}-{n}");
+            n += 1;
+        }
+        self.used_ids.insert(id.clone());
+        id
+    }
+
+    fn footnote_reference(&mut self, label: &str) -> String {
+        let index = match self.footnote_order.iter().position(|(l, _)| l == label) {
+            Some(index) => index,
+            None => {
+                self.footnote_order.push((label.to_string(), 0));
+                self.footnote_order.len() - 1
+            }
+        };
+        self.footnote_order[index].1 += 1;
+        let number = index + 1;
+        let occurrence = self.footnote_order[index].1;
+        let name = self.context.strings.footnote_reference.replace("{number}", &number.to_string());
+        format!(
+            "<sup class=\"footnote-ref\"><a href=\"#fn-{number}\" id=\"{}\" aria-label=\"{}\">{number}</a></sup>",
+            reference_id(number, occurrence),
+            escape_html(&name)
+        )
+    }
+
+    fn render_footnotes(&mut self, mut definitions: Definitions) -> Vec<Footnote> {
+        let order = std::mem::take(&mut self.footnote_order);
+        let mut footnotes = Vec::with_capacity(order.len());
+        for (index, (label, references)) in order.into_iter().enumerate() {
+            let Some((_, events)) = definitions.remove(&label) else { continue };
+            let number = index + 1;
+            let url = events.iter().find_map(|(event, _)| match event {
+                Event::Start(Tag::Link { dest_url, .. }) => Some(dest_url.to_string()),
+                _ => None,
+            });
+            let text = plain_text(&events);
+            let transformed = self.transform(events, false);
+            let mut content_html = String::new();
+            pulldown_cmark::html::push_html(&mut content_html, transformed.into_iter());
+            let reference_ids: Vec<String> = (1..=references).map(|n| reference_id(number, n)).collect();
+            let html = with_back_links(&content_html, &reference_ids, number, &self.context.strings.back_to_reference);
+            footnotes.push(Footnote {
+                label,
+                number,
+                id: format!("fn-{number}"),
+                reference_ids,
+                html,
+                content_html: content_html.trim_end().to_string(),
+                text,
+                url,
+            });
+        }
+        footnotes
+    }
+}
+
+fn push<'a>(
+    out: &mut Vec<Event<'a>>,
+    heading: &mut Option<(HeadingLevel, Option<String>, Vec<Event<'a>>)>,
+    event: Event<'a>,
+) {
+    match heading {
+        Some((_, _, inner)) => inner.push(event),
+        None => out.push(event),
+    }
+}
+
+fn reference_id(number: usize, occurrence: usize) -> String {
+    if occurrence == 1 { format!("fnref-{number}") } else { format!("fnref-{number}-{occurrence}") }
+}
+
+/// Puts the links back to the text inside the note's last paragraph, where readers
+/// expect them, or after the note when it does not end with a paragraph.
+fn with_back_links(content_html: &str, reference_ids: &[String], number: usize, label: &str) -> String {
+    let label = escape_html(&label.replace("{number}", &number.to_string()));
+    let links: String = reference_ids
+        .iter()
+        .map(|id| format!(" <a href=\"#{id}\" class=\"footnote-back\" aria-label=\"{label}\">↩</a>"))
+        .collect();
+    let trimmed = content_html.trim_end();
+    match trimmed.strip_suffix("</p>") {
+        Some(before) => format!("{before}{links}</p>"),
+        None => format!("{trimmed}<p>{}</p>", links.trim_start()),
+    }
+}
+
+fn plain_text(events: &[Spanned]) -> String {
+    let mut collector = SectionCollector::default();
+    for (event, _) in events {
+        collector.observe(event);
+    }
+    collector.finish().into_iter().map(|s| s.text).collect::<Vec<_>>().join(" ")
+}
+
+fn is_external(url: &str, site_origin: &str) -> bool {
+    let absolute = url.starts_with("http://") || url.starts_with("https://") || url.starts_with("//");
+    absolute && !(url.starts_with(site_origin) && url[site_origin.len()..].starts_with(['/', '?', '#']))
+        || url.starts_with("mailto:")
+}
+
+/// Collects each section's plain text, one space between blocks.
+#[derive(Default)]
+struct SectionCollector {
+    sections: Vec<Section>,
+    current: Option<Section>,
+    in_heading: bool,
+}
+
+impl SectionCollector {
+    fn observe(&mut self, event: &Event) {
+        match event {
+            Event::Start(Tag::Heading { .. }) => self.in_heading = true,
+            Event::End(TagEnd::Heading(_)) => self.in_heading = false,
+            _ if self.in_heading => {}
+            Event::Text(text) | Event::Code(text) => self.push_text(text),
+            Event::SoftBreak | Event::HardBreak => self.push_text(" "),
+            Event::End(TagEnd::Paragraph | TagEnd::Item | TagEnd::TableCell | TagEnd::CodeBlock) => self.push_text(" "),
+            _ => {}
+        }
+    }
+
+    fn push_text(&mut self, text: &str) {
+        let current = self.current.get_or_insert_with(|| Section { id: None, heading: None, text: String::new() });
+        current.text.push_str(text);
+    }
+
+    fn start_section(&mut self, id: String, heading: String) {
+        self.flush();
+        self.current = Some(Section { id: Some(id), heading: Some(heading), text: String::new() });
+    }
+
+    fn flush(&mut self) {
+        if let Some(mut section) = self.current.take() {
+            section.text = collapse_whitespace(&section.text);
+            if !section.text.is_empty() || section.heading.is_some() {
+                self.sections.push(section);
+            }
+        }
+    }
+
+    fn finish(mut self) -> Vec<Section> {
+        self.flush();
+        self.sections
+    }
+}
+
+fn collapse_whitespace(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// An id from heading text: lower case, letters and digits of any script kept, the
+/// rest turned into single hyphens.
+pub fn slugify(text: &str) -> String {
+    let mut slug = String::with_capacity(text.len());
+    for c in text.chars().flat_map(char::to_lowercase) {
+        if c.is_alphanumeric() {
+            slug.push(c);
+        } else if !slug.is_empty() && !slug.ends_with('-') {
+            slug.push('-');
+        }
+    }
+    let slug = slug.trim_end_matches('-');
+    if slug.is_empty() { "section".to_string() } else { slug.to_string() }
+}
+
+pub fn escape_html(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => escaped.push_str("&amp;"),
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            '"' => escaped.push_str("&quot;"),
+            '\'' => escaped.push_str("&#39;"),
+            _ => escaped.push(c),
+        }
+    }
+    escaped
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strings() -> MarkdownStrings {
+        MarkdownStrings {
+            external_link: "(external link)".into(),
+            footnote_reference: "Note {number}".into(),
+            back_to_reference: "Back to reference {number}".into(),
+        }
+    }
+
+    fn render_with(markdown: &str, base_path: &str) -> Result<Rendered, MarkdownError> {
+        let strings = strings();
+        let context = MarkdownContext {
+            strings: &strings,
+            base_path,
+            site_origin: "https://example.org",
+            reserved_ids: &["main-content"],
+        };
+        render(markdown, &context)
+    }
+
+    #[test]
+    fn footnotes_are_numbered_by_first_reference_and_linked_both_ways() {
+        let md = "Alpha[^b] beta[^a] gamma[^b].\n\n[^a]: <https://a.example/>\n\n[^b]: Note B.\n";
+        let rendered = render_with(md, "/").unwrap();
+        assert!(
+            rendered.html.contains("<a href=\"#fn-1\" id=\"fnref-1\" aria-label=\"Note 1\">1</a>"),
+            "{}",
+            rendered.html
+        );
+        assert!(rendered.html.contains("id=\"fnref-2\""));
+        assert!(rendered.html.contains("id=\"fnref-1-2\""));
+        let labels: Vec<_> = rendered.footnotes.iter().map(|f| (f.label.as_str(), f.number)).collect();
+        assert_eq!(labels, [("b", 1), ("a", 2)]);
+        let b = &rendered.footnotes[0];
+        assert_eq!(b.reference_ids, ["fnref-1", "fnref-1-2"]);
+        assert!(b.html.ends_with("aria-label=\"Back to reference 1\">↩</a></p>"), "{}", b.html);
+        assert_eq!(rendered.footnotes[1].url.as_deref(), Some("https://a.example/"));
+        assert!(!rendered.html.contains("[^"));
+    }
+
+    #[test]
+    fn undefined_footnote_is_an_error_with_its_offset() {
+        let md = "Text\n\nMore[^missing] here.\n";
+        let error = render_with(md, "/").unwrap_err();
+        assert_eq!(error, MarkdownError::UndefinedFootnote { label: "missing".into(), offset: 10 });
+    }
+
+    #[test]
+    fn external_links_are_marked_and_internal_links_get_the_base_path() {
+        let md = "[out](https://un.org/) [in](/en/objective-14/) [self](https://example.org/en/)";
+        let html = render_with(md, "/imrf/").unwrap().html;
+        assert!(html.contains("<a href=\"https://un.org/\" class=\"external\" rel=\"external\">out<span class=\"visually-hidden\"> (external link)</span></a>"), "{html}");
+        assert!(html.contains("<a href=\"/imrf/en/objective-14/\">in</a>"), "{html}");
+        assert!(html.contains("<a href=\"https://example.org/en/\">self</a>"), "{html}");
+    }
+
+    #[test]
+    fn headings_get_unique_ids_and_sections() {
+        let md = "Intro text.\n\n## Main content\n\nOne.\n\n## Main content\n\nTwo.\n\n### Überblick 概述\n";
+        let rendered = render_with(md, "/").unwrap();
+        let ids: Vec<_> = rendered.headings.iter().map(|h| h.id.as_str()).collect();
+        assert_eq!(ids, ["main-content-2", "main-content-3", "überblick-概述"]);
+        assert_eq!(rendered.sections[0], Section { id: None, heading: None, text: "Intro text.".into() });
+        assert_eq!(rendered.sections[1].text, "One.");
+    }
+
+    #[test]
+    fn smart_punctuation_applies() {
+        assert_eq!(render_inline("the \"mobile\" migrants' -- x"), "the “mobile” migrants’ – x");
+        assert_eq!(inline_text("a \"b\""), "a “b”");
+    }
+}

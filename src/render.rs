@@ -1,0 +1,600 @@
+//! Renders the `Site` into output files: each page's Markdown once (in parallel), then
+//! every page of every language through its template (in parallel), plus the root
+//! language picker, the 404 page, the sitemap and robots.txt. Pure: returns bytes and
+//! paths, writes nothing. Template contexts are view structs made for templates, so the
+//! model can change without breaking themes.
+
+use std::collections::BTreeMap;
+
+use minijinja::Value;
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::content::{PageKind, SourcePage};
+use crate::error::Location;
+use crate::i18n::Language;
+use crate::markdown::{self, Footnote, Heading, MarkdownContext, MarkdownStrings, Rendered};
+use crate::output::OutputFile;
+use crate::site::{Page, Site, Translation};
+use crate::templates::{LANGUAGE_PICKER_TEMPLATE, TemplateError, Templates};
+use crate::types::{LangCode, UrlPath};
+
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    #[error("{location}: {message}")]
+    Markdown { location: Location, message: String },
+    #[error("{page}: {source}")]
+    Template { page: String, source: TemplateError },
+}
+
+/// Ids the templates put on every page; Markdown headings never take them.
+const RESERVED_IDS: [&str; 8] = [
+    "main-content",
+    "page-toc",
+    "overview",
+    "footnotes-heading",
+    "guiding-questions",
+    "objectives-heading",
+    "site-search",
+    "search-results",
+];
+
+/// Every source page's Markdown, rendered once: a fallback page reuses the original's.
+pub struct RenderedSources(Vec<Rendered>);
+
+/// Renders the Markdown of every source page, in parallel, collecting every error.
+pub fn render_markdown(site: &Site) -> Result<RenderedSources, Vec<RenderError>> {
+    let base_path = site.base_url.path.clone();
+    let results: Vec<Result<Rendered, RenderError>> = site
+        .sources
+        .par_iter()
+        .map(|source| {
+            let language = site.language(&source.lang).unwrap_or(site.default_lang());
+            let strings = markdown_strings(language);
+            let context = MarkdownContext {
+                strings: &strings,
+                base_path: &base_path,
+                site_origin: &site.base_url.origin,
+                reserved_ids: &RESERVED_IDS,
+            };
+            markdown::render(&source.body, &context).map_err(|error| RenderError::Markdown {
+                location: Location::of_offset(&source.path, &source.body, error.offset(), source.body_line),
+                message: error.to_string(),
+            })
+        })
+        .collect();
+    let mut rendered = Vec::with_capacity(results.len());
+    let mut errors = Vec::new();
+    for result in results {
+        match result {
+            Ok(r) => rendered.push(r),
+            Err(e) => errors.push(e),
+        }
+    }
+    if errors.is_empty() { Ok(RenderedSources(rendered)) } else { Err(errors) }
+}
+
+fn markdown_strings(language: &Language) -> MarkdownStrings {
+    let get = |key: &str| language.get(key).unwrap_or_default().to_string();
+    MarkdownStrings {
+        external_link: get("external_link"),
+        footnote_reference: get("footnote_reference"),
+        back_to_reference: get("back_to_reference"),
+    }
+}
+
+impl RenderedSources {
+    pub fn get(&self, index: usize) -> &Rendered {
+        &self.0[index]
+    }
+}
+
+// ---------------------------------------------------------------- views
+
+#[derive(Serialize)]
+struct LangView<'a> {
+    code: &'a str,
+    name: &'a str,
+    dir: &'a str,
+}
+
+impl<'a> LangView<'a> {
+    fn of(language: &'a Language) -> Self {
+        Self { code: language.code.as_str(), name: &language.name, dir: language.dir.as_str() }
+    }
+}
+
+#[derive(Serialize, Clone)]
+struct LinkView {
+    title: String,
+    url: String,
+}
+
+#[derive(Serialize)]
+struct ObjectiveView {
+    number: u8,
+    /// The language of the label and title when the page is shown untranslated.
+    content_lang: Option<String>,
+    short_label: String,
+    title: String,
+    url: String,
+    question_count: usize,
+}
+
+#[derive(Serialize)]
+struct QuestionView {
+    id: String,
+    html: String,
+    text: String,
+    /// The question's place on its objective page.
+    url: String,
+}
+
+#[derive(Serialize)]
+struct AlternateView<'a> {
+    code: &'a str,
+    name: &'a str,
+    url: String,
+    absolute_url: String,
+    current: bool,
+}
+
+#[derive(Serialize)]
+struct PageView<'a> {
+    kind: &'a str,
+    title: String,
+    description: Option<String>,
+    url: String,
+    canonical_url: String,
+    content_html: String,
+    toc: Vec<&'a Heading>,
+    footnotes: &'a [Footnote],
+    objective: Option<ObjectiveView>,
+    questions: Vec<QuestionView>,
+    /// The language of the text shown, when it differs from the page's (a fallback).
+    content_lang: Option<LangView<'a>>,
+    translation: Translation,
+    breadcrumbs: Vec<LinkView>,
+    previous: Option<ObjectiveView>,
+    next: Option<ObjectiveView>,
+}
+
+#[derive(Serialize)]
+struct QuestionGroupView {
+    objective: ObjectiveView,
+    questions: Vec<QuestionView>,
+}
+
+#[derive(Serialize)]
+struct CitationView {
+    title: String,
+    url: String,
+    number: usize,
+}
+
+#[derive(Serialize)]
+struct ReferenceView {
+    html: String,
+    url: Option<String>,
+    citations: Vec<CitationView>,
+}
+
+/// What every template gets besides the page itself.
+#[derive(Serialize)]
+struct Common<'a> {
+    lang: LangView<'a>,
+    default_lang: &'a str,
+    is_translation: bool,
+    languages: Vec<AlternateView<'a>>,
+    objectives: Vec<ObjectiveView>,
+    home_url: String,
+    search_url: String,
+    site_title: &'a str,
+}
+
+// ---------------------------------------------------------------- rendering
+
+struct Renderer<'a> {
+    site: &'a Site,
+    sources: &'a RenderedSources,
+    templates: &'a Templates,
+    /// Per language, the objectives in order.
+    objectives: BTreeMap<&'a LangCode, Vec<&'a Page>>,
+    /// Per page key, the URL of that page in each language, for the language switcher.
+    alternates: BTreeMap<&'a str, Vec<(&'a LangCode, &'a UrlPath)>>,
+}
+
+/// Renders every output file of the site.
+pub fn render_site(
+    site: &Site,
+    sources: &RenderedSources,
+    templates: &Templates,
+) -> Result<Vec<OutputFile>, Vec<RenderError>> {
+    let renderer = Renderer::new(site, sources, templates);
+    let mut jobs: Vec<Job> = site.pages.iter().map(Job::Page).collect();
+    for language in &site.languages {
+        for kind in
+            [GeneratedKind::GuidingQuestions, GeneratedKind::References, GeneratedKind::Search, GeneratedKind::NotFound]
+        {
+            jobs.push(Job::Generated(language, kind));
+        }
+    }
+    jobs.push(Job::LanguagePicker);
+    let results: Vec<Result<OutputFile, RenderError>> = jobs.par_iter().map(|job| renderer.render(job)).collect();
+    let mut files = Vec::with_capacity(results.len() + 3);
+    let mut errors = Vec::new();
+    for result in results {
+        match result {
+            Ok(file) => files.push(file),
+            Err(error) => errors.push(error),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    files.push(renderer.root_not_found(&files));
+    files.push(OutputFile::new("sitemap.xml", renderer.sitemap()));
+    files.push(OutputFile::new("robots.txt", renderer.robots()));
+    Ok(files)
+}
+
+enum Job<'a> {
+    Page(&'a Page),
+    Generated(&'a Language, GeneratedKind),
+    LanguagePicker,
+}
+
+#[derive(Clone, Copy)]
+enum GeneratedKind {
+    GuidingQuestions,
+    References,
+    Search,
+    NotFound,
+}
+
+impl GeneratedKind {
+    fn template(self) -> &'static str {
+        match self {
+            GeneratedKind::GuidingQuestions => "guiding-questions.html",
+            GeneratedKind::References => "references.html",
+            GeneratedKind::Search => "search.html",
+            GeneratedKind::NotFound => "404.html",
+        }
+    }
+    fn slug(self) -> &'static str {
+        match self {
+            GeneratedKind::GuidingQuestions => "guiding-questions",
+            GeneratedKind::References => "references",
+            GeneratedKind::Search => "search",
+            GeneratedKind::NotFound => "404",
+        }
+    }
+    fn title_key(self) -> &'static str {
+        match self {
+            GeneratedKind::GuidingQuestions => "guiding_questions",
+            GeneratedKind::References => "references",
+            GeneratedKind::Search => "search",
+            GeneratedKind::NotFound => "not_found_title",
+        }
+    }
+}
+
+impl<'a> Renderer<'a> {
+    fn new(site: &'a Site, sources: &'a RenderedSources, templates: &'a Templates) -> Self {
+        let objectives = site.languages.iter().map(|l| (&l.code, site.objectives_in(&l.code))).collect();
+        let mut alternates: BTreeMap<&str, Vec<(&LangCode, &UrlPath)>> = BTreeMap::new();
+        for page in &site.pages {
+            alternates.entry(page.key.as_str()).or_default().push((&page.lang, &page.url));
+        }
+        Self { site, sources, templates, objectives, alternates }
+    }
+
+    fn render(&self, job: &Job) -> Result<OutputFile, RenderError> {
+        match job {
+            Job::Page(page) => self.render_page(page),
+            Job::Generated(language, kind) => self.render_generated(language, *kind),
+            Job::LanguagePicker => self.render_language_picker(),
+        }
+    }
+
+    fn link(&self, url: &UrlPath) -> String {
+        self.site.base_url.link(url.as_str())
+    }
+
+    fn objective_view(&self, page: &Page) -> ObjectiveView {
+        let front = &self.site.source(page).front;
+        let source_lang = &self.site.source(page).lang;
+        ObjectiveView {
+            number: front.objective.map_or(0, |n| n.get()),
+            content_lang: (source_lang != &page.lang).then(|| source_lang.to_string()),
+            short_label: front.short_label.clone().unwrap_or_default(),
+            title: markdown::inline_text(&front.title),
+            url: self.link(&page.url),
+            question_count: front.questions.len(),
+        }
+    }
+
+    fn questions(&self, page: &Page) -> Vec<QuestionView> {
+        let page_url = self.link(&page.url);
+        self.site
+            .source(page)
+            .front
+            .questions
+            .iter()
+            .map(|q| QuestionView {
+                id: q.id.clone(),
+                html: markdown::render_inline(&q.text),
+                text: markdown::inline_text(&q.text),
+                url: format!("{page_url}#{}", q.id),
+            })
+            .collect()
+    }
+
+    fn common(&self, language: &'a Language, key: Option<&str>) -> Common<'a> {
+        let lang_home = |code: &LangCode| UrlPath::page([code.as_str()]);
+        let same_page: BTreeMap<&LangCode, &UrlPath> =
+            key.and_then(|k| self.alternates.get(k)).map(|v| v.iter().copied().collect()).unwrap_or_default();
+        let languages = self
+            .site
+            .languages
+            .iter()
+            .map(|other| {
+                let url = same_page.get(&other.code).map(|u| (*u).clone()).unwrap_or_else(|| lang_home(&other.code));
+                AlternateView {
+                    code: other.code.as_str(),
+                    name: &other.name,
+                    url: self.link(&url),
+                    absolute_url: self.site.base_url.absolute(url.as_str()),
+                    current: other.code == language.code,
+                }
+            })
+            .collect();
+        let objectives =
+            self.objectives.get(&language.code).map(|pages| pages.iter().map(|p| self.objective_view(p)).collect());
+        Common {
+            lang: LangView::of(language),
+            default_lang: self.site.default_language.as_str(),
+            is_translation: language.code != self.site.default_language,
+            languages,
+            objectives: objectives.unwrap_or_default(),
+            home_url: self.link(&lang_home(&language.code)),
+            search_url: self.link(&UrlPath::page([language.code.as_str(), "search"])),
+            site_title: language.get("site_title").unwrap_or(&self.site.config.title),
+        }
+    }
+
+    fn render_page(&self, page: &'a Page) -> Result<OutputFile, RenderError> {
+        let language = self.language(&page.lang);
+        let source = self.site.source(page);
+        let rendered = self.sources.get(page.source);
+        let kind = source.front.kind;
+        let (previous, next) = self.neighbours(page);
+        let content_lang = (source.lang != page.lang).then(|| LangView::of(self.language(&source.lang)));
+        let view = PageView {
+            kind: kind_name(kind),
+            title: markdown::inline_text(&source.front.title),
+            description: source.front.description.clone(),
+            url: self.link(&page.url),
+            canonical_url: self.site.base_url.absolute(page.url.as_str()),
+            content_html: rendered.html.clone(),
+            toc: rendered.headings.iter().filter(|h| h.level <= 3).collect(),
+            footnotes: &rendered.footnotes,
+            objective: (kind == PageKind::Objective).then(|| self.objective_view(page)),
+            questions: self.questions(page),
+            content_lang,
+            translation: page.translation,
+            breadcrumbs: self.breadcrumbs(language, page, source),
+            previous,
+            next,
+        };
+        let template = match kind {
+            PageKind::Home => "home.html",
+            PageKind::Objective => "objective.html",
+            PageKind::Page => "page.html",
+        };
+        let context = minijinja::context! { page => Value::from_serialize(&view), ..Value::from_serialize(self.common(language, Some(&page.key))) };
+        self.templates
+            .render(template, &context)
+            .map(|html| OutputFile::new(page.url.output_file(), html))
+            .map_err(|source| RenderError::Template { page: page.url.to_string(), source })
+    }
+
+    fn breadcrumbs(&self, language: &Language, page: &Page, source: &SourcePage) -> Vec<LinkView> {
+        if source.front.kind == PageKind::Home {
+            return Vec::new();
+        }
+        let home = LinkView {
+            title: language.get("home").unwrap_or("Home").to_string(),
+            url: self.link(&UrlPath::page([page.lang.as_str()])),
+        };
+        vec![home]
+    }
+
+    fn neighbours(&self, page: &Page) -> (Option<ObjectiveView>, Option<ObjectiveView>) {
+        let Some(objectives) = self.objectives.get(&page.lang) else { return (None, None) };
+        let Some(index) = objectives.iter().position(|p| p.key == page.key) else { return (None, None) };
+        let previous = index.checked_sub(1).and_then(|i| objectives.get(i)).map(|p| self.objective_view(p));
+        let next = objectives.get(index + 1).map(|p| self.objective_view(p));
+        (previous, next)
+    }
+
+    fn language(&self, code: &LangCode) -> &'a Language {
+        self.site.language(code).unwrap_or(self.site.default_lang())
+    }
+
+    fn render_generated(&self, language: &'a Language, kind: GeneratedKind) -> Result<OutputFile, RenderError> {
+        let code = language.code.as_str();
+        let url = UrlPath::page([code, kind.slug()]);
+        let (url, output_path) = match kind {
+            GeneratedKind::NotFound => (UrlPath::file(&format!("{code}/404.html")), format!("{code}/404.html")),
+            _ => (url.clone(), url.output_file()),
+        };
+        let title = language.get(kind.title_key()).unwrap_or_default().to_string();
+        let page = minijinja::context! {
+            kind => kind.slug(),
+            title => title,
+            url => self.link(&url),
+            canonical_url => self.site.base_url.absolute(url.as_str()),
+            breadcrumbs => vec![LinkView { title: language.get("home").unwrap_or_default().to_string(), url: self.link(&UrlPath::page([code])) }],
+            translation => if language.code == self.site.default_language { Translation::Original } else { Translation::Current },
+        };
+        let groups = match kind {
+            GeneratedKind::GuidingQuestions => self.question_groups(&language.code),
+            _ => Vec::new(),
+        };
+        let references = match kind {
+            GeneratedKind::References => self.references(&language.code),
+            _ => Vec::new(),
+        };
+        let mut common = self.common(language, None);
+        if !matches!(kind, GeneratedKind::NotFound) {
+            for alternate in &mut common.languages {
+                let other = UrlPath::page([alternate.code, kind.slug()]);
+                alternate.url = self.link(&other);
+                alternate.absolute_url = self.site.base_url.absolute(other.as_str());
+            }
+        }
+        let context = minijinja::context! {
+            page => page,
+            groups => Value::from_serialize(groups),
+            references => Value::from_serialize(references),
+            ..Value::from_serialize(common)
+        };
+        self.templates
+            .render(kind.template(), &context)
+            .map(|html| OutputFile::new(output_path, html))
+            .map_err(|source| RenderError::Template { page: url.to_string(), source })
+    }
+
+    fn question_groups(&self, lang: &LangCode) -> Vec<QuestionGroupView> {
+        let objectives = self.objectives.get(lang).map(Vec::as_slice).unwrap_or_default();
+        objectives
+            .iter()
+            .filter(|p| !self.site.source(p).front.questions.is_empty())
+            .map(|p| QuestionGroupView { objective: self.objective_view(p), questions: self.questions(p) })
+            .collect()
+    }
+
+    /// Every footnote of the language's pages, merged by the URL it cites, each with the
+    /// places that cite it, in the order readers meet them.
+    fn references(&self, lang: &LangCode) -> Vec<ReferenceView> {
+        let mut references: Vec<ReferenceView> = Vec::new();
+        let pages = self.reading_order(lang);
+        for page in pages {
+            let source = self.site.source(page);
+            let title = match source.front.objective {
+                Some(number) => format!(
+                    "{} – {}",
+                    self.language(lang)
+                        .get("objective_number")
+                        .unwrap_or("{number}")
+                        .replace("{number}", &number.to_string()),
+                    source.front.short_label.clone().unwrap_or_default()
+                ),
+                None => markdown::inline_text(&source.front.title),
+            };
+            for footnote in &self.sources.get(page.source).footnotes {
+                let citations = footnote.reference_ids.iter().map(|id| CitationView {
+                    title: title.clone(),
+                    url: format!("{}#{id}", self.link(&page.url)),
+                    number: footnote.number,
+                });
+                let existing = references.iter_mut().find(|r| r.url.is_some() && r.url == footnote.url);
+                match existing {
+                    Some(reference) => reference.citations.extend(citations),
+                    None => references.push(ReferenceView {
+                        html: footnote.content_html.clone(),
+                        url: footnote.url.clone(),
+                        citations: citations.collect(),
+                    }),
+                }
+            }
+        }
+        references
+    }
+
+    /// A language's pages as a reader meets them: home, objectives in order, the rest.
+    fn reading_order(&self, lang: &'a LangCode) -> Vec<&'a Page> {
+        let objectives = self.objectives.get(lang).cloned().unwrap_or_default();
+        let mut pages: Vec<&Page> = self.site.pages_in(lang).filter(|p| p.key == "_index.md").collect();
+        pages.extend(objectives.iter().copied());
+        pages.extend(
+            self.site.pages_in(lang).filter(|p| p.key != "_index.md" && !objectives.iter().any(|o| o.key == p.key)),
+        );
+        pages
+    }
+
+    fn render_language_picker(&self) -> Result<OutputFile, RenderError> {
+        let default = self.site.default_lang();
+        let context = minijinja::context! {
+            title => self.site.config.title,
+            default_lang => default.code.as_str(),
+            base_path => self.site.base_url.path,
+            ..Value::from_serialize(self.common(default, None))
+        };
+        self.templates
+            .render(LANGUAGE_PICKER_TEMPLATE, &context)
+            .map(|html| OutputFile::new("index.html", html))
+            .map_err(|source| RenderError::Template { page: "/".into(), source })
+    }
+
+    /// The root 404 page static hosts serve: the default language's.
+    fn root_not_found(&self, files: &[OutputFile]) -> OutputFile {
+        let wanted = format!("{}/404.html", self.site.default_language);
+        let bytes = files.iter().find(|f| f.path == wanted).map(|f| f.bytes.clone()).unwrap_or_default();
+        OutputFile::new("404.html", bytes)
+    }
+
+    fn sitemap(&self) -> String {
+        let mut xml = String::from(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\" xmlns:xhtml=\"http://www.w3.org/1999/xhtml\">\n",
+        );
+        let mut entries: Vec<(String, &UrlPath)> = self.site.pages.iter().map(|p| (p.key.clone(), &p.url)).collect();
+        let generated: Vec<(String, UrlPath)> = self
+            .site
+            .languages
+            .iter()
+            .flat_map(|l| {
+                [GeneratedKind::GuidingQuestions, GeneratedKind::References]
+                    .map(|k| (format!("\0{}", k.slug()), UrlPath::page([l.code.as_str(), k.slug()])))
+            })
+            .collect();
+        entries.extend(generated.iter().map(|(k, u)| (k.clone(), u)));
+        let mut groups: BTreeMap<&str, Vec<&UrlPath>> = BTreeMap::new();
+        for (key, url) in &entries {
+            groups.entry(key.as_str()).or_default().push(url);
+        }
+        for (key, url) in &entries {
+            xml.push_str(&format!(
+                "  <url>\n    <loc>{}</loc>\n",
+                xml_escape(&self.site.base_url.absolute(url.as_str()))
+            ));
+            for alternate in groups.get(key.as_str()).map(Vec::as_slice).unwrap_or_default() {
+                let lang = alternate.as_str().trim_start_matches('/').split('/').next().unwrap_or_default();
+                xml.push_str(&format!(
+                    "    <xhtml:link rel=\"alternate\" hreflang=\"{lang}\" href=\"{}\"/>\n",
+                    xml_escape(&self.site.base_url.absolute(alternate.as_str()))
+                ));
+            }
+            xml.push_str("  </url>\n");
+        }
+        xml.push_str("</urlset>\n");
+        xml
+    }
+
+    fn robots(&self) -> String {
+        format!("User-agent: *\nAllow: /\n\nSitemap: {}\n", self.site.base_url.absolute("/sitemap.xml"))
+    }
+}
+
+fn kind_name(kind: PageKind) -> &'static str {
+    match kind {
+        PageKind::Home => "home",
+        PageKind::Objective => "objective",
+        PageKind::Page => "page",
+    }
+}
+
+fn xml_escape(text: &str) -> String {
+    markdown::escape_html(text)
+}

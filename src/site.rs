@@ -1,0 +1,254 @@
+//! Builds the `Site` model from the loaded parts: which languages exist, which page is
+//! published at which URL in each language, and whether that page is the original, a
+//! translation (current or outdated), or the default language's text standing in for a
+//! missing translation. Plain data: rendering reads it, nothing mutates it afterwards.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use crate::config::{BaseUrl, Config};
+use crate::content::{self, ContentError, PageKind, SourcePage};
+use crate::error::{Error, Location, Warning};
+use crate::i18n::{self, Language};
+use crate::types::{LangCode, UrlPath};
+
+/// Where the source folders of a site are.
+#[derive(Debug, Clone)]
+pub struct SitePaths {
+    pub root: PathBuf,
+}
+
+impl SitePaths {
+    pub fn new(root: &Path) -> Self {
+        Self { root: root.to_path_buf() }
+    }
+    pub fn site(&self) -> PathBuf {
+        self.root.join("site")
+    }
+    pub fn content(&self) -> PathBuf {
+        self.root.join("site").join("content")
+    }
+    pub fn i18n(&self) -> PathBuf {
+        self.root.join("i18n")
+    }
+    pub fn theme(&self, name: &str) -> PathBuf {
+        self.root.join("themes").join(name)
+    }
+}
+
+/// How a published page relates to its source in the default language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Translation {
+    /// The default language's own page.
+    Original,
+    /// A translation stamped with the current source's hash.
+    Current,
+    /// A translation stamped with an older version of the source.
+    Outdated,
+    /// A translation that records no source version yet.
+    Unstamped,
+    /// No translation: the default language's text is shown.
+    Missing,
+    /// A page that exists only in this language.
+    Orphan,
+}
+
+/// One page as published in one language.
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub lang: LangCode,
+    pub key: String,
+    pub url: UrlPath,
+    /// Index into `Site::sources` of the text shown (the default language's for `Missing`).
+    pub source: usize,
+    pub translation: Translation,
+}
+
+#[derive(Debug)]
+pub struct Site {
+    pub paths: SitePaths,
+    pub config: Config,
+    pub base_url: BaseUrl,
+    pub default_language: LangCode,
+    /// The default language first, then the others by code.
+    pub languages: Vec<Language>,
+    pub sources: Vec<SourcePage>,
+    /// Every published page: by language (in `languages` order), then by key.
+    pub pages: Vec<Page>,
+}
+
+/// URLs the generator publishes itself in every language.
+pub const GENERATED_PAGES: [&str; 3] = ["guiding-questions", "references", "search"];
+
+impl Site {
+    /// Loads config, UI strings and content, and decides what is published where.
+    pub fn load(paths: SitePaths, base_url_override: Option<&str>) -> Result<(Site, Vec<Warning>), Error> {
+        let config_path = paths.site().join("config.toml");
+        let mut config = Config::load(&paths.site())?;
+        if let Some(url) = base_url_override {
+            config.base_url = url.to_string();
+        }
+        let base_url = config.base_url(&config_path)?;
+        let codes = content::discover_languages(&paths.content()).map_err(Error::Content)?;
+        let default_language = config.default_language.clone();
+        if !codes.contains(&default_language) {
+            return Err(Error::Content(vec![ContentError::Invalid {
+                location: Location::file(&config_path),
+                message: format!(
+                    "default_language is `{default_language}` but there is no folder {}",
+                    paths.content().join(default_language.as_str()).display()
+                ),
+            }]));
+        }
+        let i18n_set = i18n::load(&paths.i18n(), &codes, &default_language)?;
+        let mut warnings = i18n_set.warnings;
+        let mut languages: Vec<Language> = i18n_set.languages.into_values().collect();
+        languages.sort_by_key(|l| (l.code != default_language, l.code.clone()));
+
+        let sources = load_sources(&paths, &languages)?;
+        let pages = publish(&sources, &languages, &default_language, &mut warnings)?;
+        warnings.sort();
+        let site = Site { paths, config, base_url, default_language, languages, sources, pages };
+        Ok((site, warnings))
+    }
+
+    pub fn language(&self, code: &LangCode) -> Option<&Language> {
+        self.languages.iter().find(|l| &l.code == code)
+    }
+
+    pub fn default_lang(&self) -> &Language {
+        // Invariant: `load` checks that the default language has a content folder,
+        // and every content folder has a `Language`, sorted first.
+        &self.languages[0]
+    }
+
+    pub fn source(&self, page: &Page) -> &SourcePage {
+        &self.sources[page.source]
+    }
+
+    pub fn pages_in<'a>(&'a self, lang: &'a LangCode) -> impl Iterator<Item = &'a Page> + 'a {
+        self.pages.iter().filter(move |p| &p.lang == lang)
+    }
+
+    /// The objective pages of a language, in their order (weight, then number).
+    pub fn objectives_in<'a>(&'a self, lang: &'a LangCode) -> Vec<&'a Page> {
+        let mut objectives: Vec<&Page> =
+            self.pages_in(lang).filter(|p| self.source(p).front.kind == PageKind::Objective).collect();
+        objectives.sort_by_key(|p| {
+            let front = &self.source(p).front;
+            (front.weight.unwrap_or(i64::MAX), front.objective)
+        });
+        objectives
+    }
+}
+
+fn load_sources(paths: &SitePaths, languages: &[Language]) -> Result<Vec<SourcePage>, Error> {
+    let mut files = Vec::new();
+    for language in languages {
+        let lang_dir = paths.content().join(language.code.as_str());
+        let found = content::markdown_files(&lang_dir).map_err(|e| Error::Content(vec![e]))?;
+        files.extend(found.into_iter().map(|(key, path)| (language.code.clone(), key, path)));
+    }
+    let results: Vec<Result<SourcePage, ContentError>> =
+        files.par_iter().map(|(lang, key, path)| content::load_page(lang, key, path)).collect();
+    let mut sources = Vec::with_capacity(results.len());
+    let mut errors = Vec::new();
+    for result in results {
+        match result {
+            Ok(page) if !page.front.draft => sources.push(page),
+            Ok(_) => {}
+            Err(error) => errors.push(error),
+        }
+    }
+    if errors.is_empty() { Ok(sources) } else { Err(Error::Content(errors)) }
+}
+
+/// The URL of a page from its key and front matter.
+pub fn page_url(page: &SourcePage) -> UrlPath {
+    let lang = page.lang.as_str();
+    if let (PageKind::Objective, Some(number)) = (page.front.kind, page.front.objective) {
+        return UrlPath::page([lang, &format!("objective-{number}")]);
+    }
+    let stem = page.key.strip_suffix(".md").unwrap_or(&page.key);
+    let stem = stem.strip_suffix("_index").unwrap_or(stem).trim_end_matches('/');
+    UrlPath::page(std::iter::once(lang).chain(stem.split('/')))
+}
+
+fn publish(
+    sources: &[SourcePage],
+    languages: &[Language],
+    default: &LangCode,
+    warnings: &mut Vec<Warning>,
+) -> Result<Vec<Page>, Error> {
+    let mut by_lang: BTreeMap<&LangCode, BTreeMap<&str, usize>> = BTreeMap::new();
+    for (index, source) in sources.iter().enumerate() {
+        by_lang.entry(&source.lang).or_default().insert(&source.key, index);
+    }
+    let empty = BTreeMap::new();
+    let originals = by_lang.get(default).unwrap_or(&empty);
+    let mut pages = Vec::new();
+    let mut errors = Vec::new();
+    for language in languages {
+        let own = by_lang.get(&language.code).unwrap_or(&empty);
+        let keys: BTreeSet<&str> = originals.keys().chain(own.keys()).copied().collect();
+        let mut urls: BTreeMap<UrlPath, PathBuf> = BTreeMap::new();
+        for key in keys {
+            let (source, translation) = match (own.get(key), originals.get(key)) {
+                (Some(&own_index), _) if &language.code == default => (own_index, Translation::Original),
+                (Some(&own_index), Some(&original)) => {
+                    (own_index, translation_state(&sources[own_index], &sources[original]))
+                }
+                (Some(&own_index), None) => {
+                    let page = &sources[own_index];
+                    if page.front.source_hash.is_some() {
+                        errors.push(ContentError::Invalid {
+                            location: Location::file(&page.path),
+                            message: format!(
+                                "this translation is stamped with source_hash, but {default} has no page `{key}` to translate from"
+                            ),
+                        });
+                    }
+                    warnings.push(Warning {
+                        message: format!(
+                            "{}: orphan page: {default} has no page `{key}`; it is published in {} only",
+                            page.path.display(),
+                            language.code
+                        ),
+                    });
+                    (own_index, Translation::Orphan)
+                }
+                (None, Some(&original)) => (original, Translation::Missing),
+                (None, None) => continue,
+            };
+            let shown = &sources[source];
+            let mut url_source = shown.clone();
+            url_source.lang = language.code.clone();
+            let url = page_url(&url_source);
+            if let Some(first) = urls.insert(url.clone(), shown.path.clone()) {
+                errors.push(ContentError::DuplicateUrl { url: url.to_string(), first, second: shown.path.clone() });
+            }
+            pages.push(Page { lang: language.code.clone(), key: key.to_string(), url, source, translation });
+        }
+        for generated in GENERATED_PAGES {
+            let url = UrlPath::page([language.code.as_str(), generated]);
+            if let Some(path) = urls.get(&url) {
+                errors.push(ContentError::Invalid {
+                    location: Location::file(path),
+                    message: format!("{url} is a page the generator makes itself; rename this file"),
+                });
+            }
+        }
+    }
+    if errors.is_empty() { Ok(pages) } else { Err(Error::Content(errors)) }
+}
+
+fn translation_state(translation: &SourcePage, original: &SourcePage) -> Translation {
+    match &translation.front.source_hash {
+        None => Translation::Unstamped,
+        Some(hash) if *hash == original.content_hash => Translation::Current,
+        Some(_) => Translation::Outdated,
+    }
+}
