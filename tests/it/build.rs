@@ -1,0 +1,1 @@
+//! Building sites: fixtures and the bundled note.

@@ -1,0 +1,8 @@
+//! Integration tests: one binary, a module per feature. Each test copies a fixture site
+//! (`tests/fixtures/<case>/`) or the bundled site into a temporary folder, runs the real
+//! `imrf-site` binary on it and checks the output.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+mod build;
