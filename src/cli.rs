@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
 #[command(name = "imrf-site", version, about = "Builds the multilingual IMRF review as a static website")]
@@ -36,4 +36,32 @@ pub enum Command {
         #[command(flatten)]
         root: RootArg,
     },
+    /// Show each language's translation state: pages translated, missing, outdated; UI strings missing.
+    Status {
+        #[command(flatten)]
+        root: RootArg,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = StatusFormat::Text)]
+        format: StatusFormat,
+        /// Exit with an error when any page or UI string is missing or outdated.
+        #[arg(long)]
+        strict: bool,
+        /// Record that translations are up to date with their original: `fr` (all of
+        /// French) or `fr/objective-14.md` (one page).
+        #[arg(long, value_name = "LANG[/PAGE]")]
+        stamp: Option<String>,
+    },
+    /// Scaffold a new language: i18n/<code>.toml with every key to translate, and site/content/<code>/.
+    NewLanguage {
+        #[command(flatten)]
+        root: RootArg,
+        /// A BCP 47 language code, e.g. `pt-BR`, `sw`, `zh-Hant`.
+        code: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StatusFormat {
+    Text,
+    Json,
 }

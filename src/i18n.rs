@@ -301,6 +301,11 @@ fn complete(code: &LangCode, default_code: &LangCode, file: I18nFile, default: &
     }
 }
 
+/// The CLDR plural categories `lang` uses, for scaffolding a new language's file.
+pub fn categories_of(lang: &LangCode) -> Vec<&'static str> {
+    rules_for(lang).map(|rules| categories_for(&rules)).unwrap_or_else(|| vec!["one", "other"])
+}
+
 /// Every key a translator must provide, for `new-language` and `status`.
 pub fn required_keys(i18n_dir: &Path, default: &LangCode) -> Result<(Vec<String>, Vec<String>), I18nError> {
     let file = read_file(&i18n_dir.join(format!("{default}.toml")))?;

@@ -17,4 +17,5 @@ pub mod output;
 pub mod render;
 pub mod site;
 pub mod templates;
+pub mod translation;
 pub mod types;

@@ -5,7 +5,8 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use imrf_site::build::{self, BuildOptions};
-use imrf_site::cli::{Cli, Command};
+use imrf_site::cli::{Cli, Command, StatusFormat};
+use imrf_site::translation;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -34,6 +35,30 @@ fn run(command: Command) -> anyhow::Result<()> {
                 eprintln!("{warning}");
             }
             println!("No errors: {} files would be written", rendered.files.len());
+        }
+        Command::Status { root, format, strict, stamp } => {
+            if let Some(target) = stamp {
+                let changed = translation::stamp(&root.root, &target)?;
+                println!("Stamped {} file(s)", changed.len());
+                for path in changed {
+                    println!("  {}", path.display());
+                }
+                return Ok(());
+            }
+            let report = translation::status(&root.root)?;
+            match format {
+                StatusFormat::Text => print!("{}", translation::format_status(&report)),
+                StatusFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+            }
+            if strict && report.iter().any(translation::LanguageStatus::incomplete) {
+                anyhow::bail!("translations are incomplete or outdated (see above)");
+            }
+        }
+        Command::NewLanguage { root, code } => {
+            for path in translation::new_language(&root.root, &code)? {
+                println!("created {}", path.display());
+            }
+            println!("Next: translate the strings and pages, then `imrf-site status` shows what is left.");
         }
     }
     Ok(())

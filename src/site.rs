@@ -110,6 +110,7 @@ impl Site {
 
         let sources = load_sources(&paths, &languages)?;
         let pages = publish(&sources, &languages, &default_language, &mut warnings)?;
+        warnings.extend(translation_warnings(&pages, &sources, &default_language));
         warnings.sort();
         let site = Site { paths, config, base_url, default_language, languages, sources, pages };
         Ok((site, warnings))
@@ -251,4 +252,46 @@ fn translation_state(translation: &SourcePage, original: &SourcePage) -> Transla
         Some(hash) if *hash == original.content_hash => Translation::Current,
         Some(_) => Translation::Outdated,
     }
+}
+
+/// What a build tells translators: each outdated page, and per language the pages not
+/// translated yet and the translations that record no source version.
+fn translation_warnings(pages: &[Page], sources: &[SourcePage], default: &LangCode) -> Vec<Warning> {
+    let mut warnings = Vec::new();
+    let mut missing: BTreeMap<&LangCode, Vec<&str>> = BTreeMap::new();
+    let mut unstamped: BTreeMap<&LangCode, Vec<&str>> = BTreeMap::new();
+    for page in pages {
+        match page.translation {
+            Translation::Outdated => warnings.push(Warning {
+                message: format!(
+                    "{}: outdated translation: the {default} original changed since it was translated; update it, then run `imrf-site status --stamp {}/{}`",
+                    sources[page.source].path.display(),
+                    page.lang,
+                    page.key
+                ),
+            }),
+            Translation::Missing => missing.entry(&page.lang).or_default().push(&page.key),
+            Translation::Unstamped => unstamped.entry(&page.lang).or_default().push(&page.key),
+            Translation::Original | Translation::Current | Translation::Orphan => {}
+        }
+    }
+    for (lang, keys) in missing {
+        warnings.push(Warning {
+            message: format!(
+                "{lang}: {} page(s) not translated yet, shown in {default}: {}",
+                keys.len(),
+                keys.join(", ")
+            ),
+        });
+    }
+    for (lang, keys) in unstamped {
+        warnings.push(Warning {
+            message: format!(
+                "{lang}: {} translation(s) record no source version, so changes to the original cannot be detected: {} (run `imrf-site status --stamp {lang}` once they are up to date)",
+                keys.len(),
+                keys.join(", ")
+            ),
+        });
+    }
+    warnings
 }
