@@ -3,6 +3,10 @@
 //! `imrf-site` binary on it and checks the output.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod browser_support;
 mod support;
 
+mod browser;
 mod build;
+mod errors;
+mod translation;
