@@ -263,7 +263,7 @@ fn i18n_scaffold(code: &LangCode, default: &LangCode, default_text: &str) -> Str
         let trimmed = line.trim();
         if trimmed.starts_with('[') {
             section = trimmed;
-            if section != "[language]" {
+            if section != "[language]" && !section.starts_with("[plurals.") {
                 out.push_str(&format!("\n{trimmed}\n"));
             }
             continue;

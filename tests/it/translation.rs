@@ -1,1 +1,157 @@
-//! Translations.
+//! Languages and the translator's workflow: fallback pages for missing translations,
+//! language alternates, plural rules, outdated detection, `status`, `new-language`, and
+//! adding a language by adding a folder.
+
+use crate::support::SiteTest;
+
+#[test]
+fn a_missing_translation_shows_the_original_marked_as_such() {
+    let site = SiteTest::fixture("basic");
+    let run = site.build();
+    run.ok();
+    assert!(
+        run.stderr().contains("fr: 2 page(s) not translated yet, shown in en: about.md, second.md"),
+        "{}",
+        run.stderr()
+    );
+
+    let fallback = site.read("fr/objective-5/index.html");
+    assert!(fallback.contains(r#"<html lang="fr" dir="ltr">"#));
+    assert!(
+        fallback.contains("<p class=\"notice\" role=\"note\">Cette page n’a pas encore été traduite\u{202f}; elle est donc affichée en anglais.</p>"),
+        "notice in the reader's language"
+    );
+    assert!(
+        fallback.contains(r#"<h1 lang="en" dir="ltr">The second objective</h1>"#),
+        "fallback content carries its own lang"
+    );
+    assert!(fallback.contains(r#"<div lang="en" dir="ltr">"#));
+    assert!(fallback.contains("Text citing the same source again"));
+    assert!(fallback.contains("Ceci est une traduction non officielle."), "marked as an unofficial translation");
+
+    let translated = site.read("fr/objective-2/index.html");
+    assert!(!translated.contains(r#"class="notice""#));
+    assert!(translated.contains("<h1>Le premier objectif</h1>"));
+    assert!(
+        !site.read("en/objective-2/index.html").contains("unofficial"),
+        "the original is not marked as a translation"
+    );
+}
+
+#[test]
+fn every_page_links_its_alternates_and_the_sitemap_lists_them() {
+    let site = SiteTest::fixture("basic");
+    site.build().ok();
+    let page = site.read("fr/objective-2/index.html");
+    for expected in [
+        r#"<link rel="alternate" hreflang="en" href="https://example.org/en/objective-2/">"#,
+        r#"<link rel="alternate" hreflang="x-default" href="https://example.org/en/objective-2/">"#,
+        r#"<link rel="alternate" hreflang="fr" href="https://example.org/fr/objective-2/">"#,
+        r#"<a href="/en/objective-2/" lang="en" hreflang="en">English</a>"#,
+        r#"<a href="/fr/objective-2/" lang="fr" hreflang="fr" aria-current="true">Français</a>"#,
+    ] {
+        assert!(page.contains(expected), "missing {expected}");
+    }
+    let questions = site.read("fr/guiding-questions/index.html");
+    assert!(
+        questions.contains(r#"<a href="/en/guiding-questions/" lang="en" hreflang="en">"#),
+        "generated pages switch to the same page"
+    );
+    let sitemap = site.read("sitemap.xml");
+    assert!(sitemap.contains(
+        "<loc>https://example.org/fr/objective-5/</loc>\n    <xhtml:link rel=\"alternate\" hreflang=\"en\" href=\"https://example.org/en/objective-5/\"/>\n    <xhtml:link rel=\"alternate\" hreflang=\"fr\" href=\"https://example.org/fr/objective-5/\"/>"
+    ));
+}
+
+#[test]
+fn guiding_question_anchors_and_plural_forms_follow_each_language() {
+    let site = SiteTest::bundled();
+    site.build().ok();
+    for lang in ["en", "fr", "es", "ar", "zh", "ru"] {
+        let page = site.read(&format!("{lang}/objective-15/index.html"));
+        for id in ["q-15-1", "q-15-2", "q-15-3", "q-15-4"] {
+            assert!(page.contains(&format!(r#"<li id="{id}">"#)), "{lang} lacks {id}");
+        }
+    }
+    let arabic = site.read("ar/index.html");
+    assert!(arabic.contains(r#"<html lang="ar" dir="rtl">"#));
+    assert!(arabic.contains("4 أسئلة توجيهية"), "Arabic 'few' form for 4");
+    assert!(arabic.contains("سؤال توجيهي واحد"), "Arabic 'one' form");
+    assert!(arabic.contains("سؤالان توجيهيان"), "Arabic 'two' form");
+    let russian = site.read("ru/index.html");
+    assert!(russian.contains("4 руководящих вопроса") && russian.contains("1 руководящий вопрос"));
+    assert!(site.read("zh/objective-20/index.html").contains("汇款"));
+}
+
+#[test]
+fn an_edited_original_makes_its_stamped_translation_outdated() {
+    let site = SiteTest::fixture("basic");
+    let stamped = site.run(&["status", "--stamp", "fr"]).ok();
+    assert!(stamped.starts_with("Stamped 2 file(s)"), "{stamped}");
+    assert!(
+        std::fs::read_to_string(site.root().join("site/content/fr/first.md"))
+            .unwrap()
+            .starts_with("+++\nsource_hash = \"")
+    );
+    let status = site.run(&["status", "--format", "json"]).ok();
+    let report: serde_json::Value = serde_json::from_str(&status).unwrap();
+    let fr = report.as_array().unwrap().iter().find(|l| l["code"] == "fr").unwrap();
+    assert_eq!(fr["translated"], serde_json::json!(["_index.md", "first.md"]));
+    assert_eq!(fr["missing"], serde_json::json!(["about.md", "second.md"]));
+    assert_eq!(fr["outdated"], serde_json::json!([]));
+
+    let original = std::fs::read_to_string(site.root().join("site/content/en/first.md")).unwrap();
+    site.write("site/content/en/first.md", original.replace("More text.", "More text, revised."));
+    let run = site.build();
+    run.ok();
+    assert!(run.stderr().contains("first.md: outdated translation"), "{}", run.stderr());
+    assert!(site.read("fr/objective-2/index.html").contains(r#"<p class="notice" role="note">"#));
+    let status = site.run(&["status"]).ok();
+    assert!(status.contains("fr outdated: first.md"), "{status}");
+    let strict = site.run(&["status", "--strict"]);
+    assert!(strict.err().contains("incomplete or outdated"));
+
+    site.run(&["status", "--stamp", "fr/first.md"]).ok();
+    assert!(site.run(&["status"]).ok().lines().all(|l| !l.contains("outdated:")));
+}
+
+#[test]
+fn new_language_scaffolds_without_copying_the_original() {
+    let site = SiteTest::fixture("basic");
+    let out = site.run(&["new-language", "pt-br"]).ok();
+    assert!(out.contains("i18n/pt-BR.toml"), "{out}");
+    let strings = std::fs::read_to_string(site.root().join("i18n/pt-BR.toml")).unwrap();
+    assert!(strings.contains("# skip_to_content = \"Skip to main content\""), "keys listed, commented out");
+    assert!(strings.contains("name = \"pt-BR\"") && strings.contains("dir = \"ltr\""));
+    assert!(site.root().join("site/content/pt-BR/TRANSLATING.txt").exists());
+    let again = site.run(&["new-language", "pt-BR"]).err();
+    assert!(again.contains("already exists"), "{again}");
+    assert!(site.run(&["new-language", "portuguese"]).err().contains("not a language code"));
+    assert!(site.run(&["new-language", "en"]).err().contains("already exists"));
+
+    let run = site.build();
+    run.ok();
+    assert!(run.stderr().contains("pt-BR: 4 page(s) not translated yet"), "{}", run.stderr());
+    let page = site.read("pt-BR/objective-2/index.html");
+    assert!(page.contains(r#"<html lang="pt-BR" dir="ltr">"#));
+    assert!(page.contains(r#"lang="en""#), "untranslated text is marked as English");
+    let status = site.run(&["status", "--format", "json"]).ok();
+    assert!(status.contains("\"code\": \"pt-BR\""));
+}
+
+#[test]
+fn a_language_is_added_by_adding_a_folder() {
+    let site = SiteTest::bundled();
+    site.write(
+        "site/content/sw/_index.md",
+        "+++\ntitle = \"Maelezo ya msingi ya meza ya duara ya tatu ya IMRF\"\nkind = \"home\"\n+++\n\nMaelezo haya yametokana na mashauriano.\n",
+    );
+    let run = site.build();
+    run.ok();
+    assert!(run.stdout().contains("in 7 languages"), "{}", run.stdout());
+    assert!(run.stderr().contains("i18n/sw.toml: no UI strings for sw"), "{}", run.stderr());
+    assert!(site.read("sw/index.html").contains("Maelezo haya yametokana na mashauriano."));
+    assert!(site.read("sw/objective-20/index.html").contains(r#"<html lang="sw" dir="ltr">"#));
+    assert!(site.read("en/objective-20/index.html").contains(r#"hreflang="sw""#), "every language links the new one");
+    assert!(site.read("index.html").contains(r#"data-language="sw""#));
+}
