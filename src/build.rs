@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crate::assets::{self, Assets};
+use crate::check::{self, BrokenLink};
 use crate::error::{Error, Warning};
 use crate::output::{self, OutputFile};
 use crate::render;
@@ -56,6 +57,8 @@ pub struct RenderedSite {
     pub site: Site,
     pub files: Vec<OutputFile>,
     pub warnings: Vec<Warning>,
+    /// Internal links that lead nowhere: warnings for `build`, errors for `check`.
+    pub broken_links: Vec<String>,
 }
 
 /// Loads and renders the whole site without writing anything.
@@ -73,7 +76,19 @@ pub fn render(options: &BuildOptions) -> Result<RenderedSite, Error> {
     let mut files = render::render_site(&site, &sources, &templates).map_err(Error::Render)?;
     files.extend(asset_files);
     files.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok(RenderedSite { site, files, warnings })
+    let broken_links =
+        check::broken_links(&files, &site.base_url.path).iter().map(|link| describe_link(&site, link)).collect();
+    Ok(RenderedSite { site, files, warnings, broken_links })
+}
+
+/// A broken link named by the source file it comes from, where there is one.
+fn describe_link(site: &Site, link: &BrokenLink) -> String {
+    let source =
+        site.pages.iter().find(|p| p.url.output_file() == link.page).map(|p| site.source(p).path.display().to_string());
+    match source {
+        Some(path) => format!("{path} (published as {}): link to {} {}", link.page, link.href, link.reason),
+        None => link.to_string(),
+    }
 }
 
 /// Builds the site into its output directory.
@@ -83,11 +98,13 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Error> {
     output::check_output_dir(&output_dir, &options.root)?;
     let rendered = render(options)?;
     output::write_site(&output_dir, &options.root, &rendered.files)?;
+    let mut warnings = rendered.warnings;
+    warnings.extend(rendered.broken_links.into_iter().map(|message| Warning { message }));
     Ok(BuildReport {
         pages: rendered.files.iter().filter(|f| f.path.ends_with(".html")).count(),
         languages: rendered.site.languages.len(),
         files: rendered.files.len(),
-        warnings: rendered.warnings,
+        warnings,
         elapsed: started.elapsed(),
     })
 }

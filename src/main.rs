@@ -34,6 +34,12 @@ fn run(command: Command) -> anyhow::Result<()> {
             for warning in &rendered.warnings {
                 eprintln!("{warning}");
             }
+            for link in &rendered.broken_links {
+                eprintln!("error: {link}");
+            }
+            if !rendered.broken_links.is_empty() {
+                anyhow::bail!("{} broken link(s)", rendered.broken_links.len());
+            }
             println!("No errors: {} files would be written", rendered.files.len());
         }
         Command::Status { root, format, strict, stamp } => {

@@ -278,3 +278,27 @@ fn strip_elements(html: &str, open: &str, close: &str) -> String {
     out.push_str(rest);
     out
 }
+
+#[test]
+fn links_to_missing_pages_warn_in_build_and_fail_check() {
+    let site = SiteTest::fixture("basic");
+    site.write(
+        "site/content/en/about.md",
+        "+++\ntitle = \"About\"\n+++\n\nSee [nothing](/en/objective-9/) and [a question](/en/objective-2/#q-2-9).\n",
+    );
+    let run = site.build();
+    run.ok();
+    let stderr = run.stderr();
+    assert!(
+        stderr.contains("about.md (published as en/about/index.html): link to /en/objective-9/ points to no page"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("link to /en/objective-2/#q-2-9 points to a missing anchor"), "{stderr}");
+    let check = site.run(&["check"]);
+    assert!(check.err().contains("2 broken link(s)"));
+    site.write(
+        "site/content/en/about.md",
+        "+++\ntitle = \"About\"\n+++\n\nSee [a question](/en/objective-2/#q-2-2).\n",
+    );
+    assert!(site.run(&["check"]).ok().starts_with("No errors"));
+}
