@@ -582,6 +582,17 @@ mod tests {
     }
 
     #[test]
+    fn rendered_html_snapshot() {
+        let md = "Intro with a source[^a] and [a link](https://un.org/) -- and \"quotes\".\n\n\
+                  ## Overview of *progress*\n\n| Country | Agreements |\n| --- | --- |\n| Portugal | 20 |\n\n\
+                  - one[^b]\n- two [inside](/en/objective-14/#q-14-1)\n\n\
+                  [^a]: The Lab – <https://example.com/lab/>\n\n[^b]: Second note.\n\n    With a second paragraph.\n";
+        let rendered = render_with(md, "/imrf/").unwrap();
+        let footnotes: Vec<&str> = rendered.footnotes.iter().map(|f| f.html.as_str()).collect();
+        insta::assert_snapshot!(format!("{}\n---\n{}", rendered.html, footnotes.join("\n")));
+    }
+
+    #[test]
     fn smart_punctuation_applies() {
         assert_eq!(render_inline("the \"mobile\" migrants' -- x"), "the “mobile” migrants’ – x");
         assert_eq!(inline_text("a \"b\""), "a “b”");

@@ -155,3 +155,29 @@ fn a_language_is_added_by_adding_a_folder() {
     assert!(site.read("en/objective-20/index.html").contains(r#"hreflang="sw""#), "every language links the new one");
     assert!(site.read("index.html").contains(r#"data-language="sw""#));
 }
+
+#[test]
+fn orphan_pages_warn_and_stamps_without_an_original_fail() {
+    let site = SiteTest::fixture("basic");
+    site.write("site/content/fr/seulement.md", "+++\ntitle = \"Seulement en français\"\n+++\n\nTexte.\n");
+    let run = site.build();
+    run.ok();
+    assert!(
+        run.stderr().contains("seulement.md: orphan page: en has no page `seulement.md`; it is published in fr only"),
+        "{}",
+        run.stderr()
+    );
+    assert!(site.read("fr/seulement/index.html").contains("Seulement en français"));
+    assert!(!site.public().join("en/seulement").exists());
+
+    site.write(
+        "site/content/fr/seulement.md",
+        "+++\nsource_hash = \"0123456789abcdef\"\ntitle = \"Seulement\"\n+++\n\nTexte.\n",
+    );
+    let message = site.build().err();
+    assert!(
+        message
+            .contains("seulement.md: this translation is stamped with source_hash, but en has no page `seulement.md`"),
+        "{message}"
+    );
+}
