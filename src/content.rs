@@ -42,6 +42,8 @@ pub struct FrontMatter {
     /// Sort order among siblings (objectives: their order on the home page).
     pub weight: Option<i64>,
     pub description: Option<String>,
+    /// When the page was published: a TOML date such as `2022-05-17`.
+    pub date: Option<toml::value::Datetime>,
     #[serde(default)]
     pub draft: bool,
     #[serde(default)]

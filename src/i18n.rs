@@ -34,6 +34,85 @@ impl Direction {
 struct LanguageSection {
     name: String,
     dir: Direction,
+    #[serde(default)]
+    numbers: NumberFormat,
+    dates: Option<DateFormat>,
+}
+
+/// How a language writes numbers: its digits and how it groups thousands (CLDR).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NumberFormat {
+    /// The ten digits, zero first: "0123456789", or "٠١٢٣٤٥٦٧٨٩" for Arabic-Indic.
+    #[serde(default = "ascii_digits", deserialize_with = "ten_digits")]
+    pub digits: Vec<char>,
+    /// Between groups of three digits: "," in English, a narrow no-break space in French.
+    #[serde(default = "comma")]
+    pub group_separator: String,
+    /// Group only numbers with at least this many digits before the first separator
+    /// position would apply: 1 groups 1,000; 2 (Spanish, Polish) writes 1000 but 10 000.
+    #[serde(default = "one")]
+    pub min_grouping_digits: u8,
+}
+
+fn ascii_digits() -> Vec<char> {
+    ('0'..='9').collect()
+}
+fn comma() -> String {
+    ",".to_string()
+}
+fn one() -> u8 {
+    1
+}
+
+fn ten_digits<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<char>, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    let digits: Vec<char> = text.chars().collect();
+    if digits.len() == 10 {
+        Ok(digits)
+    } else {
+        Err(serde::de::Error::custom(format!(
+            "`digits` must list exactly ten digits, zero first; got {}",
+            digits.len()
+        )))
+    }
+}
+
+impl Default for NumberFormat {
+    fn default() -> Self {
+        Self { digits: ascii_digits(), group_separator: comma(), min_grouping_digits: one() }
+    }
+}
+
+impl NumberFormat {
+    /// The number in the language's digits, never grouped (years).
+    pub fn digits_only(&self, number: u64) -> String {
+        number.to_string().chars().map(|c| self.digits[c as usize - '0' as usize]).collect()
+    }
+
+    pub fn format(&self, number: u64) -> String {
+        let plain: Vec<char> = self.digits_only(number).chars().collect();
+        let groups_apply = plain.len() >= 4 + usize::from(self.min_grouping_digits.saturating_sub(1));
+        let mut out = String::new();
+        for (index, digit) in plain.iter().enumerate() {
+            let remaining = plain.len() - index;
+            if groups_apply && index > 0 && remaining % 3 == 0 {
+                out.push_str(&self.group_separator);
+            }
+            out.push(*digit);
+        }
+        out
+    }
+}
+
+/// How a language writes a date: month names as used in dates, and the pattern.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DateFormat {
+    /// Twelve month names, January first, in the form a date uses (Russian: genitive).
+    pub months: Vec<String>,
+    /// With `{day}`, `{month}` (the name), `{month_number}` and `{year}`: "{day} {month} {year}".
+    pub pattern: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -69,6 +148,8 @@ pub struct Language {
     pub code: LangCode,
     pub name: String,
     pub dir: Direction,
+    pub numbers: NumberFormat,
+    dates: Option<DateFormat>,
     strings: BTreeMap<String, String>,
     plurals: BTreeMap<String, BTreeMap<String, String>>,
     /// Plural forms taken from the default language (its categories differ), by key.
@@ -136,7 +217,23 @@ impl Language {
         };
         let category = plural_category(lang, count);
         let form = forms.get(category).or_else(|| forms.get("other"))?;
-        Some(form.replace("{count}", &count.to_string()))
+        Some(form.replace("{count}", &self.numbers.format(count)))
+    }
+
+    /// A date written the language's way (ISO 8601 when its file gives no date format).
+    pub fn format_date(&self, year: u16, month: u8, day: u8) -> String {
+        match &self.dates {
+            Some(format) => {
+                let month_name = format.months.get(usize::from(month.saturating_sub(1))).map_or("", String::as_str);
+                format
+                    .pattern
+                    .replace("{day}", &self.numbers.format(u64::from(day)))
+                    .replace("{month_number}", &self.numbers.format(u64::from(month)))
+                    .replace("{month}", month_name)
+                    .replace("{year}", &self.numbers.digits_only(u64::from(year)))
+            }
+            None => format!("{year:04}-{month:02}-{day:02}"),
+        }
     }
 
     /// Every plural table, for the search client, which picks forms with `Intl.PluralRules`.
@@ -294,6 +391,8 @@ fn complete(code: &LangCode, default_code: &LangCode, file: I18nFile, default: &
         code: code.clone(),
         name: file.language.name,
         dir: file.language.dir,
+        numbers: file.language.numbers,
+        dates: file.language.dates,
         strings,
         plurals: file.plurals,
         fallback_plurals,
@@ -341,6 +440,24 @@ mod tests {
         assert_eq!(got, ["one", "few", "many", "one", "few", "many"]);
         assert_eq!(plural_category(&code("zh"), 1), "other");
         assert_eq!(plural_category(&code("pt-BR"), 0), "one");
+    }
+
+    #[test]
+    fn numbers_use_the_language_digits_and_grouping() {
+        let english = NumberFormat::default();
+        assert_eq!(english.format(7), "7");
+        assert_eq!(english.format(1234), "1,234");
+        assert_eq!(english.format(1_234_567), "1,234,567");
+        let spanish = NumberFormat { group_separator: ".".into(), min_grouping_digits: 2, ..NumberFormat::default() };
+        assert_eq!(spanish.format(1234), "1234");
+        assert_eq!(spanish.format(12345), "12.345");
+        let arabic = NumberFormat {
+            digits: "٠١٢٣٤٥٦٧٨٩".chars().collect(),
+            group_separator: "٬".into(),
+            min_grouping_digits: 1,
+        };
+        assert_eq!(arabic.format(2022), "٢٬٠٢٢");
+        assert_eq!(arabic.digits_only(2022), "٢٠٢٢");
     }
 
     #[test]

@@ -154,9 +154,18 @@ struct PageView<'a> {
     /// The language of the text shown, when it differs from the page's (a fallback).
     content_lang: Option<LangView<'a>>,
     translation: Translation,
+    date: Option<DateView>,
     breadcrumbs: Vec<LinkView>,
     previous: Option<ObjectiveView>,
     next: Option<ObjectiveView>,
+}
+
+#[derive(Serialize)]
+struct DateView {
+    /// For `<time datetime>`.
+    iso: String,
+    /// Written the page language's way.
+    text: String,
 }
 
 #[derive(Serialize)]
@@ -383,6 +392,10 @@ impl<'a> Renderer<'a> {
             questions: self.questions(page),
             content_lang,
             translation: page.translation,
+            date: source.front.date.and_then(|d| d.date).map(|d| DateView {
+                iso: format!("{:04}-{:02}-{:02}", d.year, d.month, d.day),
+                text: language.format_date(d.year, d.month, d.day),
+            }),
             breadcrumbs: self.breadcrumbs(language, page, source),
             previous,
             next,

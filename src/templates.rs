@@ -143,7 +143,7 @@ fn register_functions(env: &mut Environment<'static>, globals: Arc<TemplateGloba
         let text = language
             .get(key)
             .ok_or_else(|| minijinja::Error::new(ErrorKind::UndefinedError, format!("no UI string `{key}` in i18n")))?;
-        fill(text, &kwargs)
+        fill(text, &kwargs, language)
     });
     let for_plural = Arc::clone(&globals);
     env.add_function("plural", move |state: &State, key: &str, count: u64| -> Result<String, minijinja::Error> {
@@ -151,6 +151,10 @@ fn register_functions(env: &mut Environment<'static>, globals: Arc<TemplateGloba
         language
             .plural(key, count)
             .ok_or_else(|| minijinja::Error::new(ErrorKind::UndefinedError, format!("no plural `{key}` in i18n")))
+    });
+    let for_number = Arc::clone(&globals);
+    env.add_function("number", move |state: &State, number: u64| -> Result<String, minijinja::Error> {
+        Ok(current_language(&for_number, state)?.numbers.format(number))
     });
     let for_url = Arc::clone(&globals);
     env.add_function("url", move |path: &str| format!("{}{}", for_url.base_path, path.trim_start_matches('/')));
@@ -175,12 +179,17 @@ fn current_language<'a>(globals: &'a TemplateGlobals, state: &State) -> Result<&
         .ok_or_else(|| minijinja::Error::new(ErrorKind::UndefinedError, format!("unknown language `{code}`")))
 }
 
-/// Replaces `{name}` placeholders with the keyword arguments given to `t`.
-fn fill(text: &str, kwargs: &Kwargs) -> Result<String, minijinja::Error> {
+/// Replaces `{name}` placeholders with the keyword arguments given to `t`; whole
+/// numbers are written the language's way (digits, grouping).
+fn fill(text: &str, kwargs: &Kwargs, language: &Language) -> Result<String, minijinja::Error> {
     let mut filled = text.to_string();
     for name in kwargs.args() {
         let value: Value = kwargs.get(name)?;
-        filled = filled.replace(&format!("{{{name}}}"), &value.to_string());
+        let shown = match u64::try_from(value.clone()) {
+            Ok(number) if value.is_integer() => language.numbers.format(number),
+            _ => value.to_string(),
+        };
+        filled = filled.replace(&format!("{{{name}}}"), &shown);
     }
     Ok(filled)
 }

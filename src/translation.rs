@@ -263,7 +263,11 @@ fn i18n_scaffold(code: &LangCode, default: &LangCode, default_text: &str) -> Str
         let trimmed = line.trim();
         if trimmed.starts_with('[') {
             section = trimmed;
-            if section != "[language]" && !section.starts_with("[plurals.") {
+            if section.starts_with("[language.") {
+                // Number and date formats: commented out like the strings, so the
+                // scaffold stays valid until the translator fills them in.
+                out.push_str(&format!("\n# {trimmed}\n"));
+            } else if section != "[language]" && !section.starts_with("[plurals.") {
                 out.push_str(&format!("\n{trimmed}\n"));
             }
             continue;

@@ -181,3 +181,11 @@ fn orphan_pages_warn_and_stamps_without_an_original_fail() {
         "{message}"
     );
 }
+
+#[test]
+fn dates_are_written_the_page_language_way() {
+    let site = SiteTest::fixture("basic");
+    site.build().ok();
+    assert!(site.read("en/about/index.html").contains(r#"<time datetime="2022-05-17">17 May 2022</time>"#));
+    assert!(site.read("fr/about/index.html").contains(r#"<time datetime="2022-05-17">17 mai 2022</time>"#));
+}
