@@ -203,17 +203,7 @@ fn bundled_site_publishes_the_note_word_for_word() {
 /// URL lines dropped, superscript markers removed, the `[website](#)` link reduced to its
 /// text, the stray hyphen between two sentences removed, page breaks joined.
 fn note_sentences(note: &str) -> Vec<String> {
-    let kept: Vec<&str> = note
-        .lines()
-        .map(str::trim)
-        .filter(|line| {
-            !line.is_empty()
-                && !line.starts_with(['¹', '²', '³'])
-                && !(line.chars().next().is_some_and(|c| c.is_ascii_digit()) && line == &line.to_uppercase())
-                && !line.starts_with("Objective ")
-                && !line.starts_with("IMRF Round table")
-        })
-        .collect();
+    let kept: Vec<&str> = note.lines().map(str::trim).filter(|line| is_prose(line)).collect();
     let text = kept
         .join(" ")
         .replace(['¹', '²', '³'], "")
@@ -221,6 +211,15 @@ fn note_sentences(note: &str) -> Vec<String> {
         .replace(". - Further", ". Further");
     let text = text.replace("- What", "What").replace("- How", "How").replace("- Have", "Have");
     normalise(&text).split_inclusive(['.', '?']).map(|s| s.trim().to_string()).filter(|s| s.len() > 3).collect()
+}
+
+/// Whether a line of the note is prose, not a footnote URL, a heading, an objective
+/// title (checked separately) or an icon label ("16 INCLUSION AND SOCIAL COHESION").
+fn is_prose(line: &str) -> bool {
+    let is_heading_or_label = line.chars().next().is_some_and(|c| c.is_ascii_digit()) && line == line.to_uppercase();
+    let is_footnote = line.starts_with(['¹', '²', '³']);
+    let is_title = line.starts_with("Objective ") || line.starts_with("IMRF Round table");
+    !(line.is_empty() || is_footnote || is_heading_or_label || is_title)
 }
 
 /// Typography may improve, wording may not: compare with quotes, dashes and spaces folded.
