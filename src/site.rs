@@ -200,6 +200,9 @@ fn publish(
             let (source, translation) = match (own.get(key), originals.get(key)) {
                 (Some(&own_index), _) if &language.code == default => (own_index, Translation::Original),
                 (Some(&own_index), Some(&original)) => {
+                    if let Some(error) = question_mismatch(&sources[own_index], &sources[original]) {
+                        errors.push(error);
+                    }
                     (own_index, translation_state(&sources[own_index], &sources[original]))
                 }
                 (Some(&own_index), None) => {
@@ -244,6 +247,22 @@ fn publish(
         }
     }
     if errors.is_empty() { Ok(pages) } else { Err(Error::Content(errors)) }
+}
+
+/// Guiding-question anchors are shared by every language (links and search land on
+/// them), so a translation must keep the original's ids, in order.
+fn question_mismatch(translation: &SourcePage, original: &SourcePage) -> Option<ContentError> {
+    let ids = |page: &SourcePage| page.front.questions.iter().map(|q| q.id.clone()).collect::<Vec<_>>();
+    let (translated, expected) = (ids(translation), ids(original));
+    (translated != expected).then(|| ContentError::Invalid {
+        location: Location::file(&translation.path),
+        message: format!(
+            "guiding question ids [{}] differ from the original's [{}] in {}; keep the original's ids",
+            translated.join(", "),
+            expected.join(", "),
+            original.path.display()
+        ),
+    })
 }
 
 fn translation_state(translation: &SourcePage, original: &SourcePage) -> Translation {

@@ -189,3 +189,33 @@ fn dates_are_written_the_page_language_way() {
     assert!(site.read("en/about/index.html").contains(r#"<time datetime="2022-05-17">17 May 2022</time>"#));
     assert!(site.read("fr/about/index.html").contains(r#"<time datetime="2022-05-17">17 mai 2022</time>"#));
 }
+
+#[test]
+fn translations_keep_the_question_anchors_and_missing_strings_fall_back() {
+    let site = SiteTest::fixture("basic");
+    let first = std::fs::read_to_string(site.root().join("site/content/fr/first.md")).unwrap();
+    site.write("site/content/fr/first.md", first.replace("id = \"q-2-2\"", "id = \"q-2-3\""));
+    let message = site.build().err();
+    assert!(
+        message.contains(
+            "site/content/fr/first.md: guiding question ids [q-2-1, q-2-3] differ from the original's [q-2-1, q-2-2]"
+        ),
+        "{message}"
+    );
+    site.write("site/content/fr/first.md", first);
+
+    let strings = std::fs::read_to_string(site.root().join("i18n/fr.toml")).unwrap();
+    let without: String = strings
+        .lines()
+        .filter(|l| !l.starts_with("search_label") && !l.starts_with("home ="))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    site.write("i18n/fr.toml", without);
+    let run = site.build();
+    run.ok();
+    let stderr = run.stderr();
+    let warnings: Vec<&str> = stderr.lines().filter(|l| l.contains("i18n/fr.toml")).collect();
+    assert_eq!(warnings.len(), 1, "one warning for the file: {warnings:?}");
+    assert!(warnings[0].contains("2 UI string(s) missing, shown in en instead: home, search_label"), "{}", warnings[0]);
+    assert!(site.read("fr/index.html").contains(">Search the review</label>"));
+}
