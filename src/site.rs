@@ -167,9 +167,10 @@ fn load_sources(paths: &SitePaths, languages: &[Language]) -> Result<Vec<SourceP
     if errors.is_empty() { Ok(sources) } else { Err(Error::Content(errors)) }
 }
 
-/// The URL of a page from its key and front matter.
-pub fn page_url(page: &SourcePage) -> UrlPath {
-    let lang = page.lang.as_str();
+/// The URL of the page `page` in language `lang` (a fallback page takes the original's
+/// key and front matter, and the reader's language).
+pub fn page_url(lang: &LangCode, page: &SourcePage) -> UrlPath {
+    let lang = lang.as_str();
     if let (PageKind::Objective, Some(number)) = (page.front.kind, page.front.objective) {
         return UrlPath::page([lang, &format!("objective-{number}")]);
     }
@@ -228,9 +229,7 @@ fn publish(
                 (None, None) => continue,
             };
             let shown = &sources[source];
-            let mut url_source = shown.clone();
-            url_source.lang = language.code.clone();
-            let url = page_url(&url_source);
+            let url = page_url(&language.code, shown);
             if let Some(first) = urls.insert(url.clone(), shown.path.clone()) {
                 errors.push(ContentError::DuplicateUrl { url: url.to_string(), first, second: shown.path.clone() });
             }
