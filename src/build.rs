@@ -10,6 +10,7 @@ use crate::check::{self, BrokenLink};
 use crate::error::{Error, Warning};
 use crate::output::{self, OutputFile};
 use crate::render;
+use crate::search;
 use crate::site::{Site, SitePaths};
 use crate::templates::{TemplateGlobals, Templates};
 
@@ -67,6 +68,7 @@ pub fn render(options: &BuildOptions) -> Result<RenderedSite, Error> {
     let sources = render::render_markdown(&site).map_err(Error::Render)?;
     let theme_dir = site.paths.theme(&site.config.theme);
     let Assets { files: asset_files, names } = assets::build(&theme_dir)?;
+    let search_files = search::build(&site, &sources, &names);
     let globals = TemplateGlobals {
         languages: site.languages.iter().map(|l| (l.code.clone(), l.clone())).collect(),
         base_path: site.base_url.path.clone(),
@@ -75,6 +77,7 @@ pub fn render(options: &BuildOptions) -> Result<RenderedSite, Error> {
     let templates = Templates::load(&theme_dir.join("templates"), globals)?;
     let mut files = render::render_site(&site, &sources, &templates).map_err(Error::Render)?;
     files.extend(asset_files);
+    files.extend(search_files);
     files.sort_by(|a, b| a.path.cmp(&b.path));
     let broken_links =
         check::broken_links(&files, &site.base_url.path).iter().map(|link| describe_link(&site, link)).collect();

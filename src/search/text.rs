@@ -1,0 +1,261 @@
+//! The text processing shared by the search index and the browser's query code: how a
+//! text becomes search terms in one language. `themes/default/js/search.js` implements
+//! the same steps (and `stem-<algorithm>.js` the same stemmers, translated from the
+//! rust-stemmers sources), and `tests/it/search.rs` runs both over word lists to prove
+//! that they agree. Change one side only together with the other.
+//!
+//! The steps, in order:
+//! 1. NFKC normalization (full-width forms, ligatures, composed accents), then lowercase.
+//! 2. Folding, per language: Latin diacritics are dropped (and `œ`, `æ` spelled out) for
+//!    English, French and Spanish, whose readers often type without accents; Russian
+//!    `ё` becomes `е`; Arabic text loses tatweel and harakat, and alef forms, ta marbuta
+//!    and alef maksura are unified (in every language: the rules touch only Arabic letters).
+//! 3. Splitting into runs of letters, marks and digits; a run is split again where Han
+//!    characters start or stop.
+//! 4. Han runs, which have no spaces between words, become overlapping character bigrams
+//!    (a lone character stays a unigram). Other runs of two or more characters are words,
+//!    stemmed with the language's Snowball stemmer where there is one. Single letters are
+//!    dropped: they are articles and elisions (`l'`, `a`, `y`) that match everything.
+
+use rust_stemmers::{Algorithm, Stemmer};
+use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::char::is_combining_mark;
+
+/// One search term found in a text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Token {
+    /// What the index is keyed by: the stem, or the bigram.
+    pub term: String,
+    /// The normalized word before stemming (equal to `term` for bigrams and unstemmed words).
+    pub word: String,
+    /// A Han bigram or unigram rather than a word.
+    pub han: bool,
+}
+
+/// A language's text processing.
+pub struct TextProcessor {
+    fold_latin: bool,
+    fold_yo: bool,
+    stemmer: Option<(Stemmer, &'static str)>,
+}
+
+impl std::fmt::Debug for TextProcessor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TextProcessor")
+            .field("fold_latin", &self.fold_latin)
+            .field("fold_yo", &self.fold_yo)
+            .field("stemmer", &self.stemmer_name())
+            .finish()
+    }
+}
+
+impl TextProcessor {
+    /// The processing for a language, by its primary subtag (`en`, `fr`, `zh`...).
+    pub fn for_language(primary: &str) -> Self {
+        let stemmer = match primary {
+            "en" => Some((Algorithm::English, "english")),
+            "fr" => Some((Algorithm::French, "french")),
+            "es" => Some((Algorithm::Spanish, "spanish")),
+            "ru" => Some((Algorithm::Russian, "russian")),
+            "ar" => Some((Algorithm::Arabic, "arabic")),
+            _ => None,
+        };
+        Self {
+            fold_latin: matches!(primary, "en" | "fr" | "es"),
+            fold_yo: primary == "ru",
+            stemmer: stemmer.map(|(algorithm, name)| (Stemmer::create(algorithm), name)),
+        }
+    }
+
+    /// The Snowball algorithm's name (`english`), which names the client's stemmer file.
+    pub fn stemmer_name(&self) -> Option<&'static str> {
+        self.stemmer.as_ref().map(|(_, name)| *name)
+    }
+
+    /// Whether Latin diacritics are folded: the client needs to know to do the same.
+    pub fn folds_latin(&self) -> bool {
+        self.fold_latin
+    }
+
+    /// Whether Russian `ё` is read as `е`.
+    pub fn folds_yo(&self) -> bool {
+        self.fold_yo
+    }
+
+    /// Steps 1 and 2: the text normalized and folded.
+    pub fn normalize(&self, text: &str) -> String {
+        let lowered = text.nfkc().collect::<String>().to_lowercase();
+        let mut folded = String::with_capacity(lowered.len());
+        for c in lowered.chars() {
+            match c {
+                // Tatweel and harakat (with the superscript alef) carry no meaning for search.
+                '\u{0640}' | '\u{064B}'..='\u{065F}' | '\u{0670}' => {}
+                '\u{0622}' | '\u{0623}' | '\u{0625}' | '\u{0671}' => folded.push('\u{0627}'),
+                '\u{0629}' => folded.push('\u{0647}'),
+                '\u{0649}' => folded.push('\u{064A}'),
+                'ё' if self.fold_yo => folded.push('е'),
+                'œ' if self.fold_latin => folded.push_str("oe"),
+                'æ' if self.fold_latin => folded.push_str("ae"),
+                _ => folded.push(c),
+            }
+        }
+        if self.fold_latin {
+            folded.nfd().filter(|c| !('\u{0300}'..='\u{036F}').contains(c)).nfc().collect()
+        } else {
+            folded
+        }
+    }
+
+    /// The search terms of a text, in order.
+    pub fn tokens(&self, text: &str) -> Vec<Token> {
+        let normalized = self.normalize(text);
+        let mut tokens = Vec::new();
+        for run in runs(&normalized) {
+            if run.han {
+                push_han(&run.chars, &mut tokens);
+            } else if run.chars.len() > 1 {
+                let word: String = run.chars.iter().collect();
+                tokens.push(Token { term: self.stem(&word), word, han: false });
+            }
+        }
+        tokens
+    }
+
+    /// A normalized word's stem (the word itself without a stemmer).
+    pub fn stem(&self, word: &str) -> String {
+        match &self.stemmer {
+            Some((stemmer, _)) => stemmer.stem(word).into_owned(),
+            None => word.to_string(),
+        }
+    }
+}
+
+struct Run {
+    han: bool,
+    chars: Vec<char>,
+}
+
+/// Characters of Han script (CJK ideographs, with the extensions and compatibility forms).
+pub fn is_han(c: char) -> bool {
+    matches!(c,
+        '\u{3400}'..='\u{4DBF}'
+        | '\u{4E00}'..='\u{9FFF}'
+        | '\u{F900}'..='\u{FAFF}'
+        | '\u{20000}'..='\u{2FA1F}'
+        | '\u{30000}'..='\u{323AF}')
+}
+
+/// Letters, marks and digits: what words are made of (JavaScript: `[\p{Alphabetic}\p{N}\p{M}]`).
+pub fn is_word_char(c: char) -> bool {
+    c.is_alphanumeric() || is_combining_mark(c)
+}
+
+fn runs(text: &str) -> Vec<Run> {
+    let mut runs: Vec<Run> = Vec::new();
+    let mut current: Option<Run> = None;
+    for c in text.chars() {
+        if !is_word_char(c) {
+            runs.extend(current.take());
+            continue;
+        }
+        let han = is_han(c);
+        match current.as_mut() {
+            Some(run) if run.han == han => run.chars.push(c),
+            _ => {
+                runs.extend(current.take());
+                current = Some(Run { han, chars: vec![c] });
+            }
+        }
+    }
+    runs.extend(current);
+    runs
+}
+
+fn push_han(chars: &[char], tokens: &mut Vec<Token>) {
+    let grams: Vec<String> = if chars.len() == 1 {
+        vec![chars[0].to_string()]
+    } else {
+        chars.windows(2).map(|pair| pair.iter().collect()).collect()
+    };
+    tokens.extend(grams.into_iter().map(|gram| Token { term: gram.clone(), word: gram, han: true }));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn terms(lang: &str, text: &str) -> Vec<String> {
+        TextProcessor::for_language(lang).tokens(text).into_iter().map(|t| t.term).collect()
+    }
+
+    #[test]
+    fn english_is_stemmed_and_case_folded() {
+        assert_eq!(
+            terms("en", "Remittances REMITTANCE remittance-receiving"),
+            ["remitt", "remitt", "remitt", "receiv"]
+        );
+        assert_eq!(terms("en", "Consular protection"), ["consular", "protect"]);
+    }
+
+    #[test]
+    fn french_and_spanish_fold_diacritics_before_stemming() {
+        // With and without accents, a reader's word meets the same stem.
+        assert_eq!(terms("fr", "coopération"), terms("fr", "cooperation"));
+        assert_eq!(terms("fr", "Envois de fonds"), ["envois", "de", "fond"]);
+        assert_eq!(terms("fr", "l’inclusion financière"), ["inclus", "financier"]);
+        assert_eq!(terms("es", "protección"), terms("es", "proteccion"));
+        assert_eq!(terms("es", "Remesas más rápidas"), ["remes", "mas", "rap"]);
+        assert_eq!(terms("fr", "œuvre"), terms("fr", "oeuvre"));
+    }
+
+    #[test]
+    fn russian_keeps_its_letters_and_reads_yo_as_ye() {
+        assert_eq!(terms("ru", "Денежные переводы"), ["денежн", "перевод"]);
+        assert_eq!(terms("ru", "ещё"), terms("ru", "еще"));
+        // й is not a Latin letter with a breve: it must survive.
+        assert_eq!(terms("ru", "мой"), ["мо"]);
+    }
+
+    #[test]
+    fn unicode_normalization_joins_composed_and_decomposed_forms() {
+        assert_eq!(terms("en", "cafe\u{0301}"), terms("en", "caf\u{00e9}"));
+        // Full-width Latin letters are ordinary letters after NFKC.
+        assert_eq!(terms("en", "ＲＥＭＩＴＴＡＮＣＥＳ"), ["remitt"]);
+        // Without folding (Russian index), the accent is kept, composed.
+        assert_eq!(TextProcessor::for_language("ru").normalize("cafe\u{0301}"), "caf\u{00e9}");
+    }
+
+    #[test]
+    fn arabic_is_normalized_then_stemmed() {
+        let arabic = TextProcessor::for_language("ar");
+        // Harakat and tatweel go; hamza alef forms become bare alef; ta marbuta becomes ha.
+        assert_eq!(arabic.normalize("التَّحْوِيلَات"), "التحويلات");
+        assert_eq!(arabic.normalize("تـحـويـلات"), "تحويلات");
+        assert_eq!(arabic.normalize("أإآٱ"), "اااا");
+        assert_eq!(arabic.normalize("المالية"), "الماليه");
+        assert_eq!(arabic.normalize("مستوى"), "مستوي");
+        assert_eq!(terms("ar", "التحويلات"), terms("ar", "التَّحْوِيلَات"));
+        assert_eq!(terms("ar", "التحويلات المالية"), ["تحويل", "ماليه"]);
+    }
+
+    #[test]
+    fn chinese_is_split_into_bigrams() {
+        assert_eq!(terms("zh", "汇款转账"), ["汇款", "款转", "转账"]);
+        assert_eq!(terms("zh", "促进汇款，推动"), ["促进", "进汇", "汇款", "推动"]);
+        assert_eq!(terms("zh", "汇"), ["汇"]);
+        // Latin words inside Chinese text stay words; digits beside Han split from it.
+        assert_eq!(terms("zh", "COVID-19疫情"), ["covid", "19", "疫情"]);
+    }
+
+    #[test]
+    fn single_letters_are_dropped() {
+        assert_eq!(terms("es", "y a o migrantes"), ["migrant"]);
+        assert_eq!(terms("fr", "d’origine"), ["origin"]);
+    }
+
+    #[test]
+    fn words_keep_their_unstemmed_form() {
+        let tokens = TextProcessor::for_language("en").tokens("Migrations");
+        assert_eq!(tokens, [Token { term: "migrat".into(), word: "migrations".into(), han: false }]);
+    }
+}
