@@ -9,4 +9,5 @@ mod support;
 mod browser;
 mod build;
 mod errors;
+mod search;
 mod translation;

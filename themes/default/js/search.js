@@ -726,6 +726,8 @@
   U.show = function (docs, found, status) {
     var self = this, index = this.index;
     this.status.textContent = status;
+    // Which query the list shows, for scripts (and tests) that wait for it.
+    this.container.setAttribute("data-query", found ? this.query : "");
     this.list.innerHTML = "";
     docs.forEach(function (doc) {
       var item = document.createElement("li");
@@ -882,6 +884,8 @@
     input.addEventListener("focus", function () {
       if (input.value.trim() && searcher.list.children.length) panel.hidden = false;
     });
+    // Words typed while this script was loading.
+    if (input.value.trim() && document.activeElement === input) input.dispatchEvent(new Event("input"));
   }
 
   function init() {
