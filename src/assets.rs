@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use lightningcss::bundler::{Bundler, FileProvider};
+use lightningcss::bundler::{Bundler, ResolveResult, SourceProvider};
 use lightningcss::stylesheet::{MinifyOptions, ParserOptions, PrinterOptions};
 
 use crate::error::Location;
@@ -28,21 +28,23 @@ pub struct Assets {
 
 pub fn build(theme_dir: &Path) -> Result<Assets, AssetError> {
     let mut assets = Assets::default();
-    for path in files_in(&theme_dir.join("css"), false)? {
+    let css_dir = theme_dir.join("css");
+    let stylesheets = Stylesheets::load(&files_in(&css_dir, theme_dir, true)?)?;
+    for path in files_in(&css_dir, theme_dir, false)? {
         let name = file_name(&path);
         if name.starts_with('_') || !name.ends_with(".css") {
             continue;
         }
-        let css = bundle_css(&path)?;
+        let css = bundle_css(&stylesheets, &path)?;
         assets.add_hashed(&name, css.into_bytes());
     }
-    for path in files_in(&theme_dir.join("js"), false)? {
-        let bytes = std::fs::read(&path).map_err(|source| AssetError::Read { path: path.clone(), source })?;
+    for path in files_in(&theme_dir.join("js"), theme_dir, false)? {
+        let bytes = crate::files::read(&path).map_err(|source| AssetError::Read { path: path.clone(), source })?;
         assets.add_hashed(&file_name(&path), bytes);
     }
     let static_dir = theme_dir.join("static");
-    for path in files_in(&static_dir, true)? {
-        let bytes = std::fs::read(&path).map_err(|source| AssetError::Read { path: path.clone(), source })?;
+    for path in files_in(&static_dir, theme_dir, true)? {
+        let bytes = crate::files::read(&path).map_err(|source| AssetError::Read { path: path.clone(), source })?;
         let relative = path.strip_prefix(&static_dir).unwrap_or(&path);
         let relative = relative.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
         assets.names.insert(relative.clone(), format!("/{relative}"));
@@ -61,10 +63,91 @@ impl Assets {
     }
 }
 
+/// Deeper nesting of blocks, parentheses or brackets than this is refused before
+/// lightningcss sees it: its parser recurses, and a few hundred levels overflow the stack.
+pub const MAX_CSS_NESTING: usize = 32;
+
+/// Every stylesheet of the theme, read up front: the bundler may `@import` only these,
+/// so an import cannot reach outside the theme's `css/` folder.
+pub struct Stylesheets {
+    /// By canonical path.
+    texts: BTreeMap<PathBuf, String>,
+}
+
+impl Stylesheets {
+    pub fn load(paths: &[PathBuf]) -> Result<Self, AssetError> {
+        let mut texts = BTreeMap::new();
+        for path in paths.iter().filter(|p| p.extension().is_some_and(|e| e == "css")) {
+            let read = |source| AssetError::Read { path: path.clone(), source };
+            let text = crate::files::read_to_string(path).map_err(read)?;
+            if let Some(offset) = too_deep(&text) {
+                return Err(AssetError::Css {
+                    location: Location::of_offset(path, &text, offset, 1),
+                    message: format!(
+                        "blocks, parentheses or brackets nested more than {MAX_CSS_NESTING} deep; flatten the stylesheet"
+                    ),
+                });
+            }
+            texts.insert(path.canonicalize().map_err(read)?, text);
+        }
+        Ok(Self { texts })
+    }
+}
+
+impl SourceProvider for Stylesheets {
+    type Error = std::io::Error;
+
+    fn read<'a>(&'a self, file: &Path) -> Result<&'a str, Self::Error> {
+        let canonical = file.canonicalize()?;
+        self.texts.get(&canonical).map(String::as_str).ok_or_else(|| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("{} is not a stylesheet in the theme's css/ folder", file.display()),
+            )
+        })
+    }
+
+    fn resolve(&self, specifier: &str, originating_file: &Path) -> Result<ResolveResult, Self::Error> {
+        Ok(originating_file.with_file_name(specifier).into())
+    }
+}
+
+/// The byte offset where `css` first opens more than [`MAX_CSS_NESTING`] nested
+/// blocks, parentheses or brackets (outside comments and strings), if it does.
+fn too_deep(css: &str) -> Option<usize> {
+    let bytes = css.as_bytes();
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                i = css[i + 2..].find("*/").map_or(bytes.len(), |end| i + 2 + end + 2);
+                continue;
+            }
+            quote @ (b'"' | b'\'') => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != quote && bytes[i] != b'\n' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'\\' => i += 1,
+            b'{' | b'(' | b'[' => {
+                depth += 1;
+                if depth > MAX_CSS_NESTING {
+                    return Some(i);
+                }
+            }
+            b'}' | b')' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
 /// Bundles and minifies one stylesheet.
-pub fn bundle_css(path: &Path) -> Result<String, AssetError> {
-    let provider = FileProvider::new();
-    let mut bundler = Bundler::new(&provider, None, ParserOptions::default());
+pub fn bundle_css(stylesheets: &Stylesheets, path: &Path) -> Result<String, AssetError> {
+    let mut bundler = Bundler::new(stylesheets, None, ParserOptions::default());
     let mut stylesheet = bundler.bundle(path).map_err(|error| css_error(path, &error.to_string(), error.loc))?;
     stylesheet.minify(MinifyOptions::default()).map_err(|error| css_error(path, &error.to_string(), error.loc))?;
     let printed = stylesheet
@@ -87,30 +170,11 @@ fn file_name(path: &Path) -> String {
 }
 
 /// The files in `dir` (recursively if asked), sorted; none if `dir` does not exist.
-fn files_in(dir: &Path, recursive: bool) -> Result<Vec<PathBuf>, AssetError> {
-    let mut found = Vec::new();
+/// Symbolic links must stay inside the theme (see [`crate::files::walk`]).
+fn files_in(dir: &Path, theme_dir: &Path, recursive: bool) -> Result<Vec<PathBuf>, AssetError> {
     if !dir.is_dir() {
-        return Ok(found);
+        return Ok(Vec::new());
     }
-    let mut pending = vec![dir.to_path_buf()];
-    while let Some(current) = pending.pop() {
-        let entries =
-            std::fs::read_dir(&current).map_err(|source| AssetError::Read { path: current.clone(), source })?;
-        for entry in entries {
-            let entry = entry.map_err(|source| AssetError::Read { path: current.clone(), source })?;
-            let path = entry.path();
-            if entry.file_name().to_string_lossy().starts_with('.') {
-                continue;
-            }
-            if path.is_dir() {
-                if recursive {
-                    pending.push(path);
-                }
-            } else {
-                found.push(path);
-            }
-        }
-    }
-    found.sort();
-    Ok(found)
+    crate::files::walk(dir, theme_dir, recursive)
+        .map_err(|unreadable| AssetError::Read { path: unreadable.path, source: unreadable.source })
 }

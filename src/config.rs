@@ -68,7 +68,8 @@ impl BaseUrl {
 impl Config {
     pub fn load(site_dir: &Path) -> Result<Self, ConfigError> {
         let path = site_dir.join("config.toml");
-        let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read { path: path.clone(), source })?;
+        let text =
+            crate::files::read_to_string(&path).map_err(|source| ConfigError::Read { path: path.clone(), source })?;
         Self::parse(&text, &path)
     }
 

@@ -114,27 +114,20 @@ pub fn discover_languages(content_dir: &Path) -> Result<Vec<LangCode>, Vec<Conte
 }
 
 /// Every Markdown file under `lang_dir`, sorted by key so that the result does not
-/// depend on the file system's order.
-pub fn markdown_files(lang_dir: &Path) -> Result<Vec<(String, PathBuf)>, ContentError> {
+/// depend on the file system's order. Symbolic links are followed only inside `root`
+/// (see [`crate::files::walk`]).
+pub fn markdown_files(lang_dir: &Path, root: &Path) -> Result<Vec<(String, PathBuf)>, ContentError> {
+    let paths = crate::files::walk(lang_dir, root, true)
+        .map_err(|unreadable| ContentError::Read { path: unreadable.path, source: unreadable.source })?;
     let mut found = Vec::new();
-    let mut pending = vec![lang_dir.to_path_buf()];
-    while let Some(dir) = pending.pop() {
-        let entries = std::fs::read_dir(&dir).map_err(|source| ContentError::Read { path: dir.clone(), source })?;
-        for entry in entries {
-            let entry = entry.map_err(|source| ContentError::Read { path: dir.clone(), source })?;
-            let path = entry.path();
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if name.starts_with('.') || name.ends_with('~') {
-                continue;
-            }
-            if path.is_dir() {
-                pending.push(path);
-            } else if name.ends_with(".md") {
-                let relative = path.strip_prefix(lang_dir).unwrap_or(&path);
-                let key = relative.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
-                found.push((key, path));
-            }
+    for path in paths {
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        if name.ends_with('~') || !name.ends_with(".md") {
+            continue;
         }
+        let relative = path.strip_prefix(lang_dir).unwrap_or(&path);
+        let key = relative.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
+        found.push((key, path));
     }
     found.sort();
     Ok(found)
@@ -142,7 +135,7 @@ pub fn markdown_files(lang_dir: &Path) -> Result<Vec<(String, PathBuf)>, Content
 
 /// Reads and parses one page.
 pub fn load_page(lang: &LangCode, key: &str, path: &Path) -> Result<SourcePage, ContentError> {
-    let bytes = std::fs::read(path).map_err(|source| ContentError::Read { path: path.to_path_buf(), source })?;
+    let bytes = crate::files::read(path).map_err(|source| ContentError::Read { path: path.to_path_buf(), source })?;
     let text = String::from_utf8(bytes).map_err(|error| {
         let offset = error.utf8_error().valid_up_to();
         let valid = String::from_utf8_lossy(&error.as_bytes()[..offset]).into_owned();

@@ -301,7 +301,7 @@ pub fn load(i18n_dir: &Path, codes: &[LangCode], default: &LangCode) -> Result<I
 }
 
 fn read_file(path: &Path) -> Result<I18nFile, I18nError> {
-    let bytes = std::fs::read(path).map_err(|source| I18nError::Read { path: path.to_path_buf(), source })?;
+    let bytes = crate::files::read(path).map_err(|source| I18nError::Read { path: path.to_path_buf(), source })?;
     let text = String::from_utf8(bytes).map_err(|_| I18nError::Invalid {
         location: Location::file(path),
         message: "the file is not valid UTF-8".to_string(),

@@ -150,7 +150,7 @@ fn load_sources(paths: &SitePaths, languages: &[Language]) -> Result<Vec<SourceP
     let mut files = Vec::new();
     for language in languages {
         let lang_dir = paths.content().join(language.code.as_str());
-        let found = content::markdown_files(&lang_dir).map_err(|e| Error::Content(vec![e]))?;
+        let found = content::markdown_files(&lang_dir, &paths.root).map_err(|e| Error::Content(vec![e]))?;
         files.extend(found.into_iter().map(|(key, path)| (language.code.clone(), key, path)));
     }
     let results: Vec<Result<SourcePage, ContentError>> =

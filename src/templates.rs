@@ -118,18 +118,19 @@ impl Templates {
     }
 }
 
+/// The templates in `dir`, sorted by name. Symbolic links must stay inside the theme.
 fn read_templates(dir: &Path) -> Result<Vec<(String, String)>, TemplateError> {
-    let entries = std::fs::read_dir(dir).map_err(|source| TemplateError::Read { path: dir.to_path_buf(), source })?;
+    let theme_dir = dir.parent().unwrap_or(dir);
+    let paths = crate::files::walk(dir, theme_dir, false)
+        .map_err(|unreadable| TemplateError::Read { path: unreadable.path, source: unreadable.source })?;
     let mut templates = Vec::new();
-    for entry in entries {
-        let entry = entry.map_err(|source| TemplateError::Read { path: dir.to_path_buf(), source })?;
-        let name = entry.file_name().to_string_lossy().into_owned();
+    for path in paths {
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         if !(name.ends_with(".html") || name.ends_with(".xml") || name.ends_with(".txt")) {
             continue;
         }
-        let path = entry.path();
         let text =
-            std::fs::read_to_string(&path).map_err(|source| TemplateError::Read { path: path.clone(), source })?;
+            crate::files::read_to_string(&path).map_err(|source| TemplateError::Read { path: path.clone(), source })?;
         templates.push((name, text));
     }
     templates.sort();

@@ -118,7 +118,265 @@ const CASES: &[Case] = &[
         },
         expect: &["site/content/en/again.md:4:13", "numbered 1 to 23"],
     },
+    Case {
+        name: "empty page",
+        breaks: |s| s.write(ABOUT, ""),
+        expect: &["site/content/en/about.md:1:1", "front matter between two `+++` lines"],
+    },
+    Case {
+        name: "front matter closed by `++` only",
+        breaks: |s| s.write(ABOUT, "+++\ntitle = \"About\"\n++\nText\n"),
+        expect: &["site/content/en/about.md:1:1", "front matter"],
+    },
+    Case {
+        name: "table where a string belongs",
+        breaks: |s| s.write(ABOUT, "+++\ntitle = { en = \"About\" }\n+++\nText\n"),
+        expect: &["site/content/en/about.md:2:9", "invalid type", "expected a string"],
+    },
+    Case {
+        name: "string where a boolean belongs",
+        breaks: |s| s.write(ABOUT, "+++\ntitle = \"About\"\ndraft = \"no\"\n+++\nText\n"),
+        expect: &["site/content/en/about.md:3:9", "invalid type", "expected a boolean"],
+    },
+    Case {
+        name: "a slug key (pages take their URL from the file name)",
+        breaks: |s| s.write(ABOUT, "+++\ntitle = \"About\"\nslug = \"../../etc\"\n+++\nText\n"),
+        expect: &["site/content/en/about.md:3:1", "unknown field `slug`"],
+    },
+    Case {
+        name: "front matter nested beyond the TOML parser's limit",
+        breaks: |s| {
+            let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+            s.write(ABOUT, format!("+++\ntitle = \"About\"\nweight = {deep}\n+++\nText\n"));
+        },
+        expect: &["site/content/en/about.md:3:", "recursion"],
+    },
+    Case {
+        name: "guiding question id used twice",
+        breaks: |s| {
+            let text = std::fs::read_to_string(s.root().join("site/content/en/first.md")).unwrap();
+            s.write("site/content/en/first.md", text.replace("id = \"q-2-2\"", "id = \"q-2-1\""));
+        },
+        expect: &["site/content/en/first.md", "`q-2-1` is used twice"],
+    },
+    Case {
+        name: "guiding question id of another objective",
+        breaks: |s| {
+            let text = std::fs::read_to_string(s.root().join("site/content/en/first.md")).unwrap();
+            s.write("site/content/en/first.md", text.replace("id = \"q-2-2\"", "id = \"q-3-2\""));
+        },
+        expect: &["site/content/en/first.md", "`q-3-2` should look like `q-2-1`"],
+    },
+    Case {
+        name: "objective without a short label",
+        breaks: |s| s.write(ABOUT, "+++\ntitle = \"About\"\nkind = \"objective\"\nobjective = 7\n+++\n"),
+        expect: &["site/content/en/about.md", "short_label"],
+    },
+    Case {
+        name: "home kind outside _index.md",
+        breaks: |s| s.write(ABOUT, "+++\ntitle = \"About\"\nkind = \"home\"\n+++\n"),
+        expect: &["site/content/en/about.md", "only `_index.md` can be a language's home page"],
+    },
+    Case {
+        name: "footnote defined twice",
+        breaks: |s| s.write(ABOUT, "+++\ntitle = \"About\"\n+++\nA[^a].\n\n[^a]: One.\n\n[^a]: Two.\n"),
+        expect: &["site/content/en/about.md:8:1", "`[^a]` is defined twice"],
+    },
+    Case {
+        name: "a page where the generator publishes its own",
+        breaks: |s| s.write("site/content/en/references.md", "+++\ntitle = \"Refs\"\n+++\n"),
+        expect: &["site/content/en/references.md", "/en/references/ is a page the generator makes itself"],
+    },
+    Case {
+        name: "a stamped translation with no original",
+        breaks: |s| {
+            s.write("site/content/fr/lost.md", "+++\ntitle = \"Perdu\"\nsource_hash = \"0123456789abcdef\"\n+++\n")
+        },
+        expect: &["site/content/fr/lost.md", "stamped with source_hash", "no page `lost.md`"],
+    },
+    Case {
+        name: "language folder in the wrong case",
+        breaks: |s| std::fs::rename(s.root().join("site/content/fr"), s.root().join("site/content/FR")).unwrap(),
+        expect: &["site/content/FR", "should be spelled `fr`"],
+    },
+    Case {
+        name: "language folder with an underscore",
+        breaks: |s| s.write("site/content/en_US/page.md", "+++\ntitle = \"x\"\n+++\n"),
+        expect: &["site/content/en_US", "not a language code"],
+    },
+    Case {
+        name: "default language without a folder",
+        breaks: |s| {
+            let text = std::fs::read_to_string(s.root().join("site/config.toml")).unwrap();
+            s.write("site/config.toml", text.replace("default_language = \"en\"", "default_language = \"de\""));
+        },
+        expect: &["site/config.toml", "default_language is `de`", "no folder"],
+    },
+    Case {
+        name: "unknown config key",
+        breaks: |s| {
+            let text = std::fs::read_to_string(s.root().join("site/config.toml")).unwrap();
+            s.write("site/config.toml", format!("{text}colour = \"blue\"\n"));
+        },
+        expect: &["site/config.toml:5:1", "unknown field `colour`"],
+    },
+    Case {
+        name: "base_url that is not an absolute URL",
+        breaks: |s| {
+            let text = std::fs::read_to_string(s.root().join("site/config.toml")).unwrap();
+            s.write("site/config.toml", text.replace("https://example.org/", "example.org"));
+        },
+        expect: &["site/config.toml", "base_url `example.org` must be an absolute http(s) URL"],
+    },
+    Case {
+        name: "theme that does not exist",
+        breaks: |s| {
+            let text = std::fs::read_to_string(s.root().join("site/config.toml")).unwrap();
+            s.write("site/config.toml", text.replace("theme = \"default\"", "theme = \"plain\""));
+        },
+        expect: &["themes/plain/templates: cannot read: No such file or directory (os error 2)\n"],
+    },
+    Case {
+        name: "no UI strings for the default language",
+        breaks: |s| s.remove("i18n/en.toml"),
+        expect: &["i18n/en.toml", "the default language needs its UI strings file"],
+    },
+    Case {
+        name: "i18n file with an unknown section",
+        breaks: |s| {
+            let text = std::fs::read_to_string(s.root().join("i18n/fr.toml")).unwrap();
+            s.write("i18n/fr.toml", format!("{text}\n[colours]\nred = \"rouge\"\n"));
+        },
+        expect: &["i18n/fr.toml:", "unknown field `colours`"],
+    },
+    Case {
+        name: "i18n plural with a form that is no CLDR category",
+        breaks: |s| {
+            let text = std::fs::read_to_string(s.root().join("i18n/fr.toml")).unwrap();
+            s.write("i18n/fr.toml", text.replacen("other = ", "several = \"x\"\nother = ", 1));
+        },
+        expect: &["i18n/fr.toml", "`several`", "not a CLDR plural category"],
+    },
+    Case {
+        name: "i18n plural missing a form the language needs",
+        breaks: |s| {
+            let text = std::fs::read_to_string(s.root().join("i18n/fr.toml")).unwrap();
+            let start = text.find("one = ").unwrap();
+            let end = start + text[start..].find('\n').unwrap() + 1;
+            s.write("i18n/fr.toml", format!("{}{}", &text[..start], &text[end..]));
+        },
+        expect: &["i18n/fr.toml", "has no form `one`, which fr needs"],
+    },
+    Case {
+        name: "i18n file that is not UTF-8",
+        breaks: |s| s.write("i18n/fr.toml", b"[language]\nname = \"Fran\xe7ais\"\ndir = \"ltr\"\n".as_slice()),
+        expect: &["i18n/fr.toml", "not valid UTF-8"],
+    },
+    Case {
+        name: "CSS import of a missing file",
+        breaks: |s| s.write("themes/default/css/main.css", "@import \"_missing.css\";\n"),
+        expect: &["themes/default/css/main.css:1:", "No such file"],
+    },
+    Case {
+        name: "template that includes itself",
+        breaks: |s| s.write("themes/default/templates/page.html", "{% include \"page.html\" %}\n"),
+        expect: &["/en/about/", "themes/default/templates/page.html:1"],
+    },
+    Case {
+        name: "template nested beyond minijinja's limit",
+        breaks: |s| {
+            let deep = format!("{}x{}", "{% if true %}".repeat(3_000), "{% endif %}".repeat(3_000));
+            s.write("themes/default/templates/page.html", deep);
+        },
+        expect: &["themes/default/templates/page.html:1", "recursion"],
+    },
+    // The file system: what a build must read carefully. Tests run as root, so a file
+    // with mode 000 would still be readable; these are the honest unreadable cases.
+    Case {
+        name: "a FIFO where a page should be (reading it would block forever)",
+        breaks: |s| mkfifo(&s.root().join("site/content/en/pipe.md")),
+        expect: &["site/content/en/pipe.md: cannot read: it is a FIFO (named pipe), not a regular file"],
+    },
+    Case {
+        name: "a FIFO in the theme's static files",
+        breaks: |s| mkfifo(&s.root().join("themes/default/static/pipe.txt")),
+        expect: &[
+            "themes/default/static/pipe.txt: cannot read: it is a FIFO (named pipe), not a regular file; imrf-site reads only regular files\n",
+        ],
+    },
+    Case {
+        name: "a FIFO as the configuration",
+        breaks: |s| {
+            s.remove("site/config.toml");
+            mkfifo(&s.root().join("site/config.toml"));
+        },
+        expect: &["site/config.toml: cannot read the site configuration: it is a FIFO"],
+    },
+    Case {
+        name: "a dangling symbolic link",
+        breaks: |s| symlink("gone.md", &s.root().join("site/content/en/link.md")),
+        expect: &["site/content/en/link.md: cannot read: it is a symbolic link to gone.md, which does not exist"],
+    },
+    Case {
+        name: "a symbolic link to itself",
+        breaks: |s| symlink("self.md", &s.root().join("site/content/en/self.md")),
+        expect: &["site/content/en/self.md: cannot read: it is a symbolic link loop"],
+    },
+    Case {
+        name: "a symbolic link loop between folders",
+        breaks: |s| symlink("..", &s.root().join("site/content/en/sub/up")),
+        expect: &["site/content/en/sub/up: cannot read: this symbolic link leads back to", "a link loop"],
+    },
+    Case {
+        name: "a symbolic link loop in the theme's static files",
+        breaks: |s| symlink(".", &s.root().join("themes/default/static/again")),
+        expect: &["themes/default/static/again: cannot read: this symbolic link leads back to", "a link loop\n"],
+    },
+    Case {
+        name: "a symbolic link to a file outside the site",
+        breaks: |s| {
+            let outside = s.root().parent().unwrap().join(format!("outside-{}.md", std::process::id()));
+            std::fs::write(&outside, "+++\ntitle = \"Secret\"\n+++\nSecret\n").unwrap();
+            symlink(&outside, &s.root().join("site/content/en/secret.md"));
+        },
+        expect: &["site/content/en/secret.md: cannot read: it leads to", "outside the site root"],
+    },
+    Case {
+        name: "a symbolic link to a folder outside the site",
+        breaks: |s| symlink("/etc", &s.root().join("themes/default/static/etc")),
+        expect: &["themes/default/static/etc: cannot read: it leads to /etc, outside the site root"],
+    },
+    Case {
+        name: "a template linked from outside the theme",
+        breaks: |s| {
+            let outside = s.root().join("site/page.html");
+            std::fs::write(&outside, "{{ page.title }}").unwrap();
+            s.remove("themes/default/templates/page.html");
+            symlink(&outside, &s.root().join("themes/default/templates/page.html"));
+        },
+        expect: &["themes/default/templates/page.html: cannot read: it leads to", "outside the site root"],
+    },
+    Case {
+        name: "CSS nested deeper than its parser's stack allows",
+        breaks: |s| s.write("themes/default/css/_base.css", "@media screen {\n".repeat(300)),
+        expect: &["themes/default/css/_base.css:33:1", "nested more than 32 deep"],
+    },
+    Case {
+        name: "CSS import from outside the theme's css/ folder",
+        breaks: |s| s.write("themes/default/css/main.css", "@import \"../../../site/config.toml\";\n"),
+        expect: &["themes/default/css/main.css:1:", "is not a stylesheet in the theme's css/ folder"],
+    },
 ];
+
+fn mkfifo(path: &std::path::Path) {
+    let status = std::process::Command::new("mkfifo").arg(path).status().unwrap();
+    assert!(status.success(), "mkfifo {}", path.display());
+}
+
+fn symlink(target: impl AsRef<std::path::Path>, link: &std::path::Path) {
+    std::fs::create_dir_all(link.parent().unwrap()).unwrap();
+    std::os::unix::fs::symlink(target, link).unwrap();
+}
 
 #[test]
 fn bad_input_fails_with_a_located_message_and_keeps_the_previous_output() {
