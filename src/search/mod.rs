@@ -10,9 +10,13 @@
 //!   shard, the number of documents, the UI strings and plural forms, and `v`, a hash of
 //!   every file below, appended to their URLs so caches never mix two builds.
 //! - `s/<n>.json`: a contiguous range of keys in UTF-16 order (JavaScript's string order):
-//!   `{"t": [[term, df, [chunk, index, score, ...]], ...], "a": [[word, stem], ...]}`.
-//!   Postings are sorted by score, best first; a term found in more than `HEAD_POSTINGS`
-//!   documents keeps the rest in `t/<n>.json`, named by a fourth element.
+//!   `{"t": [[term, df, postings], ...], "a": [[word, stem], ...]}`. Postings are a string
+//!   of base-64 varints, pairs of (document id minus the previous one, score), by id; a
+//!   document's id is `chunk * 32 + index in chunk`. A term found in more than
+//!   `HEAD_POSTINGS` documents keeps only its best there, and the rest in `t/<n>.json`
+//!   (a JSON string, same encoding), named by a fourth element. Each shard is listed in
+//!   the manifest by the shortest prefix of its first key that sorts after the previous
+//!   shard's last key.
 //!   `a` maps each indexed word to its stem, so that a prefix the reader is still typing
 //!   (`migratio`) reaches the stem (`migrat`) of the words it begins.
 //! - `d/<n>.json`: a chunk of documents: `[[url, title, heading, text, lang], ...]`
@@ -38,17 +42,22 @@ const FORMAT: u32 = 1;
 /// A term shard is closed once its JSON passes this many bytes.
 const SHARD_BYTES: usize = 12 * 1024;
 /// A document chunk is closed once its JSON passes this many bytes.
-const CHUNK_BYTES: usize = 3 * 1024;
+const CHUNK_BYTES: usize = 2 * 1024;
+/// Documents per chunk at most: ids are `chunk * CHUNK_DOCS + index`.
+const CHUNK_DOCS: usize = 32;
 /// Postings kept in the shard; the rest wait in a tail file until the reader asks for more.
-pub const HEAD_POSTINGS: usize = 300;
+pub const HEAD_POSTINGS: usize = 1000;
 /// BM25 saturation and length normalization.
 const K1: f64 = 1.2;
 const B: f64 = 0.75;
 /// How much a word counts in the page title and the section heading, against the text.
 const TITLE_WEIGHT: f64 = 3.0;
 const HEADING_WEIGHT: f64 = 2.0;
-/// Scores are written as integers: hundredths.
-const SCORE_SCALE: f64 = 100.0;
+/// Scores are written as integers: tenths.
+const SCORE_SCALE: f64 = 10.0;
+/// The digits of the postings' varints (URL-safe base 64): 5 bits of value per digit,
+/// digits from the upper half continuing the number.
+const DIGITS: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 /// UI strings the client shows, by their i18n keys.
 const CLIENT_STRINGS: [&str; 6] =
     ["search_no_results", "search_prompt", "search_error", "search_loading", "search_more", "search_all_results"];
@@ -186,7 +195,7 @@ fn chunk_docs(docs: &[Doc]) -> Vec<Vec<usize>> {
     let mut bytes = 0;
     for (d, doc) in docs.iter().enumerate() {
         let size = doc.url.len() + doc.title.len() + doc.heading.len() + doc.text.len();
-        if !current.is_empty() && bytes + size > CHUNK_BYTES {
+        if !current.is_empty() && (bytes + size > CHUNK_BYTES || current.len() == CHUNK_DOCS) {
             chunks.push(std::mem::take(&mut current));
             bytes = 0;
         }
@@ -199,8 +208,8 @@ fn chunk_docs(docs: &[Doc]) -> Vec<Vec<usize>> {
     chunks
 }
 
-/// A document's place: its chunk and its index in the chunk.
-type DocRef = (usize, usize);
+/// A document's id: `chunk * CHUNK_DOCS + index in chunk`.
+type DocRef = usize;
 
 struct Posting {
     doc: DocRef,
@@ -251,7 +260,7 @@ impl Index {
                     }
                 }
                 for (term, field_counts) in fields {
-                    counts.entry(term.to_string()).or_default().push(((c, i), field_counts, length));
+                    counts.entry(term.to_string()).or_default().push((c * CHUNK_DOCS + i, field_counts, length));
                 }
             }
         }
@@ -294,17 +303,19 @@ impl Index {
         let mut terms: Vec<Value> = Vec::new();
         let mut aliases: Vec<Value> = Vec::new();
         let mut bytes = 0;
+        let mut last_key = "";
         for (key, entry) in entries {
             if terms.is_empty() && aliases.is_empty() {
-                first_keys.push(key.to_string());
+                first_keys.push(separator(last_key, key));
             }
+            last_key = key;
             match entry {
                 Entry::Term(term, postings) => {
                     let head = postings.len().min(HEAD_POSTINGS);
-                    let mut row = vec![json!(term), json!(postings.len()), flat(&postings[..head])];
+                    let mut row = vec![json!(term), json!(postings.len()), json!(encode(&postings[..head]))];
                     if head < postings.len() {
                         row.push(json!(tails.len()));
-                        tails.push(flat(&postings[head..]).to_string());
+                        tails.push(json!(encode(&postings[head..])).to_string());
                     }
                     bytes += Value::Array(row.clone()).to_string().len() + 1;
                     terms.push(Value::Array(row));
@@ -331,9 +342,39 @@ impl Index {
     }
 }
 
-fn flat(postings: &[Posting]) -> Value {
-    let numbers: Vec<Value> = postings.iter().flat_map(|p| [json!(p.doc.0), json!(p.doc.1), json!(p.score)]).collect();
-    Value::Array(numbers)
+/// The shortest prefix of `key` that sorts after `previous` (UTF-16 order): enough to
+/// tell which shard a key belongs to.
+fn separator(previous: &str, key: &str) -> String {
+    let mut prefix = String::new();
+    for c in key.chars() {
+        prefix.push(c);
+        if prefix.encode_utf16().cmp(previous.encode_utf16()) == std::cmp::Ordering::Greater {
+            break;
+        }
+    }
+    prefix
+}
+
+/// Postings as base-64 varints: (id minus the previous id, score) pairs, by id.
+fn encode(postings: &[Posting]) -> String {
+    let mut sorted: Vec<&Posting> = postings.iter().collect();
+    sorted.sort_by_key(|p| p.doc);
+    let mut out = String::with_capacity(sorted.len() * 4);
+    let mut previous = 0;
+    for posting in sorted {
+        varint(posting.doc - previous, &mut out);
+        varint(posting.score as usize, &mut out);
+        previous = posting.doc;
+    }
+    out
+}
+
+fn varint(mut value: usize, out: &mut String) {
+    while value >= 32 {
+        out.push(char::from(DIGITS[32 + (value & 31)]));
+        value >>= 5;
+    }
+    out.push(char::from(DIGITS[value]));
 }
 
 /// BM25F: the fields' counts weighted (the text's normalized by its length) and saturated.

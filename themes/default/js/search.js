@@ -327,6 +327,7 @@
   var MAX_EXPANSIONS = 40; // terms a prefix or a typo may stand for, most frequent first
   var MAX_SCOPE_SHARDS = 3; // shards a prefix or a typo may look through
   var TYPO_MIN_LENGTH = 5;
+  var CHUNK_DOCS = 32; // documents per chunk: an id is chunk * 32 + index
 
   // Optimal string alignment distance, stopping early above 1.
   function withinOneEdit(a, b) {
@@ -416,7 +417,7 @@
   I.expand = function (token, isLast) {
     var self = this, word = token.word, term = token.term;
     var prefix = isLast && (token.han ? word.length === 1 : word.length >= 2);
-    var scope = this.shardsFor(term).concat(this.shardsFor(word));
+    var scope = [this.shardOf(term), this.shardOf(word)];
     if (prefix) scope = scope.concat(this.shardsFor(word), this.shardsFor(term));
     return this.shards(unique(scope)).then(function (shards) {
       var weights = {}, stems = [];
@@ -518,18 +519,37 @@
     var all = unique([].concat.apply([], expansions.map(Object.keys)));
     return this.rows(all).then(function (rows) {
       var tails = rows.map(function (row) {
-        return row.length > 3 && withTails ? self.file("t/" + row[3] + ".json") : Promise.resolve([]);
+        return row.length > 3 && withTails ? self.file("t/" + row[3] + ".json") : Promise.resolve("");
       });
       return Promise.all(tails).then(function (tailLists) {
         var postings = {}, complete = true;
         rows.forEach(function (row, n) {
-          postings[row[0]] = row[2].concat(tailLists[n]);
+          postings[row[0]] = decode(row[2]).concat(decode(tailLists[n]));
           if (row.length > 3 && !withTails) complete = false;
         });
         return rank(expansions, postings, complete);
       });
     });
   };
+  // Postings (see src/search/mod.rs): base-64 varints, pairs of (id - previous id, score),
+  // decoded to [id, score, id, score, ...].
+  var DIGITS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  function decode(text) {
+    var numbers = [], value = 0, shift = 0, id = 0;
+    for (var i = 0; i < text.length; i++) {
+      var digit = DIGITS.indexOf(text[i]);
+      value += (digit & 31) * Math.pow(2, shift);
+      if (digit >= 32) {
+        shift += 5;
+        continue;
+      }
+      if (numbers.length % 2 === 0) value = id += value;
+      numbers.push(value);
+      value = 0;
+      shift = 0;
+    }
+    return numbers;
+  }
   // Each token scores a document by its best alternative; documents matching every
   // token come first (and alone, when there are any), then by total score.
   function rank(expansions, postings, complete) {
@@ -537,10 +557,10 @@
     expansions.forEach(function (weights, t) {
       Object.keys(weights).forEach(function (term) {
         var list = postings[term];
-        for (var p = 0; p < list.length; p += 3) {
-          var key = list[p] + ":" + list[p + 1];
-          var doc = docs[key] || (docs[key] = { chunk: list[p], index: list[p + 1], best: [] });
-          doc.best[t] = Math.max(doc.best[t] || 0, list[p + 2] * weights[term]);
+        for (var p = 0; p < list.length; p += 2) {
+          var id = list[p];
+          var doc = docs[id] || (docs[id] = { chunk: Math.floor(id / CHUNK_DOCS), index: id % CHUNK_DOCS, best: [] });
+          doc.best[t] = Math.max(doc.best[t] || 0, list[p + 1] * weights[term]);
         }
       });
     });
