@@ -3,6 +3,12 @@
 //! leaves the previous site untouched. A manifest of the files written lets the next
 //! build prove that it replaces only what imrf-site itself made: an output directory
 //! holding anything else is refused, never deleted.
+//!
+//! A build killed at any moment (even `kill -9`) leaves the previous output in place:
+//! the swap is one atomic exchange of the two directories where the system offers it
+//! (Linux `renameat2(RENAME_EXCHANGE)`), and every directory imrf-site removes keeps
+//! its proof of ownership (the staging marker or the manifest) until last, so the next
+//! build recognises and clears whatever an interrupted one left behind.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -87,6 +93,7 @@ pub fn check_output_dir(output: &Path, root: &Path) -> Result<(), OutputError> {
 /// Writes `files` as the new content of `output`, atomically from the reader's point of
 /// view: everything goes to a staging directory first, which then replaces `output`.
 pub fn write_site(output: &Path, root: &Path, files: &[OutputFile]) -> Result<(), OutputError> {
+    recover_interrupted_swap(&absolute(output)?)?;
     check_output_dir(output, root)?;
     let output = absolute(output)?;
     let paths: BTreeSet<&str> = files.iter().map(|f| f.path.as_str()).collect();
@@ -115,32 +122,65 @@ fn write_file(dir: &Path, file: &OutputFile) -> Result<(), OutputError> {
 
 fn prepare_staging(staging: &Path) -> Result<(), OutputError> {
     if staging.exists() {
-        if !staging.join(STAGING_MARKER).exists() {
-            return Err(OutputError::Refused {
-                path: staging.to_path_buf(),
-                reason: "a leftover staging directory that imrf-site did not create is in the way; remove it".into(),
-            });
-        }
-        std::fs::remove_dir_all(staging)
-            .map_err(io(staging, "cannot remove an interrupted build's staging directory"))?;
+        remove_leftover(
+            staging,
+            "a leftover staging directory that imrf-site did not create is in the way; remove it",
+        )?;
     }
     std::fs::create_dir_all(staging).map_err(io(staging, "cannot create the staging directory"))?;
     std::fs::write(staging.join(STAGING_MARKER), "").map_err(io(staging, "cannot mark the staging directory"))
+}
+
+/// Removes a directory an interrupted build left beside the output, once it proves to
+/// be imrf-site's own: it holds the staging marker or a manifest (or nothing at all).
+fn remove_leftover(dir: &Path, refusal: &str) -> Result<(), OutputError> {
+    let owned = dir.join(STAGING_MARKER).exists()
+        || dir.join(MANIFEST).exists()
+        || std::fs::read_dir(dir).map_err(io(dir, "cannot list"))?.next().is_none();
+    if !owned {
+        return Err(OutputError::Refused { path: dir.to_path_buf(), reason: refusal.into() });
+    }
+    remove_owned(dir)
+}
+
+/// Removes a directory of imrf-site's, its proofs of ownership (marker, manifest) last,
+/// so that a removal cut short leaves a directory the next build still recognises.
+fn remove_owned(dir: &Path) -> Result<(), OutputError> {
+    let action = "cannot remove an earlier build's leftover directory";
+    for entry in std::fs::read_dir(dir).map_err(io(dir, action))? {
+        let entry = entry.map_err(io(dir, action))?;
+        let name = entry.file_name();
+        if name == STAGING_MARKER || name == MANIFEST {
+            continue;
+        }
+        let path = entry.path();
+        let is_dir = entry.file_type().map_err(io(&path, action))?.is_dir();
+        if is_dir { std::fs::remove_dir_all(&path) } else { std::fs::remove_file(&path) }.map_err(io(&path, action))?;
+    }
+    std::fs::remove_dir_all(dir).map_err(io(dir, action))
+}
+
+/// Puts the previous site back where a build stopped between moving it aside and moving
+/// the new one in (only possible where the directories cannot be exchanged atomically).
+fn recover_interrupted_swap(output: &Path) -> Result<(), OutputError> {
+    let old = sibling(output, "imrf-site-old");
+    if !output.exists() && old.join(MANIFEST).exists() {
+        std::fs::rename(&old, output).map_err(io(output, "cannot restore the previous site"))?;
+    }
+    Ok(())
 }
 
 fn swap_into_place(staging: &Path, output: &Path) -> Result<(), OutputError> {
     if !output.exists() {
         return std::fs::rename(staging, output).map_err(io(output, "cannot move the new site into place"));
     }
+    if exchange(staging, output).is_ok() {
+        // The staging path now holds the previous site, manifest and all.
+        return remove_owned(staging);
+    }
     let old = sibling(output, "imrf-site-old");
     if old.exists() {
-        if read_manifest(&old)?.is_none() {
-            return Err(OutputError::Refused {
-                path: old,
-                reason: "a directory imrf-site did not create is in the way; remove it".into(),
-            });
-        }
-        std::fs::remove_dir_all(&old).map_err(io(&old, "cannot remove an interrupted build's old site"))?;
+        remove_leftover(&old, "a directory imrf-site did not create is in the way; remove it")?;
     }
     std::fs::rename(output, &old).map_err(io(output, "cannot move the previous site aside"))?;
     if let Err(source) = std::fs::rename(staging, output) {
@@ -152,7 +192,19 @@ fn swap_into_place(staging: &Path, output: &Path) -> Result<(), OutputError> {
             source,
         });
     }
-    std::fs::remove_dir_all(&old).map_err(io(&old, "cannot remove the previous site"))
+    remove_owned(&old)
+}
+
+/// Atomically swaps two directories, where the operating system and file system can.
+#[cfg(target_os = "linux")]
+fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
+    use rustix::fs::{CWD, RenameFlags, renameat_with};
+    renameat_with(CWD, a, CWD, b, RenameFlags::EXCHANGE).map_err(std::io::Error::from)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn exchange(_: &Path, _: &Path) -> std::io::Result<()> {
+    Err(std::io::Error::from(std::io::ErrorKind::Unsupported))
 }
 
 /// The manifest's file list, or `None` when the directory has no manifest.
@@ -233,6 +285,61 @@ mod tests {
         assert!(error.to_string().contains("CNAME"), "{error}");
         assert_eq!(std::fs::read_to_string(out.join("b.html")).unwrap(), "two");
         assert!(out.join("CNAME").exists());
+    }
+
+    fn site_in(dir: &Path) -> (PathBuf, PathBuf) {
+        let root = dir.join("root");
+        std::fs::create_dir_all(root.join("site")).unwrap();
+        let out = root.join("public");
+        write_site(&out, &root, &[OutputFile::new("a/index.html", "one")]).unwrap();
+        (root, out)
+    }
+
+    #[test]
+    fn leftovers_of_a_build_killed_at_any_step_are_cleared_by_the_next() {
+        let dir = tempfile::tempdir().unwrap();
+        let (root, out) = site_in(dir.path());
+        let staging = sibling(&out, "imrf-site-staging");
+        let old = sibling(&out, "imrf-site-old");
+        let next = [OutputFile::new("b.html", "two")];
+        type Leave = fn(&Path);
+        let states: [(&str, Leave); 4] = [
+            ("killed while writing the staging directory", |s| {
+                std::fs::create_dir_all(s.join("x")).unwrap();
+                std::fs::write(s.join(STAGING_MARKER), "").unwrap();
+                std::fs::write(s.join("x/half.html"), "<p").unwrap();
+            }),
+            ("killed after finishing staging, before the swap", |s| {
+                std::fs::create_dir_all(s).unwrap();
+                std::fs::write(s.join(MANIFEST), "b.html\n").unwrap();
+                std::fs::write(s.join("b.html"), "two").unwrap();
+            }),
+            ("killed while removing the previous site after the swap", |s| {
+                std::fs::create_dir_all(s).unwrap();
+                std::fs::write(s.join(MANIFEST), "a/index.html\n").unwrap();
+            }),
+            ("killed right after creating the staging directory", |s| std::fs::create_dir_all(s).unwrap()),
+        ];
+        for (what, leave) in states {
+            leave(&staging);
+            write_site(&out, &root, &next).unwrap_or_else(|e| panic!("{what}: {e}"));
+            assert_eq!(std::fs::read_to_string(out.join("b.html")).unwrap(), "two", "{what}");
+            assert!(!staging.exists(), "{what}");
+            write_site(&out, &root, &[OutputFile::new("a/index.html", "one")]).unwrap();
+        }
+
+        // Killed between moving the previous site aside and moving the new one in (only
+        // where directories cannot be exchanged): the next build puts it back first.
+        std::fs::rename(&out, &old).unwrap();
+        write_site(&out, &root, &next).unwrap();
+        assert_eq!(std::fs::read_to_string(out.join("b.html")).unwrap(), "two");
+        assert!(!old.exists() && !staging.exists());
+
+        std::fs::create_dir_all(&staging).unwrap();
+        std::fs::write(staging.join("mine.txt"), "not the tool's").unwrap();
+        let error = write_site(&out, &root, &next).unwrap_err();
+        assert!(error.to_string().contains("did not create"), "{error}");
+        assert!(staging.join("mine.txt").exists(), "a folder the tool did not make is never deleted");
     }
 
     #[test]

@@ -9,5 +9,6 @@ mod support;
 mod browser;
 mod build;
 mod errors;
+mod hardening;
 mod search;
 mod translation;
