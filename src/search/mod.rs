@@ -6,17 +6,18 @@
 //! processing both sides share is in `text`.
 //!
 //! Layout under `<lang>/search/` (`search.js` reads the same):
-//! - `index.json`: the text processing to apply to queries, the first key of each term
-//!   shard, the number of documents, the UI strings and plural forms, and `v`, a hash of
+//! - `index.json`: the text processing to apply to queries, the first separator (below)
+//!   of each group of `DIR_SHARDS` term shards, the number of documents, the UI strings and plural forms, and `v`, a hash of
 //!   every file below, appended to their URLs so caches never mix two builds.
 //! - `s/<n>.json`: a contiguous range of keys in UTF-16 order (JavaScript's string order):
 //!   `{"t": [[term, df, postings], ...], "a": [[word, stem], ...]}`. Postings are a string
 //!   of base-64 varints, pairs of (document id minus the previous one, score), by id; a
 //!   document's id is `chunk * 32 + index in chunk`. A term found in more than
 //!   `HEAD_POSTINGS` documents keeps only its best there, and the rest in `t/<n>.json`
-//!   (a JSON string, same encoding), named by a fourth element. Each shard is listed in
-//!   the manifest by the shortest prefix of its first key that sorts after the previous
-//!   shard's last key.
+//!   (a JSON string, same encoding), named by a fourth element.
+//! - `s/dir-<k>.json`: the separators of shards `k * DIR_SHARDS` onwards: for each, the
+//!   shortest prefix of its first key that sorts after the previous shard's last key. Two
+//!   levels keep the manifest small when a large site has thousands of shards.
 //!   `a` maps each indexed word to its stem, so that a prefix the reader is still typing
 //!   (`migratio`) reaches the stem (`migrat`) of the words it begins.
 //! - `d/<n>.json`: a chunk of documents: `[[url, title, heading, text, lang], ...]`
@@ -41,6 +42,8 @@ use text::TextProcessor;
 const FORMAT: u32 = 1;
 /// A term shard is closed once its JSON passes this many bytes.
 const SHARD_BYTES: usize = 12 * 1024;
+/// Shards per directory file.
+const DIR_SHARDS: usize = 64;
 /// A document chunk is closed once its JSON passes this many bytes.
 const CHUNK_BYTES: usize = 2 * 1024;
 /// Documents per chunk at most: ids are `chunk * CHUNK_DOCS + index`.
@@ -93,8 +96,11 @@ fn build_language(
         let rows: Vec<Value> = chunk.iter().map(|&d| doc_json(&docs[d])).collect();
         files.push((format!("d/{n}.json"), Value::Array(rows).to_string()));
     }
-    let (shards, first_keys, tails) = index.shards();
+    let (shards, separators, tails) = index.shards();
     files.extend(shards.into_iter().enumerate().map(|(n, shard)| (format!("s/{n}.json"), shard)));
+    let dirs: Vec<&[String]> = separators.chunks(DIR_SHARDS).collect();
+    let first_keys: Vec<&str> = dirs.iter().map(|dir| dir[0].as_str()).collect();
+    files.extend(dirs.iter().enumerate().map(|(k, dir)| (format!("s/dir-{k}.json"), json!(dir).to_string())));
     files.extend(tails.into_iter().enumerate().map(|(n, tail)| (format!("t/{n}.json"), tail)));
     let mut hasher = blake3::Hasher::new();
     for (path, body) in &files {
@@ -114,7 +120,7 @@ fn manifest(
     language: &Language,
     processor: &TextProcessor,
     docs: usize,
-    first_keys: Vec<String>,
+    first_keys: Vec<&str>,
     version: String,
 ) -> Value {
     let stemmer = processor.stemmer_name().map(|name| {
@@ -130,7 +136,8 @@ fn manifest(
         "lang": language.code.as_str(),
         "text": { "stemmer": stemmer, "foldLatin": processor.folds_latin(), "foldYo": processor.folds_yo() },
         "docs": docs,
-        "shards": first_keys,
+        "dirs": first_keys,
+        "dirShards": DIR_SHARDS,
         "strings": strings,
         "results": plurals,
     })

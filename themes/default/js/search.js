@@ -373,23 +373,38 @@
     }
     return this.files[path];
   };
-  // The shard that holds `key`: the last whose first key is not after it.
-  I.shardOf = function (key) {
-    var shards = this.manifest.shards, lo = 0, hi = shards.length - 1;
+  // The last of `list` (sorted separators) that is not after `key`.
+  function lastNotAfter(list, key) {
+    var lo = 0, hi = list.length - 1;
     while (lo < hi) {
       var mid = (lo + hi + 1) >> 1;
-      if (shards[mid] <= key) lo = mid;
+      if (list[mid] <= key) lo = mid;
       else hi = mid - 1;
     }
     return lo;
+  }
+  // The shards that may hold `key` and, with `more`, the keys it begins (at most
+  // MAX_SCOPE_SHARDS, within one directory file): a promise of shard numbers.
+  I.shardsFor = function (key, more) {
+    var k = lastNotAfter(this.manifest.dirs, key), size = this.manifest.dirShards;
+    return this.file("s/dir-" + k + ".json").then(function (separators) {
+      var first = lastNotAfter(separators, key), list = [k * size + first];
+      for (var n = first + 1; more && n < separators.length && separators[n].startsWith(key) && list.length < MAX_SCOPE_SHARDS; n++) {
+        list.push(k * size + n);
+      }
+      return list;
+    });
   };
-  // The shards holding keys that start with `prefix` (at most MAX_SCOPE_SHARDS).
-  I.shardsFor = function (prefix) {
-    var shards = this.manifest.shards, first = this.shardOf(prefix), list = [first];
-    for (var n = first + 1; n < shards.length && shards[n].startsWith(prefix) && list.length < MAX_SCOPE_SHARDS; n++) {
-      list.push(n);
-    }
-    return list;
+  // The union of the shards for several keys.
+  I.scope = function (keys, more) {
+    var self = this;
+    return Promise.all(
+      unique(keys).map(function (key) {
+        return self.shardsFor(key, more);
+      })
+    ).then(function (lists) {
+      return unique([].concat.apply([], lists));
+    });
   };
   I.shards = function (numbers) {
     var self = this;
@@ -417,9 +432,9 @@
   I.expand = function (token, isLast) {
     var self = this, word = token.word, term = token.term;
     var prefix = isLast && (token.han ? word.length === 1 : word.length >= 2);
-    var scope = [this.shardOf(term), this.shardOf(word)];
-    if (prefix) scope = scope.concat(this.shardsFor(word), this.shardsFor(term));
-    return this.shards(unique(scope)).then(function (shards) {
+    return this.scope([term, word], prefix).then(function (scope) {
+      return self.shards(scope);
+    }).then(function (shards) {
       var weights = {}, stems = [];
       var exact = lookup(shards, term);
       if (exact.term) weights[term] = 1;
@@ -443,7 +458,9 @@
         return self.addStems(weights, stems, PREFIX_WEIGHT);
       }
       // Nothing starts like the word: allow one typo after its first two letters.
-      return self.shards(self.shardsFor(word.slice(0, 2))).then(function (near) {
+      return self.scope([word.slice(0, 2)], true).then(function (scope) {
+        return self.shards(scope);
+      }).then(function (near) {
         var candidates = {};
         near.forEach(function (shard) {
           shard.t.forEach(function (row) {
@@ -466,7 +483,9 @@
     stems = unique(stems).filter(function (stem) {
       return !weights[stem];
     });
-    return this.shards(unique(stems.map(this.shardOf, this))).then(function (shards) {
+    return this.scope(stems, false).then(function (scope) {
+      return self.shards(scope);
+    }).then(function (shards) {
       stems.forEach(function (stem) {
         if (lookup(shards, stem).term) weights[stem] = weight;
       });
@@ -508,7 +527,9 @@
   }
   I.rows = function (terms) {
     var self = this;
-    return this.shards(unique(terms.map(this.shardOf, this))).then(function (shards) {
+    return this.scope(terms, false).then(function (scope) {
+      return self.shards(scope);
+    }).then(function (shards) {
       return terms.map(function (term) {
         return lookup(shards, term).term;
       });
