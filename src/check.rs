@@ -1,5 +1,6 @@
 //! Checks the rendered site without writing it: every internal link and `#anchor` must
-//! point at a page and an element that exist. `build` reports these as warnings (the
+//! point at a page and an element that exist, and every image or script (`src`) at a
+//! file that exists. `build` reports these as warnings (the
 //! site still works, bar one link), `check` as errors. Reads only the rendered files.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -33,14 +34,18 @@ pub fn broken_links(files: &[OutputFile], base_path: &str) -> Vec<BrokenLink> {
     let mut ids_cache: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
     let mut broken = BTreeSet::new();
     for (page, text) in &html {
-        for href in attribute_values(text, "href") {
+        let links = attribute_values(text, "href").map(|href| (href, "points to no page"));
+        let sources = attribute_values(text, "src").map(|src| (src, "points to no file (an image or script)"));
+        for (href, missing) in links.chain(sources) {
             let Some((target, fragment)) = resolve(page, href, base_path) else { continue };
-            let reason = if !all_paths.contains(target.as_str()) {
-                Some("points to no page")
-            } else if let (Some(fragment), Some(target_text)) = (fragment, html.get(target.as_str())) {
-                let ids = ids_cache
-                    .entry(html.get_key_value(target.as_str()).map_or("", |(k, _)| k))
-                    .or_insert_with(|| attribute_values(target_text, "id").collect());
+            let reason = if target.is_none() {
+                Some("leads outside the site")
+            } else if !all_paths.contains(target.as_deref().unwrap_or_default()) {
+                Some(missing)
+            } else if let (Some(fragment), Some((key, target_text))) =
+                (fragment, target.as_deref().and_then(|t| html.get_key_value(t)))
+            {
+                let ids = ids_cache.entry(key).or_insert_with(|| attribute_values(target_text, "id").collect());
                 (!fragment.is_empty() && !ids.contains(fragment)).then_some("points to a missing anchor")
             } else {
                 None
@@ -53,25 +58,47 @@ pub fn broken_links(files: &[OutputFile], base_path: &str) -> Vec<BrokenLink> {
     broken.into_iter().collect()
 }
 
-/// The output file and fragment an href leads to, or `None` for links that leave the site.
-fn resolve<'a>(page: &str, href: &'a str, base_path: &str) -> Option<(String, Option<&'a str>)> {
+/// The output file and fragment an href leads to, or `None` for links that leave the
+/// site (another origin or scheme, or a path outside the base path). A relative path
+/// that climbs above the site's root gives `Some((None, _))`.
+fn resolve<'a>(page: &str, href: &'a str, base_path: &str) -> Option<(Option<String>, Option<&'a str>)> {
     let (path, fragment) = match href.split_once('#') {
         Some((path, fragment)) => (path, Some(fragment)),
         None => (href, None),
     };
     let path = path.split('?').next().unwrap_or(path);
+    let has_scheme = path.split('/').next().is_some_and(|first| first.contains(':'));
     let target = if path.is_empty() {
         page.to_string()
-    } else if let Some(inside) = path.strip_prefix(base_path) {
-        if path.starts_with("//") {
-            return None;
-        }
-        inside.to_string()
-    } else {
+    } else if path.starts_with("//") || has_scheme {
         return None;
+    } else if let Some(inside) = path.strip_prefix(base_path) {
+        inside.to_string()
+    } else if path.starts_with('/') {
+        return None;
+    } else {
+        // Relative to the page's folder.
+        let folder = page.rsplit_once('/').map_or("", |(folder, _)| folder);
+        let mut segments: Vec<&str> = folder.split('/').filter(|s| !s.is_empty()).collect();
+        for segment in path.split('/') {
+            match segment {
+                "." | "" => {}
+                ".." => {
+                    if segments.pop().is_none() {
+                        return Some((None, fragment));
+                    }
+                }
+                other => segments.push(other),
+            }
+        }
+        let mut joined = segments.join("/");
+        if path.ends_with('/') && !joined.is_empty() {
+            joined.push('/');
+        }
+        joined
     };
     let target = if target.is_empty() || target.ends_with('/') { format!("{target}index.html") } else { target };
-    Some((target, fragment))
+    Some((Some(target), fragment))
 }
 
 /// The values of every `name="..."` attribute in `html` (as the theme and Markdown
@@ -112,6 +139,27 @@ mod tests {
                 "en/index.html: link to #top points to a missing anchor",
                 "en/index.html: link to /en/a/#y points to a missing anchor",
                 "en/index.html: link to /en/b/ points to no page",
+            ]
+        );
+    }
+
+    #[test]
+    fn checks_images_and_relative_links() {
+        let files = [
+            file(
+                "en/a/index.html",
+                r#"<img src="/img/map.png" alt=""><img src="/img/gone.png" alt=""><a href="../b/">up</a><a href="../../../x/">out</a><a href="c/">down</a><img src="data:image/png;base64,AA" alt=""><a href="mailto:a@b.org">mail</a>"#,
+            ),
+            file("en/b/index.html", ""),
+            file("img/map.png", ""),
+        ];
+        let broken: Vec<String> = broken_links(&files, "/").iter().map(ToString::to_string).collect();
+        assert_eq!(
+            broken,
+            [
+                "en/a/index.html: link to ../../../x/ leads outside the site",
+                "en/a/index.html: link to /img/gone.png points to no file (an image or script)",
+                "en/a/index.html: link to c/ points to no page",
             ]
         );
     }

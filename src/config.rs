@@ -79,13 +79,46 @@ impl Config {
             message: error.message().to_string(),
         })?;
         config.base_url(path)?;
+        config.check_theme(text, path)?;
         Ok(config)
+    }
+
+    /// The theme is a folder name under `themes/`: a path (`../x`, `/x`) could make the
+    /// build read templates from anywhere.
+    fn check_theme(&self, text: &str, path: &Path) -> Result<(), ConfigError> {
+        let name = self.theme.as_str();
+        let plain = !name.is_empty()
+            && name != "."
+            && name != ".."
+            && !name.contains(['/', '\\'])
+            && std::path::Path::new(name).components().count() == 1;
+        if plain {
+            return Ok(());
+        }
+        Err(ConfigError::Invalid {
+            location: Location::of_offset(path, text, value_offset(text, "theme").unwrap_or(0), 1),
+            message: format!("theme `{name}` must be the name of a folder in themes/, not a path"),
+        })
     }
 
     pub fn base_url(&self, path: &Path) -> Result<BaseUrl, ConfigError> {
         BaseUrl::parse(&self.base_url)
             .ok_or_else(|| ConfigError::BaseUrl { path: path.to_path_buf(), url: self.base_url.clone() })
     }
+}
+
+/// The byte offset of the value of the top-level `key = value` line in `text`.
+fn value_offset(text: &str, key: &str) -> Option<usize> {
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        if let Some(rest) = trimmed.strip_prefix(key).map(str::trim_start).and_then(|r| r.strip_prefix('=')) {
+            let value = rest.trim_start();
+            return Some(offset + line.len() - value.len());
+        }
+        offset += line.len();
+    }
+    None
 }
 
 /// The location of a TOML error whose text starts at `first_line` of `path`.
@@ -110,6 +143,18 @@ mod tests {
         assert_eq!(sub.absolute("/en/"), "https://example.org/imrf/en/");
         assert!(BaseUrl::parse("example.org").is_none());
         assert!(BaseUrl::parse("https:///x").is_none());
+    }
+
+    #[test]
+    fn theme_must_be_a_folder_name() {
+        let path = Path::new("site/config.toml");
+        for theme in ["../../elsewhere", "/etc", "a/b", "..", "", "a\\\\b"] {
+            let text = format!(
+                "title = \"t\"\nbase_url = \"https://x.org/\"\ndefault_language = \"en\"\ntheme = \"{theme}\"\n"
+            );
+            let message = Config::parse(&text, path).unwrap_err().to_string();
+            assert!(message.starts_with("site/config.toml:4:9: theme"), "{theme}: {message}");
+        }
     }
 
     #[test]

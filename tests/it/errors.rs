@@ -237,6 +237,25 @@ const CASES: &[Case] = &[
         expect: &["themes/plain/templates: cannot read: No such file or directory (os error 2)\n"],
     },
     Case {
+        name: "theme given as a path out of the site",
+        breaks: |s| {
+            let text = std::fs::read_to_string(s.root().join("site/config.toml")).unwrap();
+            s.write("site/config.toml", text.replace("theme = \"default\"", "theme = \"../../elsewhere\""));
+        },
+        expect: &[
+            "site/config.toml:4:9",
+            "theme `../../elsewhere` must be the name of a folder in themes/, not a path",
+        ],
+    },
+    Case {
+        name: "theme given as an absolute path",
+        breaks: |s| {
+            let text = std::fs::read_to_string(s.root().join("site/config.toml")).unwrap();
+            s.write("site/config.toml", text.replace("theme = \"default\"", "theme = \"/usr/share\""));
+        },
+        expect: &["site/config.toml:4:9", "theme `/usr/share` must be the name of a folder"],
+    },
+    Case {
         name: "no UI strings for the default language",
         breaks: |s| s.remove("i18n/en.toml"),
         expect: &["i18n/en.toml", "the default language needs its UI strings file"],
@@ -400,16 +419,82 @@ fn bad_input_fails_with_a_located_message_and_keeps_the_previous_output() {
     }
 }
 
+/// Links and images that lead nowhere: `build` still publishes (one broken link should
+/// not hold back a whole site) and warns; `check` fails.
+const BROKEN: &[Case] = &[
+    Case {
+        name: "link to a missing page",
+        breaks: |s| s.write(ABOUT, "+++\ntitle = \"About\"\n+++\nSee [the plan](/en/plan/).\n"),
+        expect: &["site/content/en/about.md (published as en/about/index.html): link to /en/plan/ points to no page"],
+    },
+    Case {
+        name: "relative link to a missing page",
+        breaks: |s| s.write(ABOUT, "+++\ntitle = \"About\"\n+++\nSee [the plan](../plan/).\n"),
+        expect: &["site/content/en/about.md (published as en/about/index.html): link to ../plan/ points to no page"],
+    },
+    Case {
+        name: "link to a missing anchor",
+        breaks: |s| s.write(ABOUT, "+++\ntitle = \"About\"\n+++\nSee [question 9](/en/objective-2/#q-2-9).\n"),
+        expect: &["site/content/en/about.md", "link to /en/objective-2/#q-2-9 points to a missing anchor"],
+    },
+    Case {
+        name: "missing image",
+        breaks: |s| s.write(ABOUT, "+++\ntitle = \"About\"\n+++\n![A map](/images/map.png)\n"),
+        expect: &["site/content/en/about.md", "link to /images/map.png points to no file (an image or script)"],
+    },
+];
+
+#[test]
+fn broken_links_and_images_are_warnings_for_build_and_errors_for_check() {
+    for case in BROKEN {
+        let site = SiteTest::fixture("basic");
+        site.build().ok();
+        (case.breaks)(&site);
+        let before = snapshot_tree(&site.public());
+        let check = site.run(&["check"]);
+        let message = check.err().replace(&format!("{}/", site.root().display()), "");
+        for fragment in case.expect {
+            assert!(message.contains(fragment), "{}: check: expected `{fragment}` in:\n{message}", case.name);
+        }
+        assert_eq!(check.output.status.code(), Some(1), "{}", case.name);
+        assert!(before == snapshot_tree(&site.public()), "{}: check wrote to the output", case.name);
+
+        let build = site.build();
+        build.ok();
+        let warnings = build.stderr().replace(&format!("{}/", site.root().display()), "");
+        for fragment in case.expect {
+            assert!(
+                warnings.contains(&format!("warning: {fragment}")) || warnings.contains(fragment),
+                "{}: build: expected `{fragment}` in:\n{warnings}",
+                case.name
+            );
+        }
+        assert!(site.public().join("en/about/index.html").exists());
+    }
+}
+
 #[test]
 fn output_folders_that_hold_other_things_are_refused() {
     let site = SiteTest::fixture("basic");
     let root = site.root().display().to_string();
     let parent = site.root().parent().unwrap().display().to_string();
     let site_dir = site.root().join("site").display().to_string();
-    for output in [root.as_str(), parent.as_str(), site_dir.as_str()] {
-        let message = site.run(&["build", "--output", output]).err();
+    let themes = site.root().join("themes").display().to_string();
+    let i18n = site.root().join("i18n/out").display().to_string();
+    let dotted = site.root().join("site/..").display().to_string();
+    let link = site.root().parent().unwrap().join(format!("link-to-root-{}", std::process::id()));
+    std::os::unix::fs::symlink(site.root(), &link).unwrap();
+    let link = link.display().to_string();
+    let file = site.root().join("site/config.toml").display().to_string();
+    for output in [root.as_str(), parent.as_str(), site_dir.as_str(), &themes, &i18n, &dotted, &link, "/", &file] {
+        let before = snapshot_tree(site.root());
+        let run = site.run(&["build", "--output", output]);
+        let message = run.err();
         assert!(message.contains("refusing to write the site here"), "{output}: {message}");
+        assert_eq!(run.output.status.code(), Some(1));
+        assert!(before == snapshot_tree(site.root()), "{output}: the site's folder changed");
     }
+    std::fs::remove_file(&link).unwrap();
     assert!(site.root().join("site/config.toml").exists());
 
     site.build().ok();
