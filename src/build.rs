@@ -111,3 +111,20 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Error> {
         elapsed: started.elapsed(),
     })
 }
+
+/// Renders the site again and again for watch mode (`imrf-site serve`).
+pub struct Rebuilder {
+    options: BuildOptions,
+}
+
+impl Rebuilder {
+    pub fn new(options: BuildOptions) -> Self {
+        Self { options }
+    }
+
+    /// Renders the site after the files in `_changed` changed (`_everything`: the first
+    /// build, or after the watcher lost track).
+    pub fn rebuild(&mut self, _changed: &[PathBuf], _everything: bool) -> Result<RenderedSite, Error> {
+        render(&self.options)
+    }
+}

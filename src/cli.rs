@@ -51,6 +51,17 @@ pub enum Command {
         #[arg(long, value_name = "LANG[/PAGE]")]
         stamp: Option<String>,
     },
+    /// Serve the site at http://127.0.0.1:1111/, rebuilding and reloading open pages on every change.
+    Serve {
+        #[command(flatten)]
+        root: RootArg,
+        /// The port to listen on; 0 picks a free one (the URL printed says which).
+        #[arg(long, default_value_t = 1111)]
+        port: u16,
+        /// The address to listen on. Anything but loopback lets other machines see the preview.
+        #[arg(long, default_value = "127.0.0.1")]
+        bind: std::net::IpAddr,
+    },
     /// Scaffold a new language: i18n/<code>.toml with every key to translate, and site/content/<code>/.
     NewLanguage {
         #[command(flatten)]

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use imrf_site::build::{self, BuildOptions};
 use imrf_site::cli::{Cli, Command, StatusFormat};
-use imrf_site::translation;
+use imrf_site::{serve, translation};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -73,6 +73,9 @@ fn run(command: Command) -> anyhow::Result<()> {
             if strict && report.iter().any(translation::LanguageStatus::incomplete) {
                 anyhow::bail!("translations are incomplete or outdated (see above)");
             }
+        }
+        Command::Serve { root, port, bind } => {
+            serve::serve(&serve::ServeOptions { root: root.root, bind, port })?;
         }
         Command::NewLanguage { root, code } => {
             for path in translation::new_language(&root.root, &code)? {

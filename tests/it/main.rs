@@ -11,4 +11,5 @@ mod build;
 mod errors;
 mod hardening;
 mod search;
+mod serve;
 mod translation;

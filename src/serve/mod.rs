@@ -1,0 +1,160 @@
+//! `imrf-site serve`: builds the site into memory, serves it over HTTP on a loopback
+//! address, watches the sources and rebuilds on every change, and tells open pages to
+//! reload (or to swap their stylesheet) through Server-Sent Events. A failed rebuild
+//! keeps the last good site online and shows the error in the terminal and, as an
+//! overlay, in the browser. Never writes to disk: the output lives in memory only.
+//!
+//! Threads: the HTTP server's workers answer requests from the current `Snapshot`; the
+//! watcher turns file events into batches; the main loop here rebuilds on each batch,
+//! swaps the snapshot and broadcasts the event. Ctrl-C ends the main loop, which stops
+//! the server.
+
+mod http;
+mod live;
+mod watch;
+
+use std::net::{IpAddr, SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::mpsc;
+use std::time::Instant;
+
+use crate::build::{BuildOptions, Rebuilder, RenderedSite};
+use crate::error::{Error, Warning};
+
+pub use http::Snapshot;
+use live::{Live, LiveEvent};
+use watch::{Batch, Message};
+
+/// What `serve` needs from the command line.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    pub root: PathBuf,
+    pub bind: IpAddr,
+    /// 0 asks the system for a free port; the real one is printed.
+    pub port: u16,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: SocketAddr, source: std::io::Error },
+    #[error("cannot start the HTTP server on {addr}: {message}")]
+    Server { addr: SocketAddr, message: String },
+    #[error("{path}: cannot watch for changes: {source}", path = .path.display())]
+    Watch { path: PathBuf, source: notify::Error },
+    #[error("cannot install the Ctrl-C handler: {0}")]
+    Signal(#[from] ctrlc::Error),
+}
+
+/// Serves the site at `options.root` until Ctrl-C.
+pub fn serve(options: &ServeOptions) -> Result<(), ServeError> {
+    let build_options = BuildOptions::new(&options.root);
+    let mut rebuilder = Rebuilder::new(build_options);
+    let live = Arc::new(Live::default());
+
+    let started = Instant::now();
+    let mut reported = Vec::new();
+    let snapshot = match rebuilder.rebuild(&[], true) {
+        Ok(site) => {
+            report_success(&site, started, &mut reported);
+            Arc::new(Snapshot::of_site(site.files, &site.site.base_url.path, 1))
+        }
+        Err(error) => {
+            report_error(&error);
+            live.set_error(Some(error.to_string()));
+            Arc::new(Snapshot::empty())
+        }
+    };
+
+    let addr = SocketAddr::new(options.bind, options.port);
+    let listener = TcpListener::bind(addr).map_err(|source| ServeError::Bind { addr, source })?;
+    let local = listener.local_addr().map_err(|source| ServeError::Bind { addr, source })?;
+    if !options.bind.is_loopback() {
+        eprintln!(
+            "warning: serving on {}, which other machines can reach; the preview is meant for this machine only",
+            options.bind
+        );
+    }
+    let server = http::Server::start(listener, local, snapshot, Arc::clone(&live))
+        .map_err(|message| ServeError::Server { addr: local, message })?;
+    println!("Serving {} at {}", options.root.display(), server.url());
+    println!("Watching site/, themes/ and i18n/ for changes; press Ctrl-C to stop");
+
+    let (sender, receiver) = mpsc::channel();
+    let stop = sender.clone();
+    ctrlc::set_handler(move || {
+        // The main loop may already be gone when a second Ctrl-C comes: nothing to do then.
+        let _ = stop.send(Message::Stop);
+    })?;
+    let mut watcher = watch::Watcher::start(&options.root, sender)?;
+
+    // Changes since the last good build: after a failed build, fixing a stylesheet must
+    // still reload pages whose text changed meanwhile.
+    let mut unpublished = Batch::default();
+    while let Some(batch) = watch::next_batch(&receiver, &|| live.ping()) {
+        watcher.follow_new_sources()?;
+        unpublished.paths.extend(batch.paths.iter().cloned());
+        unpublished.everything |= batch.everything;
+        if rebuild(&mut rebuilder, &batch, &unpublished, &server, &live, &mut reported) {
+            unpublished = Batch::default();
+        }
+    }
+    drop(watcher);
+    server.stop();
+    println!("Stopped");
+    Ok(())
+}
+
+/// Rebuilds after a batch of changes and publishes the result; true when it built.
+fn rebuild(
+    rebuilder: &mut Rebuilder,
+    batch: &Batch,
+    unpublished: &Batch,
+    server: &http::Server,
+    live: &Live,
+    reported: &mut Vec<Warning>,
+) -> bool {
+    let started = Instant::now();
+    match rebuilder.rebuild(&batch.paths, batch.everything) {
+        Ok(site) => {
+            let generation = server.snapshot().generation + 1;
+            let only_css = !unpublished.everything && unpublished.paths.iter().all(|p| is_stylesheet(p));
+            report_success(&site, started, reported);
+            server.publish(Snapshot::of_site(site.files, &site.site.base_url.path, generation));
+            live.set_error(None);
+            live.broadcast(if only_css { LiveEvent::Css { generation } } else { LiveEvent::Reload { generation } });
+            true
+        }
+        Err(error) => {
+            report_error(&error);
+            eprintln!("Still serving the last good site; fix the file and save it again");
+            live.set_error(Some(error.to_string()));
+            live.broadcast(LiveEvent::Error);
+            false
+        }
+    }
+}
+
+fn is_stylesheet(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == "css")
+}
+
+/// Prints the build time and the warnings that are new since the last report, so that
+/// a site with many known warnings does not flood the terminal on every save. A link
+/// to a page that was just deleted or renamed is such a new warning.
+fn report_success(site: &RenderedSite, started: Instant, reported: &mut Vec<Warning>) {
+    let mut warnings = site.warnings.clone();
+    warnings.extend(site.broken_links.iter().map(|message| Warning { message: message.clone() }));
+    warnings.sort();
+    for warning in warnings.iter().filter(|w| reported.binary_search(w).is_err()) {
+        eprintln!("{warning}");
+    }
+    let known = if warnings.is_empty() { String::new() } else { format!(", {} warnings", warnings.len()) };
+    println!("Built {} files in {} ms{known}", site.files.len(), started.elapsed().as_millis());
+    *reported = warnings;
+}
+
+fn report_error(error: &Error) {
+    eprintln!("error: {error}");
+}

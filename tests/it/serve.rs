@@ -1,0 +1,528 @@
+//! `imrf-site serve`: the real binary on an ephemeral loopback port, driven by editing
+//! the files of a temporary site and reading what it serves over plain HTTP.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::browser_support::Browser;
+use crate::support::{SiteTest, snapshot_tree};
+
+/// A bound on every wait, not a speed requirement.
+const PATIENCE: Duration = Duration::from_secs(30);
+
+/// A running `imrf-site serve`, stopped when dropped.
+struct Serving {
+    child: Child,
+    /// `127.0.0.1:port`
+    host: String,
+    /// Everything it printed, stdout and stderr interleaved by line.
+    log: Arc<Mutex<String>>,
+    site: SiteTest,
+}
+
+struct Reply {
+    status: u16,
+    head: String,
+    body: Vec<u8>,
+}
+
+impl Reply {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+    fn header(&self, name: &str) -> Option<String> {
+        self.head.lines().find_map(|line| {
+            let (key, value) = line.split_once(':')?;
+            key.eq_ignore_ascii_case(name).then(|| value.trim().to_string())
+        })
+    }
+}
+
+impl Serving {
+    fn start(site: SiteTest) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_imrf-site"))
+            .args(["serve", "--port", "0", "--root"])
+            .arg(site.root())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start imrf-site serve");
+        let log = Arc::new(Mutex::new(String::new()));
+        let stdout = child.stdout.take().unwrap();
+        let stderr = child.stderr.take().unwrap();
+        for stream in [Box::new(stdout) as Box<dyn Read + Send>, Box::new(stderr)] {
+            let log = Arc::clone(&log);
+            std::thread::spawn(move || {
+                for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                    let mut log = log.lock().unwrap();
+                    log.push_str(&line);
+                    log.push('\n');
+                }
+            });
+        }
+        let mut serving = Self { child, host: String::new(), log, site };
+        serving.wait_for("the URL it serves at", |s| s.log().contains("Serving "));
+        let log = serving.log();
+        let url = log.split_whitespace().find(|w| w.starts_with("http://")).expect("a URL").to_string();
+        serving.host = url.trim_start_matches("http://").trim_end_matches('/').to_string();
+        assert!(serving.host.starts_with("127.0.0.1:") && !serving.host.ends_with(":0"), "{url}");
+        serving
+    }
+
+    fn log(&self) -> String {
+        self.log.lock().unwrap().clone()
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.host)
+    }
+
+    /// Sends `request` as written and reads the whole reply.
+    fn raw(&self, request: &str) -> Reply {
+        let mut stream = TcpStream::connect(&self.host).unwrap();
+        stream.set_read_timeout(Some(PATIENCE)).unwrap();
+        stream.write_all(request.as_bytes()).unwrap();
+        let mut bytes = Vec::new();
+        stream.read_to_end(&mut bytes).unwrap();
+        let split = bytes.windows(4).position(|w| w == b"\r\n\r\n").expect("a complete reply");
+        let head = String::from_utf8_lossy(&bytes[..split]).into_owned();
+        let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).expect("a status");
+        Reply { status, head, body: bytes[split + 4..].to_vec() }
+    }
+
+    fn get_as(&self, path: &str, host: &str) -> Reply {
+        self.raw(&format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"))
+    }
+
+    fn get(&self, path: &str) -> Reply {
+        self.get_as(path, &self.host)
+    }
+
+    #[track_caller]
+    fn wait_for(&self, what: &str, done: impl Fn(&Self) -> bool) {
+        let started = Instant::now();
+        while !done(self) {
+            assert!(started.elapsed() < PATIENCE, "timed out waiting for {what}; the server printed:\n{}", self.log());
+            std::thread::sleep(Duration::from_millis(25));
+        }
+    }
+
+    #[track_caller]
+    fn wait_for_page(&self, path: &str, what: &str, done: impl Fn(&Reply) -> bool) {
+        self.wait_for(what, |s| done(&s.get(path)));
+    }
+
+    /// Opens the live-reload stream as a page of build `build` would.
+    fn events(&self, build: u64) -> EventStream {
+        let mut stream = TcpStream::connect(&self.host).unwrap();
+        stream.set_read_timeout(Some(PATIENCE)).unwrap();
+        let request = format!("GET /__imrf-site/events?build={build} HTTP/1.1\r\nHost: {}\r\n\r\n", self.host);
+        stream.write_all(request.as_bytes()).unwrap();
+        EventStream { reader: BufReader::new(stream) }
+    }
+}
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+struct EventStream {
+    reader: BufReader<TcpStream>,
+}
+
+impl EventStream {
+    /// The next event of type `name` and its data, skipping others.
+    #[track_caller]
+    fn next(&mut self, name: &str) -> String {
+        let mut event = String::new();
+        let mut data = Vec::new();
+        loop {
+            let mut line = String::new();
+            let read = self.reader.read_line(&mut line).expect("an event before the timeout");
+            assert!(read > 0, "the event stream closed before a `{name}` event");
+            let line = line.trim_end_matches(['\r', '\n']);
+            if line.is_empty() {
+                if event == name {
+                    return data.join("\n");
+                }
+                event.clear();
+                data.clear();
+            } else if let Some(value) = line.strip_prefix("event: ") {
+                event = value.to_string();
+            } else if let Some(value) = line.strip_prefix("data: ") {
+                data.push(value.to_string());
+            }
+        }
+    }
+}
+
+/// The page as the build writes it: without the live-reload script serve adds.
+fn without_live_script(body: &[u8]) -> Vec<u8> {
+    let text = String::from_utf8_lossy(body);
+    let Some(start) = text.find("<script src=\"/__imrf-site/live-reload.js\"") else { return body.to_vec() };
+    let end = start + text[start..].find("</script>\n").expect("closed script") + "</script>\n".len();
+    [&body[..start], &body[end..]].concat()
+}
+
+/// The URL path serving the output file `path`.
+fn served_path(path: &str) -> String {
+    match path.strip_suffix("index.html") {
+        Some(dir) => format!("/{dir}"),
+        None => format!("/{path}"),
+    }
+}
+
+fn page(title: &str, body: &str) -> String {
+    format!("+++\ntitle = \"{title}\"\n+++\n\n{body}\n")
+}
+
+/// Writes through a temporary file renamed over the target, as editors save.
+fn atomic_write(site: &SiteTest, path: &str, text: &str) {
+    let target = site.root().join(path);
+    let temporary = target.with_file_name(format!(".{}.swp", target.file_name().unwrap().to_string_lossy()));
+    std::fs::write(&temporary, text).unwrap();
+    std::fs::rename(&temporary, &target).unwrap();
+}
+
+#[test]
+fn serves_the_site_and_follows_edits_creations_renames_and_deletions() {
+    let serving = Serving::start(SiteTest::fixture("serve"));
+    let site = &serving.site;
+
+    let home = serving.get("/en/");
+    assert_eq!(home.status, 200);
+    assert_eq!(home.header("Content-Type").as_deref(), Some("text/html; charset=utf-8"));
+    assert!(home.text().contains("/__imrf-site/live-reload.js"), "serve mode injects the live-reload script");
+    assert_eq!(serving.get("/en").status, 301, "a folder without its slash redirects");
+    let missing = serving.get("/en/no-such-page/");
+    assert_eq!(missing.status, 404);
+    let not_found = serving.get("/404.html");
+    assert_eq!(
+        without_live_script(&missing.body),
+        without_live_script(&not_found.body),
+        "misses get the site's 404 page"
+    );
+    let robots = serving.get("/robots.txt");
+    assert_eq!((robots.status, robots.header("Content-Type").as_deref()), (200, Some("text/plain; charset=utf-8")));
+    let stylesheet =
+        home.text().split("rel=\"stylesheet\" href=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    assert_eq!(serving.get(&stylesheet).header("Content-Type").as_deref(), Some("text/css; charset=utf-8"));
+    assert!(!site.public().exists(), "serve writes nothing to disk");
+
+    // An edit, saved in place.
+    site.write("site/content/en/notes.md", page("Notes, edited", "Edited notes."));
+    serving.wait_for_page("/en/notes/", "the edited page", |r| r.text().contains("Edited notes."));
+
+    // An atomic save: a temporary file renamed over the page.
+    atomic_write(site, "site/content/en/notes.md", &page("Notes", "Saved atomically."));
+    serving.wait_for_page("/en/notes/", "the atomically saved page", |r| r.text().contains("Saved atomically."));
+
+    // A new page, in a new folder.
+    site.write("site/content/en/annex/extra.md", page("Extra", "A new page links to [notes](/en/notes/)."));
+    serving.wait_for_page("/en/annex/extra/", "the new page", |r| r.status == 200);
+
+    // A rename: the old URL disappears, the new one appears, and links to the old one are reported.
+    site.write("site/content/en/notes.md", page("Notes", "See [the extra page](/en/annex/extra/)."));
+    serving.wait_for_page("/en/notes/", "the link to the extra page", |r| r.text().contains("/en/annex/extra/"));
+    std::fs::rename(
+        site.root().join("site/content/en/annex/extra.md"),
+        site.root().join("site/content/en/annex/moved.md"),
+    )
+    .unwrap();
+    serving.wait_for_page("/en/annex/moved/", "the renamed page", |r| r.status == 200);
+    assert_eq!(serving.get("/en/annex/extra/").status, 404, "the page under its old name is gone");
+    serving.wait_for("the broken link reported", |s| s.log().contains("link to /en/annex/extra/ points to no page"));
+
+    // A deletion.
+    site.remove("site/content/en/annex/moved.md");
+    serving.wait_for_page("/en/annex/moved/", "the deleted page to disappear", |r| r.status == 404);
+
+    // A new language appears live (its UI strings are already in i18n/).
+    site.write("site/content/es/_index.md", "+++\ntitle = \"Inicio\"\nkind = \"home\"\n+++\n\nHola.\n");
+    serving.wait_for_page("/es/", "the new language", |r| r.status == 200 && r.text().contains("Hola."));
+}
+
+#[test]
+fn a_broken_template_keeps_the_last_good_site_and_recovers() {
+    let serving = Serving::start(SiteTest::fixture("serve"));
+    let site = &serving.site;
+    let before = serving.get("/en/notes/");
+    assert_eq!(before.status, 200);
+    let build: u64 = before.text().split("data-build=\"").nth(1).unwrap().split('"').next().unwrap().parse().unwrap();
+    let mut events = serving.events(build);
+
+    let template = "themes/default/templates/page.html";
+    let good = std::fs::read_to_string(site.root().join(template)).unwrap();
+    site.write(template, format!("{good}\n{{% if %}}\n"));
+    let error = events.next("build-error");
+    assert!(error.contains("page.html:"), "the error names the template and line: {error}");
+    serving.wait_for("the error in the terminal", |s| s.log().contains("error: ") && s.log().contains("page.html:"));
+    let during = serving.get("/en/notes/");
+    assert_eq!((during.status, without_live_script(&during.body)), (200, without_live_script(&before.body)));
+
+    // A page opened while the site is broken learns the error when it connects.
+    assert!(serving.events(build).next("build-error").contains("page.html:"));
+
+    site.write(template, good.replace("</article>", "<p>Recovered</p></article>"));
+    let reload = events.next("reload");
+    assert!(reload.parse::<u64>().unwrap() > build, "{reload}");
+    serving.wait_for_page("/en/notes/", "the fixed template", |r| r.text().contains("Recovered"));
+
+    // Broken front matter, i18n and stylesheet are survived the same way.
+    // Fixing a stylesheet only swaps stylesheets.
+    for (path, broken, fixed_event) in [
+        ("site/content/en/notes.md", "+++\ntitle = \"Unclosed\n+++\n", "reload"),
+        ("i18n/en.toml", "[language\n", "reload"),
+        ("themes/default/css/main.css", "@import \"_missing.css\";\n", "css"),
+    ] {
+        let good = std::fs::read_to_string(site.root().join(path)).unwrap();
+        site.write(path, broken);
+        let error = events.next("build-error");
+        let file = path.rsplit('/').next().unwrap();
+        assert!(error.contains(file), "the error names {file}: {error}");
+        assert_eq!(serving.get("/en/notes/").status, 200);
+        site.write(path, good);
+        events.next(fixed_event);
+    }
+}
+
+#[test]
+fn refuses_paths_outside_the_site_and_foreign_hosts() {
+    let serving = Serving::start(SiteTest::fixture("serve"));
+    let site = &serving.site;
+    site.write("secret.txt", "TOP SECRET");
+    serving.wait_for_page("/en/", "the site", |r| r.status == 200);
+    for path in [
+        "/../secret.txt",
+        "/en/../../secret.txt",
+        "/%2e%2e/secret.txt",
+        "/%2E%2E%2Fsecret.txt",
+        "/%252e%252e/secret.txt",
+        "/..%5csecret.txt",
+        "/..\\secret.txt",
+        "/en/..%2f..%2fsecret.txt",
+        "/../site/config.toml",
+        "/%2e%2e/%2e%2e/%2e%2e/%2e%2e/etc/passwd",
+    ] {
+        let reply = serving.get(path);
+        assert!(matches!(reply.status, 400 | 404), "{path}: {}", reply.status);
+        assert!(!reply.text().contains("TOP SECRET") && !reply.text().contains("default_language"), "{path}");
+    }
+    for host in ["evil.example", "evil.example:80", "attacker.test:1111", "127.0.0.1:1"] {
+        assert_eq!(serving.get_as("/en/", host).status, 403, "Host: {host}");
+    }
+    let no_host = serving.raw("GET /en/ HTTP/1.0\r\n\r\n");
+    assert_eq!(no_host.status, 403);
+    let port = serving.host.rsplit(':').next().unwrap();
+    assert_eq!(serving.get_as("/en/", &format!("localhost:{port}")).status, 200);
+    let foreign_origin = serving.raw(&format!(
+        "GET /__imrf-site/events HTTP/1.1\r\nHost: {}\r\nOrigin: http://evil.example\r\nConnection: close\r\n\r\n",
+        serving.host
+    ));
+    assert_eq!(foreign_origin.status, 403);
+    let post = serving.raw(&format!(
+        "POST /en/ HTTP/1.1\r\nHost: {}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+        serving.host
+    ));
+    assert_eq!(post.status, 405);
+}
+
+#[test]
+fn ctrl_c_stops_the_server_cleanly() {
+    let mut serving = Serving::start(SiteTest::fixture("serve"));
+    let pid = serving.child.id().to_string();
+    assert!(Command::new("kill").args(["-INT", &pid]).status().unwrap().success());
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = serving.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(started.elapsed() < PATIENCE, "still running after Ctrl-C");
+        std::thread::sleep(Duration::from_millis(25));
+    };
+    assert!(status.success(), "{status}");
+    serving.wait_for("the goodbye", |s| s.log().contains("Stopped"));
+}
+
+/// A small deterministic generator (xorshift), so a failing sequence can be replayed.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 % n as u64) as usize
+    }
+}
+
+#[test]
+fn after_random_edits_the_served_site_equals_a_clean_build() {
+    let seed = std::env::var("IMRF_SERVE_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(0x5eed_1234_u64);
+    let mut rng = Rng(seed);
+    let serving = Serving::start(SiteTest::fixture("serve"));
+    let site = &serving.site;
+    let mut created: Vec<String> = Vec::new();
+    let mut gone: Vec<String> = Vec::new();
+    let mut steps = Vec::new();
+    for step in 0..30 {
+        let pages: Vec<String> = ["en/notes.md", "en/objective-14.md", "fr/notes.md", "en/_index.md"]
+            .iter()
+            .map(|p| p.to_string())
+            .chain(created.iter().cloned())
+            .collect();
+        let target = pages[rng.below(pages.len())].clone();
+        let content = format!("site/content/{target}");
+        let operation = rng.below(8);
+        match operation {
+            0 => {
+                let text = std::fs::read_to_string(site.root().join(&content)).unwrap();
+                site.write(&content, format!("{text}\nParagraph {step} links to [notes](/en/notes/).\n"));
+            }
+            1 => {
+                let text = std::fs::read_to_string(site.root().join(&content)).unwrap();
+                let retitled: String = text
+                    .lines()
+                    .map(
+                        |l| if l.starts_with("title = ") { format!("title = \"Title {step}\"") } else { l.to_string() },
+                    )
+                    .collect::<Vec<_>>()
+                    .join("\n");
+                atomic_write(site, &content, &format!("{retitled}\n"));
+            }
+            2 => {
+                let lang = ["en", "fr"][rng.below(2)];
+                let name = format!("{lang}/extra-{step}.md");
+                site.write(&format!("site/content/{name}"), page(&format!("Extra {step}"), "An extra page."));
+                created.push(name);
+            }
+            3 if !created.is_empty() => {
+                let name = created.remove(rng.below(created.len()));
+                site.remove(&format!("site/content/{name}"));
+                gone.push(name);
+            }
+            4 if !created.is_empty() => {
+                let index = rng.below(created.len());
+                let old = created[index].clone();
+                let new = old.replace(".md", &format!("-r{step}.md"));
+                std::fs::rename(
+                    site.root().join(format!("site/content/{old}")),
+                    site.root().join(format!("site/content/{new}")),
+                )
+                .unwrap();
+                created[index] = new;
+                gone.push(old);
+            }
+            5 => {
+                let css = "themes/default/css/main.css";
+                let text = std::fs::read_to_string(site.root().join(css)).unwrap();
+                site.write(css, format!("{text}\n.step-{step} {{ color: #{:06x}; }}\n", rng.below(0xffffff)));
+            }
+            6 => {
+                let path = "i18n/fr.toml";
+                let text = std::fs::read_to_string(site.root().join(path)).unwrap();
+                let renamed: String =
+                    text.lines()
+                        .map(|l| {
+                            if l.starts_with("name = ") {
+                                format!("name = \"Français {step}\"")
+                            } else {
+                                l.to_string()
+                            }
+                        })
+                        .collect::<Vec<_>>()
+                        .join("\n");
+                atomic_write(site, path, &format!("{renamed}\n"));
+            }
+            _ => {
+                // Break the page, then put it back: the server must recover.
+                let text = std::fs::read_to_string(site.root().join(&content)).unwrap();
+                site.write(&content, "+++\ntitle = \"broken\n+++\n");
+                std::thread::sleep(Duration::from_millis(rng.below(100) as u64));
+                site.write(&content, text);
+            }
+        }
+        steps.push(format!("{step}: operation {operation} on {target}"));
+        std::thread::sleep(Duration::from_millis(rng.below(120) as u64));
+    }
+
+    let output = tempfile::tempdir().unwrap();
+    let out = output.path().join("public");
+    let build = site.run(&["build", "--output", out.to_str().unwrap()]);
+    build.ok();
+    let expected: Vec<(String, Vec<u8>)> =
+        snapshot_tree(&out).into_iter().filter(|(path, _)| path != ".imrf-site-manifest").collect();
+    let differing = |s: &Serving| -> Vec<String> {
+        expected
+            .iter()
+            .filter_map(|(path, bytes)| {
+                let reply = s.get(&served_path(path));
+                let served = without_live_script(&reply.body);
+                (reply.status != 200 || served != *bytes).then(|| {
+                    format!("{path} (status {}, {} bytes, expected {})", reply.status, served.len(), bytes.len())
+                })
+            })
+            .collect()
+    };
+    let started = Instant::now();
+    loop {
+        let different = differing(&serving);
+        if different.is_empty() {
+            break;
+        }
+        assert!(
+            started.elapsed() < PATIENCE,
+            "seed {seed}: served files differ from a clean build: {different:?}\nsteps:\n{}\nserver:\n{}",
+            steps.join("\n"),
+            serving.log()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    for name in gone.iter().filter(|name| !created.contains(name)) {
+        let url = format!("/{}/", name.trim_end_matches(".md"));
+        assert_eq!(serving.get(&url).status, 404, "seed {seed}: {url} was removed but is still served");
+    }
+}
+
+#[test]
+fn an_open_page_reloads_after_an_edit() {
+    let Some(browser) = Browser::start("an_open_page_reloads_after_an_edit") else { return };
+    let site = SiteTest::fixture("serve");
+    let long: String = (1..=80).map(|n| format!("Paragraph {n} of a long page.\n\n")).collect();
+    site.write("site/content/en/notes.md", page("Notes", &long));
+    let serving = Serving::start(site);
+    let site = &serving.site;
+    browser.goto(&serving.url("/en/notes/"));
+    browser.wait_for("document.readyState === 'complete'", "the page");
+    browser.execute("window.scrollTo({ top: 600, behavior: 'instant' }); window.beforeReload = true;", &[]);
+    browser.wait_for("window.scrollY === 600", "the scroll");
+
+    site.write("site/content/en/notes.md", page("Notes, edited", &long));
+    browser.wait_for("document.title.startsWith('Notes, edited') && !window.beforeReload", "the reload");
+    browser.wait_for("Math.abs(window.scrollY - 600) < 5", "the scroll position kept");
+
+    // A stylesheet edit swaps the stylesheet without reloading.
+    browser.execute("window.beforeCssSwap = true;", &[]);
+    let css = "themes/default/css/main.css";
+    let text = std::fs::read_to_string(site.root().join(css)).unwrap();
+    site.write(css, format!("{text}\nbody {{ outline: 3px solid rgb(1, 2, 3); }}\n"));
+    browser.wait_for("getComputedStyle(document.body).outlineColor === 'rgb(1, 2, 3)'", "the new stylesheet");
+    assert_eq!(browser.execute("return window.beforeCssSwap === true", &[]), serde_json::Value::Bool(true));
+
+    // A broken template shows an overlay, with the error as text; fixing it clears it.
+    let template = "themes/default/templates/page.html";
+    let good = std::fs::read_to_string(site.root().join(template)).unwrap();
+    site.write(template, format!("{good}\n{{% if <b>broken</b> %}}\n"));
+    browser.wait_for("document.getElementById('imrf-site-build-error') !== null", "the error overlay");
+    let overlay = browser.find("#imrf-site-build-error");
+    assert!(overlay.text().contains("page.html"), "{}", overlay.text());
+    assert!(browser.try_find("#imrf-site-build-error b").is_none(), "the error is shown as text, not HTML");
+    site.write(template, good);
+    browser.wait_for("document.getElementById('imrf-site-build-error') === null", "the overlay to clear");
+}
