@@ -64,8 +64,9 @@ pub struct RenderedSite {
 
 /// Loads and renders the whole site without writing anything.
 pub fn render(options: &BuildOptions) -> Result<RenderedSite, Error> {
-    let (site, warnings) = Site::load(SitePaths::new(&options.root), options.base_url.as_deref())?;
+    let (site, mut warnings) = Site::load(SitePaths::new(&options.root), options.base_url.as_deref())?;
     let sources = render::render_markdown(&site).map_err(Error::Render)?;
+    warnings.extend(sources.warnings(&site));
     let theme_dir = site.paths.theme(&site.config.theme);
     let Assets { files: asset_files, names } = assets::build(&theme_dir)?;
     let search_files = search::build(&site, &sources, &names);

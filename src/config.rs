@@ -19,6 +19,10 @@ pub struct Config {
     pub default_language: LangCode,
     /// A folder name under `themes/`.
     pub theme: String,
+    /// Publish raw HTML in Markdown as written, scripts and all. Off by default: raw
+    /// HTML goes through an allowlist sanitizer, so a page cannot run scripts.
+    #[serde(default)]
+    pub unsafe_html: bool,
 }
 
 #[derive(Debug, thiserror::Error)]

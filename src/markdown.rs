@@ -29,6 +29,9 @@ pub struct MarkdownContext<'a> {
     pub site_origin: &'a str,
     /// Ids the templates use on the same page; headings never take them.
     pub reserved_ids: &'a [&'a str],
+    /// Publish raw HTML as written (`unsafe_html = true` in site/config.toml) instead of
+    /// passing it through the allowlist sanitizer.
+    pub trust_raw_html: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -71,6 +74,16 @@ pub struct Rendered {
     pub headings: Vec<Heading>,
     pub footnotes: Vec<Footnote>,
     pub sections: Vec<Section>,
+    /// Markup that could run scripts, which the sanitizer removed: for warnings.
+    pub sanitized: Vec<Sanitized>,
+}
+
+/// Something the HTML sanitizer removed from a page, and where it was written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sanitized {
+    /// The byte offset in the Markdown.
+    pub offset: usize,
+    pub what: &'static str,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -79,15 +92,23 @@ pub enum MarkdownError {
     UndefinedFootnote { label: String, offset: usize },
     #[error("footnote `[^{label}]` is defined twice")]
     DuplicateFootnote { label: String, offset: usize },
+    #[error(
+        "raw HTML nested more than {MAX_RAW_HTML_DEPTH} elements deep, too deep to sanitize; flatten it (or set unsafe_html = true in site/config.toml)"
+    )]
+    RawHtmlTooDeep { offset: usize },
 }
+
+/// How deep raw HTML may nest when it is sanitized: the HTML parser's scope checks grow
+/// with depth, so absurd nesting would stall the build for minutes.
+pub const MAX_RAW_HTML_DEPTH: usize = 512;
 
 impl MarkdownError {
     /// The byte offset in the Markdown where the problem is.
     pub fn offset(&self) -> usize {
         match self {
-            MarkdownError::UndefinedFootnote { offset, .. } | MarkdownError::DuplicateFootnote { offset, .. } => {
-                *offset
-            }
+            MarkdownError::UndefinedFootnote { offset, .. }
+            | MarkdownError::DuplicateFootnote { offset, .. }
+            | MarkdownError::RawHtmlTooDeep { offset } => *offset,
         }
     }
 }
@@ -108,21 +129,152 @@ pub fn render(markdown: &str, context: &MarkdownContext) -> Result<Rendered, Mar
     let (body, definitions) = split_footnote_definitions(events)?;
     check_footnote_references(markdown, &body, &definitions)?;
 
+    let sanitize = !context.trust_raw_html
+        && (body.iter().chain(definitions.values().flat_map(|(_, events)| events)).any(|(e, _)| needs_sanitizing(e)));
+    let sanitized = if sanitize {
+        if let Some(offset) = raw_html_too_deep(&body) {
+            return Err(MarkdownError::RawHtmlTooDeep { offset });
+        }
+        body.iter().chain(definitions.values().flat_map(|(_, events)| events)).filter_map(unsafe_markup).collect()
+    } else {
+        Vec::new()
+    };
+
     let mut renderer = Renderer::new(context);
     let body_events = renderer.transform(body, true);
     let mut html = String::with_capacity(markdown.len() * 3 / 2);
     pulldown_cmark::html::push_html(&mut html, body_events.into_iter());
-    let footnotes = renderer.render_footnotes(definitions);
-    Ok(Rendered { html, headings: renderer.headings, footnotes, sections: renderer.sections.finish() })
+    let mut footnotes = renderer.render_footnotes(definitions);
+    if sanitize {
+        html = sanitize_html(&html);
+        for footnote in &mut footnotes {
+            footnote.html = sanitize_html(&footnote.html);
+            footnote.content_html = sanitize_html(&footnote.content_html);
+        }
+    }
+    Ok(Rendered { html, headings: renderer.headings, footnotes, sections: renderer.sections.finish(), sanitized })
 }
 
 /// Renders one line of Markdown (a guiding question) without the paragraph around it.
-pub fn render_inline(markdown: &str) -> String {
-    let events = Parser::new_ext(markdown, options())
-        .filter(|event| !matches!(event, Event::Start(Tag::Paragraph) | Event::End(TagEnd::Paragraph)));
+pub fn render_inline(markdown: &str, trust_raw_html: bool) -> String {
+    let events: Vec<Event> = Parser::new_ext(markdown, options())
+        .filter(|event| !matches!(event, Event::Start(Tag::Paragraph) | Event::End(TagEnd::Paragraph)))
+        .collect();
+    let sanitize = !trust_raw_html && events.iter().any(needs_sanitizing);
     let mut html = String::new();
-    pulldown_cmark::html::push_html(&mut html, events);
-    html.trim_end().to_string()
+    pulldown_cmark::html::push_html(&mut html, events.into_iter());
+    if sanitize { sanitize_html(html.trim_end()) } else { html.trim_end().to_string() }
+}
+
+/// The allowlist raw HTML goes through: ammonia's defaults (formatting, tables, links
+/// and images with http(s), mailto and tel URLs; no scripts, styles, frames, forms or
+/// event handlers), plus the attributes the renderer itself writes.
+static SANITIZER: std::sync::LazyLock<ammonia::Builder<'static>> = std::sync::LazyLock::new(|| {
+    let mut builder = ammonia::Builder::default();
+    builder
+        .add_generic_attributes(["id", "class", "aria-label", "aria-hidden", "dir", "lang"])
+        .link_rel(None)
+        .add_tag_attributes("a", ["rel"])
+        .add_tag_attributes("th", ["style"])
+        .add_tag_attributes("td", ["style"])
+        .filter_style_properties(["text-align"].into())
+        .url_schemes(["http", "https", "mailto", "tel"].into());
+    builder
+});
+
+fn sanitize_html(html: &str) -> String {
+    SANITIZER.clean(html).to_string()
+}
+
+/// Where raw HTML first opens more than [`MAX_RAW_HTML_DEPTH`] nested elements, if it does
+/// (counting start and end tags, as written, across the page's raw HTML).
+fn raw_html_too_deep(events: &[Spanned]) -> Option<usize> {
+    const VOID: [&str; 14] =
+        ["area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr", "param"];
+    let mut depth = 0usize;
+    for (event, range) in events {
+        let (Event::Html(html) | Event::InlineHtml(html)) = event else { continue };
+        for (at, _) in html.match_indices('<') {
+            let rest = &html[at + 1..];
+            if rest.starts_with('/') {
+                depth = depth.saturating_sub(1);
+                continue;
+            }
+            let name_length = rest.find(|c: char| !c.is_ascii_alphanumeric()).unwrap_or(rest.len());
+            let name = rest[..name_length].to_ascii_lowercase();
+            let self_closing = rest.find('>').is_some_and(|end| rest[..end].ends_with('/'));
+            if name_length == 0 || self_closing || VOID.contains(&name.as_str()) {
+                continue;
+            }
+            depth += 1;
+            if depth > MAX_RAW_HTML_DEPTH {
+                return Some(range.start + at.min(range.len()));
+            }
+        }
+    }
+    None
+}
+
+/// Whether an event is raw HTML or a link the sanitizer must see.
+fn needs_sanitizing(event: &Event) -> bool {
+    match event {
+        Event::Html(_) | Event::InlineHtml(_) => true,
+        Event::Start(Tag::Link { dest_url, .. } | Tag::Image { dest_url, .. }) => !is_safe_url(dest_url),
+        _ => false,
+    }
+}
+
+/// A description of what in a raw HTML or link event could run a script.
+fn unsafe_markup((event, range): &(Event, Range<usize>)) -> Option<Sanitized> {
+    let what = match event {
+        Event::Html(html) | Event::InlineHtml(html) => describe_unsafe_html(html)?,
+        Event::Start(Tag::Link { dest_url, .. } | Tag::Image { dest_url, .. }) if !is_safe_url(dest_url) => {
+            "a link whose scheme is not http, https, mailto or tel (such as javascript:)"
+        }
+        _ => return None,
+    };
+    Some(Sanitized { offset: range.start, what })
+}
+
+fn describe_unsafe_html(html: &str) -> Option<&'static str> {
+    let lower = html.to_ascii_lowercase();
+    let has = |needles: &[&str]| needles.iter().any(|n| lower.contains(n));
+    if has(&["<script", "</script"]) {
+        Some("a <script> element")
+    } else if has(&["<style", "<iframe", "<object", "<embed", "<form", "<frame", "<base", "<meta", "<link"]) {
+        Some("an element outside the allowlist (style, iframe, object, embed, form, frame, base, meta or link)")
+    } else if has_event_handler(&lower) {
+        Some("an event handler attribute (on...=)")
+    } else if has(&["javascript:", "vbscript:", "data:"]) {
+        Some("a URL whose scheme is not http, https, mailto or tel (such as javascript:)")
+    } else {
+        None
+    }
+}
+
+/// Whether lower-case HTML has an attribute such as ` onclick=` or `/onload =`.
+fn has_event_handler(lower: &str) -> bool {
+    let bytes = lower.as_bytes();
+    lower.match_indices("on").any(|(at, _)| {
+        let before = at.checked_sub(1).map(|i| bytes[i]);
+        let separated = matches!(before, Some(b' ' | b'\t' | b'\n' | b'/' | b'"' | b'\''));
+        let name_end = lower[at + 2..].find(|c: char| !c.is_ascii_alphabetic()).map_or(lower.len(), |n| at + 2 + n);
+        separated && name_end > at + 2 && lower[name_end..].trim_start().starts_with('=')
+    })
+}
+
+/// Relative URLs and http(s), mailto and tel are safe; any other scheme (javascript:,
+/// vbscript:, data:) is not. Browsers ignore tabs, newlines and leading spaces in a
+/// scheme, so those are dropped before looking.
+fn is_safe_url(url: &str) -> bool {
+    let cleaned: String = url.chars().filter(|c| !c.is_ascii_whitespace() && !c.is_ascii_control()).collect();
+    let scheme_end = cleaned.find(':');
+    let path_start = cleaned.find(['/', '?', '#']);
+    match (scheme_end, path_start) {
+        (Some(colon), Some(slash)) if slash < colon => true,
+        (Some(colon), _) => ["http", "https", "mailto", "tel"].iter().any(|s| cleaned[..colon].eq_ignore_ascii_case(s)),
+        (None, _) => true,
+    }
 }
 
 /// Plain text of one line of Markdown, with the same typography as its HTML.
@@ -531,8 +683,62 @@ mod tests {
             base_path,
             site_origin: "https://example.org",
             reserved_ids: &["main-content"],
+            trust_raw_html: false,
         };
         render(markdown, &context)
+    }
+
+    #[test]
+    fn raw_html_goes_through_the_allowlist_unless_trusted() {
+        let md = "Text <abbr title=\"Global Compact\">GCM</abbr> <b onclick=\"steal()\">bold</b>.\n\n\
+                  <script>\nalert(1)\n</script>\n\n[click](javascript:alert(2)) \
+                  [ok](https://un.org/) [tab](java\tscript:alert(3))\n\n<img src=x onerror=alert(4)>\n\n\
+                  Note[^n].\n\n[^n]: <a href=\"javascript:alert(5)\">source</a>\n";
+        let rendered = render_with(md, "/").unwrap();
+        let all = format!("{}{}", rendered.html, rendered.footnotes[0].html);
+        for bad in ["<script", "alert(1)", "onclick", "javascript:", "onerror"] {
+            assert!(!all.contains(bad), "{bad} in {all}");
+        }
+        for good in
+            ["<abbr title=\"Global Compact\">GCM</abbr>", "<b>bold</b>", "href=\"https://un.org/\"", "id=\"fnref-1\""]
+        {
+            assert!(all.contains(good), "{good} missing from {all}");
+        }
+        let what: Vec<&str> = rendered.sanitized.iter().map(|s| s.what).collect();
+        assert_eq!(what.len(), 6, "{what:?}");
+        assert_eq!(&md[rendered.sanitized[0].offset..][..2], "<b");
+
+        let strings = strings();
+        let trusted = MarkdownContext {
+            strings: &strings,
+            base_path: "/",
+            site_origin: "https://example.org",
+            reserved_ids: &[],
+            trust_raw_html: true,
+        };
+        let html = render(md, &trusted).unwrap().html;
+        assert!(html.contains("<script>\nalert(1)\n</script>") && html.contains("onclick"), "{html}");
+        assert_eq!(render_inline("Is <i>it</i> <b onmouseover=\"x()\">so</b>?", false), "Is <i>it</i> <b>so</b>?");
+        assert!(render_inline("<b onmouseover=\"x()\">so</b>", true).contains("onmouseover"));
+    }
+
+    #[test]
+    fn pages_without_raw_html_are_not_reserialized() {
+        let md = "A line  \nbreak and a [link](/en/) & \"quotes\".\n";
+        let rendered = render_with(md, "/").unwrap();
+        assert!(rendered.html.contains("<br />"), "{}", rendered.html);
+        assert!(rendered.sanitized.is_empty());
+    }
+
+    #[test]
+    fn raw_html_is_sanitized_up_to_a_depth_limit() {
+        let deep = |n: usize| format!("Text\n\n{}x{}\n", "<div onclick=\"a()\">".repeat(n), "</div>".repeat(n));
+        let html = render_with(&deep(MAX_RAW_HTML_DEPTH), "/").unwrap().html;
+        assert!(!html.contains("onclick") && html.matches("<div>").count() == MAX_RAW_HTML_DEPTH);
+        let error = render_with(&deep(100_000), "/").unwrap_err();
+        assert_eq!(error, MarkdownError::RawHtmlTooDeep { offset: 6 + MAX_RAW_HTML_DEPTH * 19 });
+        let inline = format!("{}x{}\n", "<span><br>".repeat(600), "</span>".repeat(600));
+        assert!(render_with(&inline, "/").is_err(), "inline elements count too; void ones do not");
     }
 
     #[test]
@@ -594,7 +800,7 @@ mod tests {
 
     #[test]
     fn smart_punctuation_applies() {
-        assert_eq!(render_inline("the \"mobile\" migrants' -- x"), "the “mobile” migrants’ – x");
+        assert_eq!(render_inline("the \"mobile\" migrants' -- x", false), "the “mobile” migrants’ – x");
         assert_eq!(inline_text("a \"b\""), "a “b”");
     }
 }

@@ -11,7 +11,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::content::{PageKind, SourcePage};
-use crate::error::Location;
+use crate::error::{Location, Warning};
 use crate::i18n::Language;
 use crate::markdown::{self, Footnote, Heading, MarkdownContext, MarkdownStrings, Rendered};
 use crate::output::OutputFile;
@@ -56,6 +56,7 @@ pub fn render_markdown(site: &Site) -> Result<RenderedSources, Vec<RenderError>>
                 base_path: &base_path,
                 site_origin: &site.base_url.origin,
                 reserved_ids: &RESERVED_IDS,
+                trust_raw_html: site.config.unsafe_html,
             };
             markdown::render(&source.body, &context).map_err(|error| RenderError::Markdown {
                 location: Location::of_offset(&source.path, &source.body, error.offset(), source.body_line),
@@ -86,6 +87,23 @@ fn markdown_strings(language: &Language) -> MarkdownStrings {
 impl RenderedSources {
     pub fn get(&self, index: usize) -> &Rendered {
         &self.0[index]
+    }
+
+    /// One warning for each piece of markup the HTML sanitizer removed, where it was written.
+    pub fn warnings(&self, site: &Site) -> Vec<Warning> {
+        let mut warnings = Vec::new();
+        for (source, rendered) in site.sources.iter().zip(&self.0) {
+            for removed in &rendered.sanitized {
+                let location = Location::of_offset(&source.path, &source.body, removed.offset, source.body_line);
+                warnings.push(Warning {
+                    message: format!(
+                        "{location}: {} was removed by the HTML sanitizer (to publish raw HTML as written, set unsafe_html = true in site/config.toml)",
+                        removed.what
+                    ),
+                });
+            }
+        }
+        warnings
     }
 }
 
@@ -332,7 +350,7 @@ impl<'a> Renderer<'a> {
             .iter()
             .map(|q| QuestionView {
                 id: q.id.clone(),
-                html: markdown::render_inline(&q.text),
+                html: markdown::render_inline(&q.text, self.site.config.unsafe_html),
                 text: markdown::inline_text(&q.text),
                 url: format!("{page_url}#{}", q.id),
             })

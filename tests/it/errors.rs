@@ -309,6 +309,22 @@ const CASES: &[Case] = &[
         },
         expect: &["themes/default/templates/page.html:1", "recursion"],
     },
+    Case {
+        name: "raw HTML nested too deep to sanitize",
+        breaks: |s| {
+            let deep = format!("{}x{}", "<div>".repeat(100_000), "</div>".repeat(100_000));
+            s.write(ABOUT, format!("+++\ntitle = \"About\"\n+++\n\nText.\n\n{deep}\n"));
+        },
+        expect: &["site/content/en/about.md:7:2561", "raw HTML nested more than 512 elements deep"],
+    },
+    Case {
+        name: "unsafe_html that is not a boolean",
+        breaks: |s| {
+            let text = std::fs::read_to_string(s.root().join("site/config.toml")).unwrap();
+            s.write("site/config.toml", format!("{text}unsafe_html = \"yes\"\n"));
+        },
+        expect: &["site/config.toml:5:15", "invalid type", "expected a boolean"],
+    },
     // The file system: what a build must read carefully. Tests run as root, so a file
     // with mode 000 would still be readable; these are the honest unreadable cases.
     Case {

@@ -82,6 +82,8 @@ fn byte_order_marks_and_crlf_line_endings_build_the_same_site_as_lf() {
 #[test]
 fn a_50_mb_page_builds_in_bounded_memory() {
     let site = SiteTest::fixture("basic");
+    // One language, so the page is rendered and indexed once, not again as a fallback.
+    site.remove("site/content/fr");
     let paragraph = "Migrants have access to basic services, consular protection and the portability of \
                      social security entitlements, as the [Compact](https://example.org/gcm) asks.\n\n";
     let mut page = String::from("+++\ntitle = \"About\"\n+++\n\n");
@@ -303,5 +305,47 @@ fn builds_are_byte_identical_whatever_the_thread_count_or_file_order() {
         for ((path, a), (_, b)) in first.iter().zip(tree) {
             assert!(a == b, "{path}: {name} differs from {first_name}");
         }
+    }
+}
+
+/// A translator's page with raw HTML that would run scripts: by default the build
+/// publishes it without them and says what it removed, and where; a site that sets
+/// `unsafe_html = true` publishes raw HTML as written.
+#[test]
+fn scripts_event_handlers_and_javascript_links_are_sanitized_by_default() {
+    let page = "+++\ntitle = \"À propos\"\n+++\n\nUn texte <abbr title=\"Pacte mondial\">PMM</abbr>.\n\n\
+                <script>steal(document.cookie)</script>\n\n\
+                <p onclick=\"steal()\">Cliquez</p>\n\n\
+                Voir [ce lien](javascript:steal()) et <a href=\"javascript:steal()\">celui-ci</a>.\n";
+    let site = SiteTest::fixture("basic");
+    site.write("site/content/fr/about.md", page);
+    let run = site.build();
+    let stdout = run.ok();
+    assert!(stdout.starts_with("Built"), "{stdout}");
+    let html = site.read("fr/about/index.html");
+    let main = &html[html.find("<main").unwrap()..html.find("</main>").unwrap()];
+    for bad in ["<script>steal", "onclick", "javascript:"] {
+        assert!(!main.contains(bad), "`{bad}` was published:\n{main}");
+    }
+    assert!(main.contains("<abbr title=\"Pacte mondial\">PMM</abbr>"), "allowed markup is kept:\n{main}");
+    assert!(main.contains("<p>Cliquez</p>") && main.contains("celui-ci"), "the text is kept:\n{main}");
+    let warnings = run.stderr().replace(&format!("{}/", site.root().display()), "");
+    for expected in [
+        "warning: site/content/fr/about.md:7:1: a <script> element was removed by the HTML sanitizer",
+        "warning: site/content/fr/about.md:9:1: an event handler attribute (on...=) was removed",
+        "warning: site/content/fr/about.md:11:6: a link whose scheme is not http, https, mailto or tel",
+        "warning: site/content/fr/about.md:11:39: a URL whose scheme is not http, https, mailto or tel",
+    ] {
+        assert!(warnings.contains(expected), "expected `{expected}` in:\n{warnings}");
+    }
+
+    let config = std::fs::read_to_string(site.root().join("site/config.toml")).unwrap();
+    site.write("site/config.toml", format!("{config}unsafe_html = true\n"));
+    let run = site.build();
+    run.ok();
+    assert!(!run.stderr().contains("sanitizer"), "{}", run.stderr());
+    let html = site.read("fr/about/index.html");
+    for kept in ["<script>steal(document.cookie)</script>", "onclick=\"steal()\"", "href=\"javascript:steal()\""] {
+        assert!(html.contains(kept), "`{kept}` should be published as written with unsafe_html = true");
     }
 }
