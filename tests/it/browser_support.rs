@@ -108,6 +108,28 @@ pub fn require_tool(test: &str, relative: &str) -> Option<PathBuf> {
         .then_some(path)
 }
 
+/// The URL path of every HTML page below `public`, sorted: `index.html` as `/`,
+/// `en/index.html` as `/en/`, `en/404.html` as itself.
+pub fn site_pages(public: &Path) -> Vec<String> {
+    let mut pages: Vec<String> = crate::support::snapshot_tree(public)
+        .into_iter()
+        .map(|(path, _)| path)
+        .filter(|path| path.ends_with(".html"))
+        .map(|path| match path.strip_suffix("index.html") {
+            Some(folder) => format!("/{folder}"),
+            None => format!("/{path}"),
+        })
+        .collect();
+    pages.sort();
+    pages
+}
+
+/// True when `program` runs (`program -version`); otherwise skips loudly, or panics in CI.
+pub fn require_program(test: &str, program: &str, how: &str) -> bool {
+    let runs = Command::new(program).arg("-version").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok();
+    require(test, program, runs, how)
+}
+
 // ---------------------------------------------------------------- static server
 
 /// A static file server on 127.0.0.1 (a free port) for one folder, like a static host:
@@ -523,7 +545,13 @@ impl Element<'_> {
         self.browser.command(method, &format!("/element/{}{path}", self.id), body)
     }
 
+    /// Scrolls the element to the middle of the viewport at once (smooth scrolling would
+    /// make WebDriver click where the element was still moving), then clicks it.
     pub fn click(&self) {
+        self.browser.execute(
+            "arguments[0].scrollIntoView({ block: 'center', inline: 'nearest', behavior: 'instant' });",
+            &[self.as_arg()],
+        );
         self.command("POST", "/click", Some(&json!({})));
     }
 

@@ -11,5 +11,6 @@ mod build;
 mod errors;
 mod hardening;
 mod search;
-mod serve;
+mod theme;
+mod theme_output;
 mod translation;
