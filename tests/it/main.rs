@@ -11,6 +11,7 @@ mod build;
 mod errors;
 mod hardening;
 mod search;
+mod serve;
 mod theme;
 mod theme_output;
 mod translation;
