@@ -4,7 +4,7 @@
 //! paths, writes nothing. Template contexts are view structs made for templates, so the
 //! model can change without breaking themes.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use minijinja::Value;
 use rayon::prelude::*;
@@ -510,6 +510,8 @@ impl<'a> Renderer<'a> {
     /// places that cite it, in the order readers meet them.
     fn references(&self, lang: &LangCode) -> Vec<ReferenceView> {
         let mut references: Vec<ReferenceView> = Vec::new();
+        // Where each cited URL already is in `references`: one lookup per footnote.
+        let mut by_url: HashMap<&str, usize> = HashMap::new();
         let pages = self.reading_order(lang);
         for page in pages {
             let source = self.site.source(page);
@@ -530,14 +532,19 @@ impl<'a> Renderer<'a> {
                     url: format!("{}#{id}", self.link(&page.url)),
                     number: footnote.number,
                 });
-                let existing = references.iter_mut().find(|r| r.url.is_some() && r.url == footnote.url);
+                let existing = footnote.url.as_deref().and_then(|url| by_url.get(url).copied());
                 match existing {
-                    Some(reference) => reference.citations.extend(citations),
-                    None => references.push(ReferenceView {
-                        html: footnote.content_html.clone(),
-                        url: footnote.url.clone(),
-                        citations: citations.collect(),
-                    }),
+                    Some(index) => references[index].citations.extend(citations),
+                    None => {
+                        if let Some(url) = footnote.url.as_deref() {
+                            by_url.insert(url, references.len());
+                        }
+                        references.push(ReferenceView {
+                            html: footnote.content_html.clone(),
+                            url: footnote.url.clone(),
+                            citations: citations.collect(),
+                        });
+                    }
                 }
             }
         }
