@@ -100,7 +100,9 @@ impl TextProcessor {
             }
         }
         if self.fold_latin {
-            folded.nfd().filter(|c| !('\u{0300}'..='\u{036F}').contains(c)).nfc().collect()
+            // Ligatures once more: stripping marks can uncover one (`ǣ` is `æ` and a macron).
+            let stripped: String = folded.nfd().filter(|c| !('\u{0300}'..='\u{036F}').contains(c)).nfc().collect();
+            stripped.replace('æ', "ae").replace('œ', "oe")
         } else {
             folded
         }

@@ -10,6 +10,7 @@ mod browser;
 mod build;
 mod errors;
 mod hardening;
+mod hardening_fuzz;
 mod search;
 mod serve;
 mod theme;

@@ -282,7 +282,8 @@
       else folded += c;
     }
     if (!this.foldLatin) return folded;
-    return folded.normalize("NFD").replace(/[\u0300-\u036f]/g, "").normalize("NFC");
+    // Ligatures once more: stripping marks can uncover one ("ǣ" is "æ" and a macron).
+    return folded.normalize("NFD").replace(/[\u0300-\u036f]/g, "").normalize("NFC").replace(/æ/g, "ae").replace(/œ/g, "oe");
   };
   // Runs of word characters, split where Han starts or stops: [{han, chars}].
   function runs(text) {
