@@ -3,7 +3,10 @@
 //! file that exists. `build` reports these as warnings (the
 //! site still works, bar one link), `check` as errors. Reads only the rendered files.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::borrow::Cow;
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use rayon::prelude::*;
 
 use crate::output::OutputFile;
 
@@ -22,46 +25,63 @@ impl std::fmt::Display for BrokenLink {
     }
 }
 
-/// Every internal link (under `base_path`) of every HTML file that points at a missing
-/// file or anchor, sorted and de-duplicated.
-pub fn broken_links(files: &[OutputFile], base_path: &str) -> Vec<BrokenLink> {
-    let html: BTreeMap<&str, &str> = files
-        .iter()
-        .filter(|f| f.path.ends_with(".html"))
-        .filter_map(|f| std::str::from_utf8(&f.bytes).ok().map(|text| (f.path.as_str(), text)))
-        .collect();
-    let all_paths: BTreeSet<&str> = files.iter().map(|f| f.path.as_str()).collect();
-    let mut ids_cache: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
-    let mut broken = BTreeSet::new();
-    for (page, text) in &html {
-        let links = attribute_values(text, "href").map(|href| (href, "points to no page"));
-        let sources = attribute_values(text, "src").map(|src| (src, "points to no file (an image or script)"));
-        for (href, missing) in links.chain(sources) {
-            let Some((target, fragment)) = resolve(page, href, base_path) else { continue };
-            let reason = if target.is_none() {
-                Some("leads outside the site")
-            } else if !all_paths.contains(target.as_deref().unwrap_or_default()) {
-                Some(missing)
-            } else if let (Some(fragment), Some((key, target_text))) =
-                (fragment, target.as_deref().and_then(|t| html.get_key_value(t)))
-            {
-                let ids = ids_cache.entry(key).or_insert_with(|| attribute_values(target_text, "id").collect());
-                (!fragment.is_empty() && !ids.contains(fragment)).then_some("points to a missing anchor")
-            } else {
-                None
-            };
-            if let Some(reason) = reason {
-                broken.insert(BrokenLink { page: (*page).to_string(), href: href.to_string(), reason });
-            }
-        }
-    }
-    broken.into_iter().collect()
+const NO_PAGE: &str = "points to no page";
+const NO_FILE: &str = "points to no file (an image or script)";
+
+/// What one HTML page links to and which anchors it offers.
+struct Scan<'a> {
+    page: &'a str,
+    /// Each `href` and `src` value, with the reason to give if its target is missing.
+    links: Vec<(&'a str, &'static str)>,
+    ids: HashSet<&'a str>,
 }
 
-/// The output file and fragment an href leads to, or `None` for links that leave the
-/// site (another origin or scheme, or a path outside the base path). A relative path
-/// that climbs above the site's root gives `Some((None, _))`.
-fn resolve<'a>(page: &str, href: &'a str, base_path: &str) -> Option<(Option<String>, Option<&'a str>)> {
+/// Every internal link (under `base_path`) of every HTML file that points at a missing
+/// file or anchor, sorted and de-duplicated. Pages are scanned once each, in parallel;
+/// targets are found by hash lookups of their folder form (`en/a/` for `en/a/index.html`),
+/// so links cost no allocation but for relative paths.
+pub fn broken_links(files: &[OutputFile], base_path: &str) -> Vec<BrokenLink> {
+    let scans: Vec<Scan> = files
+        .par_iter()
+        .filter(|f| f.path.ends_with(".html"))
+        .filter_map(|f| std::str::from_utf8(&f.bytes).ok().map(|text| scan(&f.path, text)))
+        .collect();
+    let all_paths: HashSet<&str> = files.iter().map(|f| folder_form(&f.path)).collect();
+    let ids: HashMap<&str, &HashSet<&str>> = scans.iter().map(|s| (folder_form(s.page), &s.ids)).collect();
+    let broken: Vec<BrokenLink> = scans
+        .par_iter()
+        .flat_map_iter(|scan| {
+            scan.links.iter().filter_map(|&(href, missing)| {
+                let (target, fragment) = resolve(scan.page, href, base_path)?;
+                let reason = match target {
+                    None => Some("leads outside the site"),
+                    Some(target) if !all_paths.contains(target.as_ref()) => Some(missing),
+                    Some(target) => match (fragment, ids.get(target.as_ref())) {
+                        (Some(fragment), Some(ids)) => {
+                            (!fragment.is_empty() && !ids.contains(fragment)).then_some("points to a missing anchor")
+                        }
+                        _ => None,
+                    },
+                };
+                reason.map(|reason| BrokenLink { page: scan.page.to_string(), href: href.to_string(), reason })
+            })
+        })
+        .collect();
+    broken.into_iter().collect::<BTreeSet<_>>().into_iter().collect()
+}
+
+/// An output path as links name it: `en/a/index.html` is `en/a/`, `index.html` is ``.
+fn folder_form(path: &str) -> &str {
+    match path.strip_suffix("index.html") {
+        Some(folder) if folder.is_empty() || folder.ends_with('/') => folder,
+        _ => path,
+    }
+}
+
+/// The output file (in its folder form) and fragment an href leads to, or `None` for
+/// links that leave the site (another origin or scheme, or a path outside the base
+/// path). A relative path that climbs above the site's root gives `Some((None, _))`.
+fn resolve<'a>(page: &'a str, href: &'a str, base_path: &str) -> Option<(Option<Cow<'a, str>>, Option<&'a str>)> {
     let (path, fragment) = match href.split_once('#') {
         Some((path, fragment)) => (path, Some(fragment)),
         None => (href, None),
@@ -69,11 +89,11 @@ fn resolve<'a>(page: &str, href: &'a str, base_path: &str) -> Option<(Option<Str
     let path = path.split('?').next().unwrap_or(path);
     let has_scheme = path.split('/').next().is_some_and(|first| first.contains(':'));
     let target = if path.is_empty() {
-        page.to_string()
+        Cow::Borrowed(folder_form(page))
     } else if path.starts_with("//") || has_scheme {
         return None;
     } else if let Some(inside) = path.strip_prefix(base_path) {
-        inside.to_string()
+        Cow::Borrowed(folder_form(inside))
     } else if path.starts_with('/') {
         return None;
     } else {
@@ -95,24 +115,58 @@ fn resolve<'a>(page: &str, href: &'a str, base_path: &str) -> Option<(Option<Str
         if path.ends_with('/') && !joined.is_empty() {
             joined.push('/');
         }
-        joined
+        // The folder form is a prefix of the path.
+        let length = folder_form(&joined).len();
+        joined.truncate(length);
+        Cow::Owned(joined)
     };
-    let target = if target.is_empty() || target.ends_with('/') { format!("{target}index.html") } else { target };
     Some((Some(target), fragment))
 }
 
-/// The values of every `name="..."` attribute in `html` (as the theme and Markdown
-/// renderer write them: double quotes, no spaces around `=`).
-fn attribute_values<'a>(html: &'a str, name: &str) -> impl Iterator<Item = &'a str> + 'a {
-    let needle = format!(" {name}=\"");
-    let mut rest = html;
-    std::iter::from_fn(move || {
-        let start = rest.find(&needle)? + needle.len();
-        let end = rest[start..].find('"')? + start;
-        let value = &rest[start..end];
-        rest = &rest[end..];
-        Some(value)
-    })
+/// The `href`, `src` and `id` values of a page, in one pass over it: each `="` is looked
+/// at once (as the theme and Markdown renderer write attributes: double quotes, no
+/// spaces around `=`, a space before the name).
+fn scan<'a>(page: &'a str, html: &'a str) -> Scan<'a> {
+    let mut links = Vec::new();
+    let mut ids = HashSet::new();
+    // Per attribute name, where its last value ended: a match starting inside it is part
+    // of that value, not an attribute (as when each name is searched for on its own).
+    let mut resume = [0usize; 3];
+    let bytes = html.as_bytes();
+    let mut from = 0;
+    while let Some(found) = html[from..].find('=') {
+        let equals = from + found;
+        from = equals + 1;
+        if bytes.get(equals + 1) != Some(&b'"') {
+            continue;
+        }
+        let before = &html[..equals];
+        let name = if before.ends_with(" href") {
+            0
+        } else if before.ends_with(" src") {
+            1
+        } else if before.ends_with(" id") {
+            2
+        } else {
+            continue;
+        };
+        let name_start = equals - [5, 4, 3][name];
+        if name_start < resume[name] {
+            continue;
+        }
+        let start = equals + 2;
+        let Some(length) = html[start..].find('"') else { continue };
+        let value = &html[start..start + length];
+        resume[name] = start + length;
+        match name {
+            0 => links.push((value, NO_PAGE)),
+            1 => links.push((value, NO_FILE)),
+            _ => {
+                ids.insert(value);
+            }
+        }
+    }
+    Scan { page, links, ids }
 }
 
 #[cfg(test)]
@@ -160,6 +214,26 @@ mod tests {
                 "en/a/index.html: link to ../../../x/ leads outside the site",
                 "en/a/index.html: link to /img/gone.png points to no file (an image or script)",
                 "en/a/index.html: link to c/ points to no page",
+            ]
+        );
+    }
+
+    #[test]
+    fn index_files_are_found_by_folder_or_by_name() {
+        let files = [
+            file(
+                "en/index.html",
+                r##"<a href="/en/a/index.html#x">ok</a><a href="a/index.html#z">bad anchor</a><a href="/en/a">no slash</a><a href="./a/#x">ok</a><a href="/">root</a><a href="index.html#top">self</a><b id="top"></b>"##,
+            ),
+            file("en/a/index.html", r#"<h2 id="x">X</h2>"#),
+            file("index.html", ""),
+        ];
+        let broken: Vec<String> = broken_links(&files, "/").iter().map(ToString::to_string).collect();
+        assert_eq!(
+            broken,
+            [
+                "en/index.html: link to /en/a points to no page",
+                "en/index.html: link to a/index.html#z points to a missing anchor"
             ]
         );
     }
