@@ -215,12 +215,13 @@ pub fn new_language(root: &Path, code: &str) -> Result<Vec<PathBuf>, Translation
     let i18n_path = paths.i18n().join(format!("{code}.toml"));
     let content_dir = paths.content().join(code.as_str());
     for path in [&i18n_path, &content_dir] {
-        if path.exists() {
+        // A dangling symbolic link counts: writing through it could create a file anywhere.
+        if std::fs::symlink_metadata(path).is_ok() {
             return Err(TranslationError::Exists(path.clone()));
         }
     }
     let default_path = paths.i18n().join(format!("{default}.toml"));
-    let default_text = std::fs::read_to_string(&default_path).map_err(|source| TranslationError::Io {
+    let default_text = crate::files::read_to_string(&default_path).map_err(|source| TranslationError::Io {
         path: default_path.clone(),
         action: "cannot read",
         source,

@@ -174,7 +174,14 @@ impl Shared {
         if !matches!(request.method(), Method::Get | Method::Head) {
             return Answer::text(405, "only GET and HEAD are served");
         }
-        if !header_value(request, "Host").is_some_and(|host| host_allowed(host, self.local)) {
+        let Some(host) = header_value(request, "Host") else {
+            // HTTP/1.1 requires a Host header: without one the request is malformed (RFC 9112).
+            if (request.http_version().0, request.http_version().1) >= (1, 1) {
+                return Answer::text(400, "an HTTP/1.1 request needs a Host header");
+            }
+            return Answer::text(403, "this preview only answers requests addressed to its own address");
+        };
+        if !host_allowed(host, self.local) {
             return Answer::text(403, "this preview only answers requests addressed to its own address");
         }
         let (path, query) = match request.url().split_once('?') {

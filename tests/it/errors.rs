@@ -502,7 +502,11 @@ fn output_folders_that_hold_other_things_are_refused() {
     std::os::unix::fs::symlink(site.root(), &link).unwrap();
     let link = link.display().to_string();
     let file = site.root().join("site/config.toml").display().to_string();
-    for output in [root.as_str(), parent.as_str(), site_dir.as_str(), &themes, &i18n, &dotted, &link, "/", &file] {
+    std::fs::write(site.root().join("notes.txt"), "mine").unwrap();
+    let plain_file = site.root().join("notes.txt").display().to_string();
+    for output in
+        [root.as_str(), parent.as_str(), site_dir.as_str(), &themes, &i18n, &dotted, &link, "/", &file, &plain_file]
+    {
         let before = snapshot_tree(site.root());
         let run = site.run(&["build", "--output", output]);
         let message = run.err();

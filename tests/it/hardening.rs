@@ -141,30 +141,37 @@ fn nesting_120000_deep_builds_without_overflowing_the_stack() {
 
 /// Builds killed with SIGKILL at seeded random moments: after each kill the output is
 /// either the previous site, untouched, or the complete new one; and the next build
-/// succeeds and leaves nothing behind.
+/// succeeds and leaves nothing behind. A build that finishes before its kill lands
+/// halves the range the next delay is drawn from, so ten kills always land.
 #[test]
 fn builds_killed_at_random_moments_lose_nothing() {
+    use std::os::unix::process::ExitStatusExt;
+
     let site = SiteTest::bundled();
     let started = Instant::now();
     site.build().ok();
-    let build_time = started.elapsed();
+    let mut upper = started.elapsed().as_micros() as u64 * 5 / 4;
     let mut previous = snapshot_tree(&site.public());
     let mut rng = Rng(0x1a2b_3c4d_5e6f_7788);
-    let mut killed = 0;
-    for round in 0..10 {
+    let page = site.root().join("site/content/en/objective-14.md");
+    let original = std::fs::read_to_string(&page).unwrap();
+    let (mut killed, mut attempts) = (0, 0);
+    while killed < 10 {
+        attempts += 1;
+        assert!(attempts <= 40, "only {killed} kills landed in 40 attempts");
         // Change the sources so that the new site differs from the one in place.
-        let page = site.root().join("site/content/en/objective-14.md");
-        let text = std::fs::read_to_string(&page).unwrap();
-        std::fs::write(&page, format!("{text}\nRevision {round}.\n")).unwrap();
+        std::fs::write(&page, format!("{original}\nRevision {attempts}.\n")).unwrap();
 
         let mut child = imrf(site.root(), &["build"]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
-        // Anywhere from the start to a little past the usual end of a build.
-        let delay = rng.below(build_time.as_micros() as u64 * 5 / 4);
+        let delay = rng.below(upper);
         std::thread::sleep(Duration::from_micros(delay));
         child.kill().unwrap();
         let status = child.wait().unwrap();
-        if !status.success() {
+        if status.signal() == Some(9) {
             killed += 1;
+        } else {
+            assert!(status.success(), "attempt {attempts}: the build failed on its own");
+            upper = (upper / 2).max(1);
         }
         let after_kill = snapshot_tree(&site.public());
 
@@ -172,19 +179,18 @@ fn builds_killed_at_random_moments_lose_nothing() {
         let complete = snapshot_tree(&site.public());
         assert!(
             after_kill == previous || after_kill == complete,
-            "round {round}: killed after {delay} µs, the output is neither the previous site nor the new one"
+            "attempt {attempts}: killed after {delay} µs, the output is neither the previous site nor the new one"
         );
-        assert_ne!(previous, complete, "round {round}: the sources changed, so must the site");
+        assert_ne!(previous, complete, "attempt {attempts}: the sources changed, so must the site");
         previous = complete;
         let leftovers: Vec<_> = std::fs::read_dir(site.root())
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .filter(|name| name.contains("imrf-site"))
             .collect();
-        assert!(leftovers.is_empty(), "round {round}: {leftovers:?} left behind");
+        assert!(leftovers.is_empty(), "attempt {attempts}: {leftovers:?} left behind");
     }
-    assert!(killed >= 5, "only {killed} of 10 builds were killed before they finished");
-    eprintln!("faults injected: {killed} builds killed with SIGKILL");
+    eprintln!("faults injected: {killed} builds killed with SIGKILL ({attempts} attempts)");
 }
 
 /// A page that appears and disappears while builds run: each build either succeeds
@@ -348,4 +354,25 @@ fn scripts_event_handlers_and_javascript_links_are_sanitized_by_default() {
     for kept in ["<script>steal(document.cookie)</script>", "onclick=\"steal()\"", "href=\"javascript:steal()\""] {
         assert!(html.contains(kept), "`{kept}` should be published as written with unsafe_html = true");
     }
+}
+
+/// `new-language` reads the default language's strings and writes new files: it must
+/// neither hang on a FIFO nor write through a symbolic link to somewhere else.
+#[test]
+fn new_language_neither_hangs_nor_writes_through_links() {
+    let site = SiteTest::fixture("basic");
+    let strings = site.root().join("i18n/en.toml");
+    std::fs::remove_file(&strings).unwrap();
+    let status = Command::new("mkfifo").arg(&strings).status().unwrap();
+    assert!(status.success());
+    let run = site.run(&["new-language", "sw"]);
+    let message = run.err();
+    assert!(message.contains("i18n/en.toml: cannot read: it is a FIFO"), "{message}");
+
+    let site = SiteTest::fixture("basic");
+    let elsewhere = site.root().parent().unwrap().join(format!("planted-{}.toml", std::process::id()));
+    std::os::unix::fs::symlink(&elsewhere, site.root().join("i18n/sw.toml")).unwrap();
+    let message = site.run(&["new-language", "sw"]).err();
+    assert!(message.contains("i18n/sw.toml"), "{message}");
+    assert!(!elsewhere.exists(), "new-language wrote through a dangling symbolic link");
 }

@@ -11,6 +11,7 @@ mod build;
 mod errors;
 mod hardening;
 mod hardening_fuzz;
+mod hardening_serve;
 mod search;
 mod serve;
 mod theme;
