@@ -2,17 +2,25 @@
 //! render pages, and (for `build`) write the output. `check` runs the same steps
 //! without the write, so the two cannot drift apart.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
+
+use rayon::prelude::*;
 
 use crate::assets::{self, Assets};
 use crate::check::{self, BrokenLink};
+use crate::content::{self, ContentError, SourcePage};
 use crate::error::{Error, Warning};
+use crate::i18n::Language;
+use crate::markdown::Rendered;
 use crate::output::{self, OutputFile};
-use crate::render;
+use crate::render::{self, RenderedSources};
 use crate::search;
-use crate::site::{Site, SitePaths};
+use crate::site::{Page, Site, SitePaths};
 use crate::templates::{TemplateGlobals, Templates};
+use crate::types::LangCode;
 
 #[derive(Debug, Clone)]
 pub struct BuildOptions {
@@ -64,25 +72,69 @@ pub struct RenderedSite {
 
 /// Loads and renders the whole site without writing anything.
 pub fn render(options: &BuildOptions) -> Result<RenderedSite, Error> {
-    let (site, mut warnings) = Site::load(SitePaths::new(&options.root), options.base_url.as_deref())?;
-    let sources = render::render_markdown(&site).map_err(Error::Render)?;
+    run(options, &mut Memo::default(), false).map(|(site, _)| site)
+}
+
+/// The pipeline, for `render` (nothing remembered) and for watch mode's `Rebuilder`
+/// (each stage's results remembered, and reused when their inputs are unchanged).
+/// Returns the site and how many pages it rendered (the others were reused).
+fn run(options: &BuildOptions, memo: &mut Memo, remember: bool) -> Result<(RenderedSite, usize), Error> {
+    let loader = |lang: &LangCode, key: &str, path: &Path| memo.load_page(lang, key, path, remember);
+    let (site, mut warnings) = Site::load_with(SitePaths::new(&options.root), options.base_url.as_deref(), &loader)?;
+    let keys = Keys::new(&site, &memo.sources());
+
+    let sources = render::render_markdown(&site, &|source| {
+        keys.markdown.get(source.path.as_path()).and_then(|key| memo.markdown.get(key)).cloned()
+    })
+    .map_err(Error::Render)?;
     warnings.extend(sources.warnings(&site));
+
     let theme_dir = site.paths.theme(&site.config.theme);
-    let Assets { files: asset_files, names } = assets::build(&theme_dir)?;
-    let search_files = search::build(&site, &sources, &names);
+    let assets_key = hash_files(&[theme_dir.join("css"), theme_dir.join("js"), theme_dir.join("static")]);
+    let Assets { files: asset_files, names } = match memo.assets.take() {
+        Some((key, assets)) if key == assets_key => assets,
+        _ => assets::build(&theme_dir)?,
+    };
+    let names_key = hash_debug(&names);
+
+    let search_keys: Vec<Key> = site.languages.iter().map(|l| keys.search(&site, l, &names_key)).collect();
+    let search_files = search::build(&site, &sources, &names, &|language| {
+        let index = site.languages.iter().position(|l| l.code == language.code)?;
+        memo.search.get(&search_keys[index]).cloned()
+    });
+
     let globals = TemplateGlobals {
         languages: site.languages.iter().map(|l| (l.code.clone(), l.clone())).collect(),
         base_path: site.base_url.path.clone(),
-        assets: names,
+        assets: names.clone(),
     };
-    let templates = Templates::load(&theme_dir.join("templates"), globals)?;
-    let mut files = render::render_site(&site, &sources, &templates).map_err(Error::Render)?;
+    let templates_dir = theme_dir.join("templates");
+    let templates = Templates::load(&templates_dir, globals)?;
+    let theme_key = hash_parts(&[&hash_files(&[templates_dir]), &names_key]);
+    let page_keys: HashMap<(&str, &str), Key> = site
+        .pages
+        .par_iter()
+        .map(|page| ((page.lang.as_str(), page.key.as_str()), keys.page(&site, page, &theme_key)))
+        .collect();
+    let page_key = |page: &Page| page_keys.get(&(page.lang.as_str(), page.key.as_str())).copied();
+    let mut files = render::render_site(&site, &sources, &templates, &|page| {
+        page_key(page).is_some_and(|key| memo.pages.contains_key(&key))
+    })
+    .map_err(Error::Render)?;
+    let rendered_pages =
+        site.pages.len() - site.pages.iter().filter_map(page_key).filter(|k| memo.pages.contains_key(k)).count();
+    files.extend(site.pages.iter().filter_map(page_key).filter_map(|key| memo.pages.get(&key).cloned()));
+
+    if remember {
+        memo.remember(&site, &keys, &sources, &page_key, &files, &search_keys, &search_files);
+        memo.assets = Some((assets_key, Assets { files: asset_files.clone(), names: names.clone() }));
+    }
     files.extend(asset_files);
-    files.extend(search_files);
+    files.extend(search_files.into_iter().flatten());
     files.sort_by(|a, b| a.path.cmp(&b.path));
     let broken_links =
         check::broken_links(&files, &site.base_url.path).iter().map(|link| describe_link(&site, link)).collect();
-    Ok(RenderedSite { site, files, warnings, broken_links })
+    Ok((RenderedSite { site, files, warnings, broken_links }, rendered_pages))
 }
 
 /// A broken link named by the source file it comes from, where there is one.
@@ -113,19 +165,258 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Error> {
     })
 }
 
-/// Renders the site again and again for watch mode (`imrf-site serve`).
+/// Renders the site again and again for watch mode (`imrf-site serve`), remembering
+/// each stage's results between builds. Every memo entry is keyed by a hash of all the
+/// inputs of the stage that made it (source text, front matter, UI strings, config,
+/// templates, assets), so a rebuild after any sequence of edits equals a clean build of
+/// the final files: a change invalidates exactly what reads it, and the pipeline runs
+/// again with memo hits for the rest. The one input not hashed is the files' text,
+/// which is re-read when the watcher reports a change to a file or a folder above it.
 pub struct Rebuilder {
     options: BuildOptions,
+    memo: Memo,
+    rendered_pages: usize,
 }
 
 impl Rebuilder {
     pub fn new(options: BuildOptions) -> Self {
-        Self { options }
+        Self { options, memo: Memo::default(), rendered_pages: 0 }
     }
 
-    /// Renders the site after the files in `_changed` changed (`_everything`: the first
-    /// build, or after the watcher lost track).
-    pub fn rebuild(&mut self, _changed: &[PathBuf], _everything: bool) -> Result<RenderedSite, Error> {
-        render(&self.options)
+    /// Renders the site after the files or folders in `changed` changed; `everything`
+    /// (the first build, or after the watcher lost track) forgets what was read.
+    pub fn rebuild(&mut self, changed: &[PathBuf], everything: bool) -> Result<RenderedSite, Error> {
+        if everything {
+            self.memo = Memo::default();
+        } else {
+            self.memo.forget_files(changed);
+        }
+        let (site, rendered_pages) = run(&self.options, &mut self.memo, true)?;
+        self.rendered_pages = rendered_pages;
+        Ok(site)
     }
+
+    /// How many pages the last successful rebuild rendered; it reused the others.
+    pub fn rendered_pages(&self) -> usize {
+        self.rendered_pages
+    }
+}
+
+/// A blake3 hash of a stage's inputs.
+type Key = [u8; 32];
+
+/// What watch mode remembers between builds (see `Rebuilder`).
+#[derive(Default)]
+struct Memo {
+    /// Parsed pages by file, with the hashes of their text and front matter.
+    sources: Mutex<HashMap<PathBuf, (SourcePage, SourceKeys)>>,
+    markdown: HashMap<Key, Rendered>,
+    assets: Option<(Key, Assets)>,
+    /// One language's search index files.
+    search: HashMap<Key, Vec<OutputFile>>,
+    /// One page's output file.
+    pages: HashMap<Key, OutputFile>,
+}
+
+#[derive(Clone, Copy)]
+struct SourceKeys {
+    /// Everything the file says: path, front matter and body.
+    text: Key,
+    /// The part other pages may show: path and front matter.
+    front: Key,
+}
+
+impl SourceKeys {
+    fn of(page: &SourcePage) -> Self {
+        let front = hash_parts(&[
+            page.path.to_string_lossy().as_bytes(),
+            page.lang.as_str().as_bytes(),
+            page.key.as_bytes(),
+            format!("{:?}", page.front).as_bytes(),
+        ]);
+        let text = hash_parts(&[&front, page.body.as_bytes(), &page.body_line.to_le_bytes()]);
+        Self { text, front }
+    }
+}
+
+impl Memo {
+    fn lock_sources(&self) -> std::sync::MutexGuard<'_, HashMap<PathBuf, (SourcePage, SourceKeys)>> {
+        // A panic while holding the lock leaves a map that is still valid.
+        self.sources.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn load_page(&self, lang: &LangCode, key: &str, path: &Path, remember: bool) -> Result<SourcePage, ContentError> {
+        if let Some((page, _)) = self.lock_sources().get(path) {
+            if &page.lang == lang && page.key == key {
+                return Ok(page.clone());
+            }
+        }
+        let page = content::load_page(lang, key, path)?;
+        if remember {
+            let keys = SourceKeys::of(&page);
+            self.lock_sources().insert(path.to_path_buf(), (page.clone(), keys));
+        }
+        Ok(page)
+    }
+
+    fn sources(&self) -> HashMap<PathBuf, SourceKeys> {
+        self.lock_sources().iter().map(|(path, (_, keys))| (path.clone(), *keys)).collect()
+    }
+
+    /// Forgets the files at or below `changed` (a folder may have been renamed or removed).
+    fn forget_files(&mut self, changed: &[PathBuf]) {
+        let sources = self.sources.get_mut().unwrap_or_else(PoisonError::into_inner);
+        sources.retain(|path, _| !changed.iter().any(|c| path.starts_with(c)));
+    }
+
+    /// Keeps this build's results (and only those: what the site no longer has goes).
+    #[allow(clippy::too_many_arguments)]
+    fn remember(
+        &mut self,
+        site: &Site,
+        keys: &Keys,
+        sources: &RenderedSources,
+        page_key: &dyn Fn(&Page) -> Option<Key>,
+        files: &[OutputFile],
+        search_keys: &[Key],
+        search_files: &[Vec<OutputFile>],
+    ) {
+        self.markdown = site
+            .sources
+            .iter()
+            .enumerate()
+            .filter_map(|(index, source)| {
+                Some((*keys.markdown.get(source.path.as_path())?, sources.get(index).clone()))
+            })
+            .collect();
+        self.search = search_keys.iter().copied().zip(search_files.iter().cloned()).collect();
+        let by_path: HashMap<&str, &OutputFile> = files.iter().map(|f| (f.path.as_str(), f)).collect();
+        self.pages = site
+            .pages
+            .iter()
+            .filter_map(|page| Some((page_key(page)?, (*by_path.get(page.url.output_file().as_str())?).clone())))
+            .collect();
+    }
+}
+
+/// The memo keys of one build, computed from the loaded site.
+struct Keys {
+    /// What every stage reads: UI strings, config and base URL.
+    site: Key,
+    /// The site's outline: every page's front matter, URL and translation state.
+    outline: Key,
+    /// By source file: its text and the site key, which is all its Markdown depends on.
+    markdown: HashMap<PathBuf, Key>,
+}
+
+impl Keys {
+    fn new(site: &Site, known: &HashMap<PathBuf, SourceKeys>) -> Self {
+        let site_key = hash_parts(&[
+            format!("{:?}", site.languages).as_bytes(),
+            format!("{:?}", site.config).as_bytes(),
+            format!("{:?}", site.base_url).as_bytes(),
+            site.default_language.as_str().as_bytes(),
+        ]);
+        let source_keys: Vec<SourceKeys> = site
+            .sources
+            .par_iter()
+            .map(|source| known.get(&source.path).copied().unwrap_or_else(|| SourceKeys::of(source)))
+            .collect();
+        let mut outline = blake3::Hasher::new();
+        outline.update(&site_key);
+        for keys in &source_keys {
+            outline.update(&keys.front);
+        }
+        for page in &site.pages {
+            outline.update(&page_identity(site, page));
+        }
+        let markdown = site
+            .sources
+            .iter()
+            .zip(&source_keys)
+            .map(|(source, keys)| (source.path.clone(), hash_parts(&[&keys.text, &site_key])))
+            .collect();
+        Self { site: site_key, outline: *outline.finalize().as_bytes(), markdown }
+    }
+
+    fn source_markdown(&self, site: &Site, page: &Page) -> Key {
+        self.markdown.get(site.source(page).path.as_path()).copied().unwrap_or_default()
+    }
+
+    /// A language's search index reads its pages, their Markdown, and the asset names.
+    fn search(&self, site: &Site, language: &Language, names: &Key) -> Key {
+        let mut hasher = blake3::Hasher::new();
+        hasher.update(&self.site);
+        hasher.update(names);
+        hasher.update(language.code.as_str().as_bytes());
+        for page in site.pages_in(&language.code) {
+            hasher.update(&page_identity(site, page));
+            hasher.update(&self.source_markdown(site, page));
+        }
+        *hasher.finalize().as_bytes()
+    }
+
+    /// A page reads its own source and the outline (see `render::render_site`).
+    fn page(&self, site: &Site, page: &Page, theme: &Key) -> Key {
+        hash_parts(&[&self.outline, theme, &page_identity(site, page), &self.source_markdown(site, page)])
+    }
+}
+
+/// A published page: where, in which language, from which file, in which state.
+fn page_identity(site: &Site, page: &Page) -> Key {
+    hash_parts(&[
+        page.lang.as_str().as_bytes(),
+        page.key.as_bytes(),
+        page.url.as_str().as_bytes(),
+        format!("{:?}", page.translation).as_bytes(),
+        site.source(page).path.to_string_lossy().as_bytes(),
+    ])
+}
+
+/// Hashes parts so that their boundaries count (`ab`,`c` differs from `a`,`bc`).
+fn hash_parts(parts: &[&[u8]]) -> Key {
+    let mut hasher = blake3::Hasher::new();
+    for part in parts {
+        hasher.update(&(part.len() as u64).to_le_bytes());
+        hasher.update(part);
+    }
+    *hasher.finalize().as_bytes()
+}
+
+fn hash_debug(value: &impl std::fmt::Debug) -> Key {
+    hash_parts(&[format!("{value:?}").as_bytes()])
+}
+
+/// Every file below `dirs` (path and bytes), in a stable order. Only regular files are
+/// read (a FIFO would block); others, and unreadable files, count by their path and
+/// error, so that the stage that reads them reports the problem.
+fn hash_files(dirs: &[PathBuf]) -> Key {
+    let mut files = Vec::new();
+    let mut pending: Vec<PathBuf> = dirs.to_vec();
+    while let Some(dir) = pending.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                pending.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    let mut hasher = blake3::Hasher::new();
+    for path in files {
+        hasher.update(path.to_string_lossy().as_bytes());
+        let bytes = match std::fs::metadata(&path) {
+            Ok(metadata) if metadata.is_file() => std::fs::read(&path),
+            Ok(_) => Err(std::io::Error::other("not a regular file")),
+            Err(error) => Err(error),
+        };
+        match bytes {
+            Ok(bytes) => hasher.update(&hash_parts(&[&bytes])),
+            Err(error) => hasher.update(error.to_string().as_bytes()),
+        };
+    }
+    *hasher.finalize().as_bytes()
 }

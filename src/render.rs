@@ -43,12 +43,21 @@ const RESERVED_IDS: [&str; 8] = [
 pub struct RenderedSources(Vec<Rendered>);
 
 /// Renders the Markdown of every source page, in parallel, collecting every error.
-pub fn render_markdown(site: &Site) -> Result<RenderedSources, Vec<RenderError>> {
+/// A source's result comes from `reuse` when it has one: watch mode (`build::Rebuilder`)
+/// answers from its memo of earlier builds, keyed by everything the rendering reads (the
+/// source, the UI strings, the base URL and the config); a clean build answers `None`.
+pub fn render_markdown(
+    site: &Site,
+    reuse: &(dyn Fn(&SourcePage) -> Option<Rendered> + Sync),
+) -> Result<RenderedSources, Vec<RenderError>> {
     let base_path = site.base_url.path.clone();
     let results: Vec<Result<Rendered, RenderError>> = site
         .sources
         .par_iter()
         .map(|source| {
+            if let Some(rendered) = reuse(source) {
+                return Ok(rendered);
+            }
             let language = site.language(&source.lang).unwrap_or(site.default_lang());
             let strings = markdown_strings(language);
             let context = MarkdownContext {
@@ -231,14 +240,20 @@ struct Renderer<'a> {
     alternates: BTreeMap<&'a str, Vec<(&'a LangCode, &'a UrlPath)>>,
 }
 
-/// Renders every output file of the site.
+/// Renders every output file of the site but the pages for which `skip` is true: watch
+/// mode keeps those from an earlier build (`build::Rebuilder`; a clean build skips
+/// nothing). Watch mode relies on this contract: a page's output depends on its own
+/// source and on the site's outline (every page's front matter, URL and translation
+/// state, the UI strings, config, templates and assets), never on the text of another
+/// page. Generated pages (lists, references, search, 404) are always rendered.
 pub fn render_site(
     site: &Site,
     sources: &RenderedSources,
     templates: &Templates,
+    skip: &(dyn Fn(&Page) -> bool + Sync),
 ) -> Result<Vec<OutputFile>, Vec<RenderError>> {
     let renderer = Renderer::new(site, sources, templates);
-    let mut jobs: Vec<Job> = site.pages.iter().map(Job::Page).collect();
+    let mut jobs: Vec<Job> = site.pages.iter().filter(|page| !skip(page)).map(Job::Page).collect();
     for language in &site.languages {
         for kind in
             [GeneratedKind::GuidingQuestions, GeneratedKind::References, GeneratedKind::Search, GeneratedKind::NotFound]

@@ -86,6 +86,16 @@ pub const GENERATED_PAGES: [&str; 3] = ["guiding-questions", "references", "sear
 impl Site {
     /// Loads config, UI strings and content, and decides what is published where.
     pub fn load(paths: SitePaths, base_url_override: Option<&str>) -> Result<(Site, Vec<Warning>), Error> {
+        Self::load_with(paths, base_url_override, &content::load_page)
+    }
+
+    /// `load`, reading each page through `load_page` (language, key, path): watch mode
+    /// (`build::Rebuilder`) answers from its memo for files that did not change.
+    pub fn load_with(
+        paths: SitePaths,
+        base_url_override: Option<&str>,
+        load_page: &PageLoader<'_>,
+    ) -> Result<(Site, Vec<Warning>), Error> {
         let config_path = paths.site().join("config.toml");
         let mut config = Config::load(&paths.site())?;
         if let Some(url) = base_url_override {
@@ -108,7 +118,7 @@ impl Site {
         let mut languages: Vec<Language> = i18n_set.languages.into_values().collect();
         languages.sort_by_key(|l| (l.code != default_language, l.code.clone()));
 
-        let sources = load_sources(&paths, &languages)?;
+        let sources = load_sources(&paths, &languages, load_page)?;
         let pages = publish(&sources, &languages, &default_language, &mut warnings)?;
         warnings.extend(translation_warnings(&pages, &sources, &default_language));
         warnings.sort();
@@ -146,7 +156,14 @@ impl Site {
     }
 }
 
-fn load_sources(paths: &SitePaths, languages: &[Language]) -> Result<Vec<SourcePage>, Error> {
+/// Reads and parses one page: `content::load_page`, or a memo of it.
+pub type PageLoader<'a> = dyn Fn(&LangCode, &str, &Path) -> Result<SourcePage, ContentError> + Sync + 'a;
+
+fn load_sources(
+    paths: &SitePaths,
+    languages: &[Language],
+    load_page: &PageLoader<'_>,
+) -> Result<Vec<SourcePage>, Error> {
     let mut files = Vec::new();
     for language in languages {
         let lang_dir = paths.content().join(language.code.as_str());
@@ -154,7 +171,7 @@ fn load_sources(paths: &SitePaths, languages: &[Language]) -> Result<Vec<SourceP
         files.extend(found.into_iter().map(|(key, path)| (language.code.clone(), key, path)));
     }
     let results: Vec<Result<SourcePage, ContentError>> =
-        files.par_iter().map(|(lang, key, path)| content::load_page(lang, key, path)).collect();
+        files.par_iter().map(|(lang, key, path)| load_page(lang, key, path)).collect();
     let mut sources = Vec::with_capacity(results.len());
     let mut errors = Vec::new();
     for result in results {

@@ -75,9 +75,20 @@ struct Doc {
     lang: Option<String>,
 }
 
-/// The index files of every language, to add to the site's output.
-pub fn build(site: &Site, sources: &RenderedSources, assets: &BTreeMap<String, String>) -> Vec<OutputFile> {
-    site.languages.iter().flat_map(|language| build_language(site, sources, assets, language)).collect()
+/// The index files of every language, to add to the site's output: one list per
+/// language, in `site.languages` order. A language's files come from `reuse` when it
+/// has them: watch mode (`build::Rebuilder`) answers from its memo of earlier builds,
+/// keyed by everything an index reads; a clean build answers `None`.
+pub fn build(
+    site: &Site,
+    sources: &RenderedSources,
+    assets: &BTreeMap<String, String>,
+    reuse: &dyn Fn(&Language) -> Option<Vec<OutputFile>>,
+) -> Vec<Vec<OutputFile>> {
+    site.languages
+        .iter()
+        .map(|language| reuse(language).unwrap_or_else(|| build_language(site, sources, assets, language)))
+        .collect()
 }
 
 fn build_language(

@@ -20,6 +20,8 @@ use crate::output::OutputFile;
 const RESERVED_PREFIX: &str = "/__imrf-site/";
 const SCRIPT_PATH: &str = "/__imrf-site/live-reload.js";
 const EVENTS_PATH: &str = "/__imrf-site/events";
+/// Longer request targets are refused: no page has such a URL.
+const MAX_URL: usize = 8 * 1024;
 /// Request handlers; live-reload connections do not hold one.
 const WORKERS: usize = 4;
 
@@ -183,6 +185,9 @@ impl Shared {
         };
         if !host_allowed(host, self.local) {
             return Answer::text(403, "this preview only answers requests addressed to its own address");
+        }
+        if request.url().len() > MAX_URL {
+            return Answer::text(400, "request path too long");
         }
         let (path, query) = match request.url().split_once('?') {
             Some((path, query)) => (path, query),

@@ -57,7 +57,7 @@ pub fn serve(options: &ServeOptions) -> Result<(), ServeError> {
     let mut reported = Vec::new();
     let snapshot = match rebuilder.rebuild(&[], true) {
         Ok(site) => {
-            report_success(&site, started, &mut reported);
+            report_success(&site, rebuilder.rendered_pages(), started, &mut reported);
             Arc::new(Snapshot::of_site(site.files, &site.site.base_url.path, 1))
         }
         Err(error) => {
@@ -120,7 +120,7 @@ fn rebuild(
         Ok(site) => {
             let generation = server.snapshot().generation + 1;
             let only_css = !unpublished.everything && unpublished.paths.iter().all(|p| is_stylesheet(p));
-            report_success(&site, started, reported);
+            report_success(&site, rebuilder.rendered_pages(), started, reported);
             server.publish(Snapshot::of_site(site.files, &site.site.base_url.path, generation));
             live.set_error(None);
             live.broadcast(if only_css { LiveEvent::Css { generation } } else { LiveEvent::Reload { generation } });
@@ -143,7 +143,7 @@ fn is_stylesheet(path: &Path) -> bool {
 /// Prints the build time and the warnings that are new since the last report, so that
 /// a site with many known warnings does not flood the terminal on every save. A link
 /// to a page that was just deleted or renamed is such a new warning.
-fn report_success(site: &RenderedSite, started: Instant, reported: &mut Vec<Warning>) {
+fn report_success(site: &RenderedSite, rendered_pages: usize, started: Instant, reported: &mut Vec<Warning>) {
     let mut warnings = site.warnings.clone();
     warnings.extend(site.broken_links.iter().map(|message| Warning { message: message.clone() }));
     warnings.sort();
@@ -151,7 +151,12 @@ fn report_success(site: &RenderedSite, started: Instant, reported: &mut Vec<Warn
         eprintln!("{warning}");
     }
     let known = if warnings.is_empty() { String::new() } else { format!(", {} warnings", warnings.len()) };
-    println!("Built {} files in {} ms{known}", site.files.len(), started.elapsed().as_millis());
+    println!(
+        "Built {} files ({rendered_pages} of {} pages rendered) in {} ms{known}",
+        site.files.len(),
+        site.site.pages.len(),
+        started.elapsed().as_millis()
+    );
     *reported = warnings;
 }
 

@@ -215,9 +215,13 @@ fn serves_the_site_and_follows_edits_creations_renames_and_deletions() {
     assert_eq!(serving.get(&stylesheet).header("Content-Type").as_deref(), Some("text/css; charset=utf-8"));
     assert!(!site.public().exists(), "serve writes nothing to disk");
 
-    // An edit, saved in place.
-    site.write("site/content/en/notes.md", page("Notes, edited", "Edited notes."));
+    // An edit, saved in place, re-renders that page only (and the fallback pages showing it).
+    let notes = std::fs::read_to_string(site.root().join("site/content/en/notes.md")).unwrap();
+    site.write("site/content/en/notes.md", format!("{notes}\nEdited notes.\n"));
     serving.wait_for_page("/en/notes/", "the edited page", |r| r.text().contains("Edited notes."));
+    serving.wait_for("the rebuild report", |s| s.log().lines().filter(|l| l.starts_with("Built ")).count() >= 2);
+    let report = serving.log().lines().filter(|l| l.starts_with("Built ")).nth(1).unwrap().to_string();
+    assert!(report.contains("(1 of 6 pages rendered)"), "{report}");
 
     // An atomic save: a temporary file renamed over the page.
     atomic_write(site, "site/content/en/notes.md", &page("Notes", "Saved atomically."));
