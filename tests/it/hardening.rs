@@ -376,3 +376,33 @@ fn new_language_neither_hangs_nor_writes_through_links() {
     assert!(message.contains("i18n/sw.toml"), "{message}");
     assert!(!elsewhere.exists(), "new-language wrote through a dangling symbolic link");
 }
+
+/// Front matter reaches pages through the templates, which escape it, and through the
+/// Markdown of guiding questions, which is sanitized: neither can publish a script.
+#[test]
+fn front_matter_cannot_publish_scripts() {
+    let site = SiteTest::fixture("basic");
+    site.write(
+        "site/content/fr/first.md",
+        "+++\ntitle = \"Titre <script>alert(1)</script>\"\ndescription = \"\\\"><script>alert(2)</script>\"\n\
+         kind = \"objective\"\nobjective = 2\nshort_label = \"<img src=x onerror=alert(3)>\"\nweight = 1\n\n\
+         [[questions]]\nid = \"q-2-1\"\ntext = \"Question <a href=\\\"javascript:alert(4)\\\" onclick=\\\"alert(5)\\\">ici</a> ?\"\n\n[[questions]]\nid = \"q-2-2\"\ntext = \"<script>alert(1)</script>\"\n+++\n\nTexte.\n",
+    );
+    site.build().ok();
+    for page in ["fr/objective-2/index.html", "fr/index.html", "fr/guiding-questions/index.html"] {
+        let html = site.read(page);
+        for (name, value) in crate::hardening_fuzz::attributes(&html) {
+            assert!(!name.starts_with("on"), "{page}: event handler {name}={value}");
+            assert!(!value.trim_start().to_ascii_lowercase().starts_with("javascript:"), "{page}: {name}={value}");
+        }
+        for (at, _) in html.match_indices("<script") {
+            let tag = &html[at..at + html[at..].find('>').unwrap()];
+            let body = &html[at + tag.len()..at + html[at..].find("</script>").unwrap()];
+            if tag.contains("application/ld+json") {
+                assert!(!body.contains('<'), "{page}: markup inside JSON-LD: {body}");
+            } else {
+                assert!(!body.contains("alert("), "{page}: a script runs translated text: {tag}{body}");
+            }
+        }
+    }
+}

@@ -97,7 +97,7 @@ fn strings() -> MarkdownStrings {
 
 /// Every attribute (name, value) in `html`, as a browser would see them: the renderer
 /// escapes `<` in text, so each `<` opens a tag.
-fn attributes(html: &str) -> Vec<(String, String)> {
+pub fn attributes(html: &str) -> Vec<(String, String)> {
     let mut found = Vec::new();
     let bytes = html.as_bytes();
     let mut i = 0;
