@@ -104,6 +104,22 @@ pub fn write_site(output: &Path, root: &Path, files: &[OutputFile]) -> Result<()
     }
     let staging = sibling(&output, "imrf-site-staging");
     prepare_staging(&staging)?;
+    // Every folder once, parents first (a folder sorts before what it holds), then the
+    // files in parallel, each one `open` and one `write`.
+    let mut folders = BTreeSet::new();
+    for path in &paths {
+        let mut rest = *path;
+        while let Some((folder, _)) = rest.rsplit_once('/') {
+            if !folders.insert(folder) {
+                break;
+            }
+            rest = folder;
+        }
+    }
+    for folder in folders {
+        let path = staging.join(folder);
+        std::fs::create_dir(&path).map_err(io(&path, "cannot create directory"))?;
+    }
     files.par_iter().try_for_each(|file| write_file(&staging, file))?;
     let manifest: String =
         std::iter::once(MANIFEST_HEADER).chain(paths.iter().copied()).map(|line| format!("{line}\n")).collect();
@@ -114,9 +130,6 @@ pub fn write_site(output: &Path, root: &Path, files: &[OutputFile]) -> Result<()
 
 fn write_file(dir: &Path, file: &OutputFile) -> Result<(), OutputError> {
     let path = dir.join(&file.path);
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).map_err(io(parent, "cannot create directory"))?;
-    }
     std::fs::write(&path, &file.bytes).map_err(io(&path, "cannot write"))
 }
 
