@@ -1,6 +1,8 @@
 //! Runs the pipeline: load the site, render Markdown, load the theme, build assets,
 //! render pages, and (for `build`) write the output. `check` runs the same steps
-//! without the write, so the two cannot drift apart.
+//! without the write, so the two cannot drift apart. Watch mode (`Rebuilder`) runs the
+//! same steps too, remembering each stage's results by a hash of its inputs and reusing
+//! them when a rebuild finds the inputs unchanged.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -132,19 +134,24 @@ fn run(options: &BuildOptions, memo: &mut Memo, remember: bool) -> Result<(Rende
     files.extend(asset_files);
     files.extend(search_files.into_iter().flatten());
     files.sort_by(|a, b| a.path.cmp(&b.path));
-    let broken_links =
-        check::broken_links(&files, &site.base_url.path).iter().map(|link| describe_link(&site, link)).collect();
+    let broken_links = describe_links(&site, &check::broken_links(&files, &site.base_url.path));
     Ok((RenderedSite { site, files, warnings, broken_links }, rendered_pages))
 }
 
-/// A broken link named by the source file it comes from, where there is one.
-fn describe_link(site: &Site, link: &BrokenLink) -> String {
-    let source =
-        site.pages.iter().find(|p| p.url.output_file() == link.page).map(|p| site.source(p).path.display().to_string());
-    match source {
-        Some(path) => format!("{path} (published as {}): link to {} {}", link.page, link.href, link.reason),
-        None => link.to_string(),
-    }
+/// Broken links named by the source file they come from, where there is one. The pages
+/// are indexed by output file once: a large site can have thousands of broken links.
+fn describe_links(site: &Site, links: &[BrokenLink]) -> Vec<String> {
+    let sources: HashMap<String, &Path> =
+        site.pages.iter().map(|p| (p.url.output_file(), site.source(p).path.as_path())).collect();
+    links
+        .iter()
+        .map(|link| match sources.get(&link.page) {
+            Some(path) => {
+                format!("{} (published as {}): link to {} {}", path.display(), link.page, link.href, link.reason)
+            }
+            None => link.to_string(),
+        })
+        .collect()
 }
 
 /// Builds the site into its output directory.

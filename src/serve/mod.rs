@@ -93,7 +93,10 @@ pub fn serve(options: &ServeOptions) -> Result<(), ServeError> {
     // still reload pages whose text changed meanwhile.
     let mut unpublished = Batch::default();
     while let Some(batch) = watch::next_batch(&receiver, &|| live.ping()) {
-        watcher.follow_new_sources()?;
+        if let Err(error) = watcher.follow_new_sources() {
+            // The folders already watched still are: keep serving.
+            eprintln!("warning: {error}");
+        }
         unpublished.paths.extend(batch.paths.iter().cloned());
         unpublished.everything |= batch.everything;
         if rebuild(&mut rebuilder, &batch, &unpublished, &server, &live, &mut reported) {
