@@ -4,6 +4,7 @@
 //! same steps too, remembering each stage's results by a hash of its inputs and reusing
 //! them when a rebuild finds the inputs unchanged.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
@@ -99,12 +100,6 @@ fn run(options: &BuildOptions, memo: &mut Memo, remember: bool) -> Result<(Rende
     };
     let names_key = hash_debug(&names);
 
-    let search_keys: Vec<Key> = site.languages.iter().map(|l| keys.search(&site, l, &names_key)).collect();
-    let search_files = search::build(&site, &sources, &names, &|language| {
-        let index = site.languages.iter().position(|l| l.code == language.code)?;
-        memo.search.get(&search_keys[index]).cloned()
-    });
-
     let globals = TemplateGlobals {
         languages: site.languages.iter().map(|l| (l.code.clone(), l.clone())).collect(),
         base_path: site.base_url.path.clone(),
@@ -125,7 +120,16 @@ fn run(options: &BuildOptions, memo: &mut Memo, remember: bool) -> Result<(Rende
     .map_err(Error::Render)?;
     let rendered_pages =
         site.pages.len() - site.pages.iter().filter_map(page_key).filter(|k| memo.pages.contains_key(k)).count();
-    files.extend(site.pages.iter().filter_map(page_key).filter_map(|key| memo.pages.get(&key).cloned()));
+    // Nothing below can fail, so the memo's entries can move into this build rather than
+    // be copied: `remember` puts this build's results back.
+    files.extend(site.pages.iter().filter_map(page_key).filter_map(|key| memo.pages.remove(&key)));
+
+    let search_keys: Vec<Key> = site.languages.iter().map(|l| keys.search(&site, l, &names_key)).collect();
+    let previous_search = RefCell::new(std::mem::take(&mut memo.search));
+    let search_files = search::build(&site, &sources, &names, &|language| {
+        let index = site.languages.iter().position(|l| l.code == language.code)?;
+        previous_search.borrow_mut().remove(&search_keys[index])
+    });
 
     if remember {
         memo.remember(&site, &keys, &sources, &page_key, &files, &search_keys, &search_files);

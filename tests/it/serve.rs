@@ -375,7 +375,7 @@ fn after_random_edits_the_served_site_equals_a_clean_build() {
     let mut created: Vec<String> = Vec::new();
     let mut gone: Vec<String> = Vec::new();
     let mut steps = Vec::new();
-    for step in 0..30 {
+    for step in 0..40 {
         let pages: Vec<String> = ["en/notes.md", "en/objective-14.md", "fr/notes.md", "en/_index.md"]
             .iter()
             .map(|p| p.to_string())
@@ -383,7 +383,7 @@ fn after_random_edits_the_served_site_equals_a_clean_build() {
             .collect();
         let target = pages[rng.below(pages.len())].clone();
         let content = format!("site/content/{target}");
-        let operation = rng.below(8);
+        let operation = rng.below(11);
         match operation {
             0 => {
                 let text = std::fs::read_to_string(site.root().join(&content)).unwrap();
@@ -444,6 +444,31 @@ fn after_random_edits_the_served_site_equals_a_clean_build() {
                         .join("\n");
                 atomic_write(site, path, &format!("{renamed}\n"));
             }
+            7 => {
+                let template = "themes/default/templates/page.html";
+                let text = std::fs::read_to_string(site.root().join(template)).unwrap();
+                site.write(template, text.replace("</article>", &format!("<p class=\"step-{step}\"></p></article>")));
+            }
+            8 => {
+                // A page in a new folder.
+                let name = format!("en/folder-{step}/page.md");
+                site.write(&format!("site/content/{name}"), page(&format!("Nested {step}"), "A nested page."));
+                created.push(name);
+            }
+            9 if created.iter().any(|name| name.matches('/').count() == 2) => {
+                // A folder renamed with the page inside.
+                let index = created.iter().position(|name| name.matches('/').count() == 2).unwrap();
+                let old = created[index].clone();
+                let folder = old.rsplit_once('/').unwrap().0.to_string();
+                let renamed = format!("{folder}-r{step}");
+                std::fs::rename(
+                    site.root().join(format!("site/content/{folder}")),
+                    site.root().join(format!("site/content/{renamed}")),
+                )
+                .unwrap();
+                created[index] = old.replacen(&folder, &renamed, 1);
+                gone.push(old);
+            }
             _ => {
                 // Break the page, then put it back: the server must recover.
                 let text = std::fs::read_to_string(site.root().join(&content)).unwrap();
@@ -454,6 +479,22 @@ fn after_random_edits_the_served_site_equals_a_clean_build() {
         }
         steps.push(format!("{step}: operation {operation} on {target}"));
         std::thread::sleep(Duration::from_millis(rng.below(120) as u64));
+    }
+
+    // Body edits last, each in its own rebuild: the pages they touch are the only ones
+    // re-rendered, which is where a memo that missed an input would leave a stale page.
+    for tail in 0..3 {
+        let pages: Vec<String> = ["en/notes.md", "en/objective-14.md", "fr/notes.md"]
+            .iter()
+            .map(|p| p.to_string())
+            .chain(created.iter().cloned())
+            .collect();
+        let content = format!("site/content/{}", pages[rng.below(pages.len())]);
+        let builds = serving.log().matches("Built ").count();
+        let text = std::fs::read_to_string(site.root().join(&content)).unwrap();
+        site.write(&content, format!("{text}\nClosing paragraph {tail}.\n"));
+        steps.push(format!("tail {tail}: body edit of {content}"));
+        serving.wait_for("the rebuild", |s| s.log().matches("Built ").count() > builds || s.log().contains("error: "));
     }
 
     let output = tempfile::tempdir().unwrap();
