@@ -16,6 +16,7 @@ mod watch;
 use std::net::{IpAddr, SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::time::Instant;
 
@@ -83,8 +84,13 @@ pub fn serve(options: &ServeOptions) -> Result<(), ServeError> {
 
     let (sender, receiver) = mpsc::channel();
     let stop = sender.clone();
+    let pressed = AtomicBool::new(false);
     ctrlc::set_handler(move || {
-        // The main loop may already be gone when a second Ctrl-C comes: nothing to do then.
+        if pressed.swap(true, Ordering::SeqCst) {
+            // A second Ctrl-C while a long rebuild runs: stop at once, nothing is on disk.
+            std::process::exit(130);
+        }
+        // The main loop may already be gone: nothing to do then.
         let _ = stop.send(Message::Stop);
     })?;
     let mut watcher = watch::Watcher::start(&options.root, sender)?;
