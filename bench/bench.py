@@ -95,6 +95,71 @@ def edit_one_page(corpus, n):
     page.write_text(text)
 
 
+def watch_latency(imrf, corpus, runs, log):
+    """One-page edits under `imrf-site serve` (watch mode): the rebuild time the server
+    reports, and the time from saving the file to the new page being served (polled
+    over loopback HTTP). Returns None when this build has no `serve` command."""
+    import queue
+    import re
+    import signal
+    import threading
+    import urllib.request
+
+    with open(log, "w") as err:
+        proc = subprocess.Popen([imrf, "serve", "--root", corpus, "--port", "0"], stdout=subprocess.PIPE,
+                                stderr=err, text=True)
+    lines = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(l) for l in proc.stdout], daemon=True).start()
+
+    def next_line(pattern, timeout=600):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            try:
+                line = lines.get(timeout=1)
+            except queue.Empty:
+                if proc.poll() is not None:
+                    return None
+                continue
+            found = re.search(pattern, line)
+            if found:
+                return found
+        return None
+
+    try:
+        serving = next_line(r"Serving .* at (http://\S+)")  # printed after the first build
+        if not serving:
+            return None
+        url = serving.group(1).rstrip("/") + "/en/s01/page-00002/"
+        reported, served = [], []
+        for i in range(runs):
+            marker = f"watch{i}x{int(time.time())}"
+            started = time.time()
+            edit_one_page(corpus, marker)
+            built = next_line(r"^Built .* in (\d+) ms")
+            deadline = started + 600
+            while time.time() < deadline:
+                try:
+                    with urllib.request.urlopen(url, timeout=10) as response:
+                        if marker in response.read().decode("utf-8", "replace"):
+                            break
+                except OSError:
+                    pass
+                time.sleep(0.005)
+            served.append(time.time() - started)
+            if built:
+                reported.append(int(built.group(1)) / 1000)
+            time.sleep(0.5)
+        return {"reported": statistics.median(reported) if reported else None,
+                "served": statistics.median(served), "runs": runs}
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        edit_one_page(corpus, "restored")
+
+
 def side_by_side(a):
     bench = Path(a.bench_dir)
     corpus = a.corpus
@@ -151,7 +216,12 @@ def side_by_side(a):
                                logs / "imrf-site-rebuild.log"))
         edit_one_page(corpus, "restored")
         incremental["imrf-site build (one page edited)"] = summarize(inc)
-    report = {"pages": pages, "corpus": corpus, "machine": machine(), "rows": rows, "incremental": incremental}
+        watch = watch_latency(a.imrf, corpus, a.runs, logs / "imrf-site-serve.log")
+        print(f"  watch mode: {watch}", file=sys.stderr)
+        report_watch = watch
+    else:
+        report_watch = None
+    report = {"pages": pages, "corpus": corpus, "machine": machine(), "rows": rows, "incremental": incremental, "watch": report_watch}
     save(bench, "side-by-side", report)
     print_side_by_side(report)
 
@@ -217,6 +287,11 @@ def print_side_by_side(r):
     for name, inc in r["incremental"].items():
         print(f"\n{name}: wall {inc['wall'] * 1000:.0f} ms, CPU {inc['cpu']:.2f} s, peak {inc['rss']:.0f} MiB "
               f"(median of {inc['runs']})")
+    watch = r.get("watch")
+    if watch:
+        reported = f"{watch['reported'] * 1000:.0f} ms" if watch["reported"] is not None else "not reported"
+        print(f"\nimrf-site serve, one page edited: rebuild {reported} (as the server reports it), "
+              f"saved-to-served {watch['served'] * 1000:.0f} ms (median of {watch['runs']})")
 
 
 def print_scale(r):

@@ -68,8 +68,10 @@ corpus() { # corpus PAGES LANGS LAYOUTS -> prints the corpus folder
   local pages="$1" langs="$2" layouts="$3"
   local dir="$bench_dir/corpus-$pages-${langs//,/-}"
   local stamp="$dir/.stamp"
-  local want="$pages $langs $layouts $(sha256sum "$shared/gen_corpus.py" | cut -c1-16)"
-  if [ ! -f "$stamp" ] || ! grep -qxF -- "$want" "$stamp"; then
+  local want="$pages $langs $(sha256sum "$shared/gen_corpus.py" | cut -c1-16)"
+  local missing=""
+  for layout in ${layouts//,/ }; do [ -d "$dir/$layout" ] || missing=1; done
+  if [ ! -f "$stamp" ] || ! grep -qxF -- "$want" "$stamp" || [ -n "$missing" ]; then
     echo "generating $dir ($layouts)" >&2
     rm -rf "$dir"
     python3 "$shared/gen_corpus.py" --pages "$pages" --langs "$langs" --layouts "$layouts" --out "$dir" >&2
