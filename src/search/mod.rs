@@ -403,3 +403,53 @@ fn score(idf: f64, counts: FieldCounts, relative_length: f64) -> u32 {
     // Rounded to hundredths, at least 1 so that every match counts.
     (value * SCORE_SCALE).round().clamp(1.0, f64::from(u32::MAX)) as u32
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(title: &str, heading: &str, text: &str) -> Doc {
+        Doc { url: String::new(), title: title.into(), heading: heading.into(), text: text.into(), lang: None }
+    }
+
+    /// The documents holding `term`, best score first (ties by id, as the client sorts).
+    fn ranking(docs: &[Doc], term: &str) -> Vec<usize> {
+        let chunks: Vec<Vec<usize>> = (0..docs.len()).map(|d| vec![d]).collect();
+        let index = Index::build(&TextProcessor::for_language("en"), docs, &chunks);
+        index.terms[term].iter().map(|p| p.doc / CHUNK_DOCS).collect()
+    }
+
+    #[test]
+    fn title_and_heading_matches_outrank_the_text() {
+        let filler = "migrants send money home to families in countries of origin";
+        let docs = [
+            doc("Health services", "Access", &format!("{filler} remittances")),
+            doc("Remittances and inclusion", "Overview", filler),
+            doc("Health services", "Remittance costs", filler),
+            doc("Health services", "Access", filler),
+        ];
+        assert_eq!(ranking(&docs, "remitt"), [1, 2, 0]);
+    }
+
+    #[test]
+    fn shorter_texts_and_more_occurrences_rank_higher() {
+        let long = "other words ".repeat(40);
+        let docs = [
+            doc("A", "", &format!("consular {long}")),
+            doc("A", "", "consular protection"),
+            doc("A", "", &format!("consular consular consular {long}")),
+        ];
+        assert_eq!(ranking(&docs, "consular"), [1, 2, 0]);
+    }
+
+    #[test]
+    fn postings_are_written_as_base64_varints_by_id() {
+        let postings = [Posting { doc: 70, score: 5 }, Posting { doc: 3, score: 1200 }, Posting { doc: 31, score: 32 }];
+        // By id: (3, 1200), (+28, 32), (+39, 5). 1200 = 0b1_00101_10000 takes three digits,
+        // lowest five bits first, each but the last from the upper half: w l B.
+        assert_eq!(encode(&postings), ["D", "wlB", "c", "gB", "nB", "F"].concat());
+        assert_eq!(separator("remitt", "remo"), "remo");
+        assert_eq!(separator("remitt", "rent"), "ren");
+        assert_eq!(separator("", "zeta"), "z");
+    }
+}
