@@ -23,7 +23,7 @@ use std::time::Instant;
 use crate::build::{BuildOptions, Rebuilder, RenderedSite};
 use crate::error::{Error, Warning};
 
-pub use http::Snapshot;
+use http::Snapshot;
 use live::{Live, LiveEvent};
 use watch::{Batch, Message};
 
@@ -50,6 +50,10 @@ pub enum ServeError {
 
 /// Serves the site at `options.root` until Ctrl-C.
 pub fn serve(options: &ServeOptions) -> Result<(), ServeError> {
+    // Listen first: a port in use is reported before a long first build, not after.
+    let addr = SocketAddr::new(options.bind, options.port);
+    let listener = TcpListener::bind(addr).map_err(|source| ServeError::Bind { addr, source })?;
+    let local = listener.local_addr().map_err(|source| ServeError::Bind { addr, source })?;
     let build_options = BuildOptions::new(&options.root);
     let mut rebuilder = Rebuilder::new(build_options);
     let live = Arc::new(Live::default());
@@ -68,9 +72,6 @@ pub fn serve(options: &ServeOptions) -> Result<(), ServeError> {
         }
     };
 
-    let addr = SocketAddr::new(options.bind, options.port);
-    let listener = TcpListener::bind(addr).map_err(|source| ServeError::Bind { addr, source })?;
-    let local = listener.local_addr().map_err(|source| ServeError::Bind { addr, source })?;
     if !options.bind.is_loopback() {
         eprintln!(
             "warning: serving on {}, which other machines can reach; the preview is meant for this machine only",

@@ -338,6 +338,16 @@ fn refuses_paths_outside_the_site_and_foreign_hosts() {
 }
 
 #[test]
+fn a_port_in_use_is_reported_before_building() {
+    let serving = Serving::start(SiteTest::fixture("serve"));
+    let port = serving.host.rsplit(':').next().unwrap();
+    let second = serving.site.run(&["serve", "--port", port]);
+    let stderr = second.err();
+    assert!(stderr.contains(&format!("cannot listen on 127.0.0.1:{port}")), "{stderr}");
+    assert!(!second.stdout().contains("Built "), "it stopped before building: {}", second.stdout());
+}
+
+#[test]
 fn ctrl_c_stops_the_server_cleanly() {
     let mut serving = Serving::start(SiteTest::fixture("serve"));
     let pid = serving.child.id().to_string();
