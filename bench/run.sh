@@ -32,8 +32,7 @@ mkdir -p "$bench_dir" "$bench_out"
 
 # ---- tools
 need_apt=()
-command -v hyperfine >/dev/null 2>&1 || need_apt+=(hyperfine)
-[ -x /usr/bin/time ] || need_apt+=(time)
+[ -x /usr/bin/time ] || need_apt+=(time)  # GNU time: wall, CPU and peak RSS of every run
 if [ ${#need_apt[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq
