@@ -17,9 +17,13 @@
 //!    stemmed with the language's Snowball stemmer where there is one. Single letters are
 //!    dropped: they are articles and elisions (`l'`, `a`, `y`) that match everything.
 
+use std::borrow::Cow;
+use std::cell::RefCell;
+use std::collections::HashMap;
+
 use rust_stemmers::{Algorithm, Stemmer};
-use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
+use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfkc_quick};
 
 /// One search term found in a text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,6 +34,14 @@ pub struct Token {
     pub word: String,
     /// A Han bigram or unigram rather than a word.
     pub han: bool,
+}
+
+/// How many stems each thread remembers before starting afresh.
+const STEM_CACHE_LIMIT: usize = 200_000;
+
+thread_local! {
+    /// Stems by (algorithm, word), per thread so that rayon workers never wait on a lock.
+    static STEMS: RefCell<HashMap<(&'static str, String), String>> = RefCell::new(HashMap::new());
 }
 
 /// A language's text processing.
@@ -84,7 +96,12 @@ impl TextProcessor {
 
     /// Steps 1 and 2: the text normalized and folded.
     pub fn normalize(&self, text: &str) -> String {
-        let lowered = text.nfkc().collect::<String>().to_lowercase();
+        // Most text is NFKC already: the quick check skips the decomposition then.
+        let composed: Cow<str> = match is_nfkc_quick(text.chars()) {
+            IsNormalized::Yes => Cow::Borrowed(text),
+            _ => Cow::Owned(text.nfkc().collect()),
+        };
+        let lowered = composed.to_lowercase();
         let mut folded = String::with_capacity(lowered.len());
         for c in lowered.chars() {
             match c {
@@ -99,7 +116,8 @@ impl TextProcessor {
                 _ => folded.push(c),
             }
         }
-        if self.fold_latin {
+        if self.fold_latin && !folded.is_ascii() {
+            // ASCII has no marks or ligatures to strip, so only other text takes this pass.
             // Ligatures once more: stripping marks can uncover one (`ǣ` is `æ` and a macron).
             let stripped: String = folded.nfd().filter(|c| !('\u{0300}'..='\u{036F}').contains(c)).nfc().collect();
             stripped.replace('æ', "ae").replace('œ', "oe")
@@ -125,10 +143,21 @@ impl TextProcessor {
 
     /// A normalized word's stem (the word itself without a stemmer).
     pub fn stem(&self, word: &str) -> String {
-        match &self.stemmer {
-            Some((stemmer, _)) => stemmer.stem(word).into_owned(),
-            None => word.to_string(),
-        }
+        let Some((stemmer, name)) = &self.stemmer else { return word.to_string() };
+        // A site repeats its vocabulary endlessly: each thread remembers the stems it
+        // has computed (bounded, so a huge page cannot grow it without limit).
+        STEMS.with(|cache| {
+            let mut cache = cache.borrow_mut();
+            if let Some(stem) = cache.get(&(*name, word.to_string())) {
+                return stem.clone();
+            }
+            let stem = stemmer.stem(word).into_owned();
+            if cache.len() >= STEM_CACHE_LIMIT {
+                cache.clear();
+            }
+            cache.insert((*name, word.to_string()), stem.clone());
+            stem
+        })
     }
 }
 
