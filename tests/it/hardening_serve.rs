@@ -5,60 +5,31 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Barrier, Mutex};
+use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
 use proptest::prelude::*;
 
+use crate::serve::Serving;
 use crate::support::SiteTest;
 
 /// A bound on every wait, never a speed requirement.
 const PATIENCE: Duration = Duration::from_secs(60);
 
+/// The fixture site built and served; the process handling is `serve`'s.
 struct Server {
-    child: Child,
-    host: String,
-    log: Arc<Mutex<String>>,
-    site: SiteTest,
+    serving: Serving,
 }
 
 impl Server {
     fn start() -> Self {
         let site = SiteTest::fixture("basic");
         site.build().ok();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_imrf-site"))
-            .args(["serve", "--port", "0", "--root"])
-            .arg(site.root())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let log = Arc::new(Mutex::new(String::new()));
-        let streams: [Box<dyn Read + Send>; 2] =
-            [Box::new(child.stdout.take().unwrap()), Box::new(child.stderr.take().unwrap())];
-        for stream in streams {
-            let log = Arc::clone(&log);
-            std::thread::spawn(move || {
-                for line in BufReader::new(stream).lines().map_while(Result::ok) {
-                    log.lock().unwrap().push_str(&format!("{line}\n"));
-                }
-            });
-        }
-        let started = Instant::now();
-        let host = loop {
-            let text = log.lock().unwrap().clone();
-            if let Some(url) = text.split_whitespace().find(|w| w.starts_with("http://127.0.0.1:")) {
-                break url.trim_start_matches("http://").trim_end_matches('/').to_string();
-            }
-            assert!(started.elapsed() < PATIENCE, "the server did not start:\n{text}");
-            std::thread::sleep(Duration::from_millis(20));
-        };
-        Self { child, host, log, site }
+        Self { serving: Serving::start(site) }
     }
 
     fn connect(&self) -> TcpStream {
-        let stream = TcpStream::connect(&self.host).unwrap();
+        let stream = TcpStream::connect(&self.serving.host).unwrap();
         stream.set_read_timeout(Some(PATIENCE)).unwrap();
         stream
     }
@@ -75,12 +46,12 @@ impl Server {
 
     fn get(&self, path: &str) -> Option<(u16, Vec<u8>)> {
         let mut stream = self.connect();
-        write!(stream, "GET {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n", self.host).unwrap();
+        write!(stream, "GET {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n", self.serving.host).unwrap();
         read_reply(&mut BufReader::new(stream))
     }
 
     fn status_line(&self, name: &str) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.serving.child.id())).unwrap();
         let line = status.lines().find(|l| l.starts_with(name)).unwrap_or_else(|| panic!("{name} in {status}"));
         line.split_whitespace().nth(1).and_then(|n| n.parse().ok()).unwrap()
     }
@@ -91,14 +62,7 @@ impl Server {
     }
 
     fn alive(&mut self) -> bool {
-        self.child.try_wait().unwrap().is_none()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.serving.child.try_wait().unwrap().is_none()
     }
 }
 
@@ -145,7 +109,7 @@ fn load(server: &Server, connections: usize, requests: usize) -> usize {
     let barrier = Arc::new(Barrier::new(connections));
     let threads: Vec<_> = (0..connections)
         .map(|c| {
-            let (host, barrier) = (server.host.clone(), Arc::clone(&barrier));
+            let (host, barrier) = (server.serving.host.clone(), Arc::clone(&barrier));
             std::thread::spawn(move || {
                 let stream = TcpStream::connect(&host).unwrap();
                 stream.set_read_timeout(Some(PATIENCE)).unwrap();
@@ -175,7 +139,7 @@ fn two_hundred_connections_and_ten_thousand_requests_without_errors_or_growing_m
     let warm = server.rss_kib();
     assert_eq!(load(&server, 200, 50), 10_000);
     let after = server.rss_kib();
-    assert!(server.alive(), "{}", server.log.lock().unwrap());
+    assert!(server.alive(), "{}", server.serving.log());
     // Memory may settle, not grow with the number of requests served.
     assert!(after < warm + 32 * 1024, "resident memory grew from {warm} KiB to {after} KiB over 10,000 requests");
     eprintln!("requests served: 12000 (200 concurrent connections); memory {warm} KiB -> {after} KiB");
@@ -184,7 +148,7 @@ fn two_hundred_connections_and_ten_thousand_requests_without_errors_or_growing_m
 #[test]
 fn malformed_requests_get_400_and_never_stop_the_server() {
     let mut server = Server::start();
-    let host = server.host.clone();
+    let host = server.serving.host.clone();
     let long_path = format!("/{}", "a".repeat(100_000));
     let cases: Vec<(&str, Vec<u8>)> = vec![
         ("garbage", b"\x00\x01\x02 hello\r\n\r\n".to_vec()),
@@ -208,7 +172,7 @@ fn malformed_requests_get_400_and_never_stop_the_server() {
         if status != Some(400) {
             failures.push(format!("{name}: {status:?}"));
         }
-        assert!(server.alive(), "{name} stopped the server:\n{}", server.log.lock().unwrap());
+        assert!(server.alive(), "{name} stopped the server:\n{}", server.serving.log());
     }
     assert!(failures.is_empty(), "expected 400 for each malformed request: {failures:?}");
     // Well formed but absurd: answered (not found), not a crash.
@@ -248,14 +212,14 @@ fn closed_by_server(server: &Server, trickle: &[u8]) -> bool {
 fn idle_and_slow_connections_are_closed() {
     let server = Server::start();
     assert!(closed_by_server(&server, b""), "an idle connection was kept open");
-    let slow = format!("GET /en/ HTTP/1.1\r\nHost: {}\r\nX-Slow: {}", server.host, "x".repeat(1_000));
+    let slow = format!("GET /en/ HTTP/1.1\r\nHost: {}\r\nX-Slow: {}", server.serving.host, "x".repeat(1_000));
     assert!(closed_by_server(&server, slow.as_bytes()), "a connection sending a byte every half second was kept open");
     assert_eq!(server.get("/en/").map(|(s, _)| s), Some(200), "still serving");
 }
 
 /// Every file the built site has, by URL path, to compare with what the server sends.
 fn published(server: &Server) -> std::collections::BTreeMap<String, Vec<u8>> {
-    crate::support::snapshot_tree(&server.site.public())
+    crate::support::snapshot_tree(&server.serving.site.public())
         .into_iter()
         .map(|(path, bytes)| (format!("/{path}"), bytes))
         .collect()

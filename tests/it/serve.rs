@@ -13,14 +13,14 @@ use crate::support::{SiteTest, snapshot_tree};
 /// A bound on every wait, not a speed requirement.
 const PATIENCE: Duration = Duration::from_secs(30);
 
-/// A running `imrf-site serve`, stopped when dropped.
-struct Serving {
-    child: Child,
+/// A running `imrf-site serve`, stopped when dropped (also used by `hardening_serve`).
+pub(crate) struct Serving {
+    pub(crate) child: Child,
     /// `127.0.0.1:port`
-    host: String,
+    pub(crate) host: String,
     /// Everything it printed, stdout and stderr interleaved by line.
     log: Arc<Mutex<String>>,
-    site: SiteTest,
+    pub(crate) site: SiteTest,
 }
 
 struct Reply {
@@ -42,7 +42,7 @@ impl Reply {
 }
 
 impl Serving {
-    fn start(site: SiteTest) -> Self {
+    pub(crate) fn start(site: SiteTest) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_imrf-site"))
             .args(["serve", "--port", "0", "--root"])
             .arg(site.root())
@@ -72,7 +72,7 @@ impl Serving {
         serving
     }
 
-    fn log(&self) -> String {
+    pub(crate) fn log(&self) -> String {
         self.log.lock().unwrap().clone()
     }
 
