@@ -1,17 +1,37 @@
-//! The preview's HTTP side (tiny_http): answers from the in-memory `Snapshot` of the
-//! last good build, so a request never sees a half-built site and nothing outside the
-//! build can be reached. Safe by default: only GET and HEAD, only requests addressed to
-//! this server's own host (a DNS-rebinding page cannot read the preview), only decoded
-//! paths without `..`, backslashes or double encoding, and the live-reload stream only
-//! for pages of its own origin.
+//! The preview's HTTP side (hyper, on a tokio runtime of its own thread): answers from
+//! the in-memory `Snapshot` of the last good build, so a request never sees a half-built
+//! site and nothing outside the build can be reached. Safe by default: only GET and
+//! HEAD, only requests addressed to this server's own host (a DNS-rebinding page cannot
+//! read the preview), only decoded paths without `..`, backslashes or double encoding,
+//! and the live-reload stream only for pages of its own origin.
+//!
+//! No client can hold the server: each connection is a task, not a thread, and at most
+//! `Limits::connections` are open at once (more wait in the listen backlog). A request's
+//! headers must arrive within `Limits::headers` of the connection opening or of the
+//! previous answer, which closes idle keep-alive connections, connections that never
+//! send a byte and slow senders alike; a write that waits `Limits::write` for the client
+//! to read closes the connection. A live-reload stream is an answer still being sent,
+//! so no read timeout cuts it; a page that stops reading it is dropped.
 
 use std::collections::HashMap;
-use std::io::Write;
+use std::convert::Infallible;
+use std::future::Future;
+use std::io::{self, Write};
 use std::net::{IpAddr, SocketAddr, TcpListener};
+use std::pin::Pin;
 use std::sync::{Arc, PoisonError, RwLock};
+use std::task::{Context, Poll};
 use std::thread::JoinHandle;
+use std::time::Duration;
 
-use tiny_http::{Header, Method, Request, Response, StatusCode};
+use hyper::body::{Body, Bytes, Frame, Incoming, SizeHint};
+use hyper::header::{self, HeaderName, HeaderValue};
+use hyper::server::conn::http1;
+use hyper::{Method, Request, Response, StatusCode, Version};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::sync::{Semaphore, mpsc, oneshot};
+use tokio::time::Sleep;
 
 use super::live::{CLIENT_SCRIPT, Live};
 use crate::output::OutputFile;
@@ -20,14 +40,36 @@ use crate::output::OutputFile;
 const RESERVED_PREFIX: &str = "/__imrf-site/";
 const SCRIPT_PATH: &str = "/__imrf-site/live-reload.js";
 const EVENTS_PATH: &str = "/__imrf-site/events";
+const FOREIGN_HOST: &str = "this preview only answers requests addressed to its own address";
 /// Longer request targets are refused: no page has such a URL.
 const MAX_URL: usize = 8 * 1024;
-/// Request handlers; live-reload connections do not hold one.
-const WORKERS: usize = 4;
+/// Live-reload messages waiting for a page that does not read them; past this the page
+/// is dropped (its `EventSource` reconnects once it reads again).
+const EVENT_BACKLOG: usize = 32;
+/// How long to wait before accepting again after `accept` failed (out of file
+/// descriptors, most likely): retrying at once would spin.
+const ACCEPT_RETRY: Duration = Duration::from_millis(100);
+
+/// How long and how many connections may keep the server waiting.
+#[derive(Debug, Clone, Copy)]
+struct Limits {
+    /// From a connection's start, or the end of its previous answer, to the end of the
+    /// next request's headers.
+    headers: Duration,
+    /// How long a write may wait for the client to read.
+    write: Duration,
+    /// Connections open at once, live-reload streams included.
+    connections: usize,
+}
+
+impl Limits {
+    const DEFAULT: Limits =
+        Limits { headers: Duration::from_secs(10), write: Duration::from_secs(10), connections: 512 };
+}
 
 /// One successful build as served: output path to bytes.
 pub struct Snapshot {
-    files: HashMap<String, Vec<u8>>,
+    files: HashMap<String, Bytes>,
     /// The base URL's path (`/` or `/imrf/`): the site is served under it.
     base_path: String,
     /// Counts successful builds, so a page can tell whether it is out of date.
@@ -36,7 +78,7 @@ pub struct Snapshot {
 
 impl Snapshot {
     pub fn of_site(files: Vec<OutputFile>, base_path: &str, generation: u64) -> Self {
-        let files = files.into_iter().map(|f| (f.path, f.bytes)).collect();
+        let files = files.into_iter().map(|f| (f.path, Bytes::from(f.bytes))).collect();
         Self { files, base_path: base_path.to_string(), generation }
     }
 
@@ -47,9 +89,10 @@ impl Snapshot {
 }
 
 pub struct Server {
-    inner: Arc<tiny_http::Server>,
     shared: Arc<Shared>,
-    workers: Vec<JoinHandle<()>>,
+    /// Sent (or dropped) to stop: the server's thread then closes every connection.
+    stop: oneshot::Sender<()>,
+    thread: JoinHandle<()>,
     url: String,
 }
 
@@ -67,22 +110,43 @@ impl Server {
         snapshot: Arc<Snapshot>,
         live: Arc<Live>,
     ) -> Result<Self, String> {
-        let inner = Arc::new(tiny_http::Server::from_listener(listener, None).map_err(|e| e.to_string())?);
+        Self::start_with(listener, local, snapshot, live, Limits::DEFAULT)
+    }
+
+    fn start_with(
+        listener: TcpListener,
+        local: SocketAddr,
+        snapshot: Arc<Snapshot>,
+        live: Arc<Live>,
+        limits: Limits,
+    ) -> Result<Self, String> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_io()
+            .enable_time()
+            .build()
+            .map_err(|e| format!("cannot start its runtime: {e}"))?;
+        listener.set_nonblocking(true).map_err(|e| e.to_string())?;
+        let listener = {
+            let _inside = runtime.enter();
+            tokio::net::TcpListener::from_std(listener).map_err(|e| e.to_string())?
+        };
         let shared = Arc::new(Shared { snapshot: RwLock::new(snapshot), live, local });
-        let workers = (0..WORKERS)
-            .map(|_| {
-                let inner = Arc::clone(&inner);
-                let shared = Arc::clone(&shared);
-                std::thread::spawn(move || {
-                    // `recv` fails once `unblock` is called: the server is stopping.
-                    while let Ok(request) = inner.recv() {
-                        shared.handle(request);
-                    }
-                })
+        let (stop, stopped) = oneshot::channel::<()>();
+        let serving = Arc::clone(&shared);
+        let thread = std::thread::Builder::new()
+            .name("imrf-site-http".into())
+            .spawn(move || {
+                runtime.block_on(async move {
+                    tokio::spawn(accept(listener, serving, limits));
+                    // Sent by `stop`, or failed because the `Server` is gone: stop either way.
+                    let _ = stopped.await;
+                });
+                // Dropping the runtime drops every connection, live-reload streams included.
+                drop(runtime);
             })
-            .collect();
+            .map_err(|e| format!("cannot start its thread: {e}"))?;
         let url = format!("http://{}/", url_host(local));
-        Ok(Self { inner, shared, workers, url })
+        Ok(Self { shared, stop, thread, url })
     }
 
     pub fn url(&self) -> &str {
@@ -98,14 +162,158 @@ impl Server {
         *self.shared.snapshot.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(snapshot);
     }
 
+    /// Stops listening and closes every connection; returns when they are closed.
     pub fn stop(self) {
-        for _ in &self.workers {
-            self.inner.unblock();
+        // The thread may have ended already (it panicked): nothing left to stop then.
+        let _ = self.stop.send(());
+        let _ = self.thread.join();
+    }
+}
+
+/// Accepts connections while fewer than `limits.connections` are open, each served by
+/// a task of its own.
+async fn accept(listener: tokio::net::TcpListener, shared: Arc<Shared>, limits: Limits) {
+    let slots = Arc::new(Semaphore::new(limits.connections));
+    loop {
+        // Fails only once the semaphore is closed, which nothing does.
+        let Ok(slot) = Arc::clone(&slots).acquire_owned().await else { return };
+        let stream = match listener.accept().await {
+            Ok((stream, _)) => stream,
+            Err(_) => {
+                tokio::time::sleep(ACCEPT_RETRY).await;
+                continue;
+            }
+        };
+        // Answers are written whole; without delay is only faster. A failure changes nothing.
+        let _ = stream.set_nodelay(true);
+        let shared = Arc::clone(&shared);
+        tokio::spawn(async move {
+            let io = TokioIo::new(WriteDeadline { stream, limit: limits.write, stalled: None });
+            let service = hyper::service::service_fn(move |request: Request<Incoming>| {
+                std::future::ready(Ok::<_, Infallible>(shared.respond(&request)))
+            });
+            let connection = http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(limits.headers)
+                .serve_connection(io, service);
+            // It ends in an error when the client times out, sends garbage or goes away
+            // (hyper has answered 400 to garbage already): nothing to report.
+            let _ = connection.await;
+            drop(slot);
+        });
+    }
+}
+
+/// A client connection whose writes fail once one has waited `limit` without the
+/// client reading anything: hyper puts no timeout on writes.
+struct WriteDeadline {
+    stream: tokio::net::TcpStream,
+    limit: Duration,
+    /// Started when a write has to wait; any progress clears it.
+    stalled: Option<Pin<Box<Sleep>>>,
+}
+
+impl WriteDeadline {
+    fn deadline<T>(&mut self, cx: &mut Context<'_>, poll: Poll<io::Result<T>>) -> Poll<io::Result<T>> {
+        if poll.is_ready() {
+            self.stalled = None;
+            return poll;
         }
-        for worker in self.workers {
-            // A worker that panicked has nothing left to clean up.
-            let _ = worker.join();
+        let limit = self.limit;
+        let timer = self.stalled.get_or_insert_with(|| Box::pin(tokio::time::sleep(limit)));
+        match timer.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Err(io::Error::new(io::ErrorKind::TimedOut, "the client stopped reading"))),
+            Poll::Pending => Poll::Pending,
         }
+    }
+}
+
+impl AsyncRead for WriteDeadline {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().stream).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for WriteDeadline {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        let poll = Pin::new(&mut this.stream).poll_write(cx, buf);
+        this.deadline(cx, poll)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        let poll = Pin::new(&mut this.stream).poll_write_vectored(cx, bufs);
+        this.deadline(cx, poll)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.stream.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let poll = Pin::new(&mut this.stream).poll_flush(cx);
+        this.deadline(cx, poll)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let poll = Pin::new(&mut this.stream).poll_shutdown(cx);
+        this.deadline(cx, poll)
+    }
+}
+
+/// An answer's body: known in full, or a live-reload stream that `Live` feeds.
+enum Reply {
+    Full(Option<Bytes>),
+    Events(mpsc::Receiver<Bytes>),
+}
+
+impl Body for Reply {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        match self.get_mut() {
+            Reply::Full(bytes) => Poll::Ready(bytes.take().map(|bytes| Ok(Frame::data(bytes)))),
+            // Ends when `Live` drops the page (it stopped reading) or the server stops.
+            Reply::Events(receiver) => receiver.poll_recv(cx).map(|message| message.map(|m| Ok(Frame::data(m)))),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        matches!(self, Reply::Full(None))
+    }
+
+    /// Exact for a full body, so it is sent with its length rather than in chunks.
+    fn size_hint(&self) -> SizeHint {
+        match self {
+            Reply::Full(bytes) => SizeHint::with_exact(bytes.as_ref().map_or(0, |b| b.len() as u64)),
+            Reply::Events(_) => SizeHint::default(),
+        }
+    }
+}
+
+/// The write end of a live-reload stream, as `Live` keeps it: each message becomes one
+/// chunk of the answer. Writing fails when the page went away or has `EVENT_BACKLOG`
+/// messages unread, and `Live` then forgets it.
+struct EventSink(mpsc::Sender<Bytes>);
+
+impl Write for EventSink {
+    fn write(&mut self, message: &[u8]) -> io::Result<usize> {
+        match self.0.try_send(Bytes::copy_from_slice(message)) {
+            Ok(()) => Ok(message.len()),
+            Err(_) => Err(io::Error::new(io::ErrorKind::BrokenPipe, "the page stopped listening")),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
     }
 }
 
@@ -141,78 +349,89 @@ impl Shared {
         Arc::clone(&self.snapshot.read().unwrap_or_else(PoisonError::into_inner))
     }
 
-    fn handle(&self, request: Request) {
-        // A client that went away mid-answer needs nothing more: results are dropped.
-        match self.answer(&request) {
+    fn respond(&self, request: &Request<Incoming>) -> Response<Reply> {
+        match self.answer(request) {
             Answer::Events(seen) => {
                 let current = self.current().generation;
-                let mut writer = request.into_writer();
-                let head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n";
-                if writer.write_all(head.as_bytes()).and_then(|()| writer.flush()).is_ok() {
-                    self.live.connect(writer, seen, current);
-                }
+                let (sender, receiver) = mpsc::channel(EVENT_BACKLOG);
+                // The greeting waits in the channel until hyper sends the headers.
+                self.live.connect(Box::new(EventSink(sender)), seen, current);
+                let mut response = Response::new(Reply::Events(receiver));
+                set_headers(
+                    &mut response,
+                    [
+                        (header::CONTENT_TYPE, HeaderValue::from_static("text/event-stream")),
+                        (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+                        // One stream per connection, as the page's EventSource expects.
+                        (header::CONNECTION, HeaderValue::from_static("close")),
+                    ],
+                );
+                response
             }
             Answer::Body { status, content_type, body, location } => {
-                // The whole body is at hand: send its length rather than chunks.
-                let mut response =
-                    Response::from_data(body).with_status_code(StatusCode(status)).with_chunked_threshold(usize::MAX);
-                let headers = [
-                    ("Content-Type", Some(content_type)),
-                    ("Cache-Control", Some("no-store")),
-                    ("X-Content-Type-Options", Some("nosniff")),
-                    ("Location", location.as_deref()),
-                ];
-                for (name, value) in headers {
-                    if let Some(header) = value.and_then(|value| Header::from_bytes(name, value).ok()) {
-                        response.add_header(header);
-                    }
+                let mut response = Response::new(Reply::Full(Some(body)));
+                *response.status_mut() = status;
+                set_headers(
+                    &mut response,
+                    [
+                        (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
+                        (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+                        (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
+                    ],
+                );
+                if let Some(location) = location {
+                    set_headers(&mut response, [(header::LOCATION, location)]);
                 }
-                let _ = request.respond(response);
+                response
             }
         }
     }
 
-    fn answer(&self, request: &Request) -> Answer {
-        if !matches!(request.method(), Method::Get | Method::Head) {
-            return Answer::text(405, "only GET and HEAD are served");
+    fn answer(&self, request: &Request<Incoming>) -> Answer {
+        if !matches!(*request.method(), Method::GET | Method::HEAD) {
+            return Answer::text(StatusCode::METHOD_NOT_ALLOWED, "only GET and HEAD are served");
         }
-        let Some(host) = header_value(request, "Host") else {
+        let Some(host) = header_value(request, header::HOST) else {
             // HTTP/1.1 requires a Host header: without one the request is malformed (RFC 9112).
-            if (request.http_version().0, request.http_version().1) >= (1, 1) {
-                return Answer::text(400, "an HTTP/1.1 request needs a Host header");
+            if request.version() >= Version::HTTP_11 {
+                return Answer::text(StatusCode::BAD_REQUEST, "an HTTP/1.1 request needs a Host header");
             }
-            return Answer::text(403, "this preview only answers requests addressed to its own address");
+            return Answer::text(StatusCode::FORBIDDEN, FOREIGN_HOST);
         };
         if !host_allowed(host, self.local) {
-            return Answer::text(403, "this preview only answers requests addressed to its own address");
+            return Answer::text(StatusCode::FORBIDDEN, FOREIGN_HOST);
         }
-        if request.url().len() > MAX_URL {
-            return Answer::text(400, "request path too long");
+        let uri = request.uri();
+        let target = uri.path_and_query().map_or("", |target| target.as_str());
+        if target.len() > MAX_URL {
+            return Answer::text(StatusCode::BAD_REQUEST, "request path too long");
         }
-        let (path, query) = match request.url().split_once('?') {
+        let (path, query) = match target.split_once('?') {
             Some((path, query)) => (path, query),
-            None => (request.url(), ""),
+            None => (target, ""),
         };
-        let Some(path) = clean_path(path) else {
-            return Answer::text(400, "bad path");
+        // An absolute URL as the target (`GET http://host/path`) names a second host.
+        let clean = if uri.scheme().is_some() || uri.authority().is_some() { None } else { clean_path(path) };
+        let Some(path) = clean else {
+            return Answer::text(StatusCode::BAD_REQUEST, "bad path");
         };
         let snapshot = self.current();
         if path == EVENTS_PATH {
             if !self.same_origin(request) {
-                return Answer::text(403, "live reload is only for pages of this preview");
+                return Answer::text(StatusCode::FORBIDDEN, "live reload is only for pages of this preview");
             }
             let seen = query.split('&').find_map(|pair| pair.strip_prefix("build=")).and_then(|n| n.parse().ok());
             return Answer::Events(seen);
         }
         if path == SCRIPT_PATH {
-            return Answer::ok("text/javascript; charset=utf-8", CLIENT_SCRIPT.as_bytes().to_vec());
+            return Answer::ok("text/javascript; charset=utf-8", Bytes::from_static(CLIENT_SCRIPT.as_bytes()));
         }
         if path.starts_with(RESERVED_PREFIX) {
-            return Answer::text(404, "not found");
+            return Answer::text(StatusCode::NOT_FOUND, "not found");
         }
         if snapshot.generation == 0 {
             // No build has succeeded yet: a page that shows the error and reloads when fixed.
-            return Answer::html(503, inject(PLACEHOLDER.as_bytes(), 0));
+            return Answer::html(StatusCode::SERVICE_UNAVAILABLE, inject(PLACEHOLDER.as_bytes(), 0));
         }
         let Some(inside) = path.strip_prefix(snapshot.base_path.as_str()) else {
             if path == "/" {
@@ -223,7 +442,7 @@ impl Shared {
         let file =
             if inside.is_empty() || inside.ends_with('/') { format!("{inside}index.html") } else { inside.to_string() };
         if let Some(bytes) = snapshot.files.get(&file) {
-            return Answer::file(200, &file, bytes, snapshot.generation);
+            return Answer::file(StatusCode::OK, &file, bytes, snapshot.generation);
         }
         if snapshot.files.contains_key(&format!("{inside}/index.html")) {
             return Answer::redirect(&format!("{path}/"));
@@ -233,19 +452,26 @@ impl Shared {
 
     fn not_found(&self, snapshot: &Snapshot) -> Answer {
         match snapshot.files.get("404.html") {
-            Some(bytes) => Answer::file(404, "404.html", bytes, snapshot.generation),
-            None => Answer::text(404, "not found"),
+            Some(bytes) => Answer::file(StatusCode::NOT_FOUND, "404.html", bytes, snapshot.generation),
+            None => Answer::text(StatusCode::NOT_FOUND, "not found"),
         }
     }
 
     /// An EventSource of our own pages sends no Origin, or ours; a foreign page's does.
-    fn same_origin(&self, request: &Request) -> bool {
-        let origin_ok = match header_value(request, "Origin") {
+    fn same_origin(&self, request: &Request<Incoming>) -> bool {
+        let origin_ok = match header_value(request, header::ORIGIN) {
             None => true,
             Some(origin) => origin.strip_prefix("http://").is_some_and(|host| host_allowed(host, self.local)),
         };
-        let site_ok = header_value(request, "Sec-Fetch-Site").is_none_or(|site| site == "same-origin");
+        let site_ok =
+            header_value(request, HeaderName::from_static("sec-fetch-site")).is_none_or(|site| site == "same-origin");
         origin_ok && site_ok
+    }
+}
+
+fn set_headers<const N: usize>(response: &mut Response<Reply>, headers: [(HeaderName, HeaderValue); N]) {
+    for (name, value) in headers {
+        response.headers_mut().insert(name, value);
     }
 }
 
@@ -253,41 +479,57 @@ const PLACEHOLDER: &str = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charse
 
 enum Answer {
     Events(Option<u64>),
-    Body { status: u16, content_type: &'static str, body: Vec<u8>, location: Option<String> },
+    Body { status: StatusCode, content_type: &'static str, body: Bytes, location: Option<HeaderValue> },
 }
 
 impl Answer {
-    fn text(status: u16, text: &str) -> Self {
+    fn text(status: StatusCode, text: &str) -> Self {
         Answer::Body {
             status,
             content_type: "text/plain; charset=utf-8",
-            body: format!("{text}\n").into_bytes(),
+            body: Bytes::from(format!("{text}\n")),
             location: None,
         }
     }
 
-    fn ok(content_type: &'static str, body: Vec<u8>) -> Self {
-        Answer::Body { status: 200, content_type, body, location: None }
+    fn ok(content_type: &'static str, body: Bytes) -> Self {
+        Answer::Body { status: StatusCode::OK, content_type, body, location: None }
     }
 
-    fn html(status: u16, body: Vec<u8>) -> Self {
-        Answer::Body { status, content_type: "text/html; charset=utf-8", body, location: None }
+    fn html(status: StatusCode, body: Vec<u8>) -> Self {
+        Answer::Body { status, content_type: "text/html; charset=utf-8", body: Bytes::from(body), location: None }
     }
 
     fn redirect(to: &str) -> Self {
         Answer::Body {
-            status: 301,
+            status: StatusCode::MOVED_PERMANENTLY,
             content_type: "text/plain; charset=utf-8",
-            body: Vec::new(),
-            location: Some(to.to_string()),
+            body: Bytes::new(),
+            location: Some(location(to)),
         }
     }
 
-    fn file(status: u16, path: &str, bytes: &[u8], generation: u64) -> Self {
+    fn file(status: StatusCode, path: &str, bytes: &Bytes, generation: u64) -> Self {
         let content_type = content_type(path);
-        let body = if content_type.starts_with("text/html") { inject(bytes, generation) } else { bytes.to_vec() };
+        let body =
+            if content_type.starts_with("text/html") { Bytes::from(inject(bytes, generation)) } else { bytes.clone() };
         Answer::Body { status, content_type, body, location: None }
     }
+}
+
+/// A decoded path as a `Location` header: percent-encoded again where a header or a URL
+/// path cannot hold it as it is (`/zh/搜/` → `/zh/%E6%90%9C/`, `?` → `%3F`).
+fn location(path: &str) -> HeaderValue {
+    let mut encoded = String::with_capacity(path.len());
+    for byte in path.bytes() {
+        if byte.is_ascii_graphic() && !b"?#\"<>\\^`{|}".contains(&byte) {
+            encoded.push(char::from(byte));
+        } else {
+            encoded.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    // Only visible ASCII is left, which a header value always accepts; `/` otherwise.
+    HeaderValue::from_str(&encoded).unwrap_or_else(|_| HeaderValue::from_static("/"))
 }
 
 /// The page with the live-reload script added before `</body>` (or at the end).
@@ -326,8 +568,9 @@ fn content_type(path: &str) -> &'static str {
     }
 }
 
-fn header_value<'a>(request: &'a Request, name: &'static str) -> Option<&'a str> {
-    request.headers().iter().find(|h| h.field.equiv(name)).map(|h| h.value.as_str())
+/// The first header of that name, when it is text.
+fn header_value(request: &Request<Incoming>, name: HeaderName) -> Option<&str> {
+    request.headers().get(name).and_then(|value| value.to_str().ok())
 }
 
 /// The request path decoded once, or `None` when it could reach outside the site or

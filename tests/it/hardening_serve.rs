@@ -208,7 +208,6 @@ fn closed_by_server(server: &Server, trickle: &[u8]) -> bool {
 }
 
 #[test]
-#[ignore = "known bug: tiny_http sets no timeout on accepted connections, so an idle or slow client holds a thread forever (run with --ignored)"]
 fn idle_and_slow_connections_are_closed() {
     let server = Server::start();
     assert!(closed_by_server(&server, b""), "an idle connection was kept open");
