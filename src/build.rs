@@ -5,7 +5,7 @@
 //! them when a rebuild finds the inputs unchanged.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -19,10 +19,10 @@ use crate::error::{Error, Warning};
 use crate::i18n::Language;
 use crate::markdown::Rendered;
 use crate::output::{self, OutputFile};
-use crate::render::{self, RenderedSources};
+use crate::render::{self, RenderedSources, SiteFiles};
 use crate::search;
 use crate::site::{Page, Site, SitePaths};
-use crate::templates::{TemplateGlobals, Templates};
+use crate::templates::{AssetLinks, TemplateGlobals, Templates};
 use crate::types::LangCode;
 
 #[derive(Debug, Clone)]
@@ -98,7 +98,6 @@ fn run(options: &BuildOptions, memo: &mut Memo, remember: bool) -> Result<(Rende
         Some((key, assets)) if key == assets_key => assets,
         _ => assets::build(&theme_dir)?,
     };
-    let names_key = hash_debug(&names);
 
     let globals = TemplateGlobals {
         languages: site.languages.iter().map(|l| (l.code.clone(), l.clone())).collect(),
@@ -107,39 +106,52 @@ fn run(options: &BuildOptions, memo: &mut Memo, remember: bool) -> Result<(Rende
     };
     let templates_dir = theme_dir.join("templates");
     let templates = Templates::load(&templates_dir, globals)?;
-    let theme_key = hash_parts(&[&hash_files(&[templates_dir]), &names_key]);
-    let page_keys: HashMap<(&str, &str), Key> = site
-        .pages
-        .par_iter()
-        .map(|page| ((page.lang.as_str(), page.key.as_str()), keys.page(&site, page, &theme_key)))
+    // Asset names are not part of a page's key: a page remembered with older ones has
+    // the asset URLs it holds rewritten (`Memo::rebind_pages`).
+    let theme_key = hash_files(&[templates_dir]);
+    let page_keys: Vec<Key> = site.pages.par_iter().map(|page| keys.page(&site, page, &theme_key)).collect();
+    memo.rebind_pages(&page_keys, &templates);
+    // `index` is a place in `site.pages`, and `page_keys` has one key per page.
+    let SiteFiles { pages, others } =
+        render::render_site(&site, &sources, &templates, &|index| memo.pages.contains_key(&page_keys[index]))
+            .map_err(Error::Render)?;
+    let rendered_pages = pages.len();
+    let mut pages: Vec<(Key, MemoPage)> = pages
+        .into_iter()
+        .map(|page| (page_keys[page.index], MemoPage { file: page.file, assets: page.assets }))
         .collect();
-    let page_key = |page: &Page| page_keys.get(&(page.lang.as_str(), page.key.as_str())).copied();
-    let mut files = render::render_site(&site, &sources, &templates, &|page| {
-        page_key(page).is_some_and(|key| memo.pages.contains_key(&key))
-    })
-    .map_err(Error::Render)?;
-    let rendered_pages =
-        site.pages.len() - site.pages.iter().filter_map(page_key).filter(|k| memo.pages.contains_key(k)).count();
     // Nothing below can fail, so the memo's entries can move into this build rather than
     // be copied: `remember` puts this build's results back.
-    files.extend(site.pages.iter().filter_map(page_key).filter_map(|key| memo.pages.remove(&key)));
+    pages.extend(page_keys.iter().filter_map(|key| Some((*key, memo.pages.remove(key)?))));
 
-    let search_keys: Vec<Key> = site.languages.iter().map(|l| keys.search(&site, l, &names_key)).collect();
+    // The search index reads only the stemmer scripts' URLs among the asset names; given
+    // only those, it cannot read more than its memo key covers.
+    let stemmers: BTreeMap<String, String> =
+        names.iter().filter(|(name, _)| is_stemmer(name)).map(|(n, p)| (n.clone(), p.clone())).collect();
+    let stemmers_key = hash_debug(&stemmers);
+    let search_keys: Vec<Key> = site.languages.iter().map(|l| keys.search(&site, l, &stemmers_key)).collect();
     let previous_search = RefCell::new(std::mem::take(&mut memo.search));
-    let search_files = search::build(&site, &sources, &names, &|language| {
+    let search_files = search::build(&site, &sources, &stemmers, &|language| {
         let index = site.languages.iter().position(|l| l.code == language.code)?;
         previous_search.borrow_mut().remove(&search_keys[index])
     });
 
     if remember {
-        memo.remember(&site, &keys, &sources, &page_key, &files, &search_keys, &search_files);
-        memo.assets = Some((assets_key, Assets { files: asset_files.clone(), names: names.clone() }));
+        memo.remember(&site, &keys, &sources, &pages, &search_keys, &search_files);
+        memo.assets = Some((assets_key, Assets { files: asset_files.clone(), names }));
     }
+    let mut files = others;
+    files.extend(pages.into_iter().map(|(_, page)| page.file));
     files.extend(asset_files);
     files.extend(search_files.into_iter().flatten());
     files.sort_by(|a, b| a.path.cmp(&b.path));
     let broken_links = describe_links(&site, &check::broken_links(&files, &site.base_url.path));
     Ok((RenderedSite { site, files, warnings, broken_links }, rendered_pages))
+}
+
+/// The stemmer scripts (`stem-english.js`), whose URLs the search manifest names.
+fn is_stemmer(name: &str) -> bool {
+    name.starts_with("stem-") && name.ends_with(".js")
 }
 
 /// Broken links named by the source file they come from, where there is one. The pages
@@ -183,6 +195,9 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Error> {
 /// the final files: a change invalidates exactly what reads it, and the pipeline runs
 /// again with memo hits for the rest. The one input not hashed is the files' text,
 /// which is re-read when the watcher reports a change to a file or a folder above it.
+/// Pages are the exception to keying by every input: their key leaves out the asset
+/// names, which reach a page only as the URLs `asset` writes, and a remembered page has
+/// those URLs rewritten when the names change (a stylesheet edit renders no page).
 pub struct Rebuilder {
     options: BuildOptions,
     memo: Memo,
@@ -226,7 +241,14 @@ struct Memo {
     /// One language's search index files.
     search: HashMap<Key, Vec<OutputFile>>,
     /// One page's output file.
-    pages: HashMap<Key, OutputFile>,
+    pages: HashMap<Key, MemoPage>,
+}
+
+/// A page's output file and the asset URLs it holds.
+#[derive(Clone)]
+struct MemoPage {
+    file: OutputFile,
+    assets: AssetLinks,
 }
 
 #[derive(Clone, Copy)]
@@ -280,15 +302,28 @@ impl Memo {
         sources.retain(|path, _| !changed.iter().any(|c| path.starts_with(c)));
     }
 
+    /// Brings the remembered pages that this build has (by key) up to date with the
+    /// asset names of `templates`, and forgets those that cannot be: they are rendered.
+    fn rebind_pages(&mut self, page_keys: &[Key], templates: &Templates) {
+        let wanted: HashSet<&Key> = page_keys.iter().collect();
+        let stale: Vec<Key> = self
+            .pages
+            .par_iter_mut()
+            .filter(|(key, _)| wanted.contains(key))
+            .filter_map(|(key, page)| (!templates.rebind(&mut page.file.bytes, &mut page.assets)).then_some(*key))
+            .collect();
+        for key in stale {
+            self.pages.remove(&key);
+        }
+    }
+
     /// Keeps this build's results (and only those: what the site no longer has goes).
-    #[allow(clippy::too_many_arguments)]
     fn remember(
         &mut self,
         site: &Site,
         keys: &Keys,
         sources: &RenderedSources,
-        page_key: &dyn Fn(&Page) -> Option<Key>,
-        files: &[OutputFile],
+        pages: &[(Key, MemoPage)],
         search_keys: &[Key],
         search_files: &[Vec<OutputFile>],
     ) {
@@ -301,12 +336,7 @@ impl Memo {
             })
             .collect();
         self.search = search_keys.iter().copied().zip(search_files.iter().cloned()).collect();
-        let by_path: HashMap<&str, &OutputFile> = files.iter().map(|f| (f.path.as_str(), f)).collect();
-        self.pages = site
-            .pages
-            .iter()
-            .filter_map(|page| Some((page_key(page)?, (*by_path.get(page.url.output_file().as_str())?).clone())))
-            .collect();
+        self.pages = pages.iter().cloned().collect();
     }
 }
 
@@ -354,11 +384,12 @@ impl Keys {
         self.markdown.get(site.source(page).path.as_path()).copied().unwrap_or_default()
     }
 
-    /// A language's search index reads its pages, their Markdown, and the asset names.
-    fn search(&self, site: &Site, language: &Language, names: &Key) -> Key {
+    /// A language's search index reads its pages, their Markdown, and the stemmer
+    /// scripts' URLs.
+    fn search(&self, site: &Site, language: &Language, stemmers: &Key) -> Key {
         let mut hasher = blake3::Hasher::new();
         hasher.update(&self.site);
-        hasher.update(names);
+        hasher.update(stemmers);
         hasher.update(language.code.as_str().as_bytes());
         for page in site.pages_in(&language.code) {
             hasher.update(&page_identity(site, page));

@@ -16,7 +16,7 @@ use crate::i18n::Language;
 use crate::markdown::{self, Footnote, Heading, MarkdownContext, MarkdownStrings, Rendered};
 use crate::output::OutputFile;
 use crate::site::{Page, Site, Translation};
-use crate::templates::{LANGUAGE_PICKER_TEMPLATE, TemplateError, Templates};
+use crate::templates::{AssetLinks, LANGUAGE_PICKER_TEMPLATE, TemplateError, Templates};
 use crate::types::{LangCode, UrlPath};
 
 #[derive(Debug, thiserror::Error)]
@@ -240,20 +240,42 @@ struct Renderer<'a> {
     alternates: BTreeMap<&'a str, Vec<(&'a LangCode, &'a UrlPath)>>,
 }
 
-/// Renders every output file of the site but the pages for which `skip` is true: watch
-/// mode keeps those from an earlier build (`build::Rebuilder`; a clean build skips
-/// nothing). Watch mode relies on this contract: a page's output depends on its own
-/// source and on the site's outline (every page's front matter, URL and translation
-/// state, the UI strings, config, templates and assets), never on the text of another
-/// page. Generated pages (lists, references, search, 404) are always rendered.
+/// What `render_site` made: the pages of `site.pages` it rendered, and every other file.
+pub struct SiteFiles {
+    pub pages: Vec<RenderedPage>,
+    pub others: Vec<OutputFile>,
+}
+
+pub struct RenderedPage {
+    /// Its place in `site.pages`.
+    pub index: usize,
+    pub file: OutputFile,
+    /// The asset URLs it holds, which watch mode rewrites when asset names change.
+    pub assets: AssetLinks,
+}
+
+/// Renders every output file of the site but the pages (by place in `site.pages`) for
+/// which `skip` is true: watch mode keeps those from an earlier build
+/// (`build::Rebuilder`; a clean build skips nothing). Watch mode relies on this contract:
+/// a page's output depends on its own source, on the site's outline (every page's front
+/// matter, URL and translation state, the UI strings, config, templates) and on asset
+/// names only through the URLs the templates' `asset` wrote (`AssetLinks`), never on the
+/// text of another page. Generated pages (lists, references, search, 404) are always
+/// rendered.
 pub fn render_site(
     site: &Site,
     sources: &RenderedSources,
     templates: &Templates,
-    skip: &(dyn Fn(&Page) -> bool + Sync),
-) -> Result<Vec<OutputFile>, Vec<RenderError>> {
+    skip: &(dyn Fn(usize) -> bool + Sync),
+) -> Result<SiteFiles, Vec<RenderError>> {
     let renderer = Renderer::new(site, sources, templates);
-    let mut jobs: Vec<Job> = site.pages.iter().filter(|page| !skip(page)).map(Job::Page).collect();
+    let mut jobs: Vec<Job> = site
+        .pages
+        .iter()
+        .enumerate()
+        .filter(|(index, _)| !skip(*index))
+        .map(|(index, page)| Job::Page(index, page))
+        .collect();
     for language in &site.languages {
         for kind in
             [GeneratedKind::GuidingQuestions, GeneratedKind::References, GeneratedKind::Search, GeneratedKind::NotFound]
@@ -262,26 +284,30 @@ pub fn render_site(
         }
     }
     jobs.push(Job::LanguagePicker);
-    let results: Vec<Result<OutputFile, RenderError>> = jobs.par_iter().map(|job| renderer.render(job)).collect();
-    let mut files = Vec::with_capacity(results.len() + 3);
+    let results: Vec<Result<(OutputFile, AssetLinks), RenderError>> =
+        jobs.par_iter().map(|job| renderer.render(job)).collect();
+    let mut pages = Vec::new();
+    let mut others = Vec::new();
     let mut errors = Vec::new();
-    for result in results {
-        match result {
-            Ok(file) => files.push(file),
-            Err(error) => errors.push(error),
+    for (job, result) in jobs.iter().zip(results) {
+        match (job, result) {
+            (Job::Page(index, _), Ok((file, assets))) => pages.push(RenderedPage { index: *index, file, assets }),
+            (_, Ok((file, _))) => others.push(file),
+            (_, Err(error)) => errors.push(error),
         }
     }
     if !errors.is_empty() {
         return Err(errors);
     }
-    files.push(renderer.root_not_found(&files));
-    files.push(OutputFile::new("sitemap.xml", renderer.sitemap()));
-    files.push(OutputFile::new("robots.txt", renderer.robots()));
-    Ok(files)
+    others.push(renderer.root_not_found(&others));
+    others.push(OutputFile::new("sitemap.xml", renderer.sitemap()));
+    others.push(OutputFile::new("robots.txt", renderer.robots()));
+    Ok(SiteFiles { pages, others })
 }
 
 enum Job<'a> {
-    Page(&'a Page),
+    /// A page of `site.pages`, and its place there.
+    Page(usize, &'a Page),
     Generated(&'a Language, GeneratedKind),
     LanguagePicker,
 }
@@ -331,9 +357,9 @@ impl<'a> Renderer<'a> {
         Self { site, sources, templates, objectives, alternates }
     }
 
-    fn render(&self, job: &Job) -> Result<OutputFile, RenderError> {
+    fn render(&self, job: &Job) -> Result<(OutputFile, AssetLinks), RenderError> {
         match job {
-            Job::Page(page) => self.render_page(page),
+            Job::Page(_, page) => self.render_page(page),
             Job::Generated(language, kind) => self.render_generated(language, *kind),
             Job::LanguagePicker => self.render_language_picker(),
         }
@@ -405,7 +431,21 @@ impl<'a> Renderer<'a> {
         }
     }
 
-    fn render_page(&self, page: &'a Page) -> Result<OutputFile, RenderError> {
+    /// Renders `template` into the output file `path` of the page at `url`.
+    fn render_template(
+        &self,
+        template: &str,
+        context: &Value,
+        path: String,
+        url: &str,
+    ) -> Result<(OutputFile, AssetLinks), RenderError> {
+        self.templates
+            .render(template, context)
+            .map(|(html, assets)| (OutputFile::new(path, html), assets))
+            .map_err(|source| RenderError::Template { page: url.to_string(), source })
+    }
+
+    fn render_page(&self, page: &'a Page) -> Result<(OutputFile, AssetLinks), RenderError> {
         let language = self.language(&page.lang);
         let source = self.site.source(page);
         let rendered = self.sources.get(page.source);
@@ -439,10 +479,7 @@ impl<'a> Renderer<'a> {
             PageKind::Page => "page.html",
         };
         let context = minijinja::context! { page => Value::from_serialize(&view), ..Value::from_serialize(self.common(language, Some(&page.key))) };
-        self.templates
-            .render(template, &context)
-            .map(|html| OutputFile::new(page.url.output_file(), html))
-            .map_err(|source| RenderError::Template { page: page.url.to_string(), source })
+        self.render_template(template, &context, page.url.output_file(), page.url.as_str())
     }
 
     fn breadcrumbs(&self, language: &Language, page: &Page, source: &SourcePage) -> Vec<LinkView> {
@@ -468,7 +505,11 @@ impl<'a> Renderer<'a> {
         self.site.language(code).unwrap_or(self.site.default_lang())
     }
 
-    fn render_generated(&self, language: &'a Language, kind: GeneratedKind) -> Result<OutputFile, RenderError> {
+    fn render_generated(
+        &self,
+        language: &'a Language,
+        kind: GeneratedKind,
+    ) -> Result<(OutputFile, AssetLinks), RenderError> {
         let code = language.code.as_str();
         let url = UrlPath::page([code, kind.slug()]);
         let (url, output_path) = match kind {
@@ -506,10 +547,7 @@ impl<'a> Renderer<'a> {
             references => Value::from_serialize(references),
             ..Value::from_serialize(common)
         };
-        self.templates
-            .render(kind.template(), &context)
-            .map(|html| OutputFile::new(output_path, html))
-            .map_err(|source| RenderError::Template { page: url.to_string(), source })
+        self.render_template(kind.template(), &context, output_path, url.as_str())
     }
 
     fn question_groups(&self, lang: &LangCode) -> Vec<QuestionGroupView> {
@@ -577,7 +615,7 @@ impl<'a> Renderer<'a> {
         pages
     }
 
-    fn render_language_picker(&self) -> Result<OutputFile, RenderError> {
+    fn render_language_picker(&self) -> Result<(OutputFile, AssetLinks), RenderError> {
         let default = self.site.default_lang();
         let context = minijinja::context! {
             title => self.site.config.title,
@@ -585,10 +623,7 @@ impl<'a> Renderer<'a> {
             base_path => self.site.base_url.path,
             ..Value::from_serialize(self.common(default, None))
         };
-        self.templates
-            .render(LANGUAGE_PICKER_TEMPLATE, &context)
-            .map(|html| OutputFile::new("index.html", html))
-            .map_err(|source| RenderError::Template { page: "/".into(), source })
+        self.render_template(LANGUAGE_PICKER_TEMPLATE, &context, "index.html".into(), "/")
     }
 
     /// The root 404 page static hosts serve: the default language's.

@@ -1,13 +1,15 @@
 //! Loads a theme's minijinja templates and defines the functions they call: `t` and
 //! `plural` for UI strings in the page's language, `url` for links under the base path,
 //! `asset` for content-hashed asset names. Autoescape is on and undefined variables are
-//! errors, so a template typo fails the build instead of printing nothing.
+//! errors, so a template typo fails the build instead of printing nothing. A rendering
+//! reports the asset URLs it wrote (`AssetLinks`), so that watch mode can bring a page
+//! up to date with new asset names without rendering it again (`Templates::rebind`).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
-use minijinja::value::Kwargs;
+use minijinja::value::{Kwargs, Object};
 use minijinja::{Environment, ErrorKind, State, UndefinedBehavior, Value};
 
 use crate::i18n::Language;
@@ -76,6 +78,48 @@ pub struct TemplateGlobals {
 pub struct Templates {
     env: Environment<'static>,
     dir: PathBuf,
+    globals: Arc<TemplateGlobals>,
+}
+
+/// The asset URLs a rendering wrote: for each logical name it passed to `asset`, the URL
+/// it got and how many times. Through `asset` is the only way a template reads the
+/// asset names, so this is all a page's output depends on from them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AssetLinks(BTreeMap<String, AssetLink>);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct AssetLink {
+    url: String,
+    calls: usize,
+}
+
+/// The temp (per rendering, shared with included templates and macros) where `asset`
+/// counts its calls.
+const ASSET_CALLS: &str = "imrf-site.asset-calls";
+
+/// Calls to `asset` during one rendering, by logical name.
+#[derive(Debug, Default)]
+struct AssetCalls(Mutex<BTreeMap<String, usize>>);
+
+impl Object for AssetCalls {}
+
+impl AssetCalls {
+    fn record(&self, name: &str) {
+        // A panic while holding the lock leaves a map that is still valid.
+        let mut calls = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        *calls.entry(name.to_string()).or_default() += 1;
+    }
+
+    fn links(&self, globals: &TemplateGlobals) -> AssetLinks {
+        let calls = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let links = calls
+            .iter()
+            .filter_map(|(name, calls)| {
+                Some((name.clone(), AssetLink { url: asset_url(globals, name)?, calls: *calls }))
+            })
+            .collect();
+        AssetLinks(links)
+    }
 }
 
 impl Templates {
@@ -108,14 +152,78 @@ impl Templates {
                 return Err(TemplateError::Missing { dir: dir.to_path_buf(), name: (*name).to_string() });
             }
         }
-        register_functions(&mut env, Arc::new(globals));
-        Ok(Self { env, dir: dir.to_path_buf() })
+        let globals = Arc::new(globals);
+        register_functions(&mut env, Arc::clone(&globals));
+        Ok(Self { env, dir: dir.to_path_buf(), globals })
     }
 
-    pub fn render(&self, name: &str, context: &Value) -> Result<String, TemplateError> {
-        let template = self.env.get_template(name).map_err(|e| TemplateError::from_minijinja(&self.dir, e))?;
-        template.render(context).map_err(|e| TemplateError::from_minijinja(&self.dir, e))
+    /// Renders, and tells which asset URLs the output holds.
+    pub fn render(&self, name: &str, context: &Value) -> Result<(String, AssetLinks), TemplateError> {
+        let error = |e| TemplateError::from_minijinja(&self.dir, e);
+        let template = self.env.get_template(name).map_err(error)?;
+        let captured = template.render_captured(context).map_err(error)?;
+        let calls = captured.state().get_temp(ASSET_CALLS).and_then(|calls| calls.downcast_object::<AssetCalls>());
+        let links = calls.map(|calls| calls.links(&self.globals)).unwrap_or_default();
+        Ok((captured.into_output(), links))
     }
+
+    /// Turns `html`, rendered when the assets had the URLs in `links`, into what
+    /// rendering it with today's asset names gives, and updates `links`. Each changed URL
+    /// must occur in `html` exactly as many times as `asset` returned it, so a URL that
+    /// the page's text also holds (or that a template printed transformed, or only
+    /// tested) is not rewritten; the one case this cannot tell apart is such a use
+    /// balanced by as many copies in the text. False, with nothing changed, when it
+    /// cannot rewrite: the page must be rendered again.
+    pub fn rebind(&self, html: &mut Vec<u8>, links: &mut AssetLinks) -> bool {
+        let mut current = links.clone();
+        let mut replacements = Vec::new();
+        for ((name, link), now) in links.0.iter().zip(current.0.values_mut()) {
+            now.url = match asset_url(&self.globals, name) {
+                Some(url) => url,
+                None => return false,
+            };
+            if now.url != link.url {
+                replacements.push((link.url.as_str(), now.url.as_str(), link.calls));
+            }
+        }
+        if replacements.is_empty() {
+            return true;
+        }
+        let Some(rewritten) = std::str::from_utf8(html).ok().and_then(|text| replace_exactly(text, &replacements))
+        else {
+            return false;
+        };
+        *html = rewritten.into_bytes();
+        *links = current;
+        true
+    }
+}
+
+/// `text` with each `(old, new, count)`'s `old` replaced by `new`, all at once; `None`
+/// unless `old` occurs exactly `count` times and no two occurrences overlap.
+fn replace_exactly(text: &str, replacements: &[(&str, &str, usize)]) -> Option<String> {
+    let mut found: Vec<(usize, usize)> = Vec::new();
+    for (index, (old, _, count)) in replacements.iter().enumerate() {
+        let before = found.len();
+        found.extend(text.match_indices(old).map(|(at, _)| (at, index)));
+        if found.len() - before != *count {
+            return None;
+        }
+    }
+    found.sort_unstable();
+    let mut rewritten = String::with_capacity(text.len());
+    let mut end = 0;
+    for (at, index) in found {
+        let (old, new, _) = replacements[index];
+        if at < end {
+            return None;
+        }
+        rewritten.push_str(&text[end..at]);
+        rewritten.push_str(new);
+        end = at + old.len();
+    }
+    rewritten.push_str(&text[end..]);
+    Some(rewritten)
 }
 
 /// The templates in `dir`, sorted by name. Symbolic links must stay inside the theme.
@@ -158,14 +266,25 @@ fn register_functions(env: &mut Environment<'static>, globals: Arc<TemplateGloba
         Ok(current_language(&for_number, state)?.numbers.format(number))
     });
     let for_url = Arc::clone(&globals);
-    env.add_function("url", move |path: &str| format!("{}{}", for_url.base_path, path.trim_start_matches('/')));
+    env.add_function("url", move |path: &str| under_base_path(&for_url, path));
     let for_asset = globals;
-    env.add_function("asset", move |name: &str| -> Result<String, minijinja::Error> {
-        let path = for_asset.assets.get(name).ok_or_else(|| {
+    env.add_function("asset", move |state: &State, name: &str| -> Result<String, minijinja::Error> {
+        let url = asset_url(&for_asset, name).ok_or_else(|| {
             minijinja::Error::new(ErrorKind::UndefinedError, format!("the theme has no asset `{name}`"))
         })?;
-        Ok(format!("{}{}", for_asset.base_path, path.trim_start_matches('/')))
+        state.get_or_set_temp_object(ASSET_CALLS, AssetCalls::default).record(name);
+        Ok(url)
     });
+}
+
+/// What `asset(name)` writes: the published path under the base path.
+fn asset_url(globals: &TemplateGlobals, name: &str) -> Option<String> {
+    globals.assets.get(name).map(|path| under_base_path(globals, path))
+}
+
+/// A site path (`/en/`) under the base path (`/docs/en/`).
+fn under_base_path(globals: &TemplateGlobals, path: &str) -> String {
+    format!("{}{}", globals.base_path, path.trim_start_matches('/'))
 }
 
 fn current_language<'a>(globals: &'a TemplateGlobals, state: &State) -> Result<&'a Language, minijinja::Error> {
@@ -193,4 +312,88 @@ fn fill(text: &str, kwargs: &Kwargs, language: &Language) -> Result<String, mini
         filled = filled.replace(&format!("{{{name}}}"), &shown);
     }
     Ok(filled)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Templates whose every page is `page`, with `main.css` published at `css` (or not
+    /// at all), and a `part.txt` to include.
+    fn templates(dir: &Path, page: &str, css: Option<&str>) -> Templates {
+        for name in REQUIRED_TEMPLATES.iter().chain([&LANGUAGE_PICKER_TEMPLATE]) {
+            std::fs::write(dir.join(name), page).unwrap();
+        }
+        std::fs::write(dir.join("part.txt"), "[{{ asset('main.css') }}]").unwrap();
+        let mut assets = BTreeMap::from([("site.js".to_string(), "/assets/site.1111111111.js".to_string())]);
+        assets.extend(css.map(|css| ("main.css".to_string(), css.to_string())));
+        Templates::load(dir, TemplateGlobals { languages: BTreeMap::new(), base_path: "/base/".into(), assets })
+            .unwrap()
+    }
+
+    const OLD: &str = "/assets/main.aaaaaaaaaa.css";
+    const NEW: &str = "/assets/main.bbbbbbbbbb.css";
+
+    /// Renders `page` with `text` in its context under the old URL of `main.css`, then
+    /// rebinds it to the new one: the rebound page, or `None`, and the page rendered anew.
+    fn rebound(page: &str, text: &str) -> (Option<String>, String) {
+        let dir = tempfile::tempdir().unwrap();
+        let context = minijinja::context! { text => text };
+        let (html, mut links) = templates(dir.path(), page, Some(OLD)).render("page.html", &context).unwrap();
+        let new = templates(dir.path(), page, Some(NEW));
+        let mut bytes = html.into_bytes();
+        let rebound = new.rebind(&mut bytes, &mut links).then(|| String::from_utf8(bytes).unwrap());
+        let (fresh, fresh_links) = new.render("page.html", &context).unwrap();
+        if rebound.is_some() {
+            assert_eq!(links, fresh_links);
+        }
+        (rebound, fresh)
+    }
+
+    #[test]
+    fn rebinding_rewrites_the_asset_urls_a_page_wrote() {
+        let page = "<link href=\"{{ asset('main.css') }}\"><script src=\"{{ asset('site.js') }}\"></script>\
+                    {% include 'part.txt' %}{{ text }}";
+        let (rebound, fresh) = rebound(page, "text");
+        assert_eq!(rebound.as_deref(), Some(fresh.as_str()));
+        assert!(fresh.contains("/base/assets/main.bbbbbbbbbb.css"), "{fresh}");
+    }
+
+    #[test]
+    fn rebinding_refuses_a_url_the_template_did_not_write_as_it_was() {
+        for (page, text) in [
+            // The page's text holds the old URL too.
+            ("{{ asset('main.css') }} {{ text }}", "/base/assets/main.aaaaaaaaaa.css"),
+            // A template that transforms the URL, or only tests it.
+            ("{{ asset('main.css') | upper }}", ""),
+            ("{% if 'aaaa' in asset('main.css') %}old{% endif %}", ""),
+        ] {
+            let (rebound, _) = rebound(page, text);
+            assert_eq!(rebound, None, "{page}");
+        }
+    }
+
+    #[test]
+    fn rebinding_refuses_a_page_using_an_asset_that_is_gone() {
+        let dir = tempfile::tempdir().unwrap();
+        let page = "{{ asset('main.css') }}";
+        let (html, mut links) =
+            templates(dir.path(), page, Some(OLD)).render("page.html", &minijinja::context! {}).unwrap();
+        let mut bytes = html.clone().into_bytes();
+        assert!(!templates(dir.path(), page, None).rebind(&mut bytes, &mut links));
+        assert_eq!(bytes, html.into_bytes(), "left as it was");
+    }
+
+    #[test]
+    fn rebinding_leaves_a_page_with_unchanged_urls_alone() {
+        let (rebound, fresh) = rebound("{{ asset('site.js') }} {{ text }}", "/base/assets/main.aaaaaaaaaa.css");
+        assert_eq!(rebound.as_deref(), Some(fresh.as_str()));
+    }
+
+    #[test]
+    fn replacements_happen_at_once_and_only_at_the_expected_count() {
+        assert_eq!(replace_exactly("a b a", &[("a", "b", 2), ("b", "a", 1)]).as_deref(), Some("b a b"));
+        assert_eq!(replace_exactly("a b a", &[("a", "b", 1)]), None);
+        assert_eq!(replace_exactly("abc", &[("ab", "x", 1), ("bc", "y", 1)]), None, "overlapping");
+    }
 }

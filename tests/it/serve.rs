@@ -7,6 +7,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use imrf_site::build::{self, BuildOptions, Rebuilder};
+use imrf_site::output::OutputFile;
+
 use crate::browser_support::Browser;
 use crate::support::{SiteTest, snapshot_tree};
 
@@ -364,6 +367,96 @@ fn ctrl_c_stops_the_server_cleanly() {
     serving.wait_for("the goodbye", |s| s.log().contains("Stopped"));
 }
 
+/// Appends `text` to the site's file at `path`.
+fn append(site: &SiteTest, path: &str, text: &str) {
+    let old = std::fs::read_to_string(site.root().join(path)).unwrap();
+    site.write(path, format!("{old}{text}"));
+}
+
+/// The paths of the files that differ between two builds, or that only one has.
+fn differing_files(left: &[OutputFile], right: &[OutputFile]) -> Vec<String> {
+    let mut paths: Vec<&str> = left.iter().chain(right).map(|f| f.path.as_str()).collect();
+    paths.sort_unstable();
+    paths.dedup();
+    let find = |files: &[OutputFile], path: &str| files.iter().find(|f| f.path == path).map(|f| f.bytes.clone());
+    paths.into_iter().filter(|path| find(left, path) != find(right, path)).map(str::to_string).collect()
+}
+
+/// Watch mode's rebuilds on the bundled site: editing a stylesheet (or a partial), a
+/// script, a stemmer or a static file renders no page (the pages it reuses get the new
+/// asset URLs), a template edit renders them all, and each result equals a clean build.
+#[test]
+fn asset_edits_render_no_page_and_equal_a_clean_build() {
+    let site = SiteTest::bundled();
+    let options = BuildOptions::new(site.root());
+    let mut rebuilder = Rebuilder::new(options.clone());
+    let first = rebuilder.rebuild(&[], true).unwrap();
+    let pages = first.site.pages.len();
+    assert_eq!(rebuilder.rendered_pages(), pages);
+    let home = |files: &[OutputFile]| files.iter().find(|f| f.path == "en/index.html").unwrap().bytes.clone();
+    let mut previous_home = home(&first.files);
+    for (path, text, rendered) in [
+        ("themes/default/css/main.css", "\nbody { outline: 1px solid #010203; }\n", 0),
+        ("themes/default/css/_tokens.css", "\n:root { --edited: 1px; }\n", 0),
+        ("themes/default/js/site.js", "\n// edited\n", 0),
+        ("themes/default/js/stem-french.js", "\n// edited\n", 0),
+        ("themes/default/static/favicon.svg", "\n<!-- edited -->\n", 0),
+        ("themes/default/templates/base.html", "<!-- edited -->\n", pages),
+    ] {
+        append(&site, path, text);
+        let rebuilt = rebuilder.rebuild(&[site.root().join(path)], false).unwrap();
+        assert_eq!(rebuilder.rendered_pages(), rendered, "pages rendered after an edit of {path}");
+        let clean = build::render(&options).unwrap();
+        assert_eq!(differing_files(&rebuilt.files, &clean.files), Vec::<String>::new(), "after an edit of {path}");
+        let home = home(&rebuilt.files);
+        if path.ends_with("main.css") || path.ends_with("site.js") {
+            assert_ne!(home, previous_home, "the home page names the new {path}");
+        }
+        previous_home = home;
+    }
+}
+
+/// Through the server: a stylesheet edit renders no page, swaps the stylesheet in open
+/// pages, and the served site equals a clean build; so after a script edit; a template
+/// edit renders every page.
+#[test]
+fn a_stylesheet_edit_renders_no_page_and_serves_a_clean_build() {
+    let serving = Serving::start(SiteTest::fixture("serve"));
+    let site = &serving.site;
+    let build: u64 =
+        serving.get("/en/").text().split("data-build=\"").nth(1).unwrap().split('"').next().unwrap().parse().unwrap();
+    let mut events = serving.events(build);
+    let reports =
+        |s: &Serving| s.log().lines().filter(|l| l.starts_with("Built ")).map(str::to_string).collect::<Vec<_>>();
+    for (step, (path, text, rendered, event)) in [
+        ("themes/default/css/main.css", "\nbody { outline: 1px solid #010203; }\n", 0, "css"),
+        ("themes/default/js/site.js", "\n// edited\n", 0, "reload"),
+        ("themes/default/templates/page.html", "\n", 6, "reload"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        append(site, path, text);
+        events.next(event);
+        serving.wait_for("the rebuild report", |s| reports(s).len() > step + 1);
+        let report = reports(&serving)[step + 1].clone();
+        assert!(report.contains(&format!("({rendered} of 6 pages rendered)")), "after an edit of {path}: {report}");
+        assert_serves_a_clean_build(&serving, &|| format!("after an edit of {path}\nserver:\n{}", serving.log()));
+    }
+}
+
+/// Edits a theme file whose published name is content-hashed (the stylesheet, a partial
+/// it imports, a script); returns its path.
+fn edit_asset(site: &SiteTest, rng: &mut Rng, step: usize) -> &'static str {
+    let (path, text) = match rng.below(3) {
+        0 => ("themes/default/css/main.css", format!("\n.step-{step} {{ color: #{:06x}; }}\n", rng.below(0xffffff))),
+        1 => ("themes/default/css/_tokens.css", format!("\n:root {{ --step-{step}: {}px; }}\n", rng.below(100))),
+        _ => ("themes/default/js/site.js", format!("\n// step {step}\n")),
+    };
+    append(site, path, &text);
+    path
+}
+
 /// A small deterministic generator (xorshift), so a failing sequence can be replayed.
 struct Rng(u64);
 
@@ -434,9 +527,8 @@ fn after_random_edits_the_served_site_equals_a_clean_build() {
                 gone.push(old);
             }
             5 => {
-                let css = "themes/default/css/main.css";
-                let text = std::fs::read_to_string(site.root().join(css)).unwrap();
-                site.write(css, format!("{text}\n.step-{step} {{ color: #{:06x}; }}\n", rng.below(0xffffff)));
+                let asset = edit_asset(site, &mut rng, step);
+                steps.push(format!("{step}: edit of {asset}"));
             }
             6 => {
                 let path = "i18n/fr.toml";
@@ -491,25 +583,43 @@ fn after_random_edits_the_served_site_equals_a_clean_build() {
         std::thread::sleep(Duration::from_millis(rng.below(120) as u64));
     }
 
-    // Body edits last, each in its own rebuild: the pages they touch are the only ones
-    // re-rendered, which is where a memo that missed an input would leave a stale page.
-    for tail in 0..3 {
-        let pages: Vec<String> = ["en/notes.md", "en/objective-14.md", "fr/notes.md"]
-            .iter()
-            .map(|p| p.to_string())
-            .chain(created.iter().cloned())
-            .collect();
-        let content = format!("site/content/{}", pages[rng.below(pages.len())]);
+    // Body and asset edits last, each in its own rebuild: the pages a body edit touches
+    // are the only ones re-rendered, and an asset edit re-renders none, which is where a
+    // memo that missed an input would leave a stale page.
+    for (tail, asset) in [true, false, true, false, false].into_iter().enumerate() {
         let builds = serving.log().matches("Built ").count();
-        let text = std::fs::read_to_string(site.root().join(&content)).unwrap();
-        site.write(&content, format!("{text}\nClosing paragraph {tail}.\n"));
-        steps.push(format!("tail {tail}: body edit of {content}"));
+        if asset {
+            let path = edit_asset(site, &mut rng, 100 + tail);
+            steps.push(format!("tail {tail}: edit of {path}"));
+        } else {
+            let pages: Vec<String> = ["en/notes.md", "en/objective-14.md", "fr/notes.md"]
+                .iter()
+                .map(|p| p.to_string())
+                .chain(created.iter().cloned())
+                .collect();
+            let content = format!("site/content/{}", pages[rng.below(pages.len())]);
+            append(site, &content, &format!("\nClosing paragraph {tail}.\n"));
+            steps.push(format!("tail {tail}: body edit of {content}"));
+        }
         serving.wait_for("the rebuild", |s| s.log().matches("Built ").count() > builds || s.log().contains("error: "));
     }
 
+    assert_serves_a_clean_build(&serving, &|| {
+        format!("seed {seed}: steps:\n{}\nserver:\n{}", steps.join("\n"), serving.log())
+    });
+    for name in gone.iter().filter(|name| !created.contains(name)) {
+        let url = format!("/{}/", name.trim_end_matches(".md"));
+        assert_eq!(serving.get(&url).status, 404, "seed {seed}: {url} was removed but is still served");
+    }
+}
+
+/// Waits until the server serves exactly what a clean build of its site's files writes;
+/// `context` explains a failure.
+#[track_caller]
+fn assert_serves_a_clean_build(serving: &Serving, context: &dyn Fn() -> String) {
     let output = tempfile::tempdir().unwrap();
     let out = output.path().join("public");
-    let build = site.run(&["build", "--output", out.to_str().unwrap()]);
+    let build = serving.site.run(&["build", "--output", out.to_str().unwrap()]);
     build.ok();
     let expected: Vec<(String, Vec<u8>)> =
         snapshot_tree(&out).into_iter().filter(|(path, _)| path != ".imrf-site-manifest").collect();
@@ -527,21 +637,12 @@ fn after_random_edits_the_served_site_equals_a_clean_build() {
     };
     let started = Instant::now();
     loop {
-        let different = differing(&serving);
+        let different = differing(serving);
         if different.is_empty() {
             break;
         }
-        assert!(
-            started.elapsed() < PATIENCE,
-            "seed {seed}: served files differ from a clean build: {different:?}\nsteps:\n{}\nserver:\n{}",
-            steps.join("\n"),
-            serving.log()
-        );
+        assert!(started.elapsed() < PATIENCE, "served files differ from a clean build: {different:?}\n{}", context());
         std::thread::sleep(Duration::from_millis(100));
-    }
-    for name in gone.iter().filter(|name| !created.contains(name)) {
-        let url = format!("/{}/", name.trim_end_matches(".md"));
-        assert_eq!(serving.get(&url).status, 404, "seed {seed}: {url} was removed but is still served");
     }
 }
 
