@@ -617,7 +617,130 @@ fn percent_decode(text: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+    use std::io::{BufRead, BufReader, Read};
+    use std::net::TcpStream;
+    use std::time::Instant;
+
+    use super::super::live::LiveEvent;
     use super::*;
+
+    const BIG: usize = 4 << 20;
+
+    /// A server with `limits` on a free loopback port, serving a page and a big file;
+    /// its `Live` and its `host:port`.
+    fn start(limits: Limits) -> (Server, Arc<Live>, String) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let local = listener.local_addr().unwrap();
+        let files = vec![
+            OutputFile { path: "index.html".into(), bytes: b"<html><body>home</body></html>".to_vec() },
+            OutputFile { path: "big.bin".into(), bytes: vec![7; BIG] },
+        ];
+        let snapshot = Arc::new(Snapshot::of_site(files, "/", 1));
+        let live = Arc::new(Live::default());
+        let server = Server::start_with(listener, local, snapshot, Arc::clone(&live), limits).unwrap();
+        (server, live, url_host(local))
+    }
+
+    fn connect(host: &str) -> TcpStream {
+        let stream = TcpStream::connect(host).unwrap();
+        stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        stream
+    }
+
+    /// Reads until the server closes the connection; `None` if it is still open after the
+    /// read timeout. Counts the bytes received.
+    fn read_until_closed(mut stream: &TcpStream) -> Option<usize> {
+        let mut received = 0;
+        let mut buffer = vec![0; 64 * 1024];
+        loop {
+            match stream.read(&mut buffer) {
+                Ok(0) => return Some(received),
+                Ok(n) => received += n,
+                Err(e) if e.kind() == io::ErrorKind::ConnectionReset => return Some(received),
+                Err(_) => return None,
+            }
+        }
+    }
+
+    /// Reads the live-reload stream up to a line starting with `prefix`.
+    fn read_to(events: &mut impl BufRead, prefix: &str) {
+        let mut line = String::new();
+        while !line.starts_with(prefix) {
+            line.clear();
+            assert!(events.read_line(&mut line).unwrap() > 0, "the stream closed before `{prefix}`");
+        }
+    }
+
+    #[test]
+    fn idle_connections_are_closed_but_not_live_reload_streams() {
+        let limits = Limits { headers: Duration::from_millis(300), ..Limits::DEFAULT };
+        let (server, live, host) = start(limits);
+        let idle = connect(&host);
+        let mut events = connect(&host);
+        write!(events, "GET /__imrf-site/events?build=1 HTTP/1.1\r\nHost: {host}\r\n\r\n").unwrap();
+        let mut events = BufReader::new(events);
+        read_to(&mut events, "retry: 500");
+        let started = Instant::now();
+        assert_eq!(read_until_closed(&idle), Some(0), "the idle connection was kept open");
+        assert!(started.elapsed() < Duration::from_secs(5), "closed only after {:?}", started.elapsed());
+
+        std::thread::sleep(Duration::from_secs(1));
+        live.broadcast(LiveEvent::Reload { generation: 2 });
+        read_to(&mut events, "event: reload");
+        // Stopping closes the streams too.
+        server.stop();
+        assert!(read_until_closed(events.get_ref()).is_some(), "a live-reload stream outlived the server");
+    }
+
+    #[test]
+    fn a_client_that_stops_reading_is_dropped() {
+        let limits = Limits { write: Duration::from_millis(300), ..Limits::DEFAULT };
+        let (_server, _, host) = start(limits);
+        let mut stream = connect(&host);
+        // Far more than the socket buffers hold, asked for at once and never read.
+        for _ in 0..8 {
+            write!(stream, "GET /big.bin HTTP/1.1\r\nHost: {host}\r\n\r\n").unwrap();
+        }
+        std::thread::sleep(Duration::from_secs(2));
+        let received = read_until_closed(&stream).expect("the connection was kept open");
+        assert!(received < 8 * BIG, "all {received} bytes were sent");
+    }
+
+    #[test]
+    fn connections_beyond_the_limit_wait_for_a_free_slot() {
+        let limits = Limits { headers: Duration::from_millis(500), connections: 2, ..Limits::DEFAULT };
+        let (_server, _, host) = start(limits);
+        let _idle = [connect(&host), connect(&host)];
+        std::thread::sleep(Duration::from_millis(100));
+        let started = Instant::now();
+        let mut stream = connect(&host);
+        write!(stream, "GET / HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").unwrap();
+        let mut reply = String::new();
+        stream.read_to_string(&mut reply).unwrap();
+        assert!(reply.starts_with("HTTP/1.1 200 OK"), "{reply}");
+        let waited = started.elapsed();
+        assert!(waited >= Duration::from_millis(300), "answered after {waited:?}, while both slots were taken");
+    }
+
+    #[test]
+    fn a_page_that_does_not_read_its_events_is_dropped() {
+        let (sender, mut receiver) = mpsc::channel(EVENT_BACKLOG);
+        let mut sink = EventSink(sender);
+        for _ in 0..EVENT_BACKLOG {
+            sink.write_all(b": ping\n\n").unwrap();
+        }
+        assert!(sink.write_all(b": ping\n\n").is_err(), "a backlog past EVENT_BACKLOG was kept");
+        assert_eq!(receiver.try_recv().ok(), Some(Bytes::from_static(b": ping\n\n")));
+        drop(receiver);
+        assert!(sink.write_all(b": ping\n\n").is_err(), "a closed stream accepted a message");
+    }
+
+    #[test]
+    fn redirects_keep_their_target_valid_in_a_header() {
+        assert_eq!(location("/en/"), "/en/");
+        assert_eq!(location("/zh/搜/"), "/zh/%E6%90%9C/");
+        assert_eq!(location("/a?b#c d/"), "/a%3Fb%23c%20d/");
+    }
 
     #[test]
     fn paths_that_could_leave_the_site_are_refused() {

@@ -21,6 +21,8 @@ pub enum LiveEvent {
     Error,
 }
 
+/// A page's live-reload stream: what is written is sent to it. A write fails once the
+/// page has gone away or stopped reading.
 type Client = Box<dyn Write + Send>;
 
 #[derive(Default)]
@@ -44,9 +46,8 @@ impl Live {
         self.lock().error = error;
     }
 
-    /// Takes over a connection whose response headers are already written. Tells it
-    /// at once about a build it has not seen (`seen` is the build its page came from)
-    /// and about the current error.
+    /// Takes over a page's live-reload stream. Tells it at once about a build it has
+    /// not seen (`seen` is the build its page came from) and about the current error.
     pub fn connect(&self, mut client: Client, seen: Option<u64>, current: u64) {
         let mut state = self.lock();
         let mut greeting = String::from("retry: 500\n\n");

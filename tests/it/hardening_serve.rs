@@ -207,12 +207,85 @@ fn closed_by_server(server: &Server, trickle: &[u8]) -> bool {
     false
 }
 
+/// The server's limit on waiting for a request's headers, idle keep-alive included.
+const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Whether the server has closed `stream`, waiting for it at most `within`.
+fn closes_within(mut stream: &TcpStream, within: Duration) -> bool {
+    let started = Instant::now();
+    stream.set_read_timeout(Some(Duration::from_millis(200))).unwrap();
+    let mut buffer = [0; 4096];
+    loop {
+        match stream.read(&mut buffer) {
+            Ok(0) => return true,
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock || e.kind() == std::io::ErrorKind::TimedOut => {}
+            Err(_) => return true,
+        }
+        if started.elapsed() >= within {
+            return false;
+        }
+    }
+}
+
 #[test]
 fn idle_and_slow_connections_are_closed() {
     let server = Server::start();
-    assert!(closed_by_server(&server, b""), "an idle connection was kept open");
-    let slow = format!("GET /en/ HTTP/1.1\r\nHost: {}\r\nX-Slow: {}", server.serving.host, "x".repeat(1_000));
-    assert!(closed_by_server(&server, slow.as_bytes()), "a connection sending a byte every half second was kept open");
+    let host = server.serving.host.clone();
+    // Far more idle connections than a pool of worker threads would have: none of them
+    // may delay a request.
+    // (A server that stopped accepting would leave `connect` waiting: bounded here.)
+    let address = host.parse().unwrap();
+    let idle: Vec<TcpStream> = (0..300)
+        .map(|n| {
+            TcpStream::connect_timeout(&address, HEADER_TIMEOUT / 2)
+                .unwrap_or_else(|e| panic!("idle connection {n} not accepted: {e}"))
+        })
+        .collect();
+    let started = Instant::now();
+    assert_eq!(server.get("/en/").map(|(s, _)| s), Some(200), "a request next to 300 idle connections");
+    assert!(started.elapsed() < HEADER_TIMEOUT / 2, "answered only after {:?}", started.elapsed());
+
+    // A keep-alive connection stays usable for a while, and is closed once idle too long.
+    let mut keep_alive = server.connect();
+    let mut reader = BufReader::new(keep_alive.try_clone().unwrap());
+    let request = format!("GET /en/ HTTP/1.1\r\nHost: {host}\r\n\r\n");
+    keep_alive.write_all(request.as_bytes()).unwrap();
+    assert_eq!(read_reply(&mut reader).map(|(s, _)| s), Some(200));
+    std::thread::sleep(Duration::from_secs(2));
+    keep_alive.write_all(request.as_bytes()).unwrap();
+    assert_eq!(read_reply(&mut reader).map(|(s, _)| s), Some(200), "the connection was closed after 2 s idle");
+    let last_reply = Instant::now();
+
+    // A live-reload stream is an answer in progress: no timeout may cut it.
+    let mut events = server.connect();
+    write!(events, "GET /__imrf-site/events?build=1 HTTP/1.1\r\nHost: {host}\r\n\r\n").unwrap();
+    let mut events = BufReader::new(events);
+
+    // A connection that never sends a byte, one that trickles its headers a byte every
+    // half second, and the keep-alive one, now idle: all closed after the timeout.
+    let slow = format!("GET /en/ HTTP/1.1\r\nHost: {host}\r\nX-Slow: {}", "x".repeat(1_000));
+    std::thread::scope(|scope| {
+        let never = scope.spawn(|| closed_by_server(&server, b""));
+        let trickling = scope.spawn(|| closed_by_server(&server, slow.as_bytes()));
+        assert!(closes_within(&keep_alive, PATIENCE), "an idle keep-alive connection was kept open");
+        let idle_for = last_reply.elapsed();
+        assert!(idle_for > HEADER_TIMEOUT - Duration::from_millis(500), "closed after {idle_for:?} idle already");
+        assert!(never.join().unwrap(), "a connection that never sent a byte was kept open");
+        assert!(trickling.join().unwrap(), "a connection sending a byte every half second was kept open");
+    });
+    // Opened before everything else, they have been idle the longest: closed already.
+    let still_open = idle.iter().filter(|stream| !closes_within(stream, Duration::ZERO)).count();
+    assert_eq!(still_open, 0, "idle connections kept open {:?} after they were opened", started.elapsed());
+
+    // The stream outlived every timeout and still carries the next rebuild.
+    let about = std::fs::read_to_string(server.serving.site.root().join("site/content/en/about.md")).unwrap();
+    server.serving.site.write("site/content/en/about.md", format!("{about}\nEdited.\n"));
+    let mut line = String::new();
+    while !line.starts_with("event: reload") {
+        line.clear();
+        assert!(events.read_line(&mut line).unwrap() > 0, "the live-reload stream was closed");
+    }
     assert_eq!(server.get("/en/").map(|(s, _)| s), Some(200), "still serving");
 }
 
