@@ -43,6 +43,9 @@ const EVENTS_PATH: &str = "/__imrf-site/events";
 const FOREIGN_HOST: &str = "this preview only answers requests addressed to its own address";
 /// Longer request targets are refused: no page has such a URL.
 const MAX_URL: usize = 8 * 1024;
+/// A request line and headers past this size are refused (431, or 414 for a long URL)
+/// instead of buffered: what a connection can make the server hold is bounded.
+const MAX_HEAD: usize = 128 * 1024;
 /// Live-reload messages waiting for a page that does not read them; past this the page
 /// is dropped (its `EventSource` reconnects once it reads again).
 const EVENT_BACKLOG: usize = 32;
@@ -195,6 +198,7 @@ async fn accept(listener: tokio::net::TcpListener, shared: Arc<Shared>, limits: 
             let connection = http1::Builder::new()
                 .timer(TokioTimer::new())
                 .header_read_timeout(limits.headers)
+                .max_buf_size(MAX_HEAD)
                 .serve_connection(io, service);
             // It ends in an error when the client times out, sends garbage or goes away
             // (hyper has answered 400 to garbage already): nothing to report.
@@ -704,6 +708,16 @@ mod tests {
         std::thread::sleep(Duration::from_secs(2));
         let received = read_until_closed(&stream).expect("the connection was kept open");
         assert!(received < 8 * BIG, "all {received} bytes were sent");
+    }
+
+    #[test]
+    fn a_request_body_is_not_waited_for() {
+        let (_server, _, host) = start(Limits::DEFAULT);
+        let mut stream = connect(&host);
+        write!(stream, "GET / HTTP/1.1\r\nHost: {host}\r\nContent-Length: 100000\r\n\r\nxx").unwrap();
+        let started = Instant::now();
+        let received = read_until_closed(&stream).expect("the connection was kept open for the rest of the body");
+        assert!(received > 0 && started.elapsed() < Duration::from_secs(5), "{received} bytes");
     }
 
     #[test]
