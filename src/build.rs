@@ -7,7 +7,7 @@
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
@@ -236,7 +236,7 @@ type Key = [u8; 32];
 struct Memo {
     /// Parsed pages by file, with the hashes of their text and front matter.
     sources: Mutex<HashMap<PathBuf, (SourcePage, SourceKeys)>>,
-    markdown: HashMap<Key, Rendered>,
+    markdown: HashMap<Key, Arc<Rendered>>,
     assets: Option<(Key, Assets)>,
     /// One language's search index files.
     search: HashMap<Key, Vec<OutputFile>>,
@@ -331,9 +331,7 @@ impl Memo {
             .sources
             .iter()
             .enumerate()
-            .filter_map(|(index, source)| {
-                Some((*keys.markdown.get(source.path.as_path())?, sources.get(index).clone()))
-            })
+            .filter_map(|(index, source)| Some((*keys.markdown.get(source.path.as_path())?, sources.shared(index))))
             .collect();
         self.search = search_keys.iter().copied().zip(search_files.iter().cloned()).collect();
         self.pages = pages.iter().cloned().collect();

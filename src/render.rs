@@ -5,6 +5,7 @@
 //! model can change without breaking themes.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use minijinja::Value;
 use rayon::prelude::*;
@@ -40,7 +41,8 @@ const RESERVED_IDS: [&str; 8] = [
 ];
 
 /// Every source page's Markdown, rendered once: a fallback page reuses the original's.
-pub struct RenderedSources(Vec<Rendered>);
+/// Shared, so that watch mode's memo keeps it without a copy.
+pub struct RenderedSources(Vec<Arc<Rendered>>);
 
 /// Renders the Markdown of every source page, in parallel, collecting every error.
 /// A source's result comes from `reuse` when it has one: watch mode (`build::Rebuilder`)
@@ -48,10 +50,10 @@ pub struct RenderedSources(Vec<Rendered>);
 /// source, the UI strings, the base URL and the config); a clean build answers `None`.
 pub fn render_markdown(
     site: &Site,
-    reuse: &(dyn Fn(&SourcePage) -> Option<Rendered> + Sync),
+    reuse: &(dyn Fn(&SourcePage) -> Option<Arc<Rendered>> + Sync),
 ) -> Result<RenderedSources, Vec<RenderError>> {
     let base_path = site.base_url.path.clone();
-    let results: Vec<Result<Rendered, RenderError>> = site
+    let results: Vec<Result<Arc<Rendered>, RenderError>> = site
         .sources
         .par_iter()
         .map(|source| {
@@ -67,7 +69,7 @@ pub fn render_markdown(
                 reserved_ids: &RESERVED_IDS,
                 trust_raw_html: site.config.unsafe_html,
             };
-            markdown::render(&source.body, &context).map_err(|error| RenderError::Markdown {
+            markdown::render(&source.body, &context).map(Arc::new).map_err(|error| RenderError::Markdown {
                 location: Location::of_offset(&source.path, &source.body, error.offset(), source.body_line),
                 message: error.to_string(),
             })
@@ -96,6 +98,11 @@ fn markdown_strings(language: &Language) -> MarkdownStrings {
 impl RenderedSources {
     pub fn get(&self, index: usize) -> &Rendered {
         &self.0[index]
+    }
+
+    /// The same as `get`, shared.
+    pub fn shared(&self, index: usize) -> Arc<Rendered> {
+        Arc::clone(&self.0[index])
     }
 
     /// One warning for each piece of markup the HTML sanitizer removed, where it was written.
