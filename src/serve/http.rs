@@ -187,7 +187,8 @@ async fn accept(listener: tokio::net::TcpListener, shared: Arc<Shared>, limits: 
                 continue;
             }
         };
-        // Answers are written whole; without delay is only faster. A failure changes nothing.
+        // Each answer is written at once, so Nagle's algorithm could only delay it; were
+        // turning it off to fail, answers would still go out.
         let _ = stream.set_nodelay(true);
         let shared = Arc::clone(&shared);
         tokio::spawn(async move {
