@@ -81,16 +81,17 @@ pub struct Templates {
     globals: Arc<TemplateGlobals>,
 }
 
-/// The asset URLs a rendering wrote: for each logical name it passed to `asset`, the URL
-/// it got and how many times. Through `asset` is the only way a template reads the
-/// asset names, so this is all a page's output depends on from them.
+/// The asset URLs a rendering wrote, and where. Through `asset` is the only way a
+/// template reads the asset names, so this is all a page's output depends on from them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct AssetLinks(BTreeMap<String, AssetLink>);
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct AssetLink {
-    url: String,
-    calls: usize,
+pub struct AssetLinks {
+    /// Each logical name the rendering passed to `asset`, by name, with the URL it got.
+    urls: Vec<(String, String)>,
+    /// Where the output holds the URLs `asset` returned: byte offset and place in `urls`,
+    /// in order. `None` when they cannot be told from the rest of the output: a URL
+    /// occurs more or fewer times than `asset` returned it (the page's text holds it too,
+    /// or a template transformed it, or only tested it), or two occurrences overlap.
+    places: Option<Vec<(usize, usize)>>,
 }
 
 /// The temp (per rendering, shared with included templates and macros) where `asset`
@@ -110,16 +111,31 @@ impl AssetCalls {
         *calls.entry(name.to_string()).or_default() += 1;
     }
 
-    fn links(&self, globals: &TemplateGlobals) -> AssetLinks {
+    /// The URLs `asset` returned, and where `html` holds them.
+    fn links(&self, globals: &TemplateGlobals, html: &str) -> AssetLinks {
         let calls = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        let links = calls
-            .iter()
-            .filter_map(|(name, calls)| {
-                Some((name.clone(), AssetLink { url: asset_url(globals, name)?, calls: *calls }))
-            })
-            .collect();
-        AssetLinks(links)
+        let urls: Vec<(String, String)> =
+            calls.keys().filter_map(|name| Some((name.clone(), asset_url(globals, name)?))).collect();
+        let counts: Vec<usize> = calls.values().copied().collect();
+        let places = find_places(html, &urls, &counts);
+        AssetLinks { urls, places }
     }
+}
+
+/// Where `html` holds each of `urls`, if each occurs exactly `counts` times and no two
+/// occurrences overlap.
+fn find_places(html: &str, urls: &[(String, String)], counts: &[usize]) -> Option<Vec<(usize, usize)>> {
+    let mut places = Vec::new();
+    for (index, ((_, url), count)) in urls.iter().zip(counts).enumerate() {
+        let before = places.len();
+        places.extend(html.match_indices(url.as_str()).map(|(at, _)| (at, index)));
+        if places.len() - before != *count {
+            return None;
+        }
+    }
+    places.sort_unstable();
+    let apart = places.windows(2).all(|pair| pair[0].0 + urls[pair[0].1].1.len() <= pair[1].0);
+    apart.then_some(places)
 }
 
 impl Templates {
@@ -163,67 +179,50 @@ impl Templates {
         let template = self.env.get_template(name).map_err(error)?;
         let captured = template.render_captured(context).map_err(error)?;
         let calls = captured.state().get_temp(ASSET_CALLS).and_then(|calls| calls.downcast_object::<AssetCalls>());
-        let links = calls.map(|calls| calls.links(&self.globals)).unwrap_or_default();
-        Ok((captured.into_output(), links))
+        let html = captured.into_output();
+        let links = calls.map(|calls| calls.links(&self.globals, &html)).unwrap_or_default();
+        Ok((html, links))
     }
 
     /// Turns `html`, rendered when the assets had the URLs in `links`, into what
-    /// rendering it with today's asset names gives, and updates `links`. Each changed URL
-    /// must occur in `html` exactly as many times as `asset` returned it, so a URL that
-    /// the page's text also holds (or that a template printed transformed, or only
-    /// tested) is not rewritten; the one case this cannot tell apart is such a use
-    /// balanced by as many copies in the text. False, with nothing changed, when it
-    /// cannot rewrite: the page must be rendered again.
+    /// rendering it with today's asset names gives, and updates `links`: the URLs that
+    /// changed are replaced where `asset` wrote them. False, with nothing changed, when
+    /// it cannot: an asset is gone, or a changed URL's places are not known (see
+    /// `AssetLinks`); the page must be rendered again.
     pub fn rebind(&self, html: &mut Vec<u8>, links: &mut AssetLinks) -> bool {
-        let mut current = links.clone();
-        let mut replacements = Vec::new();
-        for ((name, link), now) in links.0.iter().zip(current.0.values_mut()) {
-            now.url = match asset_url(&self.globals, name) {
-                Some(url) => url,
+        let mut now = Vec::with_capacity(links.urls.len());
+        for (name, _) in &links.urls {
+            match asset_url(&self.globals, name) {
+                Some(url) => now.push(url),
                 None => return false,
-            };
-            if now.url != link.url {
-                replacements.push((link.url.as_str(), now.url.as_str(), link.calls));
             }
         }
-        if replacements.is_empty() {
+        if links.urls.iter().zip(&now).all(|((_, old), new)| old == new) {
             return true;
         }
-        let Some(rewritten) = std::str::from_utf8(html).ok().and_then(|text| replace_exactly(text, &replacements))
-        else {
-            return false;
-        };
-        *html = rewritten.into_bytes();
-        *links = current;
+        let Some(places) = &links.places else { return false };
+        let mut rebound = Vec::with_capacity(html.len());
+        let mut moved = Vec::with_capacity(places.len());
+        let mut end = 0;
+        for &(at, index) in places {
+            let (Some(before), Some((_, old)), Some(new)) = (html.get(end..at), links.urls.get(index), now.get(index))
+            else {
+                return false;
+            };
+            rebound.extend_from_slice(before);
+            moved.push((rebound.len(), index));
+            rebound.extend_from_slice(new.as_bytes());
+            end = at + old.len();
+        }
+        let Some(rest) = html.get(end..) else { return false };
+        rebound.extend_from_slice(rest);
+        *html = rebound;
+        for ((_, url), new) in links.urls.iter_mut().zip(now) {
+            *url = new;
+        }
+        links.places = Some(moved);
         true
     }
-}
-
-/// `text` with each `(old, new, count)`'s `old` replaced by `new`, all at once; `None`
-/// unless `old` occurs exactly `count` times and no two occurrences overlap.
-fn replace_exactly(text: &str, replacements: &[(&str, &str, usize)]) -> Option<String> {
-    let mut found: Vec<(usize, usize)> = Vec::new();
-    for (index, (old, _, count)) in replacements.iter().enumerate() {
-        let before = found.len();
-        found.extend(text.match_indices(old).map(|(at, _)| (at, index)));
-        if found.len() - before != *count {
-            return None;
-        }
-    }
-    found.sort_unstable();
-    let mut rewritten = String::with_capacity(text.len());
-    let mut end = 0;
-    for (at, index) in found {
-        let (old, new, _) = replacements[index];
-        if at < end {
-            return None;
-        }
-        rewritten.push_str(&text[end..at]);
-        rewritten.push_str(new);
-        end = at + old.len();
-    }
-    rewritten.push_str(&text[end..]);
-    Some(rewritten)
 }
 
 /// The templates in `dir`, sorted by name. Symbolic links must stay inside the theme.
@@ -385,15 +384,31 @@ mod tests {
     }
 
     #[test]
+    fn rebinding_again_finds_urls_that_moved() {
+        let dir = tempfile::tempdir().unwrap();
+        let page = "<link href=\"{{ asset('main.css') }}\"> {{ asset('site.js') }} {% include 'part.txt' %}";
+        let context = minijinja::context! {};
+        let render = |css| templates(dir.path(), page, Some(css)).render("page.html", &context).unwrap();
+        let (html, mut links) = render(OLD);
+        let mut bytes = html.into_bytes();
+        for css in ["/main.css", NEW, "/a/much/longer/path/main.css", OLD] {
+            assert!(templates(dir.path(), page, Some(css)).rebind(&mut bytes, &mut links), "{css}");
+            let (fresh, fresh_links) = render(css);
+            assert_eq!((String::from_utf8(bytes.clone()).unwrap(), &links), (fresh, &fresh_links), "{css}");
+        }
+    }
+
+    #[test]
     fn rebinding_leaves_a_page_with_unchanged_urls_alone() {
         let (rebound, fresh) = rebound("{{ asset('site.js') }} {{ text }}", "/base/assets/main.aaaaaaaaaa.css");
         assert_eq!(rebound.as_deref(), Some(fresh.as_str()));
     }
 
     #[test]
-    fn replacements_happen_at_once_and_only_at_the_expected_count() {
-        assert_eq!(replace_exactly("a b a", &[("a", "b", 2), ("b", "a", 1)]).as_deref(), Some("b a b"));
-        assert_eq!(replace_exactly("a b a", &[("a", "b", 1)]), None);
-        assert_eq!(replace_exactly("abc", &[("ab", "x", 1), ("bc", "y", 1)]), None, "overlapping");
+    fn places_are_known_only_where_each_url_occurs_as_often_as_it_was_written() {
+        let urls = |names: &[&str]| names.iter().map(|n| (n.to_string(), n.to_string())).collect::<Vec<_>>();
+        assert_eq!(find_places("a b a", &urls(&["a", "b"]), &[2, 1]), Some(vec![(0, 0), (2, 1), (4, 0)]));
+        assert_eq!(find_places("a b a", &urls(&["a"]), &[1]), None);
+        assert_eq!(find_places("abc", &urls(&["ab", "bc"]), &[1, 1]), None, "overlapping");
     }
 }

@@ -384,9 +384,15 @@ fn differing_files(left: &[OutputFile], right: &[OutputFile]) -> Vec<String> {
 
 /// Watch mode's rebuilds on the bundled site: editing a stylesheet (or a partial), a
 /// script, a stemmer or a static file renders no page (the pages it reuses get the new
-/// asset URLs), a template edit renders them all, and each result equals a clean build.
+/// asset URLs, also when a static `main.css` comes and goes and the URL changes length),
+/// a template edit renders them all, and each result equals a clean build.
 #[test]
 fn asset_edits_render_no_page_and_equal_a_clean_build() {
+    enum Edit {
+        Append(&'static str),
+        Create(&'static str),
+        Remove,
+    }
     let site = SiteTest::bundled();
     let options = BuildOptions::new(site.root());
     let mut rebuilder = Rebuilder::new(options.clone());
@@ -395,15 +401,21 @@ fn asset_edits_render_no_page_and_equal_a_clean_build() {
     assert_eq!(rebuilder.rendered_pages(), pages);
     let home = |files: &[OutputFile]| files.iter().find(|f| f.path == "en/index.html").unwrap().bytes.clone();
     let mut previous_home = home(&first.files);
-    for (path, text, rendered) in [
-        ("themes/default/css/main.css", "\nbody { outline: 1px solid #010203; }\n", 0),
-        ("themes/default/css/_tokens.css", "\n:root { --edited: 1px; }\n", 0),
-        ("themes/default/js/site.js", "\n// edited\n", 0),
-        ("themes/default/js/stem-french.js", "\n// edited\n", 0),
-        ("themes/default/static/favicon.svg", "\n<!-- edited -->\n", 0),
-        ("themes/default/templates/base.html", "<!-- edited -->\n", pages),
+    for (path, edit, rendered) in [
+        ("themes/default/css/main.css", Edit::Append("\nbody { outline: 1px solid #010203; }\n"), 0),
+        ("themes/default/css/_tokens.css", Edit::Append("\n:root { --edited: 1px; }\n"), 0),
+        ("themes/default/js/site.js", Edit::Append("\n// edited\n"), 0),
+        ("themes/default/js/stem-french.js", Edit::Append("\n// edited\n"), 0),
+        ("themes/default/static/favicon.svg", Edit::Append("\n<!-- edited -->\n"), 0),
+        ("themes/default/static/main.css", Edit::Create("body { color: #010203; }\n"), 0),
+        ("themes/default/static/main.css", Edit::Remove, 0),
+        ("themes/default/templates/base.html", Edit::Append("<!-- edited -->\n"), pages),
     ] {
-        append(&site, path, text);
+        match edit {
+            Edit::Append(text) => append(&site, path, text),
+            Edit::Create(text) => site.write(path, text),
+            Edit::Remove => site.remove(path),
+        }
         let rebuilt = rebuilder.rebuild(&[site.root().join(path)], false).unwrap();
         assert_eq!(rebuilder.rendered_pages(), rendered, "pages rendered after an edit of {path}");
         let clean = build::render(&options).unwrap();
