@@ -26,8 +26,11 @@
 
 pub mod text;
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
+use rayon::prelude::*;
+use rustc_hash::FxHashMap;
 use serde_json::{Value, json};
 
 use crate::content::PageKind;
@@ -66,28 +69,31 @@ const CLIENT_STRINGS: [&str; 6] =
     ["search_no_results", "search_prompt", "search_error", "search_loading", "search_more", "search_all_results"];
 
 /// One searchable stretch of a page: a section, a guiding question or a footnote.
-struct Doc {
+struct Doc<'s> {
     url: String,
-    title: String,
-    heading: String,
-    text: String,
+    title: &'s str,
+    heading: Cow<'s, str>,
+    text: Cow<'s, str>,
     /// The text's language when it is not the index's (a page shown untranslated).
-    lang: Option<String>,
+    lang: Option<&'s str>,
 }
 
 /// The index files of every language, to add to the site's output: one list per
 /// language, in `site.languages` order. A language's files come from `reuse` when it
 /// has them: watch mode (`build::Rebuilder`) answers from its memo of earlier builds,
-/// keyed by everything an index reads; a clean build answers `None`.
+/// keyed by everything an index reads; a clean build answers `None`. The languages
+/// left are indexed in parallel.
 pub fn build(
     site: &Site,
     sources: &RenderedSources,
     assets: &BTreeMap<String, String>,
     reuse: &dyn Fn(&Language) -> Option<Vec<OutputFile>>,
 ) -> Vec<Vec<OutputFile>> {
+    let reused: Vec<Option<Vec<OutputFile>>> = site.languages.iter().map(reuse).collect();
     site.languages
-        .iter()
-        .map(|language| reuse(language).unwrap_or_else(|| build_language(site, sources, assets, language)))
+        .par_iter()
+        .zip(reused)
+        .map(|(language, reused)| reused.unwrap_or_else(|| build_language(site, sources, assets, language)))
         .collect()
 }
 
@@ -98,15 +104,21 @@ fn build_language(
     language: &Language,
 ) -> Vec<OutputFile> {
     let processor = TextProcessor::for_language(language.code.primary());
-    let docs: Vec<Doc> =
-        site.pages_in(&language.code).flat_map(|page| page_docs(site, sources, language, page)).collect();
+    let pages: Vec<&Page> = site.pages_in(&language.code).collect();
+    let titles: Vec<String> =
+        pages.par_iter().map(|page| markdown::inline_text(&site.source(page).front.title)).collect();
+    let docs: Vec<Doc> = pages
+        .par_iter()
+        .zip(&titles)
+        .flat_map_iter(|(page, title)| page_docs(site, sources, language, page, title))
+        .collect();
     let chunks = chunk_docs(&docs);
     let index = Index::build(&processor, &docs, &chunks);
-    let mut files: Vec<(String, String)> = Vec::new();
-    for (n, chunk) in chunks.iter().enumerate() {
-        let rows: Vec<Value> = chunk.iter().map(|&d| doc_json(&docs[d])).collect();
-        files.push((format!("d/{n}.json"), Value::Array(rows).to_string()));
-    }
+    let mut files: Vec<(String, String)> = chunks
+        .par_iter()
+        .enumerate()
+        .map(|(n, chunk)| (format!("d/{n}.json"), documents_json(chunk.iter().map(|&d| &docs[d]))))
+        .collect();
     let (shards, separators, tails) = index.shards();
     files.extend(shards.into_iter().enumerate().map(|(n, shard)| (format!("s/{n}.json"), shard)));
     let dirs: Vec<&[String]> = separators.chunks(DIR_SHARDS).collect();
@@ -155,22 +167,27 @@ fn manifest(
 }
 
 /// The documents of one published page, in reading order.
-fn page_docs(site: &Site, sources: &RenderedSources, language: &Language, page: &Page) -> Vec<Doc> {
+fn page_docs<'s>(
+    site: &'s Site,
+    sources: &'s RenderedSources,
+    language: &'s Language,
+    page: &Page,
+    title: &'s str,
+) -> Vec<Doc<'s>> {
     let source = site.source(page);
     let rendered = sources.get(page.source);
     let page_url = site.base_url.link(page.url.as_str());
-    let title = markdown::inline_text(&source.front.title);
-    let lang = (source.lang != page.lang).then(|| source.lang.to_string());
+    let lang = (source.lang != page.lang).then(|| source.lang.as_str());
     let objective = source.front.kind == PageKind::Objective;
-    let doc = |anchor: Option<&str>, heading: String, text: String| Doc {
+    let doc = |anchor: Option<&str>, heading: Cow<'s, str>, text: Cow<'s, str>| Doc {
         url: match anchor {
             Some(id) => format!("{page_url}#{id}"),
             None => page_url.clone(),
         },
-        title: title.clone(),
+        title,
         heading,
         text,
-        lang: lang.clone(),
+        lang,
     };
     let mut docs = Vec::new();
     for section in &rendered.sections {
@@ -178,32 +195,39 @@ fn page_docs(site: &Site, sources: &RenderedSources, language: &Language, page: 
             continue;
         }
         let (anchor, heading) = match (&section.id, &section.heading) {
-            (Some(id), Some(heading)) => (Some(id.as_str()), heading.clone()),
+            (Some(id), Some(heading)) => (Some(id.as_str()), Cow::Borrowed(heading.as_str())),
             // The text before the first heading sits under the objective page's
             // "Overview of progress" heading; on other pages it opens the page.
-            _ if objective => (Some("overview"), language.get("overview_of_progress").unwrap_or_default().to_string()),
-            _ => (None, String::new()),
+            _ if objective => {
+                (Some("overview"), Cow::Borrowed(language.get("overview_of_progress").unwrap_or_default()))
+            }
+            _ => (None, Cow::Borrowed("")),
         };
-        docs.push(doc(anchor, heading, section.text.clone()));
+        docs.push(doc(anchor, heading, Cow::Borrowed(&section.text)));
     }
     let questions_heading = language.get("guiding_questions").unwrap_or_default();
     for question in &source.front.questions {
-        docs.push(doc(Some(&question.id), questions_heading.to_string(), markdown::inline_text(&question.text)));
+        let text = Cow::Owned(markdown::inline_text(&question.text));
+        docs.push(doc(Some(&question.id), Cow::Borrowed(questions_heading), text));
     }
     let note = language.get("footnote_reference").unwrap_or_default();
     for footnote in &rendered.footnotes {
-        let heading = note.replace("{number}", &footnote.number.to_string());
-        docs.push(doc(Some(&footnote.id), heading, footnote.text.clone()));
+        let heading = Cow::Owned(note.replace("{number}", &footnote.number.to_string()));
+        docs.push(doc(Some(&footnote.id), heading, Cow::Borrowed(&footnote.text)));
     }
     docs
 }
 
-fn doc_json(doc: &Doc) -> Value {
-    let mut row = vec![json!(doc.url), json!(doc.title), json!(doc.heading), json!(doc.text)];
-    if let Some(lang) = &doc.lang {
-        row.push(json!(lang));
-    }
-    Value::Array(row)
+/// A chunk of documents as JSON: `[[url, title, heading, text, lang], ...]`.
+fn documents_json<'d, 's: 'd>(docs: impl Iterator<Item = &'d Doc<'s>>) -> String {
+    let rows: Vec<Value> = docs
+        .map(|doc| {
+            let mut row = vec![json!(doc.url), json!(doc.title), json!(doc.heading), json!(doc.text)];
+            row.extend(doc.lang.map(|lang| json!(lang)));
+            Value::Array(row)
+        })
+        .collect();
+    Value::Array(rows).to_string()
 }
 
 /// Groups consecutive documents into chunks of about `CHUNK_BYTES`.
@@ -235,10 +259,10 @@ struct Posting {
 }
 
 struct Index {
-    /// Term to postings, best first.
-    terms: BTreeMap<String, Vec<Posting>>,
-    /// Word to stem, where they differ.
-    aliases: BTreeMap<String, String>,
+    /// Terms with their postings, by document id.
+    terms: Vec<(Box<str>, Vec<Posting>)>,
+    /// Words that differ from their stem, with the stem's place in `terms`.
+    aliases: Vec<(Box<str>, usize)>,
 }
 
 /// How often a term occurs in each field of one document.
@@ -249,54 +273,173 @@ struct FieldCounts {
     body: u32,
 }
 
-impl Index {
-    fn build(processor: &TextProcessor, docs: &[Doc], chunks: &[Vec<usize>]) -> Index {
-        let mut aliases = BTreeMap::new();
-        let mut counts: BTreeMap<String, Vec<(DocRef, FieldCounts, u32)>> = BTreeMap::new();
-        let mut lengths = Vec::with_capacity(docs.len());
-        let mut titles: BTreeMap<&str, Vec<text::Token>> = BTreeMap::new();
-        for (c, chunk) in chunks.iter().enumerate() {
-            for (i, &d) in chunk.iter().enumerate() {
-                let doc = &docs[d];
-                let title = titles.entry(&doc.title).or_insert_with(|| processor.tokens(&doc.title)).clone();
-                let heading = processor.tokens(&doc.heading);
-                let body = processor.tokens(&doc.text);
-                let length = u32::try_from(body.len()).unwrap_or(u32::MAX);
-                lengths.push(length);
-                let mut fields: BTreeMap<&str, FieldCounts> = BTreeMap::new();
-                for (tokens, field) in [(&title, 0), (&heading, 1), (&body, 2)] {
-                    for token in tokens.iter() {
-                        let entry = fields.entry(&token.term).or_default();
-                        match field {
-                            0 => entry.title += 1,
-                            1 => entry.heading += 1,
-                            _ => entry.body += 1,
-                        }
-                        if token.word != token.term {
-                            aliases.insert(token.word.clone(), token.term.clone());
-                        }
+#[derive(Clone, Copy)]
+enum Field {
+    Title,
+    Heading,
+    Body,
+}
+
+impl FieldCounts {
+    fn add(&mut self, field: Field) {
+        match field {
+            Field::Title => self.title += 1,
+            Field::Heading => self.heading += 1,
+            Field::Body => self.body += 1,
+        }
+    }
+}
+
+/// A document's position in the language's list, in 32 bits: postings are many.
+fn doc_index(position: usize) -> u32 {
+    // Invariant: a language has far fewer than 2^32 documents (each is a section of a
+    // page), so the position fits.
+    u32::try_from(position).unwrap_or(u32::MAX)
+}
+
+/// A term's occurrences in one document, by the document's position in the list.
+struct Found {
+    doc: u32,
+    counts: FieldCounts,
+}
+
+/// What one worker collects from a run of consecutive documents. Runs are merged in
+/// document order, so every term's `found` list stays sorted by document.
+#[derive(Default)]
+struct Collected {
+    /// Each normalized word met (Han grams aside), to its term's index in `found`: a
+    /// word is stemmed once per worker, however often it occurs.
+    words: FxHashMap<Box<str>, u32>,
+    /// Each term (stem or Han gram) to its index in `found`.
+    terms: FxHashMap<Box<str>, u32>,
+    found: Vec<Vec<Found>>,
+    /// The text length (in terms) of each document seen, by position.
+    lengths: Vec<(usize, u32)>,
+}
+
+impl Collected {
+    fn add(mut self, processor: &TextProcessor, d: u32, doc: &Doc) -> Self {
+        let mut length = 0;
+        for (text, field) in [(doc.title, Field::Title), (&doc.heading, Field::Heading), (&doc.text, Field::Body)] {
+            processor.for_each_word(text, |word, han| {
+                let term = self.term_of(processor, word, han);
+                let found = &mut self.found[term];
+                match found.last_mut() {
+                    Some(last) if last.doc == d => last.counts.add(field),
+                    _ => {
+                        let mut counts = FieldCounts::default();
+                        counts.add(field);
+                        found.push(Found { doc: d, counts });
                     }
                 }
-                for (term, field_counts) in fields {
-                    counts.entry(term.to_string()).or_default().push((c * CHUNK_DOCS + i, field_counts, length));
+                if matches!(field, Field::Body) {
+                    length += 1;
                 }
+            });
+        }
+        self.lengths.push((d as usize, length));
+        self
+    }
+
+    fn term_of(&mut self, processor: &TextProcessor, word: &str, han: bool) -> usize {
+        if han {
+            // A Han gram is its own term.
+            return self.term_index(word) as usize;
+        }
+        if let Some(&term) = self.words.get(word) {
+            return term as usize;
+        }
+        let index = self.term_index(&processor.stem(word));
+        self.words.insert(word.into(), index);
+        index as usize
+    }
+
+    fn term_index(&mut self, term: &str) -> u32 {
+        if let Some(&index) = self.terms.get(term) {
+            return index;
+        }
+        // Invariant: a language has far fewer than 2^32 distinct terms (each is a word of
+        // the site's text), so the count fits.
+        let index = u32::try_from(self.found.len()).unwrap_or(u32::MAX);
+        self.terms.insert(term.into(), index);
+        self.found.push(Vec::new());
+        index
+    }
+
+    /// `later`'s documents appended after this one's.
+    fn merge(mut self, later: Collected) -> Self {
+        let mut found: Vec<Option<Vec<Found>>> = later.found.into_iter().map(Some).collect();
+        let mut renumbered = vec![0; found.len()];
+        for (term, index) in later.terms {
+            let into = self.term_index(&term);
+            renumbered[index as usize] = into;
+            self.found[into as usize].extend(found[index as usize].take().unwrap_or_default());
+        }
+        for (word, index) in later.words {
+            self.words.entry(word).or_insert(renumbered[index as usize]);
+        }
+        self.lengths.extend(later.lengths);
+        self
+    }
+}
+
+impl Index {
+    fn build(processor: &TextProcessor, docs: &[Doc], chunks: &[Vec<usize>]) -> Index {
+        let mut ids = vec![0; docs.len()];
+        for (c, chunk) in chunks.iter().enumerate() {
+            for (i, &d) in chunk.iter().enumerate() {
+                ids[d] = c * CHUNK_DOCS + i;
             }
         }
-        let n = docs.len() as f64;
-        let average = if lengths.is_empty() { 1.0 } else { lengths.iter().map(|&l| f64::from(l)).sum::<f64>() / n };
-        let average = average.max(1.0);
-        let terms = counts
+        // One contiguous block of documents per worker (two per thread, to even out the
+        // load): each block's terms are gathered once, and the merge touches each
+        // block's vocabulary once, however many documents it holds.
+        let block = docs.len().div_ceil(2 * rayon::current_num_threads()).max(1);
+        let collected = docs
+            .par_chunks(block)
+            .enumerate()
+            .map(|(b, block_docs)| {
+                let first = b * block;
+                block_docs.iter().enumerate().fold(Collected::default(), |collected, (i, doc)| {
+                    collected.add(processor, doc_index(first + i), doc)
+                })
+            })
+            .collect::<Vec<_>>()
             .into_iter()
+            .reduce(Collected::merge)
+            .unwrap_or_default();
+        let mut lengths = vec![0; docs.len()];
+        for (d, length) in collected.lengths {
+            lengths[d] = length;
+        }
+        let n = docs.len() as f64;
+        let average = if docs.is_empty() { 1.0 } else { lengths.iter().map(|&l| f64::from(l)).sum::<f64>() / n };
+        let average = average.max(1.0);
+        let mut names: Vec<Box<str>> = vec![Box::from(""); collected.found.len()];
+        for (term, index) in collected.terms {
+            names[index as usize] = term;
+        }
+        let terms = names
+            .into_par_iter()
+            .zip(collected.found)
             .map(|(term, found)| {
                 let df = found.len() as f64;
                 let idf = (1.0 + (n - df + 0.5) / (df + 0.5)).ln();
-                let mut postings: Vec<Posting> = found
+                let postings: Vec<Posting> = found
                     .into_iter()
-                    .map(|(doc, f, length)| Posting { doc, score: score(idf, f, f64::from(length) / average) })
+                    .map(|f| Posting {
+                        doc: ids[f.doc as usize],
+                        score: score(idf, f.counts, f64::from(lengths[f.doc as usize]) / average),
+                    })
                     .collect();
-                postings.sort_by(|a, b| b.score.cmp(&a.score).then(a.doc.cmp(&b.doc)));
                 (term, postings)
             })
+            .collect::<Vec<_>>();
+        let aliases = collected
+            .words
+            .into_iter()
+            .filter(|(word, index)| **word != *terms[*index as usize].0)
+            .map(|(word, index)| (word, index as usize))
             .collect();
         Index { terms, aliases }
     }
@@ -310,54 +453,138 @@ impl Index {
         let mut entries: Vec<(&str, Entry)> = self
             .terms
             .iter()
-            .map(|(term, postings)| (term.as_str(), Entry::Term(term, postings)))
-            .chain(self.aliases.iter().map(|(word, stem)| (word.as_str(), Entry::Alias(word, stem))))
+            .map(|(term, postings)| (&**term, Entry::Term(term, postings)))
+            .chain(self.aliases.iter().map(|(word, term)| (&**word, Entry::Alias(word, &self.terms[*term].0))))
             .collect();
-        entries.sort_by(|(a, _), (b, _)| a.encode_utf16().cmp(b.encode_utf16()));
+        // Stable: a word that is also a term keeps its term row first.
+        if entries.iter().any(|(key, _)| has_surrogates(key)) {
+            entries.par_sort_by(|(a, _), (b, _)| a.encode_utf16().cmp(b.encode_utf16()));
+        } else {
+            // Without characters beyond U+FFFF, UTF-16 order is the order of UTF-8 bytes.
+            entries.par_sort_by(|(a, _), (b, _)| a.cmp(b));
+        }
 
         let mut shards = Vec::new();
         let mut first_keys = Vec::new();
         let mut tails = Vec::new();
-        let mut terms: Vec<Value> = Vec::new();
-        let mut aliases: Vec<Value> = Vec::new();
-        let mut bytes = 0;
+        let mut shard = ShardBuffer::default();
+        let mut row = String::new();
         let mut last_key = "";
         for (key, entry) in entries {
-            if terms.is_empty() && aliases.is_empty() {
+            if shard.is_empty() {
                 first_keys.push(separator(last_key, key));
             }
             last_key = key;
+            row.clear();
+            row.push('[');
             match entry {
                 Entry::Term(term, postings) => {
-                    let head = postings.len().min(HEAD_POSTINGS);
-                    let mut row = vec![json!(term), json!(postings.len()), json!(encode(&postings[..head]))];
-                    if head < postings.len() {
-                        row.push(json!(tails.len()));
-                        tails.push(json!(encode(&postings[head..])).to_string());
+                    push_json_string(&mut row, term);
+                    row.push_str(&format!(",{},\"", postings.len()));
+                    if postings.len() <= HEAD_POSTINGS {
+                        encode(postings, &mut row);
+                        row.push('"');
+                    } else {
+                        let (head, tail) = split_best(postings);
+                        encode(head, &mut row);
+                        row.push_str(&format!("\",{}", tails.len()));
+                        let mut tail_json = String::from('"');
+                        encode(tail, &mut tail_json);
+                        tail_json.push('"');
+                        tails.push(tail_json);
                     }
-                    bytes += Value::Array(row.clone()).to_string().len() + 1;
-                    terms.push(Value::Array(row));
+                    row.push(']');
+                    shard.push_term(&row);
                 }
                 Entry::Alias(word, stem) => {
-                    let row = json!([word, stem]);
-                    bytes += row.to_string().len() + 1;
-                    aliases.push(row);
+                    push_json_string(&mut row, word);
+                    row.push(',');
+                    push_json_string(&mut row, stem);
+                    row.push(']');
+                    shard.push_alias(&row);
                 }
-            };
-            if bytes >= SHARD_BYTES {
-                shards.push(json!({ "t": std::mem::take(&mut terms), "a": std::mem::take(&mut aliases) }).to_string());
-                bytes = 0;
+            }
+            if shard.bytes >= SHARD_BYTES {
+                shards.push(shard.take());
             }
         }
         // The last, partly filled shard; an empty index still gets one (empty) shard.
-        if !terms.is_empty() || !aliases.is_empty() || shards.is_empty() {
+        if !shard.is_empty() || shards.is_empty() {
             if first_keys.len() == shards.len() {
                 first_keys.push(String::new());
             }
-            shards.push(json!({ "t": terms, "a": aliases }).to_string());
+            shards.push(shard.take());
         }
         (shards, first_keys, tails)
     }
+}
+
+/// The rows of the term shard being filled: `{"a": [aliases], "t": [terms]}`.
+#[derive(Default)]
+struct ShardBuffer {
+    terms: String,
+    aliases: String,
+    /// The rows' bytes, each with its separator.
+    bytes: usize,
+}
+
+impl ShardBuffer {
+    fn is_empty(&self) -> bool {
+        self.bytes == 0
+    }
+
+    fn push_term(&mut self, row: &str) {
+        push_row(&mut self.terms, row);
+        self.bytes += row.len() + 1;
+    }
+
+    fn push_alias(&mut self, row: &str) {
+        push_row(&mut self.aliases, row);
+        self.bytes += row.len() + 1;
+    }
+
+    /// The shard's JSON; the buffer starts afresh.
+    fn take(&mut self) -> String {
+        let json = format!("{{\"a\":[{}],\"t\":[{}]}}", self.aliases, self.terms);
+        *self = Self::default();
+        json
+    }
+}
+
+fn push_row(rows: &mut String, row: &str) {
+    if !rows.is_empty() {
+        rows.push(',');
+    }
+    rows.push_str(row);
+}
+
+/// `text` as a JSON string, escaped as serde_json escapes it.
+fn push_json_string(out: &mut String, text: &str) {
+    if text.bytes().any(|byte| byte < 0x20 || byte == b'"' || byte == b'\\') {
+        out.push_str(&Value::from(text).to_string());
+    } else {
+        // Terms are words: nothing to escape, the common case needs no detour.
+        out.push('"');
+        out.push_str(text);
+        out.push('"');
+    }
+}
+
+/// A long postings list split between the shard, which keeps the `HEAD_POSTINGS` best
+/// (the higher score, then the lower id), and the tail file: both by id.
+fn split_best(postings: &[Posting]) -> (Vec<&Posting>, Vec<&Posting>) {
+    let mut head: Vec<&Posting> = postings.iter().collect();
+    head.sort_by(|a, b| b.score.cmp(&a.score).then(a.doc.cmp(&b.doc)));
+    let mut tail = head.split_off(HEAD_POSTINGS.min(head.len()));
+    head.sort_by_key(|p| p.doc);
+    tail.sort_by_key(|p| p.doc);
+    (head, tail)
+}
+
+/// Whether a string has characters beyond U+FFFF, which UTF-16 writes as surrogate pairs
+/// and sorts before U+E000 to U+FFFF: the first byte of their UTF-8 form is 0xF0 or above.
+fn has_surrogates(text: &str) -> bool {
+    text.bytes().any(|byte| byte >= 0xF0)
 }
 
 /// The shortest prefix of `key` that sorts after `previous` (UTF-16 order): enough to
@@ -373,18 +600,14 @@ fn separator(previous: &str, key: &str) -> String {
     prefix
 }
 
-/// Postings as base-64 varints: (id minus the previous id, score) pairs, by id.
-fn encode(postings: &[Posting]) -> String {
-    let mut sorted: Vec<&Posting> = postings.iter().collect();
-    sorted.sort_by_key(|p| p.doc);
-    let mut out = String::with_capacity(sorted.len() * 4);
+/// Postings, given by id, as base-64 varints: (id minus the previous id, score) pairs.
+fn encode<'p>(postings: impl IntoIterator<Item = &'p Posting>, out: &mut String) {
     let mut previous = 0;
-    for posting in sorted {
-        varint(posting.doc - previous, &mut out);
-        varint(posting.score as usize, &mut out);
+    for posting in postings {
+        varint(posting.doc - previous, out);
+        varint(posting.score as usize, out);
         previous = posting.doc;
     }
-    out
 }
 
 fn varint(mut value: usize, out: &mut String) {
@@ -408,22 +631,25 @@ fn score(idf: f64, counts: FieldCounts, relative_length: f64) -> u32 {
 mod tests {
     use super::*;
 
-    fn doc(title: &str, heading: &str, text: &str) -> Doc {
-        Doc { url: String::new(), title: title.into(), heading: heading.into(), text: text.into(), lang: None }
+    fn doc<'a>(title: &'a str, heading: &'a str, text: impl Into<Cow<'a, str>>) -> Doc<'a> {
+        Doc { url: String::new(), title, heading: heading.into(), text: text.into(), lang: None }
     }
 
     /// The documents holding `term`, best score first (ties by id, as the client sorts).
     fn ranking(docs: &[Doc], term: &str) -> Vec<usize> {
         let chunks: Vec<Vec<usize>> = (0..docs.len()).map(|d| vec![d]).collect();
         let index = Index::build(&TextProcessor::for_language("en"), docs, &chunks);
-        index.terms[term].iter().map(|p| p.doc / CHUNK_DOCS).collect()
+        let (_, postings) = index.terms.iter().find(|(t, _)| &**t == term).expect("the term is indexed");
+        let mut best: Vec<&Posting> = postings.iter().collect();
+        best.sort_by(|a, b| b.score.cmp(&a.score).then(a.doc.cmp(&b.doc)));
+        best.iter().map(|p| p.doc / CHUNK_DOCS).collect()
     }
 
     #[test]
     fn title_and_heading_matches_outrank_the_text() {
         let filler = "migrants send money home to families in countries of origin";
         let docs = [
-            doc("Health services", "Access", &format!("{filler} remittances")),
+            doc("Health services", "Access", format!("{filler} remittances")),
             doc("Remittances and inclusion", "Overview", filler),
             doc("Health services", "Remittance costs", filler),
             doc("Health services", "Access", filler),
@@ -435,21 +661,41 @@ mod tests {
     fn shorter_texts_and_more_occurrences_rank_higher() {
         let long = "other words ".repeat(40);
         let docs = [
-            doc("A", "", &format!("consular {long}")),
+            doc("A", "", format!("consular {long}")),
             doc("A", "", "consular protection"),
-            doc("A", "", &format!("consular consular consular {long}")),
+            doc("A", "", format!("consular consular consular {long}")),
         ];
         assert_eq!(ranking(&docs, "consular"), [1, 2, 0]);
     }
 
     #[test]
     fn postings_are_written_as_base64_varints_by_id() {
-        let postings = [Posting { doc: 70, score: 5 }, Posting { doc: 3, score: 1200 }, Posting { doc: 31, score: 32 }];
-        // By id: (3, 1200), (+28, 32), (+39, 5). 1200 = 0b1_00101_10000 takes three digits,
+        let postings = [Posting { doc: 3, score: 1200 }, Posting { doc: 31, score: 32 }, Posting { doc: 70, score: 5 }];
+        // (3, 1200), (+28, 32), (+39, 5). 1200 = 0b1_00101_10000 takes three digits,
         // lowest five bits first, each but the last from the upper half: w l B.
-        assert_eq!(encode(&postings), ["D", "wlB", "c", "gB", "nB", "F"].concat());
+        let mut encoded = String::new();
+        encode(&postings, &mut encoded);
+        assert_eq!(encoded, ["D", "wlB", "c", "gB", "nB", "F"].concat());
         assert_eq!(separator("remitt", "remo"), "remo");
         assert_eq!(separator("remitt", "rent"), "ren");
         assert_eq!(separator("", "zeta"), "z");
+    }
+
+    #[test]
+    fn long_postings_keep_the_best_in_the_shard_and_the_rest_in_the_tail() {
+        // Scores fall with the id, except that the last document scores best of all.
+        let count = HEAD_POSTINGS + 2;
+        let postings: Vec<Posting> = (0..count)
+            .map(|doc| Posting {
+                doc,
+                score: if doc == count - 1 { 10_000 } else { u32::try_from(count - doc).unwrap() },
+            })
+            .collect();
+        let (head, tail) = split_best(&postings);
+        let ids = |list: &[&Posting]| list.iter().map(|p| p.doc).collect::<Vec<_>>();
+        let mut expected_head: Vec<usize> = (0..HEAD_POSTINGS - 1).collect();
+        expected_head.push(count - 1);
+        assert_eq!(ids(&head), expected_head);
+        assert_eq!(ids(&tail), [HEAD_POSTINGS - 1, HEAD_POSTINGS]);
     }
 }

@@ -18,11 +18,9 @@
 //!    dropped: they are articles and elisions (`l'`, `a`, `y`) that match everything.
 
 use std::borrow::Cow;
-use std::cell::RefCell;
-use std::collections::HashMap;
 
 use rust_stemmers::{Algorithm, Stemmer};
-use unicode_normalization::char::is_combining_mark;
+use unicode_normalization::char::{decompose_canonical, is_combining_mark};
 use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfkc_quick};
 
 /// One search term found in a text.
@@ -34,14 +32,6 @@ pub struct Token {
     pub word: String,
     /// A Han bigram or unigram rather than a word.
     pub han: bool,
-}
-
-/// How many stems each thread remembers before starting afresh.
-const STEM_CACHE_LIMIT: usize = 200_000;
-
-thread_local! {
-    /// Stems by (algorithm, word), per thread so that rayon workers never wait on a lock.
-    static STEMS: RefCell<HashMap<(&'static str, String), String>> = RefCell::new(HashMap::new());
 }
 
 /// A language's text processing.
@@ -116,54 +106,102 @@ impl TextProcessor {
                 _ => folded.push(c),
             }
         }
-        if self.fold_latin && !folded.is_ascii() {
-            // ASCII has no marks or ligatures to strip, so only other text takes this pass.
-            // Ligatures once more: stripping marks can uncover one (`ǣ` is `æ` and a macron).
-            let stripped: String = folded.nfd().filter(|c| !('\u{0300}'..='\u{036F}').contains(c)).nfc().collect();
-            stripped.replace('æ', "ae").replace('œ', "oe")
-        } else {
-            folded
+        // ASCII has no marks or ligatures to strip, so only other text takes this pass.
+        if self.fold_latin && !folded.is_ascii() { strip_latin_marks(&folded) } else { folded }
+    }
+
+    /// Steps 1 to 4 short of stemming: calls `visit` with each word of the text
+    /// (normalized, unstemmed) or Han gram (flagged `true`), in order. Words borrow a
+    /// buffer, so a caller that keeps one copies it.
+    pub fn for_each_word(&self, text: &str, mut visit: impl FnMut(&str, bool)) {
+        if text.is_ascii() {
+            // ASCII is its own NFKC and has nothing to fold but case: the common case
+            // goes without the normalized copy.
+            let mut word = String::new();
+            for run in text.split(|c: char| !c.is_ascii_alphanumeric()).filter(|run| run.len() > 1) {
+                word.clear();
+                word.push_str(run);
+                word.make_ascii_lowercase();
+                visit(&word, false);
+            }
+            return;
+        }
+        let normalized = self.normalize(text);
+        for run in runs(&normalized) {
+            if run.han {
+                for_each_han_gram(run.text, &mut visit);
+            } else if run.text.chars().nth(1).is_some() {
+                visit(run.text, false);
+            }
         }
     }
 
     /// The search terms of a text, in order.
     pub fn tokens(&self, text: &str) -> Vec<Token> {
-        let normalized = self.normalize(text);
         let mut tokens = Vec::new();
-        for run in runs(&normalized) {
-            if run.han {
-                push_han(&run.chars, &mut tokens);
-            } else if run.chars.len() > 1 {
-                let word: String = run.chars.iter().collect();
-                tokens.push(Token { term: self.stem(&word), word, han: false });
-            }
-        }
+        self.for_each_word(text, |word, han| {
+            let term = if han { word.to_string() } else { self.stem(word).into_owned() };
+            tokens.push(Token { term, word: word.to_string(), han });
+        });
         tokens
     }
 
     /// A normalized word's stem (the word itself without a stemmer).
-    pub fn stem(&self, word: &str) -> String {
-        let Some((stemmer, name)) = &self.stemmer else { return word.to_string() };
-        // A site repeats its vocabulary endlessly: each thread remembers the stems it
-        // has computed (bounded, so a huge page cannot grow it without limit).
-        STEMS.with(|cache| {
-            let mut cache = cache.borrow_mut();
-            if let Some(stem) = cache.get(&(*name, word.to_string())) {
-                return stem.clone();
-            }
-            let stem = stemmer.stem(word).into_owned();
-            if cache.len() >= STEM_CACHE_LIMIT {
-                cache.clear();
-            }
-            cache.insert((*name, word.to_string()), stem.clone());
-            stem
-        })
+    pub fn stem<'w>(&self, word: &'w str) -> Cow<'w, str> {
+        match &self.stemmer {
+            Some((stemmer, _)) => stemmer.stem(word),
+            None => Cow::Borrowed(word),
+        }
     }
 }
 
-struct Run {
+/// Latin diacritics dropped: NFD, the marks U+0300 to U+036F removed, NFC; then the
+/// ligatures once more, since stripping can uncover one (`ǣ` is `æ` and a macron).
+fn strip_latin_marks(text: &str) -> String {
+    strip_precomposed(text).unwrap_or_else(|| {
+        let stripped: String = text.nfd().filter(|&c| !is_stripped_mark(c)).nfc().collect();
+        stripped.replace('æ', "ae").replace('œ', "oe")
+    })
+}
+
+fn is_stripped_mark(c: char) -> bool {
+    ('\u{0300}'..='\u{036F}').contains(&c)
+}
+
+/// `strip_latin_marks` for the text nearly all French and Spanish is made of: ASCII,
+/// precomposed Latin letters (U+00A0 to U+024F) and general punctuation, with no
+/// separate combining mark. There, each letter decomposes to a base and marks of the
+/// stripped range, and the bases left compose with nothing, so the whole-text NFD,
+/// filter and NFC come down to a letter-by-letter mapping. `None` for any other text.
+fn strip_precomposed(text: &str) -> Option<String> {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            _ if c.is_ascii() => out.push(c),
+            '\u{00A0}'..='\u{024F}' => {
+                let mut simple = true;
+                decompose_canonical(c, |part| match part {
+                    _ if is_stripped_mark(part) => {}
+                    _ if is_combining_mark(part) => simple = false,
+                    'æ' => out.push_str("ae"),
+                    'œ' => out.push_str("oe"),
+                    _ => out.push(part),
+                });
+                if !simple {
+                    return None;
+                }
+            }
+            '\u{2000}'..='\u{206F}' => out.push(c),
+            _ => return None,
+        }
+    }
+    Some(out)
+}
+
+/// A stretch of normalized text made of word characters, all Han or none.
+struct Run<'t> {
     han: bool,
-    chars: Vec<char>,
+    text: &'t str,
 }
 
 /// Characters of Han script (CJK ideographs, with the extensions and compatibility forms).
@@ -181,34 +219,37 @@ pub fn is_word_char(c: char) -> bool {
     c.is_alphanumeric() || is_combining_mark(c)
 }
 
-fn runs(text: &str) -> Vec<Run> {
-    let mut runs: Vec<Run> = Vec::new();
-    let mut current: Option<Run> = None;
-    for c in text.chars() {
-        if !is_word_char(c) {
-            runs.extend(current.take());
-            continue;
-        }
-        let han = is_han(c);
-        match current.as_mut() {
-            Some(run) if run.han == han => run.chars.push(c),
+fn runs(text: &str) -> Vec<Run<'_>> {
+    let mut runs = Vec::new();
+    // The current run: where it starts, and whether it is Han.
+    let mut current: Option<(usize, bool)> = None;
+    for (at, c) in text.char_indices() {
+        let kind = is_word_char(c).then(|| is_han(c));
+        match (current, kind) {
+            (Some((_, han)), Some(next)) if han == next => {}
             _ => {
-                runs.extend(current.take());
-                current = Some(Run { han, chars: vec![c] });
+                if let Some((start, han)) = current {
+                    runs.push(Run { han, text: &text[start..at] });
+                }
+                current = kind.map(|han| (at, han));
             }
         }
     }
-    runs.extend(current);
+    if let Some((start, han)) = current {
+        runs.push(Run { han, text: &text[start..] });
+    }
     runs
 }
 
-fn push_han(chars: &[char], tokens: &mut Vec<Token>) {
-    let grams: Vec<String> = if chars.len() == 1 {
-        vec![chars[0].to_string()]
-    } else {
-        chars.windows(2).map(|pair| pair.iter().collect()).collect()
-    };
-    tokens.extend(grams.into_iter().map(|gram| Token { term: gram.clone(), word: gram, han: true }));
+/// Overlapping bigrams of a Han run; a lone character is its own gram.
+fn for_each_han_gram(run: &str, visit: &mut impl FnMut(&str, bool)) {
+    let starts: Vec<usize> = run.char_indices().map(|(at, _)| at).chain([run.len()]).collect();
+    if starts.len() == 2 {
+        visit(run, true);
+    }
+    for window in starts.windows(3) {
+        visit(&run[window[0]..window[2]], true);
+    }
 }
 
 #[cfg(test)]
@@ -282,6 +323,33 @@ mod tests {
     fn single_letters_are_dropped() {
         assert_eq!(terms("es", "y a o migrantes"), ["migrant"]);
         assert_eq!(terms("fr", "d’origine"), ["origin"]);
+    }
+
+    /// The whole-text NFD, filter and NFC that `strip_precomposed` shortcuts.
+    fn strip_slowly(text: &str) -> String {
+        let stripped: String = text.nfd().filter(|&c| !is_stripped_mark(c)).nfc().collect();
+        stripped.replace('æ', "ae").replace('œ', "oe")
+    }
+
+    #[test]
+    fn the_precomposed_shortcut_strips_as_the_whole_text_pass_does() {
+        let fast_range = ('\u{00A0}'..='\u{024F}').chain('\u{2000}'..='\u{206F}');
+        let chars: Vec<char> = fast_range.filter(|&c| is_nfkc_quick([c].into_iter()) == IsNormalized::Yes).collect();
+        let mut taken = 0;
+        for (i, &c) in chars.iter().enumerate() {
+            // Each character alone, beside ASCII and beside its neighbours in the range.
+            let next = chars[(i + 1) % chars.len()];
+            for text in [c.to_string(), format!("a{c}e"), format!("{c}{next}"), format!("{next}{c}x")] {
+                if let Some(fast) = strip_precomposed(&text) {
+                    assert_eq!(fast, strip_slowly(&text), "{text:?}");
+                    taken += 1;
+                }
+            }
+        }
+        assert!(taken > 1000, "the shortcut took only {taken} texts");
+        // A separate mark sends the text to the whole-text pass.
+        assert_eq!(strip_precomposed("cafe\u{0301}"), None);
+        assert_eq!(strip_latin_marks("cafe\u{0301} ǣ"), "cafe ae");
     }
 
     #[test]
