@@ -456,12 +456,15 @@ impl Index {
             .map(|(term, postings)| (&**term, Entry::Term(term, postings)))
             .chain(self.aliases.iter().map(|(word, term)| (&**word, Entry::Alias(word, &self.terms[*term].0))))
             .collect();
-        // Stable: a word that is also a term keeps its term row first.
+        // A word that is also a term has its term row first. Keys are otherwise unique,
+        // so the order is total and an unstable sort gives one result.
+        let term_first = |a: &Entry, b: &Entry| matches!(b, Entry::Term(..)).cmp(&matches!(a, Entry::Term(..)));
         if entries.iter().any(|(key, _)| has_surrogates(key)) {
-            entries.par_sort_by(|(a, _), (b, _)| a.encode_utf16().cmp(b.encode_utf16()));
+            entries
+                .par_sort_unstable_by(|(a, x), (b, y)| a.encode_utf16().cmp(b.encode_utf16()).then(term_first(x, y)));
         } else {
             // Without characters beyond U+FFFF, UTF-16 order is the order of UTF-8 bytes.
-            entries.par_sort_by(|(a, _), (b, _)| a.cmp(b));
+            entries.par_sort_unstable_by(|(a, x), (b, y)| a.cmp(b).then(term_first(x, y)));
         }
 
         let mut shards = Vec::new();
