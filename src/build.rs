@@ -19,7 +19,7 @@ use crate::error::{Error, Warning};
 use crate::i18n::Language;
 use crate::markdown::Rendered;
 use crate::output::{self, OutputFile};
-use crate::render::{self, RenderedSources, SiteFiles};
+use crate::render::{self, GeneratedKind, RenderedSources, Rendering, SiteFiles};
 use crate::search;
 use crate::site::{Page, Site, SitePaths};
 use crate::templates::{AssetLinks, TemplateGlobals, Templates};
@@ -106,23 +106,22 @@ fn run(options: &BuildOptions, memo: &mut Memo, remember: bool) -> Result<(Rende
     };
     let templates_dir = theme_dir.join("templates");
     let templates = Templates::load(&templates_dir, globals)?;
-    // Asset names are not part of a page's key: a page remembered with older ones has
-    // the asset URLs it holds rewritten (`Memo::rebind_pages`).
+    // Asset names are not part of a rendering's key: a file remembered with older ones
+    // has the asset URLs it holds rewritten (`Memo::rebind`).
     let theme_key = hash_files(&[templates_dir]);
-    let page_keys: Vec<Key> = site.pages.par_iter().map(|page| keys.page(&site, page, &theme_key)).collect();
-    memo.rebind_pages(&page_keys, &templates);
-    // `index` is a place in `site.pages`, and `page_keys` has one key per page.
-    let SiteFiles { pages, others } =
-        render::render_site(&site, &sources, &templates, &|index| memo.pages.contains_key(&page_keys[index]))
-            .map_err(Error::Render)?;
-    let rendered_pages = pages.len();
-    let mut pages: Vec<(Key, MemoPage)> = pages
-        .into_iter()
-        .map(|page| (page_keys[page.index], MemoPage { file: page.file, assets: page.assets }))
-        .collect();
+    let renderings = render::renderings(&site);
+    let rendering_keys: Vec<Key> = renderings.par_iter().map(|r| keys.rendering(&site, r, &theme_key)).collect();
+    memo.rebind(&rendering_keys, &templates);
+    let (wanted, wanted_keys): (Vec<Rendering>, Vec<Key>) =
+        renderings.iter().zip(&rendering_keys).filter(|(_, key)| !memo.rendered.contains_key(*key)).unzip();
+    let SiteFiles { rendered, others } =
+        render::render_site(&site, &sources, &templates, &wanted).map_err(Error::Render)?;
+    let rendered_pages = wanted.iter().filter(|r| matches!(r, Rendering::Page(_))).count();
+    let mut rendered: Vec<(Key, MemoFile)> =
+        wanted_keys.into_iter().zip(rendered).map(|(key, (file, assets))| (key, MemoFile { file, assets })).collect();
     // Nothing below can fail, so the memo's entries can move into this build rather than
     // be copied: `remember` puts this build's results back.
-    pages.extend(page_keys.iter().filter_map(|key| Some((*key, memo.pages.remove(key)?))));
+    rendered.extend(rendering_keys.iter().filter_map(|key| Some((*key, memo.rendered.remove(key)?))));
 
     // The search index reads only the stemmer scripts' URLs among the asset names; given
     // only those, it cannot read more than its memo key covers.
@@ -137,11 +136,11 @@ fn run(options: &BuildOptions, memo: &mut Memo, remember: bool) -> Result<(Rende
     });
 
     if remember {
-        memo.remember(&site, &keys, &sources, &pages, &search_keys, &search_files);
+        memo.remember(&site, &keys, &sources, &rendered, &search_keys, &search_files);
         memo.assets = Some((assets_key, Assets { files: asset_files.clone(), names }));
     }
     let mut files = others;
-    files.extend(pages.into_iter().map(|(_, page)| page.file));
+    files.extend(rendered.into_iter().map(|(_, rendered)| rendered.file));
     files.extend(asset_files);
     files.extend(search_files.into_iter().flatten());
     files.sort_by(|a, b| a.path.cmp(&b.path));
@@ -195,9 +194,10 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Error> {
 /// the final files: a change invalidates exactly what reads it, and the pipeline runs
 /// again with memo hits for the rest. The one input not hashed is the files' text,
 /// which is re-read when the watcher reports a change to a file or a folder above it.
-/// Pages are the exception to keying by every input: their key leaves out the asset
-/// names, which reach a page only as the URLs `asset` writes, and a remembered page has
-/// those URLs rewritten when the names change (a stylesheet edit renders no page).
+/// Files rendered through templates are the exception to keying by every input: their
+/// key leaves out the asset names, which reach them only as the URLs `asset` writes, and
+/// a remembered file has those URLs rewritten when the names change (a stylesheet edit
+/// renders nothing).
 pub struct Rebuilder {
     options: BuildOptions,
     memo: Memo,
@@ -240,13 +240,13 @@ struct Memo {
     assets: Option<(Key, Assets)>,
     /// One language's search index files.
     search: HashMap<Key, Vec<OutputFile>>,
-    /// One page's output file.
-    pages: HashMap<Key, MemoPage>,
+    /// One file rendered through a template (a page, a generated page).
+    rendered: HashMap<Key, MemoFile>,
 }
 
-/// A page's output file and the asset URLs it holds.
+/// A file rendered through a template, and the asset URLs it holds.
 #[derive(Clone)]
-struct MemoPage {
+struct MemoFile {
     file: OutputFile,
     assets: AssetLinks,
 }
@@ -302,18 +302,19 @@ impl Memo {
         sources.retain(|path, _| !changed.iter().any(|c| path.starts_with(c)));
     }
 
-    /// Brings the remembered pages that this build has (by key) up to date with the
-    /// asset names of `templates`, and forgets those that cannot be: they are rendered.
-    fn rebind_pages(&mut self, page_keys: &[Key], templates: &Templates) {
-        let wanted: HashSet<&Key> = page_keys.iter().collect();
+    /// Brings the remembered renderings that this build has (by key) up to date with
+    /// the asset names of `templates`, and forgets those that cannot be: they are
+    /// rendered again.
+    fn rebind(&mut self, keys: &[Key], templates: &Templates) {
+        let wanted: HashSet<&Key> = keys.iter().collect();
         let stale: Vec<Key> = self
-            .pages
+            .rendered
             .par_iter_mut()
             .filter(|(key, _)| wanted.contains(key))
-            .filter_map(|(key, page)| (!templates.rebind(&mut page.file.bytes, &mut page.assets)).then_some(*key))
+            .filter_map(|(key, kept)| (!templates.rebind(&mut kept.file.bytes, &mut kept.assets)).then_some(*key))
             .collect();
         for key in stale {
-            self.pages.remove(&key);
+            self.rendered.remove(&key);
         }
     }
 
@@ -323,7 +324,7 @@ impl Memo {
         site: &Site,
         keys: &Keys,
         sources: &RenderedSources,
-        pages: &[(Key, MemoPage)],
+        rendered: &[(Key, MemoFile)],
         search_keys: &[Key],
         search_files: &[Vec<OutputFile>],
     ) {
@@ -334,7 +335,7 @@ impl Memo {
             .filter_map(|(index, source)| Some((*keys.markdown.get(source.path.as_path())?, sources.shared(index))))
             .collect();
         self.search = search_keys.iter().copied().zip(search_files.iter().cloned()).collect();
-        self.pages = pages.iter().cloned().collect();
+        self.rendered = rendered.iter().cloned().collect();
     }
 }
 
@@ -396,9 +397,33 @@ impl Keys {
         *hasher.finalize().as_bytes()
     }
 
-    /// A page reads its own source and the outline (see `render::render_site`).
-    fn page(&self, site: &Site, page: &Page, theme: &Key) -> Key {
-        hash_parts(&[&self.outline, theme, &page_identity(site, page), &self.source_markdown(site, page)])
+    /// A rendering reads the outline and the templates, a page its own source's
+    /// Markdown, and a references page its language's pages' (see `render::render_site`).
+    fn rendering(&self, site: &Site, rendering: &Rendering, theme: &Key) -> Key {
+        let mut hasher = blake3::Hasher::new();
+        hasher.update(&self.outline);
+        hasher.update(theme);
+        match rendering {
+            Rendering::Page(page) => {
+                hasher.update(&page_identity(site, page));
+                hasher.update(&self.source_markdown(site, page));
+            }
+            Rendering::Generated(language, kind) => {
+                hasher.update(&hash_parts(&[b"generated", language.code.as_str().as_bytes(), kind.slug().as_bytes()]));
+                if *kind == GeneratedKind::References {
+                    for page in site.pages_in(&language.code) {
+                        hasher.update(&self.source_markdown(site, page));
+                    }
+                }
+            }
+            Rendering::LanguagePicker => {
+                hasher.update(b"language picker");
+            }
+            Rendering::RootNotFound => {
+                hasher.update(b"root 404");
+            }
+        }
+        *hasher.finalize().as_bytes()
     }
 }
 

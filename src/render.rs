@@ -247,84 +247,81 @@ struct Renderer<'a> {
     alternates: BTreeMap<&'a str, Vec<(&'a LangCode, &'a UrlPath)>>,
 }
 
-/// What `render_site` made: the pages of `site.pages` it rendered, and every other file.
-pub struct SiteFiles {
-    pub pages: Vec<RenderedPage>,
-    pub others: Vec<OutputFile>,
+/// A file `render_site` makes through a template.
+#[derive(Clone, Copy)]
+pub enum Rendering<'a> {
+    Page(&'a Page),
+    /// One of a language's generated pages.
+    Generated(&'a Language, GeneratedKind),
+    /// The root page that sends readers to their language.
+    LanguagePicker,
+    /// The root 404 page static hosts serve: the default language's.
+    RootNotFound,
 }
 
-pub struct RenderedPage {
-    /// Its place in `site.pages`.
-    pub index: usize,
-    pub file: OutputFile,
-    /// The asset URLs it holds, which watch mode rewrites when asset names change.
-    pub assets: AssetLinks,
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum GeneratedKind {
+    GuidingQuestions,
+    References,
+    Search,
+    NotFound,
 }
 
-/// Renders every output file of the site but the pages (by place in `site.pages`) for
-/// which `skip` is true: watch mode keeps those from an earlier build
-/// (`build::Rebuilder`; a clean build skips nothing). Watch mode relies on this contract:
-/// a page's output depends on its own source, on the site's outline (every page's front
-/// matter, URL and translation state, the UI strings, config, templates) and on asset
-/// names only through the URLs the templates' `asset` wrote (`AssetLinks`), never on the
-/// text of another page. Generated pages (lists, references, search, 404) are always
-/// rendered.
-pub fn render_site(
-    site: &Site,
-    sources: &RenderedSources,
-    templates: &Templates,
-    skip: &(dyn Fn(usize) -> bool + Sync),
-) -> Result<SiteFiles, Vec<RenderError>> {
-    let renderer = Renderer::new(site, sources, templates);
-    let mut jobs: Vec<Job> = site
-        .pages
-        .iter()
-        .enumerate()
-        .filter(|(index, _)| !skip(*index))
-        .map(|(index, page)| Job::Page(index, page))
-        .collect();
+/// Every file of the site that `render_site` makes through a template, in a stable order.
+pub fn renderings(site: &Site) -> Vec<Rendering<'_>> {
+    let mut renderings: Vec<Rendering> = site.pages.iter().map(Rendering::Page).collect();
     for language in &site.languages {
         for kind in
             [GeneratedKind::GuidingQuestions, GeneratedKind::References, GeneratedKind::Search, GeneratedKind::NotFound]
         {
-            jobs.push(Job::Generated(language, kind));
+            renderings.push(Rendering::Generated(language, kind));
         }
     }
-    jobs.push(Job::LanguagePicker);
+    renderings.push(Rendering::LanguagePicker);
+    renderings.push(Rendering::RootNotFound);
+    renderings
+}
+
+/// What `render_site` made.
+pub struct SiteFiles {
+    /// One file per rendering asked for, in the same order, with the asset URLs it
+    /// holds (which watch mode rewrites when asset names change).
+    pub rendered: Vec<(OutputFile, AssetLinks)>,
+    /// The sitemap and robots.txt.
+    pub others: Vec<OutputFile>,
+}
+
+/// Renders the files of `wanted` (in parallel, collecting every error), the sitemap and
+/// robots.txt. A clean build wants all of `renderings(site)`; watch mode
+/// (`build::Rebuilder`) only those it has not kept from an earlier build, and relies on
+/// this contract: a rendering's output depends on the site's outline (every page's front
+/// matter, URL and translation state, the UI strings, config, templates), on asset names
+/// only through the URLs the templates' `asset` wrote (`AssetLinks`), and on Markdown
+/// only as follows: a page on its own source's, a language's references page on its
+/// pages' (their footnotes). Never on another page's text otherwise.
+pub fn render_site(
+    site: &Site,
+    sources: &RenderedSources,
+    templates: &Templates,
+    wanted: &[Rendering],
+) -> Result<SiteFiles, Vec<RenderError>> {
+    let renderer = Renderer::new(site, sources, templates);
     let results: Vec<Result<(OutputFile, AssetLinks), RenderError>> =
-        jobs.par_iter().map(|job| renderer.render(job)).collect();
-    let mut pages = Vec::new();
-    let mut others = Vec::new();
+        wanted.par_iter().map(|rendering| renderer.render(rendering)).collect();
+    let mut rendered = Vec::with_capacity(results.len());
     let mut errors = Vec::new();
-    for (job, result) in jobs.iter().zip(results) {
-        match (job, result) {
-            (Job::Page(index, _), Ok((file, assets))) => pages.push(RenderedPage { index: *index, file, assets }),
-            (_, Ok((file, _))) => others.push(file),
-            (_, Err(error)) => errors.push(error),
+    for result in results {
+        match result {
+            Ok(file) => rendered.push(file),
+            Err(error) => errors.push(error),
         }
     }
     if !errors.is_empty() {
         return Err(errors);
     }
-    others.push(renderer.root_not_found(&others));
-    others.push(OutputFile::new("sitemap.xml", renderer.sitemap()));
-    others.push(OutputFile::new("robots.txt", renderer.robots()));
-    Ok(SiteFiles { pages, others })
-}
-
-enum Job<'a> {
-    /// A page of `site.pages`, and its place there.
-    Page(usize, &'a Page),
-    Generated(&'a Language, GeneratedKind),
-    LanguagePicker,
-}
-
-#[derive(Clone, Copy)]
-enum GeneratedKind {
-    GuidingQuestions,
-    References,
-    Search,
-    NotFound,
+    let others =
+        vec![OutputFile::new("sitemap.xml", renderer.sitemap()), OutputFile::new("robots.txt", renderer.robots())];
+    Ok(SiteFiles { rendered, others })
 }
 
 impl GeneratedKind {
@@ -336,7 +333,7 @@ impl GeneratedKind {
             GeneratedKind::NotFound => "404.html",
         }
     }
-    fn slug(self) -> &'static str {
+    pub fn slug(self) -> &'static str {
         match self {
             GeneratedKind::GuidingQuestions => "guiding-questions",
             GeneratedKind::References => "references",
@@ -364,11 +361,14 @@ impl<'a> Renderer<'a> {
         Self { site, sources, templates, objectives, alternates }
     }
 
-    fn render(&self, job: &Job) -> Result<(OutputFile, AssetLinks), RenderError> {
-        match job {
-            Job::Page(_, page) => self.render_page(page),
-            Job::Generated(language, kind) => self.render_generated(language, *kind),
-            Job::LanguagePicker => self.render_language_picker(),
+    fn render(&self, rendering: &Rendering<'a>) -> Result<(OutputFile, AssetLinks), RenderError> {
+        match rendering {
+            Rendering::Page(page) => self.render_page(page),
+            Rendering::Generated(language, kind) => self.render_generated(language, *kind),
+            Rendering::LanguagePicker => self.render_language_picker(),
+            Rendering::RootNotFound => self
+                .render_generated(self.site.default_lang(), GeneratedKind::NotFound)
+                .map(|(file, assets)| (OutputFile::new("404.html", file.bytes), assets)),
         }
     }
 
@@ -631,13 +631,6 @@ impl<'a> Renderer<'a> {
             ..Value::from_serialize(self.common(default, None))
         };
         self.render_template(LANGUAGE_PICKER_TEMPLATE, &context, "index.html".into(), "/")
-    }
-
-    /// The root 404 page static hosts serve: the default language's.
-    fn root_not_found(&self, files: &[OutputFile]) -> OutputFile {
-        let wanted = format!("{}/404.html", self.site.default_language);
-        let bytes = files.iter().find(|f| f.path == wanted).map(|f| f.bytes.clone()).unwrap_or_default();
-        OutputFile::new("404.html", bytes)
     }
 
     fn sitemap(&self) -> String {

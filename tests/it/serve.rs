@@ -118,6 +118,46 @@ impl Serving {
         self.wait_for(what, |s| done(&s.get(path)));
     }
 
+    /// Saves a page again, unchanged, until a rebuild shows that the watcher has started
+    /// (the server prints its URL first), then waits for the rebuilds to settle.
+    pub(crate) fn wait_until_watching(&self) {
+        let page = "site/content/en/_index.md";
+        let text = std::fs::read(self.site.root().join(page)).unwrap();
+        let builds = |s: &Self| s.log().matches("Built ").count();
+        let started = Instant::now();
+        'saving: loop {
+            let before = builds(self);
+            self.site.write(page, &text);
+            let saved = Instant::now();
+            while saved.elapsed() < Duration::from_secs(2) {
+                if builds(self) > before {
+                    break 'saving;
+                }
+                std::thread::sleep(Duration::from_millis(25));
+            }
+            assert!(
+                started.elapsed() < PATIENCE,
+                "no rebuild after saving {page}; the server printed:\n{}",
+                self.log()
+            );
+        }
+        let mut seen = builds(self);
+        let mut quiet = Instant::now();
+        while quiet.elapsed() < Duration::from_millis(500) {
+            std::thread::sleep(Duration::from_millis(25));
+            if builds(self) != seen {
+                seen = builds(self);
+                quiet = Instant::now();
+            }
+        }
+    }
+
+    /// The build the pages served now come from.
+    fn build(&self) -> u64 {
+        let page = self.get("/en/").text();
+        page.split("data-build=\"").nth(1).unwrap().split('"').next().unwrap().parse().unwrap()
+    }
+
     /// Opens the live-reload stream as a page of build `build` would.
     fn events(&self, build: u64) -> EventStream {
         let mut stream = TcpStream::connect(&self.host).unwrap();
@@ -145,7 +185,10 @@ impl EventStream {
     fn next(&mut self, name: &str) -> String {
         let mut event = String::new();
         let mut data = Vec::new();
+        // Pings keep the stream busy: the read timeout alone would never end the wait.
+        let started = Instant::now();
         loop {
+            assert!(started.elapsed() < PATIENCE, "no `{name}` event");
             let mut line = String::new();
             let read = self.reader.read_line(&mut line).expect("an event before the timeout");
             assert!(read > 0, "the event stream closed before a `{name}` event");
@@ -261,7 +304,7 @@ fn a_broken_template_keeps_the_last_good_site_and_recovers() {
     let site = &serving.site;
     let before = serving.get("/en/notes/");
     assert_eq!(before.status, 200);
-    let build: u64 = before.text().split("data-build=\"").nth(1).unwrap().split('"').next().unwrap().parse().unwrap();
+    let build = serving.build();
     let mut events = serving.events(build);
 
     let template = "themes/default/templates/page.html";
@@ -434,25 +477,23 @@ fn asset_edits_render_no_page_and_equal_a_clean_build() {
 #[test]
 fn a_stylesheet_edit_renders_no_page_and_serves_a_clean_build() {
     let serving = Serving::start(SiteTest::fixture("serve"));
+    serving.wait_until_watching();
     let site = &serving.site;
-    let build: u64 =
-        serving.get("/en/").text().split("data-build=\"").nth(1).unwrap().split('"').next().unwrap().parse().unwrap();
-    let mut events = serving.events(build);
+    let mut events = serving.events(serving.build());
+    events.next("");
     let reports =
         |s: &Serving| s.log().lines().filter(|l| l.starts_with("Built ")).map(str::to_string).collect::<Vec<_>>();
-    for (step, (path, text, rendered, event)) in [
+    for (path, text, rendered, event) in [
         ("themes/default/css/main.css", "\nbody { outline: 1px solid #010203; }\n", 0, "css"),
         ("themes/default/js/site.js", "\n// edited\n", 0, "reload"),
         ("themes/default/templates/page.html", "\n", 6, "reload"),
-    ]
-    .into_iter()
-    .enumerate()
-    {
+    ] {
+        let before = reports(&serving).len();
         append(site, path, text);
-        events.next(event);
-        serving.wait_for("the rebuild report", |s| reports(s).len() > step + 1);
-        let report = reports(&serving)[step + 1].clone();
+        serving.wait_for("the rebuild report", |s| reports(s).len() > before);
+        let report = reports(&serving)[before].clone();
         assert!(report.contains(&format!("({rendered} of 6 pages rendered)")), "after an edit of {path}: {report}");
+        events.next(event);
         assert_serves_a_clean_build(&serving, &|| format!("after an edit of {path}\nserver:\n{}", serving.log()));
     }
 }
@@ -486,6 +527,8 @@ fn after_random_edits_the_served_site_equals_a_clean_build() {
     let seed = std::env::var("IMRF_SERVE_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(0x5eed_1234_u64);
     let mut rng = Rng(seed);
     let serving = Serving::start(SiteTest::fixture("serve"));
+    // An edit the watcher misses is never picked up: the comparison would fail.
+    serving.wait_until_watching();
     let site = &serving.site;
     let mut created: Vec<String> = Vec::new();
     let mut gone: Vec<String> = Vec::new();
@@ -502,7 +545,11 @@ fn after_random_edits_the_served_site_equals_a_clean_build() {
         match operation {
             0 => {
                 let text = std::fs::read_to_string(site.root().join(&content)).unwrap();
-                site.write(&content, format!("{text}\nParagraph {step} links to [notes](/en/notes/).\n"));
+                // With a footnote: the language's references page lists it.
+                site.write(
+                    &content,
+                    format!("{text}\nParagraph {step} links to [notes](/en/notes/).[^s{step}]\n\n[^s{step}]: Source {step}.\n"),
+                );
             }
             1 => {
                 let text = std::fs::read_to_string(site.root().join(&content)).unwrap();
@@ -610,7 +657,11 @@ fn after_random_edits_the_served_site_equals_a_clean_build() {
                 .chain(created.iter().cloned())
                 .collect();
             let content = format!("site/content/{}", pages[rng.below(pages.len())]);
-            append(site, &content, &format!("\nClosing paragraph {tail}.\n"));
+            append(
+                site,
+                &content,
+                &format!("\nClosing paragraph {tail}.[^t{tail}]\n\n[^t{tail}]: Closing source {tail}.\n"),
+            );
             steps.push(format!("tail {tail}: body edit of {content}"));
         }
         serving.wait_for("the rebuild", |s| s.log().matches("Built ").count() > builds || s.log().contains("error: "));
