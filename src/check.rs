@@ -3,8 +3,9 @@
 //! file that exists. `build` reports these as warnings (the
 //! site still works, bar one link), `check` as errors. Reads only the rendered files.
 
-use std::borrow::Cow;
+use std::borrow::{Borrow, Cow};
 use std::collections::{BTreeSet, HashMap, HashSet};
+use std::hash::Hash;
 
 use rayon::prelude::*;
 
@@ -28,12 +29,29 @@ impl std::fmt::Display for BrokenLink {
 const NO_PAGE: &str = "points to no page";
 const NO_FILE: &str = "points to no file (an image or script)";
 
-/// What one HTML page links to and which anchors it offers.
-struct Scan<'a> {
-    page: &'a str,
+/// What one HTML page links to and which anchors it offers: borrowed from the page
+/// (`Scan<&str>`), or owned (`PageLinks`) to outlive it when pages are written as they
+/// are made.
+pub struct Scan<S> {
+    page: S,
     /// Each `href` and `src` value, with the reason to give if its target is missing.
-    links: Vec<(&'a str, &'static str)>,
-    ids: HashSet<&'a str>,
+    links: Vec<(S, &'static str)>,
+    ids: HashSet<S>,
+}
+
+/// A page's links and anchors, kept after the page itself is written and dropped.
+pub type PageLinks = Scan<Box<str>>;
+
+impl PageLinks {
+    /// The links and anchors of an output file; `None` unless it is an HTML page.
+    pub fn of(file: &OutputFile) -> Option<PageLinks> {
+        let scan = scan_file(file)?;
+        Some(Scan {
+            page: scan.page.into(),
+            links: scan.links.into_iter().map(|(href, reason)| (href.into(), reason)).collect(),
+            ids: scan.ids.into_iter().map(Box::from).collect(),
+        })
+    }
 }
 
 /// Every internal link (under `base_path`) of every HTML file that points at a missing
@@ -41,21 +59,31 @@ struct Scan<'a> {
 /// targets are found by hash lookups of their folder form (`en/a/` for `en/a/index.html`),
 /// so links cost no allocation but for relative paths.
 pub fn broken_links(files: &[OutputFile], base_path: &str) -> Vec<BrokenLink> {
-    let scans: Vec<Scan> = files
-        .par_iter()
-        .filter(|f| f.path.ends_with(".html"))
-        .filter_map(|f| std::str::from_utf8(&f.bytes).ok().map(|text| scan(&f.path, text)))
-        .collect();
-    let all_paths: HashSet<&str> = files.iter().map(|f| folder_form(&f.path)).collect();
-    let ids: HashMap<&str, &HashSet<&str>> = scans.iter().map(|s| (folder_form(s.page), &s.ids)).collect();
+    let scans: Vec<Scan<&str>> = files.par_iter().filter_map(scan_file).collect();
+    broken_links_among(&scans, files.iter().map(|f| f.path.as_str()), base_path)
+}
+
+/// `broken_links` for pages scanned earlier, given the paths of every file of the site.
+pub fn broken_links_among<'p, S>(
+    scans: &[Scan<S>],
+    paths: impl Iterator<Item = &'p str>,
+    base_path: &str,
+) -> Vec<BrokenLink>
+where
+    S: AsRef<str> + Borrow<str> + Eq + Hash + Sync,
+{
+    let all_paths: HashSet<&str> = paths.map(folder_form).collect();
+    let ids: HashMap<&str, &HashSet<S>> = scans.iter().map(|s| (folder_form(s.page.as_ref()), &s.ids)).collect();
     let broken: Vec<BrokenLink> = scans
         .par_iter()
         .flat_map_iter(|scan| {
-            scan.links.iter().filter_map(|&(href, missing)| {
-                let (target, fragment) = resolve(scan.page, href, base_path)?;
+            let page = scan.page.as_ref();
+            scan.links.iter().filter_map(|(href, missing)| {
+                let href = href.as_ref();
+                let (target, fragment) = resolve(page, href, base_path)?;
                 let reason = match target {
                     None => Some("leads outside the site"),
-                    Some(target) if !all_paths.contains(target.as_ref()) => Some(missing),
+                    Some(target) if !all_paths.contains(target.as_ref()) => Some(*missing),
                     Some(target) => match (fragment, ids.get(target.as_ref())) {
                         (Some(fragment), Some(ids)) => {
                             (!fragment.is_empty() && !ids.contains(fragment)).then_some("points to a missing anchor")
@@ -63,11 +91,18 @@ pub fn broken_links(files: &[OutputFile], base_path: &str) -> Vec<BrokenLink> {
                         _ => None,
                     },
                 };
-                reason.map(|reason| BrokenLink { page: scan.page.to_string(), href: href.to_string(), reason })
+                reason.map(|reason| BrokenLink { page: page.to_string(), href: href.to_string(), reason })
             })
         })
         .collect();
     broken.into_iter().collect::<BTreeSet<_>>().into_iter().collect()
+}
+
+fn scan_file(file: &OutputFile) -> Option<Scan<&str>> {
+    if !file.path.ends_with(".html") {
+        return None;
+    }
+    std::str::from_utf8(&file.bytes).ok().map(|text| scan(&file.path, text))
 }
 
 /// An output path as links name it: `en/a/index.html` is `en/a/`, `index.html` is ``.
@@ -126,7 +161,7 @@ fn resolve<'a>(page: &'a str, href: &'a str, base_path: &str) -> Option<(Option<
 /// The `href`, `src` and `id` values of a page, in one pass over it: each `="` is looked
 /// at once (as the theme and Markdown renderer write attributes: double quotes, no
 /// spaces around `=`, a space before the name).
-fn scan<'a>(page: &'a str, html: &'a str) -> Scan<'a> {
+fn scan<'a>(page: &'a str, html: &'a str) -> Scan<&'a str> {
     let mut links = Vec::new();
     let mut ids = HashSet::new();
     // Per attribute name, where its last value ended: a match starting inside it is part
@@ -195,6 +230,10 @@ mod tests {
                 "en/index.html: link to /en/b/ points to no page",
             ]
         );
+        // Scanned as pages are written, kept after they are dropped: the same findings.
+        let kept: Vec<PageLinks> = files.iter().filter_map(PageLinks::of).collect();
+        let paths = files.iter().map(|f| f.path.as_str());
+        assert_eq!(broken_links_among(&kept, paths, "/"), broken_links(&files, "/"));
     }
 
     #[test]

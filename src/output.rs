@@ -10,8 +10,9 @@
 //! its proof of ownership (the staging marker or the manifest) until last, so the next
 //! build recognises and clears whatever an interrupted one left behind.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
 
 use rayon::prelude::*;
 
@@ -93,39 +94,98 @@ pub fn check_output_dir(output: &Path, root: &Path) -> Result<(), OutputError> {
 /// Writes `files` as the new content of `output`, atomically from the reader's point of
 /// view: everything goes to a staging directory first, which then replaces `output`.
 pub fn write_site(output: &Path, root: &Path, files: &[OutputFile]) -> Result<(), OutputError> {
-    recover_interrupted_swap(&absolute(output)?)?;
-    check_output_dir(output, root)?;
-    let output = absolute(output)?;
-    let paths: BTreeSet<&str> = files.iter().map(|f| f.path.as_str()).collect();
-    if paths.len() != files.len() {
-        let mut seen = BTreeSet::new();
-        let duplicate = files.iter().find(|f| !seen.insert(&f.path)).map(|f| f.path.clone()).unwrap_or_default();
-        return Err(OutputError::DuplicatePath(duplicate));
+    let staging = Staging::begin(output, root)?;
+    staging.write(files)?;
+    staging.finish()
+}
+
+/// A build being written: files go into a staging directory beside the output as they
+/// are made (so a large site need not be held in memory whole), and `finish` writes the
+/// manifest and swaps the staging directory into place. Dropped without `finish` (a
+/// failed build), it removes the staging directory; if the process dies first, the
+/// directory keeps its marker and the next build clears it.
+pub struct Staging {
+    output: PathBuf,
+    dir: PathBuf,
+    /// The files written so far, and the folders created for them.
+    written: Mutex<Written>,
+    finished: bool,
+}
+
+#[derive(Default)]
+struct Written {
+    paths: BTreeSet<String>,
+    folders: HashSet<String>,
+}
+
+impl Staging {
+    /// Checks the output directory (see `check_output_dir`) and prepares a fresh staging
+    /// directory, after restoring a site that an interrupted swap left aside.
+    pub fn begin(output: &Path, root: &Path) -> Result<Self, OutputError> {
+        recover_interrupted_swap(&absolute(output)?)?;
+        check_output_dir(output, root)?;
+        let output = absolute(output)?;
+        let dir = sibling(&output, "imrf-site-staging");
+        prepare_staging(&dir)?;
+        Ok(Self { output, dir, written: Mutex::new(Written::default()), finished: false })
     }
-    let staging = sibling(&output, "imrf-site-staging");
-    prepare_staging(&staging)?;
-    // Every folder once, parents first (a folder sorts before what it holds), then the
-    // files in parallel, each one `open` and one `write`.
-    let mut folders = BTreeSet::new();
-    for path in &paths {
-        let mut rest = *path;
-        while let Some((folder, _)) = rest.rsplit_once('/') {
-            if !folders.insert(folder) {
-                break;
+
+    /// Writes a batch of files, in parallel, into the staging directory. A path written
+    /// twice, in this batch or an earlier one, is an error.
+    pub fn write(&self, files: &[OutputFile]) -> Result<(), OutputError> {
+        let new_folders = {
+            let mut written = self.written.lock().unwrap_or_else(PoisonError::into_inner);
+            for file in files {
+                if !written.paths.insert(file.path.clone()) {
+                    return Err(OutputError::DuplicatePath(file.path.clone()));
+                }
             }
-            rest = folder;
+            // Every folder once, parents first (a folder sorts before what it holds).
+            let mut new_folders = BTreeSet::new();
+            for file in files {
+                let mut rest = file.path.as_str();
+                while let Some((folder, _)) = rest.rsplit_once('/') {
+                    if !written.folders.insert(folder.to_string()) {
+                        break;
+                    }
+                    new_folders.insert(folder.to_string());
+                    rest = folder;
+                }
+            }
+            new_folders
+        };
+        for folder in new_folders {
+            let path = self.dir.join(folder);
+            std::fs::create_dir(&path).map_err(io(&path, "cannot create directory"))?;
+        }
+        // Each file one `open` and one `write`.
+        files.par_iter().try_for_each(|file| write_file(&self.dir, file))
+    }
+
+    /// Writes the manifest of every file written and puts the new site in place.
+    pub fn finish(mut self) -> Result<(), OutputError> {
+        // From here on the staging directory is the new site or, after a failed swap,
+        // the next build's leftover to clear: no longer this value's to remove.
+        self.finished = true;
+        let written = std::mem::take(self.written.get_mut().unwrap_or_else(PoisonError::into_inner));
+        let manifest: String = std::iter::once(MANIFEST_HEADER)
+            .chain(written.paths.iter().map(String::as_str))
+            .map(|line| format!("{line}\n"))
+            .collect();
+        let staging = &self.dir;
+        std::fs::write(staging.join(MANIFEST), manifest).map_err(io(staging, "cannot write the manifest"))?;
+        std::fs::remove_file(staging.join(STAGING_MARKER)).map_err(io(staging, "cannot finish staging"))?;
+        swap_into_place(staging, &self.output)
+    }
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        if !self.finished {
+            // Best effort: what stays behind is marked, and the next build clears it.
+            let _ = remove_owned(&self.dir);
         }
     }
-    for folder in folders {
-        let path = staging.join(folder);
-        std::fs::create_dir(&path).map_err(io(&path, "cannot create directory"))?;
-    }
-    files.par_iter().try_for_each(|file| write_file(&staging, file))?;
-    let manifest: String =
-        std::iter::once(MANIFEST_HEADER).chain(paths.iter().copied()).map(|line| format!("{line}\n")).collect();
-    std::fs::write(staging.join(MANIFEST), manifest).map_err(io(&staging, "cannot write the manifest"))?;
-    std::fs::remove_file(staging.join(STAGING_MARKER)).map_err(io(&staging, "cannot finish staging"))?;
-    swap_into_place(&staging, &output)
 }
 
 fn write_file(dir: &Path, file: &OutputFile) -> Result<(), OutputError> {
@@ -306,6 +366,33 @@ mod tests {
         let out = root.join("public");
         write_site(&out, &root, &[OutputFile::new("a/index.html", "one")]).unwrap();
         (root, out)
+    }
+
+    #[test]
+    fn a_build_written_in_batches_replaces_the_site_only_when_finished() {
+        let dir = tempfile::tempdir().unwrap();
+        let (root, out) = site_in(dir.path());
+        let staging_dir = sibling(&out, "imrf-site-staging");
+
+        let staging = Staging::begin(&out, &root).unwrap();
+        staging.write(&[OutputFile::new("en/a/index.html", "a")]).unwrap();
+        staging.write(&[OutputFile::new("en/b/index.html", "b"), OutputFile::new("en/search/s/0.json", "{}")]).unwrap();
+        let error = staging.write(&[OutputFile::new("en/a/index.html", "again")]).unwrap_err();
+        assert!(matches!(error, OutputError::DuplicatePath(ref path) if path == "en/a/index.html"), "{error}");
+        // Given up (a failed build): the previous site stays, the staging folder goes.
+        drop(staging);
+        assert_eq!(std::fs::read_to_string(out.join("a/index.html")).unwrap(), "one");
+        assert!(!staging_dir.exists());
+
+        let staging = Staging::begin(&out, &root).unwrap();
+        staging.write(&[OutputFile::new("en/a/index.html", "a")]).unwrap();
+        staging.write(&[OutputFile::new("en/b/index.html", "b")]).unwrap();
+        staging.finish().unwrap();
+        assert!(!out.join("a/index.html").exists());
+        assert_eq!(std::fs::read_to_string(out.join("en/b/index.html")).unwrap(), "b");
+        let manifest = read_manifest(&out).unwrap().unwrap();
+        assert_eq!(manifest.into_iter().collect::<Vec<_>>(), ["en/a/index.html", "en/b/index.html"]);
+        assert!(!staging_dir.exists());
     }
 
     #[test]
