@@ -13,12 +13,12 @@ use std::time::{Duration, Instant};
 use rayon::prelude::*;
 
 use crate::assets::{self, Assets};
-use crate::check::{self, BrokenLink};
+use crate::check::{self, BrokenLink, PageLinks};
 use crate::content::{self, ContentError, SourcePage};
 use crate::error::{Error, Warning};
 use crate::i18n::Language;
 use crate::markdown::Rendered;
-use crate::output::{self, OutputFile};
+use crate::output::{OutputFile, Staging};
 use crate::render::{self, GeneratedKind, RenderedSources, Rendering, SiteFiles};
 use crate::search;
 use crate::site::{Page, Site, SitePaths};
@@ -78,10 +78,22 @@ pub fn render(options: &BuildOptions) -> Result<RenderedSite, Error> {
     run(options, &mut Memo::default(), false).map(|(site, _)| site)
 }
 
-/// The pipeline, for `render` (nothing remembered) and for watch mode's `Rebuilder`
-/// (each stage's results remembered, and reused when their inputs are unchanged).
-/// Returns the site and how many pages it rendered (the others were reused).
-fn run(options: &BuildOptions, memo: &mut Memo, remember: bool) -> Result<(RenderedSite, usize), Error> {
+/// What every build reads and makes before rendering pages.
+struct Prepared {
+    site: Site,
+    warnings: Vec<Warning>,
+    keys: Keys,
+    sources: RenderedSources,
+    /// A hash of the theme's stylesheets, scripts and static files.
+    assets_key: Key,
+    assets: Assets,
+    templates: Templates,
+    templates_dir: PathBuf,
+}
+
+/// Loads the site, renders its Markdown, builds the assets and loads the templates,
+/// reusing what `memo` remembers (nothing, for a clean build).
+fn prepare(options: &BuildOptions, memo: &mut Memo, remember: bool) -> Result<Prepared, Error> {
     let loader = |lang: &LangCode, key: &str, path: &Path| memo.load_page(lang, key, path, remember);
     let (site, mut warnings) = Site::load_with(SitePaths::new(&options.root), options.base_url.as_deref(), &loader)?;
     let keys = Keys::new(&site, &memo.sources());
@@ -94,7 +106,7 @@ fn run(options: &BuildOptions, memo: &mut Memo, remember: bool) -> Result<(Rende
 
     let theme_dir = site.paths.theme(&site.config.theme);
     let assets_key = hash_files(&[theme_dir.join("css"), theme_dir.join("js"), theme_dir.join("static")]);
-    let Assets { files: asset_files, names } = match memo.assets.take() {
+    let assets = match memo.assets.take() {
         Some((key, assets)) if key == assets_key => assets,
         _ => assets::build(&theme_dir)?,
     };
@@ -102,10 +114,20 @@ fn run(options: &BuildOptions, memo: &mut Memo, remember: bool) -> Result<(Rende
     let globals = TemplateGlobals {
         languages: site.languages.iter().map(|l| (l.code.clone(), l.clone())).collect(),
         base_path: site.base_url.path.clone(),
-        assets: names.clone(),
+        assets: assets.names.clone(),
     };
     let templates_dir = theme_dir.join("templates");
     let templates = Templates::load(&templates_dir, globals)?;
+    Ok(Prepared { site, warnings, keys, sources, assets_key, assets, templates, templates_dir })
+}
+
+/// The pipeline, for `render` (nothing remembered) and for watch mode's `Rebuilder`
+/// (each stage's results remembered, and reused when their inputs are unchanged).
+/// Returns the site and how many pages it rendered (the others were reused).
+fn run(options: &BuildOptions, memo: &mut Memo, remember: bool) -> Result<(RenderedSite, usize), Error> {
+    let Prepared { site, warnings, keys, sources, assets_key, assets, templates, templates_dir } =
+        prepare(options, memo, remember)?;
+    let Assets { files: asset_files, names } = assets;
     // Asset names are not part of a rendering's key: a file remembered with older ones
     // has the asset URLs it holds rewritten (`Memo::rebind`).
     let theme_key = hash_files(&[templates_dir]);
@@ -125,8 +147,7 @@ fn run(options: &BuildOptions, memo: &mut Memo, remember: bool) -> Result<(Rende
 
     // The search index reads only the stemmer scripts' URLs among the asset names; given
     // only those, it cannot read more than its memo key covers.
-    let stemmers: BTreeMap<String, String> =
-        names.iter().filter(|(name, _)| is_stemmer(name)).map(|(n, p)| (n.clone(), p.clone())).collect();
+    let stemmers = stemmer_urls(&names);
     let stemmers_key = hash_debug(&stemmers);
     let search_keys: Vec<Key> = site.languages.iter().map(|l| keys.search(&site, l, &stemmers_key)).collect();
     let previous_search = RefCell::new(std::mem::take(&mut memo.search));
@@ -148,9 +169,11 @@ fn run(options: &BuildOptions, memo: &mut Memo, remember: bool) -> Result<(Rende
     Ok((RenderedSite { site, files, warnings, broken_links }, rendered_pages))
 }
 
-/// The stemmer scripts (`stem-english.js`), whose URLs the search manifest names.
-fn is_stemmer(name: &str) -> bool {
-    name.starts_with("stem-") && name.ends_with(".js")
+/// The stemmer scripts (`stem-english.js`) among the asset names, with their URLs: all
+/// the search manifest names of the assets.
+fn stemmer_urls(names: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+    let is_stemmer = |name: &str| name.starts_with("stem-") && name.ends_with(".js");
+    names.iter().filter(|(name, _)| is_stemmer(name)).map(|(n, p)| (n.clone(), p.clone())).collect()
 }
 
 /// Broken links named by the source file they come from, where there is one. The pages
@@ -169,22 +192,64 @@ fn describe_links(site: &Site, links: &[BrokenLink]) -> Vec<String> {
         .collect()
 }
 
-/// Builds the site into its output directory.
+/// Renderings per batch in `build`: enough to keep every thread busy, few enough that
+/// the rendered pages of a large site are never in memory all at once.
+const WRITE_BATCH: usize = 256;
+
+/// Builds the site into its output directory. The same stages as `render`, but each
+/// batch of files goes to the staging directory as soon as it is made, and only its
+/// links stay in memory for the final check: a large site is never held whole.
 pub fn build(options: &BuildOptions) -> Result<BuildReport, Error> {
     let started = Instant::now();
-    let output_dir = options.output_dir();
-    output::check_output_dir(&output_dir, &options.root)?;
-    let rendered = render(options)?;
-    output::write_site(&output_dir, &options.root, &rendered.files)?;
-    let mut warnings = rendered.warnings;
-    warnings.extend(rendered.broken_links.into_iter().map(|message| Warning { message }));
+    let staging = Staging::begin(&options.output_dir(), &options.root)?;
+    let Prepared { site, mut warnings, sources, assets, templates, .. } =
+        prepare(options, &mut Memo::default(), false)?;
+    let mut writer = StagedWriter { staging: &staging, links: Vec::new(), paths: Vec::new() };
+    let mut errors = Vec::new();
+    for batch in render::renderings(&site).chunks(WRITE_BATCH) {
+        match render::render_files(&site, &sources, &templates, batch) {
+            // After an error, the rest is still rendered for its errors, not written.
+            Ok(rendered) if errors.is_empty() => writer.write(rendered.into_iter().map(|(file, _)| file).collect())?,
+            Ok(_) => {}
+            Err(batch_errors) => errors.extend(batch_errors),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(Error::Render(errors));
+    }
+    writer.write(render::site_maps(&site, &sources, &templates))?;
+    let stemmers = stemmer_urls(&assets.names);
+    writer.write(assets.files)?;
+    for language in &site.languages {
+        writer.write(search::index_language(&site, &sources, &stemmers, language))?;
+    }
+    let StagedWriter { links, paths, .. } = writer;
+    let broken = check::broken_links_among(&links, paths.iter().map(String::as_str), &site.base_url.path);
+    warnings.extend(describe_links(&site, &broken).into_iter().map(|message| Warning { message }));
+    staging.finish()?;
     Ok(BuildReport {
-        pages: rendered.files.iter().filter(|f| f.path.ends_with(".html")).count(),
-        languages: rendered.site.languages.len(),
-        files: rendered.files.len(),
+        pages: paths.iter().filter(|path| path.ends_with(".html")).count(),
+        languages: site.languages.len(),
+        files: paths.len(),
         warnings,
         elapsed: started.elapsed(),
     })
+}
+
+/// Writes `build`'s batches, keeping what the link check needs of them.
+struct StagedWriter<'s> {
+    staging: &'s Staging,
+    links: Vec<PageLinks>,
+    paths: Vec<String>,
+}
+
+impl StagedWriter<'_> {
+    fn write(&mut self, files: Vec<OutputFile>) -> Result<(), Error> {
+        self.staging.write(&files)?;
+        self.links.par_extend(files.par_iter().filter_map(PageLinks::of));
+        self.paths.extend(files.into_iter().map(|file| file.path));
+        Ok(())
+    }
 }
 
 /// Renders the site again and again for watch mode (`imrf-site serve`), remembering

@@ -152,6 +152,8 @@ pub fn render(markdown: &str, context: &MarkdownContext) -> Result<Rendered, Mar
             footnote.content_html = sanitize_html(&footnote.content_html);
         }
     }
+    // Kept for the whole build, like the sections: no spare capacity.
+    html.shrink_to_fit();
     Ok(Rendered { html, headings: renderer.headings, footnotes, sections: renderer.sections.finish(), sanitized })
 }
 
@@ -641,6 +643,10 @@ impl SectionCollector {
 
     fn finish(mut self) -> Vec<Section> {
         self.flush();
+        // Kept for the whole build (the search index reads them last): no spare capacity.
+        for section in &mut self.sections {
+            section.text.shrink_to_fit();
+        }
         self.sections
     }
 }

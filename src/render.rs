@@ -305,6 +305,18 @@ pub fn render_site(
     templates: &Templates,
     wanted: &[Rendering],
 ) -> Result<SiteFiles, Vec<RenderError>> {
+    let rendered = render_files(site, sources, templates, wanted)?;
+    Ok(SiteFiles { rendered, others: site_maps(site, sources, templates) })
+}
+
+/// The files of `wanted`, rendered in parallel, every error collected: `render_site`
+/// without the sitemap and robots.txt, for a build that renders in batches.
+pub fn render_files(
+    site: &Site,
+    sources: &RenderedSources,
+    templates: &Templates,
+    wanted: &[Rendering],
+) -> Result<Vec<(OutputFile, AssetLinks)>, Vec<RenderError>> {
     let renderer = Renderer::new(site, sources, templates);
     let results: Vec<Result<(OutputFile, AssetLinks), RenderError>> =
         wanted.par_iter().map(|rendering| renderer.render(rendering)).collect();
@@ -316,12 +328,13 @@ pub fn render_site(
             Err(error) => errors.push(error),
         }
     }
-    if !errors.is_empty() {
-        return Err(errors);
-    }
-    let others =
-        vec![OutputFile::new("sitemap.xml", renderer.sitemap()), OutputFile::new("robots.txt", renderer.robots())];
-    Ok(SiteFiles { rendered, others })
+    if errors.is_empty() { Ok(rendered) } else { Err(errors) }
+}
+
+/// The sitemap and robots.txt.
+pub fn site_maps(site: &Site, sources: &RenderedSources, templates: &Templates) -> Vec<OutputFile> {
+    let renderer = Renderer::new(site, sources, templates);
+    vec![OutputFile::new("sitemap.xml", renderer.sitemap()), OutputFile::new("robots.txt", renderer.robots())]
 }
 
 impl GeneratedKind {

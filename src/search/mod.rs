@@ -93,11 +93,12 @@ pub fn build(
     site.languages
         .par_iter()
         .zip(reused)
-        .map(|(language, reused)| reused.unwrap_or_else(|| build_language(site, sources, assets, language)))
+        .map(|(language, reused)| reused.unwrap_or_else(|| index_language(site, sources, assets, language)))
         .collect()
 }
 
-fn build_language(
+/// One language's index files.
+pub fn index_language(
     site: &Site,
     sources: &RenderedSources,
     assets: &BTreeMap<String, String>,
