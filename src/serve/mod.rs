@@ -58,8 +58,25 @@ pub fn serve(options: &ServeOptions) -> Result<(), ServeError> {
     let mut rebuilder = Rebuilder::new(build_options);
     let live = Arc::new(Live::default());
 
+    // Watch before the first build: a file saved while it runs is rebuilt after it.
+    let (sender, receiver) = mpsc::channel();
+    let stop = sender.clone();
+    let pressed = AtomicBool::new(false);
+    ctrlc::set_handler(move || {
+        if pressed.swap(true, Ordering::SeqCst) {
+            // A second Ctrl-C while a long rebuild runs: stop at once, nothing is on disk.
+            std::process::exit(130);
+        }
+        // The main loop may already be gone: nothing to do then.
+        let _ = stop.send(Message::Stop);
+    })?;
+    let mut watcher = watch::Watcher::start(&options.root, sender)?;
+
     let started = Instant::now();
     let mut reported = Vec::new();
+    // Changes since the last good build: after a failed build, fixing a stylesheet must
+    // still reload pages whose text changed meanwhile (or that never built).
+    let mut unpublished = Batch::default();
     let snapshot = match rebuilder.rebuild(&[], true) {
         Ok(site) => {
             report_success(&site, rebuilder.rendered_pages(), started, &mut reported);
@@ -68,6 +85,7 @@ pub fn serve(options: &ServeOptions) -> Result<(), ServeError> {
         Err(error) => {
             report_error(&error);
             live.set_error(Some(error.to_string()));
+            unpublished.everything = true;
             Arc::new(Snapshot::empty())
         }
     };
@@ -83,22 +101,6 @@ pub fn serve(options: &ServeOptions) -> Result<(), ServeError> {
     println!("Serving {} at {}", options.root.display(), server.url());
     println!("Watching site/, themes/ and i18n/ for changes; press Ctrl-C to stop");
 
-    let (sender, receiver) = mpsc::channel();
-    let stop = sender.clone();
-    let pressed = AtomicBool::new(false);
-    ctrlc::set_handler(move || {
-        if pressed.swap(true, Ordering::SeqCst) {
-            // A second Ctrl-C while a long rebuild runs: stop at once, nothing is on disk.
-            std::process::exit(130);
-        }
-        // The main loop may already be gone: nothing to do then.
-        let _ = stop.send(Message::Stop);
-    })?;
-    let mut watcher = watch::Watcher::start(&options.root, sender)?;
-
-    // Changes since the last good build: after a failed build, fixing a stylesheet must
-    // still reload pages whose text changed meanwhile.
-    let mut unpublished = Batch::default();
     while let Some(batch) = watch::next_batch(&receiver, &|| live.ping()) {
         if let Err(error) = watcher.follow_new_sources() {
             // The folders already watched still are: keep serving.

@@ -46,6 +46,13 @@ impl Reply {
 
 impl Serving {
     pub(crate) fn start(site: SiteTest) -> Self {
+        let mut serving = Self::spawn(site);
+        serving.wait_until_serving();
+        serving
+    }
+
+    /// Starts the server without waiting for its first build.
+    fn spawn(site: SiteTest) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_imrf-site"))
             .args(["serve", "--port", "0", "--root"])
             .arg(site.root())
@@ -66,13 +73,20 @@ impl Serving {
                 }
             });
         }
-        let mut serving = Self { child, host: String::new(), log, site };
-        serving.wait_for("the URL it serves at", |s| s.log().contains("Serving "));
-        let log = serving.log();
+        Self { child, host: String::new(), log, site }
+    }
+
+    /// Waits for the URL it prints after its first build.
+    fn wait_until_serving(&mut self) {
+        self.wait_for("the URL it serves at", Self::is_serving);
+        let log = self.log();
         let url = log.split_whitespace().find(|w| w.starts_with("http://")).expect("a URL").to_string();
-        serving.host = url.trim_start_matches("http://").trim_end_matches('/').to_string();
-        assert!(serving.host.starts_with("127.0.0.1:") && !serving.host.ends_with(":0"), "{url}");
-        serving
+        self.host = url.trim_start_matches("http://").trim_end_matches('/').to_string();
+        assert!(self.host.starts_with("127.0.0.1:") && !self.host.ends_with(":0"), "{url}");
+    }
+
+    fn is_serving(&self) -> bool {
+        self.log().contains("Serving ")
     }
 
     pub(crate) fn log(&self) -> String {
@@ -116,40 +130,6 @@ impl Serving {
     #[track_caller]
     fn wait_for_page(&self, path: &str, what: &str, done: impl Fn(&Reply) -> bool) {
         self.wait_for(what, |s| done(&s.get(path)));
-    }
-
-    /// Saves a page again, unchanged, until a rebuild shows that the watcher has started
-    /// (the server prints its URL first), then waits for the rebuilds to settle.
-    pub(crate) fn wait_until_watching(&self) {
-        let page = "site/content/en/_index.md";
-        let text = std::fs::read(self.site.root().join(page)).unwrap();
-        let builds = |s: &Self| s.log().matches("Built ").count();
-        let started = Instant::now();
-        'saving: loop {
-            let before = builds(self);
-            self.site.write(page, &text);
-            let saved = Instant::now();
-            while saved.elapsed() < Duration::from_secs(2) {
-                if builds(self) > before {
-                    break 'saving;
-                }
-                std::thread::sleep(Duration::from_millis(25));
-            }
-            assert!(
-                started.elapsed() < PATIENCE,
-                "no rebuild after saving {page}; the server printed:\n{}",
-                self.log()
-            );
-        }
-        let mut seen = builds(self);
-        let mut quiet = Instant::now();
-        while quiet.elapsed() < Duration::from_millis(500) {
-            std::thread::sleep(Duration::from_millis(25));
-            if builds(self) != seen {
-                seen = builds(self);
-                quiet = Instant::now();
-            }
-        }
     }
 
     /// The build the pages served now come from.
@@ -342,6 +322,28 @@ fn a_broken_template_keeps_the_last_good_site_and_recovers() {
     }
 }
 
+/// The watcher starts before the first build: a page saved again and again while the
+/// server starts, until it prints its URL, is served as last saved, and so is a page
+/// saved right after.
+#[test]
+fn edits_saved_during_the_first_build_are_picked_up() {
+    let mut serving = Serving::spawn(SiteTest::fixture("serve"));
+    let notes = "site/content/en/notes.md";
+    let mut saves = 0;
+    let started = Instant::now();
+    while !serving.is_serving() {
+        assert!(started.elapsed() < PATIENCE, "no URL; the server printed:\n{}", serving.log());
+        saves += 1;
+        atomic_write(&serving.site, notes, &page("Notes", &format!("Saved while starting, {saves} times.")));
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    serving.wait_until_serving();
+    let last = format!("Saved while starting, {saves} times.");
+    serving.wait_for_page("/en/notes/", "the page as last saved during the first build", |r| r.text().contains(&last));
+    append(&serving.site, "site/content/en/_index.md", "\nSaved just after starting.\n");
+    serving.wait_for_page("/en/", "the page saved just after starting", |r| r.text().contains("just after starting"));
+}
+
 #[test]
 fn refuses_paths_outside_the_site_and_foreign_hosts() {
     let serving = Serving::start(SiteTest::fixture("serve"));
@@ -477,7 +479,6 @@ fn asset_edits_render_no_page_and_equal_a_clean_build() {
 #[test]
 fn a_stylesheet_edit_renders_no_page_and_serves_a_clean_build() {
     let serving = Serving::start(SiteTest::fixture("serve"));
-    serving.wait_until_watching();
     let site = &serving.site;
     let mut events = serving.events(serving.build());
     events.next("");
@@ -527,8 +528,6 @@ fn after_random_edits_the_served_site_equals_a_clean_build() {
     let seed = std::env::var("IMRF_SERVE_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(0x5eed_1234_u64);
     let mut rng = Rng(seed);
     let serving = Serving::start(SiteTest::fixture("serve"));
-    // An edit the watcher misses is never picked up: the comparison would fail.
-    serving.wait_until_watching();
     let site = &serving.site;
     let mut created: Vec<String> = Vec::new();
     let mut gone: Vec<String> = Vec::new();
