@@ -202,7 +202,7 @@ const WRITE_BATCH: usize = 256;
 pub fn build(options: &BuildOptions) -> Result<BuildReport, Error> {
     let started = Instant::now();
     let staging = Staging::begin(&options.output_dir(), &options.root)?;
-    let Prepared { site, mut warnings, sources, assets, templates, .. } =
+    let Prepared { site, mut warnings, mut sources, assets, templates, .. } =
         prepare(options, &mut Memo::default(), false)?;
     let mut writer = StagedWriter { staging: &staging, links: Vec::new(), paths: Vec::new() };
     let mut errors = Vec::new();
@@ -218,10 +218,11 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Error> {
         return Err(Error::Render(errors));
     }
     writer.write(render::site_maps(&site, &sources, &templates))?;
+    sources.release_html();
     let stemmers = stemmer_urls(&assets.names);
     writer.write(assets.files)?;
     for language in &site.languages {
-        writer.write(search::index_language(&site, &sources, &stemmers, language))?;
+        search::index_language(&site, &sources, &stemmers, language, &mut |files| writer.write(files))?;
     }
     let StagedWriter { links, paths, .. } = writer;
     let broken = check::broken_links_among(&links, paths.iter().map(String::as_str), &site.base_url.path);

@@ -105,6 +105,19 @@ impl RenderedSources {
         Arc::clone(&self.0[index])
     }
 
+    /// Frees the HTML (of the text and of its footnotes) once every page is rendered:
+    /// what is left, the text, is all the search index reads. A rendering shared with
+    /// watch mode's memo is left whole.
+    pub fn release_html(&mut self) {
+        for rendered in self.0.iter_mut().filter_map(Arc::get_mut) {
+            rendered.html = String::new();
+            for footnote in &mut rendered.footnotes {
+                footnote.html = String::new();
+                footnote.content_html = String::new();
+            }
+        }
+    }
+
     /// One warning for each piece of markup the HTML sanitizer removed, where it was written.
     pub fn warnings(&self, site: &Site) -> Vec<Warning> {
         let mut warnings = Vec::new();

@@ -28,6 +28,7 @@ pub mod text;
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::convert::Infallible;
 
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
@@ -93,17 +94,29 @@ pub fn build(
     site.languages
         .par_iter()
         .zip(reused)
-        .map(|(language, reused)| reused.unwrap_or_else(|| index_language(site, sources, assets, language)))
+        .map(|(language, reused)| {
+            reused.unwrap_or_else(|| {
+                let mut files = Vec::new();
+                let Ok(()) = index_language::<Infallible>(site, sources, assets, language, &mut |batch| {
+                    files.extend(batch);
+                    Ok(())
+                });
+                files
+            })
+        })
         .collect()
 }
 
-/// One language's index files.
-pub fn index_language(
+/// One language's index files, handed to `emit` part by part (the documents, then the
+/// term shards, then the rest), so that a caller writing them as they come never holds
+/// the whole index in memory. Stops at `emit`'s first error.
+pub fn index_language<E>(
     site: &Site,
     sources: &RenderedSources,
     assets: &BTreeMap<String, String>,
     language: &Language,
-) -> Vec<OutputFile> {
+    emit: &mut dyn FnMut(Vec<OutputFile>) -> Result<(), E>,
+) -> Result<(), E> {
     let processor = TextProcessor::for_language(language.code.primary());
     let pages: Vec<&Page> = site.pages_in(&language.code).collect();
     let titles: Vec<String> =
@@ -114,28 +127,42 @@ pub fn index_language(
         .flat_map_iter(|(page, title)| page_docs(site, sources, language, page, title))
         .collect();
     let chunks = chunk_docs(&docs);
-    let index = Index::build(&processor, &docs, &chunks);
-    let mut files: Vec<(String, String)> = chunks
+    let mut out = Emitter { base: format!("{}/search", language.code), version: blake3::Hasher::new(), emit };
+    let documents = chunks
         .par_iter()
         .enumerate()
         .map(|(n, chunk)| (format!("d/{n}.json"), documents_json(chunk.iter().map(|&d| &docs[d]))))
         .collect();
-    let (shards, separators, tails) = index.shards();
-    files.extend(shards.into_iter().enumerate().map(|(n, shard)| (format!("s/{n}.json"), shard)));
+    out.emit(documents)?;
+    let (shards, separators, tails) = Index::build(&processor, &docs, &chunks).shards();
+    out.emit(shards.into_iter().enumerate().map(|(n, shard)| (format!("s/{n}.json"), shard)).collect())?;
     let dirs: Vec<&[String]> = separators.chunks(DIR_SHARDS).collect();
     let first_keys: Vec<&str> = dirs.iter().map(|dir| dir[0].as_str()).collect();
-    files.extend(dirs.iter().enumerate().map(|(k, dir)| (format!("s/dir-{k}.json"), json!(dir).to_string())));
-    files.extend(tails.into_iter().enumerate().map(|(n, tail)| (format!("t/{n}.json"), tail)));
-    let mut hasher = blake3::Hasher::new();
-    for (path, body) in &files {
-        hasher.update(path.as_bytes());
-        hasher.update(body.as_bytes());
-    }
-    let version = hasher.finalize().to_hex()[..10].to_string();
+    out.emit(dirs.iter().enumerate().map(|(k, dir)| (format!("s/dir-{k}.json"), json!(dir).to_string())).collect())?;
+    out.emit(tails.into_iter().enumerate().map(|(n, tail)| (format!("t/{n}.json"), tail)).collect())?;
+    let version = out.version.finalize().to_hex()[..10].to_string();
     let manifest = manifest(site, assets, language, &processor, docs.len(), first_keys, version);
-    files.push(("index.json".to_string(), manifest.to_string()));
-    let base = format!("{}/search", language.code);
-    files.into_iter().map(|(path, body)| OutputFile::new(format!("{base}/{path}"), body)).collect()
+    out.emit(vec![("index.json".to_string(), manifest.to_string())])
+}
+
+/// Hands a language's index files on, each under `<lang>/search/`, and hashes them in
+/// order for the manifest's version.
+struct Emitter<'e, E> {
+    base: String,
+    version: blake3::Hasher,
+    emit: &'e mut dyn FnMut(Vec<OutputFile>) -> Result<(), E>,
+}
+
+impl<E> Emitter<'_, E> {
+    fn emit(&mut self, files: Vec<(String, String)>) -> Result<(), E> {
+        for (path, body) in &files {
+            self.version.update(path.as_bytes());
+            self.version.update(body.as_bytes());
+        }
+        (self.emit)(
+            files.into_iter().map(|(path, body)| OutputFile::new(format!("{}/{path}", self.base), body)).collect(),
+        )
+    }
 }
 
 fn manifest(
@@ -251,8 +278,8 @@ fn chunk_docs(docs: &[Doc]) -> Vec<Vec<usize>> {
     chunks
 }
 
-/// A document's id: `chunk * CHUNK_DOCS + index in chunk`.
-type DocRef = usize;
+/// A document's id: `chunk * CHUNK_DOCS + index in chunk`; 32 bits, as postings are many.
+type DocRef = u32;
 
 struct Posting {
     doc: DocRef,
@@ -266,11 +293,12 @@ struct Index {
     aliases: Vec<(Box<str>, usize)>,
 }
 
-/// How often a term occurs in each field of one document.
+/// How often a term occurs in each field of one document. Titles and headings are short:
+/// 16 bits count far beyond where BM25 saturates, and keep postings small.
 #[derive(Default, Clone, Copy)]
 struct FieldCounts {
-    title: u32,
-    heading: u32,
+    title: u16,
+    heading: u16,
     body: u32,
 }
 
@@ -284,9 +312,9 @@ enum Field {
 impl FieldCounts {
     fn add(&mut self, field: Field) {
         match field {
-            Field::Title => self.title += 1,
-            Field::Heading => self.heading += 1,
-            Field::Body => self.body += 1,
+            Field::Title => self.title = self.title.saturating_add(1),
+            Field::Heading => self.heading = self.heading.saturating_add(1),
+            Field::Body => self.body = self.body.saturating_add(1),
         }
     }
 }
@@ -389,7 +417,7 @@ impl Index {
         let mut ids = vec![0; docs.len()];
         for (c, chunk) in chunks.iter().enumerate() {
             for (i, &d) in chunk.iter().enumerate() {
-                ids[d] = c * CHUNK_DOCS + i;
+                ids[d] = doc_index(c * CHUNK_DOCS + i);
             }
         }
         // One contiguous block of documents per worker (two per thread, to even out the
@@ -609,12 +637,14 @@ fn encode<'p>(postings: impl IntoIterator<Item = &'p Posting>, out: &mut String)
     let mut previous = 0;
     for posting in postings {
         varint(posting.doc - previous, out);
-        varint(posting.score as usize, out);
+        varint(posting.score, out);
         previous = posting.doc;
     }
 }
 
-fn varint(mut value: usize, out: &mut String) {
+fn varint(value: u32, out: &mut String) {
+    // Widened once: the digits are looked up by index.
+    let mut value = value as usize;
     while value >= 32 {
         out.push(char::from(DIGITS[32 + (value & 31)]));
         value >>= 5;
@@ -646,7 +676,7 @@ mod tests {
         let (_, postings) = index.terms.iter().find(|(t, _)| &**t == term).expect("the term is indexed");
         let mut best: Vec<&Posting> = postings.iter().collect();
         best.sort_by(|a, b| b.score.cmp(&a.score).then(a.doc.cmp(&b.doc)));
-        best.iter().map(|p| p.doc / CHUNK_DOCS).collect()
+        best.iter().map(|p| p.doc as usize / CHUNK_DOCS).collect()
     }
 
     #[test]
@@ -691,12 +721,12 @@ mod tests {
         let count = HEAD_POSTINGS + 2;
         let postings: Vec<Posting> = (0..count)
             .map(|doc| Posting {
-                doc,
+                doc: u32::try_from(doc).unwrap(),
                 score: if doc == count - 1 { 10_000 } else { u32::try_from(count - doc).unwrap() },
             })
             .collect();
         let (head, tail) = split_best(&postings);
-        let ids = |list: &[&Posting]| list.iter().map(|p| p.doc).collect::<Vec<_>>();
+        let ids = |list: &[&Posting]| list.iter().map(|p| p.doc as usize).collect::<Vec<_>>();
         let mut expected_head: Vec<usize> = (0..HEAD_POSTINGS - 1).collect();
         expected_head.push(count - 1);
         assert_eq!(ids(&head), expected_head);
