@@ -319,6 +319,21 @@ impl FieldCounts {
     }
 }
 
+/// A Han gram of one or two characters as a number: the first character's code point
+/// in the high half, the second's (or 0) in the low half.
+fn gram_key(gram: &str) -> u64 {
+    let mut chars = gram.chars().map(|c| u64::from(u32::from(c)));
+    let first = chars.next().unwrap_or(0);
+    let second = chars.next().unwrap_or(0);
+    (first << 32) | second
+}
+
+/// The gram `gram_key` numbered.
+fn gram_text(key: u64) -> String {
+    let code = |half: u64| u32::try_from(half & 0xFFFF_FFFF).ok().and_then(char::from_u32);
+    code(key >> 32).into_iter().chain(code(key).filter(|_| key & 0xFFFF_FFFF != 0)).collect()
+}
+
 /// A document's position in the language's list, in 32 bits: postings are many.
 fn doc_index(position: usize) -> u32 {
     // Invariant: a language has far fewer than 2^32 documents (each is a section of a
@@ -339,8 +354,11 @@ struct Collected {
     /// Each normalized word met (Han grams aside), to its term's index in `found`: a
     /// word is stemmed once per worker, however often it occurs.
     words: FxHashMap<Box<str>, u32>,
-    /// Each term (stem or Han gram) to its index in `found`.
+    /// Each stem (or unstemmed word) to its index in `found`.
     terms: FxHashMap<Box<str>, u32>,
+    /// Each Han gram, as a number (`gram_key`), to its index in `found`: Chinese text
+    /// has many more distinct grams than a language has words, kept without a string each.
+    grams: FxHashMap<u64, u32>,
     found: Vec<Vec<Found>>,
     /// The text length (in terms) of each document seen, by position.
     lengths: Vec<(usize, u32)>,
@@ -373,7 +391,7 @@ impl Collected {
     fn term_of(&mut self, processor: &TextProcessor, word: &str, han: bool) -> usize {
         if han {
             // A Han gram is its own term.
-            return self.term_index(word) as usize;
+            return self.gram_index(gram_key(word)) as usize;
         }
         if let Some(&term) = self.words.get(word) {
             return term as usize;
@@ -387,10 +405,24 @@ impl Collected {
         if let Some(&index) = self.terms.get(term) {
             return index;
         }
-        // Invariant: a language has far fewer than 2^32 distinct terms (each is a word of
-        // the site's text), so the count fits.
-        let index = u32::try_from(self.found.len()).unwrap_or(u32::MAX);
+        let index = self.new_term();
         self.terms.insert(term.into(), index);
+        index
+    }
+
+    fn gram_index(&mut self, key: u64) -> u32 {
+        if let Some(&index) = self.grams.get(&key) {
+            return index;
+        }
+        let index = self.new_term();
+        self.grams.insert(key, index);
+        index
+    }
+
+    fn new_term(&mut self) -> u32 {
+        // Invariant: a language has far fewer than 2^32 distinct terms (each is a word or
+        // gram of the site's text), so the count fits.
+        let index = u32::try_from(self.found.len()).unwrap_or(u32::MAX);
         self.found.push(Vec::new());
         index
     }
@@ -402,6 +434,10 @@ impl Collected {
         for (term, index) in later.terms {
             let into = self.term_index(&term);
             renumbered[index as usize] = into;
+            self.found[into as usize].extend(found[index as usize].take().unwrap_or_default());
+        }
+        for (key, index) in later.grams {
+            let into = self.gram_index(key);
             self.found[into as usize].extend(found[index as usize].take().unwrap_or_default());
         }
         for (word, index) in later.words {
@@ -447,6 +483,9 @@ impl Index {
         let mut names: Vec<Box<str>> = vec![Box::from(""); collected.found.len()];
         for (term, index) in collected.terms {
             names[index as usize] = term;
+        }
+        for (key, index) in collected.grams {
+            names[index as usize] = gram_text(key).into();
         }
         let terms = names
             .into_par_iter()
@@ -713,6 +752,14 @@ mod tests {
         assert_eq!(separator("remitt", "remo"), "remo");
         assert_eq!(separator("remitt", "rent"), "ren");
         assert_eq!(separator("", "zeta"), "z");
+    }
+
+    #[test]
+    fn han_grams_are_numbered_and_back() {
+        for gram in ["汇款", "汇", "𠀋款", "款𠀋"] {
+            assert_eq!(gram_text(gram_key(gram)), gram);
+        }
+        assert_ne!(gram_key("汇款"), gram_key("款汇"));
     }
 
     #[test]
