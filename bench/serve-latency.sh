@@ -9,7 +9,10 @@
 # written once under $BENCH_DIR (default /tmp/imrf-bench) and adapted to this project's
 # schema as bench/run.sh does: config keys replaced, `sort_by` dropped, internal links
 # given their language prefix. Each edit appends a paragraph to one page's body and
-# waits for the reload event; the script prints every latency and the median.
+# waits for the reload event; the script prints every latency and the median. The
+# server sends the event once the pages are rebuilt and finishes the build (search
+# index, link check) afterwards: before the next edit the script waits for the build
+# report that ends it, then 0.3 s, so each save finds the server idle.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 which_site="${1:-bundled}"
@@ -83,8 +86,17 @@ try:
     while "retry:" not in next_event():
         pass
     latencies = []
+    def wait_for_report():
+        while True:
+            line = server.stdout.readline()
+            if not line:
+                sys.exit("the server stopped")
+            if line.startswith("Built "):
+                return line.strip()
+
+    reports = []
     for n in range(edits):
-        time.sleep(0.3)  # let the previous build settle, as between two saves
+        time.sleep(0.3)  # as between two saves
         started = time.perf_counter()
         with open(page, "a", encoding="utf-8") as f:
             f.write(f"\nEdit {n} of the benchmark.\n")
@@ -95,6 +107,8 @@ try:
             if "event: build-error" in event:
                 sys.exit("build error: " + event)
         latencies.append((time.perf_counter() - started) * 1000)
+        reports.append(wait_for_report())
+    print("last build report:", reports[-1])
     print("save -> reload event (ms):", " ".join(f"{x:.0f}" for x in latencies))
     print(f"median {statistics.median(latencies):.1f} ms, min {min(latencies):.1f}, max {max(latencies):.1f} ({edits} edits)")
 finally:

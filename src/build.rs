@@ -4,12 +4,13 @@
 //! same steps too, remembering each stage's results by a hash of its inputs and reusing
 //! them when a rebuild finds the inputs unchanged.
 
-use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::convert::Infallible;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use rayon::prelude::*;
 
 use crate::assets::{self, Assets};
@@ -121,52 +122,128 @@ fn prepare(options: &BuildOptions, memo: &mut Memo, remember: bool) -> Result<Pr
     Ok(Prepared { site, warnings, keys, sources, assets_key, assets, templates, templates_dir })
 }
 
-/// The pipeline, for `render` (nothing remembered) and for watch mode's `Rebuilder`
-/// (each stage's results remembered, and reused when their inputs are unchanged).
-/// Returns the site and how many pages it rendered (the others were reused).
+/// The pipeline, for `render`: watch mode's two phases with nothing remembered.
+/// Returns the site and how many pages it rendered.
 fn run(options: &BuildOptions, memo: &mut Memo, remember: bool) -> Result<(RenderedSite, usize), Error> {
+    let (pages, rendered_pages) = render_pages(options, memo, remember)?;
+    let WatchedSite { site, files, warnings, broken_links } = finish(pages, memo);
+    let mut files: Vec<OutputFile> =
+        files.into_iter().map(|file| OutputFile { path: file.path, bytes: Vec::from(file.bytes) }).collect();
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok((RenderedSite { site, files, warnings, broken_links }, rendered_pages))
+}
+
+/// An output file whose bytes are shared, not copied, between watch mode's memo, its
+/// builds and the server.
+#[derive(Clone)]
+pub struct SharedFile {
+    /// Path inside the output directory, with `/` separators.
+    pub path: String,
+    pub bytes: Bytes,
+}
+
+impl From<OutputFile> for SharedFile {
+    fn from(file: OutputFile) -> Self {
+        Self { path: file.path, bytes: Bytes::from(file.bytes) }
+    }
+}
+
+impl check::HtmlFile for SharedFile {
+    fn path(&self) -> &str {
+        &self.path
+    }
+    fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+}
+
+/// The first phase of a watch-mode build: every file but the search index, whose
+/// making and the link check are `Rebuilder::finish`'s. The pages a reader has open
+/// are all here.
+pub struct RenderedPages {
+    pub site: Site,
+    /// Pages, generated pages, sitemap, robots.txt and assets, in no particular order.
+    pub files: Vec<SharedFile>,
+    warnings: Vec<Warning>,
+    keys: Keys,
+    sources: RenderedSources,
+    stemmers: BTreeMap<String, String>,
+}
+
+/// A finished watch-mode build.
+pub struct WatchedSite {
+    pub site: Site,
+    /// Every file of the site, in no particular order.
+    pub files: Vec<SharedFile>,
+    pub warnings: Vec<Warning>,
+    /// Internal links that lead nowhere.
+    pub broken_links: Vec<String>,
+}
+
+/// Loads the site and renders every file but the search index, reusing (and then
+/// remembering) in `memo` what an earlier build made from the same inputs. Returns the
+/// files and how many pages it rendered (the others were reused).
+fn render_pages(options: &BuildOptions, memo: &mut Memo, remember: bool) -> Result<(RenderedPages, usize), Error> {
     let Prepared { site, warnings, keys, sources, assets_key, assets, templates, templates_dir } =
         prepare(options, memo, remember)?;
-    let Assets { files: asset_files, names } = assets;
     // Asset names are not part of a rendering's key: a file remembered with older ones
     // has the asset URLs it holds rewritten (`Memo::rebind`).
     let theme_key = hash_files(&[templates_dir]);
     let renderings = render::renderings(&site);
     let rendering_keys: Vec<Key> = renderings.par_iter().map(|r| keys.rendering(&site, r, &theme_key)).collect();
-    memo.rebind(&rendering_keys, &templates);
+    memo.rebind(&rendering_keys, &templates, &assets.names);
     let (wanted, wanted_keys): (Vec<Rendering>, Vec<Key>) =
         renderings.iter().zip(&rendering_keys).filter(|(_, key)| !memo.rendered.contains_key(*key)).unzip();
     let SiteFiles { rendered, others } =
         render::render_site(&site, &sources, &templates, &wanted).map_err(Error::Render)?;
     let rendered_pages = wanted.iter().filter(|r| matches!(r, Rendering::Page(_))).count();
-    let mut rendered: Vec<(Key, MemoFile)> =
-        wanted_keys.into_iter().zip(rendered).map(|(key, (file, assets))| (key, MemoFile { file, assets })).collect();
-    // Nothing below can fail, so the memo's entries can move into this build rather than
-    // be copied: `remember` puts this build's results back.
+    let mut rendered: HashMap<Key, MemoFile> = wanted_keys
+        .into_iter()
+        .zip(rendered)
+        .map(|(key, (file, assets))| (key, MemoFile { file: file.into(), assets }))
+        .collect();
+    // What the site no longer has is forgotten.
     rendered.extend(rendering_keys.iter().filter_map(|key| Some((*key, memo.rendered.remove(key)?))));
+    memo.rendered = rendered;
+    memo.remember_markdown(&site, &keys, &sources);
 
+    let mut files: Vec<SharedFile> = others.into_iter().map(SharedFile::from).collect();
+    files.extend(memo.rendered.values().map(|kept| kept.file.clone()));
+    files.extend(assets.files.iter().cloned().map(SharedFile::from));
     // The search index reads only the stemmer scripts' URLs among the asset names; given
     // only those, it cannot read more than its memo key covers.
-    let stemmers = stemmer_urls(&names);
+    let stemmers = stemmer_urls(&assets.names);
+    memo.assets = Some((assets_key, assets));
+    Ok((RenderedPages { site, files, warnings, keys, sources, stemmers }, rendered_pages))
+}
+
+/// The second phase of a watch-mode build: the search index (each language's reused
+/// when its key is remembered) and the link check.
+fn finish(pages: RenderedPages, memo: &mut Memo) -> WatchedSite {
+    let RenderedPages { site, mut files, warnings, keys, sources, stemmers } = pages;
     let stemmers_key = hash_debug(&stemmers);
     let search_keys: Vec<Key> = site.languages.iter().map(|l| keys.search(&site, l, &stemmers_key)).collect();
-    let previous_search = RefCell::new(std::mem::take(&mut memo.search));
-    let search_files = search::build(&site, &sources, &stemmers, &|language| {
-        let index = site.languages.iter().position(|l| l.code == language.code)?;
-        previous_search.borrow_mut().remove(&search_keys[index])
-    });
-
-    if remember {
-        memo.remember(&site, &keys, &sources, &rendered, &search_keys, &search_files);
-        memo.assets = Some((assets_key, Assets { files: asset_files.clone(), names }));
-    }
-    let mut files = others;
-    files.extend(rendered.into_iter().map(|(_, rendered)| rendered.file));
-    files.extend(asset_files);
-    files.extend(search_files.into_iter().flatten());
-    files.sort_by(|a, b| a.path.cmp(&b.path));
+    let mut previous = std::mem::take(&mut memo.search);
+    let reused: Vec<Option<Vec<SharedFile>>> = search_keys.iter().map(|key| previous.remove(key)).collect();
+    let indexes: Vec<Vec<SharedFile>> = site
+        .languages
+        .par_iter()
+        .zip(reused)
+        .map(|(language, reused)| {
+            reused.unwrap_or_else(|| {
+                let mut made = Vec::new();
+                let Ok(()) = search::index_language::<Infallible>(&site, &sources, &stemmers, language, &mut |files| {
+                    made.extend(files.into_iter().map(SharedFile::from));
+                    Ok(())
+                });
+                made
+            })
+        })
+        .collect();
+    files.extend(indexes.iter().flatten().cloned());
+    memo.search = search_keys.into_iter().zip(indexes).collect();
     let broken_links = describe_links(&site, &check::broken_links(&files, &site.base_url.path));
-    Ok((RenderedSite { site, files, warnings, broken_links }, rendered_pages))
+    WatchedSite { site, files, warnings, broken_links }
 }
 
 /// The stemmer scripts (`stem-english.js`) among the asset names, with their URLs: all
@@ -276,16 +353,34 @@ impl Rebuilder {
     }
 
     /// Renders the site after the files or folders in `changed` changed; `everything`
-    /// (the first build, or after the watcher lost track) forgets what was read.
-    pub fn rebuild(&mut self, changed: &[PathBuf], everything: bool) -> Result<RenderedSite, Error> {
+    /// (the first build, or after the watcher lost track) forgets what was read. Both
+    /// phases: `render_pages`, then `finish`.
+    pub fn rebuild(&mut self, changed: &[PathBuf], everything: bool) -> Result<WatchedSite, Error> {
+        let pages = self.render_pages(changed, everything)?;
+        Ok(self.finish(pages))
+    }
+
+    /// The first phase of `rebuild`: every file but the search index.
+    pub fn render_pages(&mut self, changed: &[PathBuf], everything: bool) -> Result<RenderedPages, Error> {
         if everything {
             self.memo = Memo::default();
         } else {
             self.memo.forget_files(changed);
         }
-        let (site, rendered_pages) = run(&self.options, &mut self.memo, true)?;
+        let (pages, rendered_pages) = render_pages(&self.options, &mut self.memo, true)?;
         self.rendered_pages = rendered_pages;
-        Ok(site)
+        Ok(pages)
+    }
+
+    /// The second phase of `rebuild`: the search index and the link check.
+    pub fn finish(&mut self, pages: RenderedPages) -> WatchedSite {
+        finish(pages, &mut self.memo)
+    }
+
+    /// The search index files of the last finished build, to serve with the pages of a
+    /// build that is not finished yet.
+    pub fn last_search_index(&self) -> impl Iterator<Item = &SharedFile> {
+        self.memo.search.values().flatten()
     }
 
     /// How many pages the last successful rebuild rendered; it reused the others.
@@ -304,8 +399,10 @@ struct Memo {
     sources: Mutex<HashMap<PathBuf, (SourcePage, SourceKeys)>>,
     markdown: HashMap<Key, Arc<Rendered>>,
     assets: Option<(Key, Assets)>,
+    /// The asset names every file in `rendered` holds the URLs of.
+    asset_names: BTreeMap<String, String>,
     /// One language's search index files.
-    search: HashMap<Key, Vec<OutputFile>>,
+    search: HashMap<Key, Vec<SharedFile>>,
     /// One file rendered through a template (a page, a generated page).
     rendered: HashMap<Key, MemoFile>,
 }
@@ -313,7 +410,7 @@ struct Memo {
 /// A file rendered through a template, and the asset URLs it holds.
 #[derive(Clone)]
 struct MemoFile {
-    file: OutputFile,
+    file: SharedFile,
     assets: AssetLinks,
 }
 
@@ -369,39 +466,40 @@ impl Memo {
     }
 
     /// Brings the remembered renderings that this build has (by key) up to date with
-    /// the asset names of `templates`, and forgets those that cannot be: they are
-    /// rendered again.
-    fn rebind(&mut self, keys: &[Key], templates: &Templates) {
+    /// the asset names of `templates` (`names`), and forgets those that cannot be: they
+    /// are rendered again.
+    fn rebind(&mut self, keys: &[Key], templates: &Templates, names: &BTreeMap<String, String>) {
+        if *names == self.asset_names {
+            return;
+        }
         let wanted: HashSet<&Key> = keys.iter().collect();
+        // Every file left holds the URLs of `names` afterwards.
+        self.rendered.retain(|key, _| wanted.contains(key));
         let stale: Vec<Key> = self
             .rendered
             .par_iter_mut()
-            .filter(|(key, _)| wanted.contains(key))
-            .filter_map(|(key, kept)| (!templates.rebind(&mut kept.file.bytes, &mut kept.assets)).then_some(*key))
+            .filter_map(|(key, kept)| {
+                let mut html = kept.file.bytes.to_vec();
+                let rebound = templates.rebind(&mut html, &mut kept.assets);
+                kept.file.bytes = Bytes::from(html);
+                (!rebound).then_some(*key)
+            })
             .collect();
         for key in stale {
             self.rendered.remove(&key);
         }
+        self.asset_names = names.clone();
     }
 
-    /// Keeps this build's results (and only those: what the site no longer has goes).
-    fn remember(
-        &mut self,
-        site: &Site,
-        keys: &Keys,
-        sources: &RenderedSources,
-        rendered: &[(Key, MemoFile)],
-        search_keys: &[Key],
-        search_files: &[Vec<OutputFile>],
-    ) {
+    /// Keeps this build's rendered Markdown (and only that: what the site no longer has
+    /// goes).
+    fn remember_markdown(&mut self, site: &Site, keys: &Keys, sources: &RenderedSources) {
         self.markdown = site
             .sources
             .iter()
             .enumerate()
             .filter_map(|(index, source)| Some((*keys.markdown.get(source.path.as_path())?, sources.shared(index))))
             .collect();
-        self.search = search_keys.iter().copied().zip(search_files.iter().cloned()).collect();
-        self.rendered = rendered.iter().cloned().collect();
     }
 }
 

@@ -54,13 +54,29 @@ impl PageLinks {
     }
 }
 
+/// An output file as the link check reads it.
+pub trait HtmlFile {
+    /// Path inside the output directory, with `/` separators.
+    fn path(&self) -> &str;
+    fn bytes(&self) -> &[u8];
+}
+
+impl HtmlFile for OutputFile {
+    fn path(&self) -> &str {
+        &self.path
+    }
+    fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+}
+
 /// Every internal link (under `base_path`) of every HTML file that points at a missing
 /// file or anchor, sorted and de-duplicated. Pages are scanned once each, in parallel;
 /// targets are found by hash lookups of their folder form (`en/a/` for `en/a/index.html`),
 /// so links cost no allocation but for relative paths.
-pub fn broken_links(files: &[OutputFile], base_path: &str) -> Vec<BrokenLink> {
+pub fn broken_links<F: HtmlFile + Sync>(files: &[F], base_path: &str) -> Vec<BrokenLink> {
     let scans: Vec<Scan<&str>> = files.par_iter().filter_map(scan_file).collect();
-    broken_links_among(&scans, files.iter().map(|f| f.path.as_str()), base_path)
+    broken_links_among(&scans, files.iter().map(HtmlFile::path), base_path)
 }
 
 /// `broken_links` for pages scanned earlier, given the paths of every file of the site.
@@ -98,11 +114,11 @@ where
     broken.into_iter().collect::<BTreeSet<_>>().into_iter().collect()
 }
 
-fn scan_file(file: &OutputFile) -> Option<Scan<&str>> {
-    if !file.path.ends_with(".html") {
+fn scan_file(file: &impl HtmlFile) -> Option<Scan<&str>> {
+    if !file.path().ends_with(".html") {
         return None;
     }
-    std::str::from_utf8(&file.bytes).ok().map(|text| scan(&file.path, text))
+    std::str::from_utf8(file.bytes()).ok().map(|text| scan(file.path(), text))
 }
 
 /// An output path as links name it: `en/a/index.html` is `en/a/`, `index.html` is ``.

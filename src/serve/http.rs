@@ -34,7 +34,7 @@ use tokio::sync::{Semaphore, mpsc, oneshot};
 use tokio::time::Sleep;
 
 use super::live::{CLIENT_SCRIPT, Live};
-use crate::output::OutputFile;
+use crate::build::SharedFile;
 
 /// The paths the preview answers itself; no generated file starts with them.
 const RESERVED_PREFIX: &str = "/__imrf-site/";
@@ -80,8 +80,9 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
-    pub fn of_site(files: Vec<OutputFile>, base_path: &str, generation: u64) -> Self {
-        let files = files.into_iter().map(|f| (f.path, Bytes::from(f.bytes))).collect();
+    /// Serves `files`, whose bytes it shares (nothing is copied but the paths).
+    pub fn of_files<'a>(files: impl Iterator<Item = &'a SharedFile>, base_path: &str, generation: u64) -> Self {
+        let files = files.map(|f| (f.path.clone(), f.bytes.clone())).collect();
         Self { files, base_path: base_path.to_string(), generation }
     }
 
@@ -636,11 +637,11 @@ mod tests {
     fn start(limits: Limits) -> (Server, Arc<Live>, String) {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let local = listener.local_addr().unwrap();
-        let files = vec![
-            OutputFile { path: "index.html".into(), bytes: b"<html><body>home</body></html>".to_vec() },
-            OutputFile { path: "big.bin".into(), bytes: vec![7; BIG] },
+        let files = [
+            SharedFile { path: "index.html".into(), bytes: Bytes::from_static(b"<html><body>home</body></html>") },
+            SharedFile { path: "big.bin".into(), bytes: Bytes::from(vec![7; BIG]) },
         ];
-        let snapshot = Arc::new(Snapshot::of_site(files, "/", 1));
+        let snapshot = Arc::new(Snapshot::of_files(files.iter(), "/", 1));
         let live = Arc::new(Live::default());
         let server = Server::start_with(listener, local, snapshot, Arc::clone(&live), limits).unwrap();
         (server, live, url_host(local))

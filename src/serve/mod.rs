@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::time::Instant;
 
-use crate::build::{BuildOptions, Rebuilder, RenderedSite};
+use crate::build::{BuildOptions, Rebuilder, WatchedSite};
 use crate::error::{Error, Warning};
 
 use http::Snapshot;
@@ -80,7 +80,7 @@ pub fn serve(options: &ServeOptions) -> Result<(), ServeError> {
     let snapshot = match rebuilder.rebuild(&[], true) {
         Ok(site) => {
             report_success(&site, rebuilder.rendered_pages(), started, &mut reported);
-            Arc::new(Snapshot::of_site(site.files, &site.site.base_url.path, 1))
+            Arc::new(Snapshot::of_files(site.files.iter(), &site.site.base_url.path, 1))
         }
         Err(error) => {
             report_error(&error);
@@ -119,6 +119,9 @@ pub fn serve(options: &ServeOptions) -> Result<(), ServeError> {
 }
 
 /// Rebuilds after a batch of changes and publishes the result; true when it built.
+/// Published in two phases: the pages first, with the reload event (the search index
+/// of the last build is served with them for the moment), then, without an event, the
+/// whole site once its search index is made and its links are checked.
 fn rebuild(
     rebuilder: &mut Rebuilder,
     batch: &Batch,
@@ -128,14 +131,18 @@ fn rebuild(
     reported: &mut Vec<Warning>,
 ) -> bool {
     let started = Instant::now();
-    match rebuilder.rebuild(&batch.paths, batch.everything) {
-        Ok(site) => {
+    match rebuilder.render_pages(&batch.paths, batch.everything) {
+        Ok(pages) => {
             let generation = server.snapshot().generation + 1;
-            let only_css = !unpublished.everything && unpublished.paths.iter().all(|p| is_stylesheet(p));
-            report_success(&site, rebuilder.rendered_pages(), started, reported);
-            server.publish(Snapshot::of_site(site.files, &site.site.base_url.path, generation));
+            let base_path = pages.site.base_url.path.clone();
+            let served = pages.files.iter().chain(rebuilder.last_search_index());
+            server.publish(Snapshot::of_files(served, &base_path, generation));
             live.set_error(None);
+            let only_css = !unpublished.everything && unpublished.paths.iter().all(|p| is_stylesheet(p));
             live.broadcast(if only_css { LiveEvent::Css { generation } } else { LiveEvent::Reload { generation } });
+            let site = rebuilder.finish(pages);
+            server.publish(Snapshot::of_files(site.files.iter(), &base_path, generation));
+            report_success(&site, rebuilder.rendered_pages(), started, reported);
             true
         }
         Err(error) => {
@@ -155,7 +162,7 @@ fn is_stylesheet(path: &Path) -> bool {
 /// Prints the build time and the warnings that are new since the last report, so that
 /// a site with many known warnings does not flood the terminal on every save. A link
 /// to a page that was just deleted or renamed is such a new warning.
-fn report_success(site: &RenderedSite, rendered_pages: usize, started: Instant, reported: &mut Vec<Warning>) {
+fn report_success(site: &WatchedSite, rendered_pages: usize, started: Instant, reported: &mut Vec<Warning>) {
     let mut warnings = site.warnings.clone();
     warnings.extend(site.broken_links.iter().map(|message| Warning { message: message.clone() }));
     warnings.sort();

@@ -7,7 +7,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use imrf_site::build::{self, BuildOptions, Rebuilder};
+use imrf_site::build::{self, BuildOptions, Rebuilder, SharedFile};
 use imrf_site::output::OutputFile;
 
 use crate::browser_support::Browser;
@@ -418,6 +418,11 @@ fn append(site: &SiteTest, path: &str, text: &str) {
     site.write(path, format!("{old}{text}"));
 }
 
+/// Watch mode's files as a clean build gives them.
+fn owned(files: &[SharedFile]) -> Vec<OutputFile> {
+    files.iter().map(|f| OutputFile::new(f.path.clone(), f.bytes.to_vec())).collect()
+}
+
 /// The paths of the files that differ between two builds, or that only one has.
 fn differing_files(left: &[OutputFile], right: &[OutputFile]) -> Vec<String> {
     let mut paths: Vec<&str> = left.iter().chain(right).map(|f| f.path.as_str()).collect();
@@ -445,7 +450,7 @@ fn asset_edits_render_no_page_and_equal_a_clean_build() {
     let pages = first.site.pages.len();
     assert_eq!(rebuilder.rendered_pages(), pages);
     let home = |files: &[OutputFile]| files.iter().find(|f| f.path == "en/index.html").unwrap().bytes.clone();
-    let mut previous_home = home(&first.files);
+    let mut previous_home = home(&owned(&first.files));
     for (path, edit, rendered) in [
         ("themes/default/css/main.css", Edit::Append("\nbody { outline: 1px solid #010203; }\n"), 0),
         ("themes/default/css/_tokens.css", Edit::Append("\n:root { --edited: 1px; }\n"), 0),
@@ -461,11 +466,11 @@ fn asset_edits_render_no_page_and_equal_a_clean_build() {
             Edit::Create(text) => site.write(path, text),
             Edit::Remove => site.remove(path),
         }
-        let rebuilt = rebuilder.rebuild(&[site.root().join(path)], false).unwrap();
+        let rebuilt = owned(&rebuilder.rebuild(&[site.root().join(path)], false).unwrap().files);
         assert_eq!(rebuilder.rendered_pages(), rendered, "pages rendered after an edit of {path}");
         let clean = build::render(&options).unwrap();
-        assert_eq!(differing_files(&rebuilt.files, &clean.files), Vec::<String>::new(), "after an edit of {path}");
-        let home = home(&rebuilt.files);
+        assert_eq!(differing_files(&rebuilt, &clean.files), Vec::<String>::new(), "after an edit of {path}");
+        let home = home(&rebuilt);
         if path.ends_with("main.css") || path.ends_with("site.js") {
             assert_ne!(home, previous_home, "the home page names the new {path}");
         }
@@ -475,7 +480,8 @@ fn asset_edits_render_no_page_and_equal_a_clean_build() {
 
 /// Through the server: a stylesheet edit renders no page, swaps the stylesheet in open
 /// pages, and the served site equals a clean build; so after a script edit; a template
-/// edit renders every page.
+/// edit renders every page, a page edit that page. Each build sends one event: its
+/// second phase (search index, link check) keeps the generation the event announced.
 #[test]
 fn a_stylesheet_edit_renders_no_page_and_serves_a_clean_build() {
     let serving = Serving::start(SiteTest::fixture("serve"));
@@ -488,14 +494,16 @@ fn a_stylesheet_edit_renders_no_page_and_serves_a_clean_build() {
         ("themes/default/css/main.css", "\nbody { outline: 1px solid #010203; }\n", 0, "css"),
         ("themes/default/js/site.js", "\n// edited\n", 0, "reload"),
         ("themes/default/templates/page.html", "\n", 6, "reload"),
+        ("site/content/en/notes.md", "\nA word to search for: quokka.\n", 1, "reload"),
     ] {
         let before = reports(&serving).len();
         append(site, path, text);
         serving.wait_for("the rebuild report", |s| reports(s).len() > before);
         let report = reports(&serving)[before].clone();
         assert!(report.contains(&format!("({rendered} of 6 pages rendered)")), "after an edit of {path}: {report}");
-        events.next(event);
+        let generation: u64 = events.next(event).parse().unwrap();
         assert_serves_a_clean_build(&serving, &|| format!("after an edit of {path}\nserver:\n{}", serving.log()));
+        assert_eq!(serving.build(), generation, "after an edit of {path}");
     }
 }
 
