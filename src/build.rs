@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::convert::Infallible;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -20,7 +20,7 @@ use crate::error::{Error, Warning};
 use crate::i18n::Language;
 use crate::markdown::Rendered;
 use crate::output::{OutputFile, Staging};
-use crate::render::{self, GeneratedKind, RenderedSources, Rendering, SiteFiles};
+use crate::render::{self, GeneratedKind, RenderedSources, Rendering};
 use crate::search;
 use crate::site::{Page, Site, SitePaths};
 use crate::templates::{AssetLinks, TemplateGlobals, Templates};
@@ -127,8 +127,10 @@ fn prepare(options: &BuildOptions, memo: &mut Memo, remember: bool) -> Result<Pr
 fn run(options: &BuildOptions, memo: &mut Memo, remember: bool) -> Result<(RenderedSite, usize), Error> {
     let (pages, rendered_pages) = render_pages(options, memo, remember)?;
     let WatchedSite { site, files, warnings, broken_links } = finish(pages, memo);
-    let mut files: Vec<OutputFile> =
-        files.into_iter().map(|file| OutputFile { path: file.path, bytes: Vec::from(file.bytes) }).collect();
+    let mut files: Vec<OutputFile> = files
+        .into_iter()
+        .map(|file| OutputFile { path: file.path.to_string(), bytes: Vec::from(file.bytes) })
+        .collect();
     files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok((RenderedSite { site, files, warnings, broken_links }, rendered_pages))
 }
@@ -138,13 +140,13 @@ fn run(options: &BuildOptions, memo: &mut Memo, remember: bool) -> Result<(Rende
 #[derive(Clone)]
 pub struct SharedFile {
     /// Path inside the output directory, with `/` separators.
-    pub path: String,
+    pub path: Arc<str>,
     pub bytes: Bytes,
 }
 
 impl From<OutputFile> for SharedFile {
     fn from(file: OutputFile) -> Self {
-        Self { path: file.path, bytes: Bytes::from(file.bytes) }
+        Self { path: file.path.into(), bytes: Bytes::from(file.bytes) }
     }
 }
 
@@ -190,12 +192,18 @@ fn render_pages(options: &BuildOptions, memo: &mut Memo, remember: bool) -> Resu
     // has the asset URLs it holds rewritten (`Memo::rebind`).
     let theme_key = hash_files(&[templates_dir]);
     let renderings = render::renderings(&site);
-    let rendering_keys: Vec<Key> = renderings.par_iter().map(|r| keys.rendering(&site, r, &theme_key)).collect();
+    let footnotes = memo.footnote_keys(&site, &keys, &sources);
+    let rendering_keys: Vec<Key> =
+        renderings.par_iter().map(|r| keys.rendering(&site, r, &theme_key, &footnotes)).collect();
     memo.rebind(&rendering_keys, &templates, &assets.names);
     let (wanted, wanted_keys): (Vec<Rendering>, Vec<Key>) =
         renderings.iter().zip(&rendering_keys).filter(|(_, key)| !memo.rendered.contains_key(*key)).unzip();
-    let SiteFiles { rendered, others } =
-        render::render_site(&site, &sources, &templates, &wanted).map_err(Error::Render)?;
+    let rendered = render::render_files(&site, &sources, &templates, &wanted).map_err(Error::Render)?;
+    // The sitemap and robots.txt read the site's outline only.
+    let site_maps = match memo.site_maps.take() {
+        Some((key, files)) if key == keys.outline => files,
+        _ => render::site_maps(&site, &sources, &templates).into_iter().map(SharedFile::from).collect(),
+    };
     let rendered_pages = wanted.iter().filter(|r| matches!(r, Rendering::Page(_))).count();
     let mut rendered: HashMap<Key, MemoFile> = wanted_keys
         .into_iter()
@@ -205,9 +213,10 @@ fn render_pages(options: &BuildOptions, memo: &mut Memo, remember: bool) -> Resu
     // What the site no longer has is forgotten.
     rendered.extend(rendering_keys.iter().filter_map(|key| Some((*key, memo.rendered.remove(key)?))));
     memo.rendered = rendered;
-    memo.remember_markdown(&site, &keys, &sources);
+    memo.remember_markdown(&site, &keys, &sources, &footnotes);
 
-    let mut files: Vec<SharedFile> = others.into_iter().map(SharedFile::from).collect();
+    let mut files: Vec<SharedFile> = site_maps.clone();
+    memo.site_maps = Some((keys.outline, site_maps));
     files.extend(memo.rendered.values().map(|kept| kept.file.clone()));
     files.extend(assets.files.iter().cloned().map(SharedFile::from));
     // The search index reads only the stemmer scripts' URLs among the asset names; given
@@ -396,9 +405,13 @@ type Key = [u8; 32];
 #[derive(Default)]
 struct Memo {
     /// Parsed pages by file, with the hashes of their text and front matter.
-    sources: Mutex<HashMap<PathBuf, (SourcePage, SourceKeys)>>,
+    sources: RwLock<HashMap<PathBuf, Arc<(SourcePage, SourceKeys)>>>,
     markdown: HashMap<Key, Arc<Rendered>>,
+    /// A hash of the footnotes of the Markdown of the same key.
+    footnotes: HashMap<Key, Key>,
     assets: Option<(Key, Assets)>,
+    /// The sitemap and robots.txt, by the outline key.
+    site_maps: Option<(Key, Vec<SharedFile>)>,
     /// The asset names every file in `rendered` holds the URLs of.
     asset_names: BTreeMap<String, String>,
     /// One language's search index files.
@@ -436,13 +449,16 @@ impl SourceKeys {
 }
 
 impl Memo {
-    fn lock_sources(&self) -> std::sync::MutexGuard<'_, HashMap<PathBuf, (SourcePage, SourceKeys)>> {
+    /// The remembered page at `path`, if any; cloned outside the lock, so that the
+    /// pages loaded in parallel are not copied one at a time.
+    fn remembered(&self, path: &Path) -> Option<Arc<(SourcePage, SourceKeys)>> {
         // A panic while holding the lock leaves a map that is still valid.
-        self.sources.lock().unwrap_or_else(PoisonError::into_inner)
+        self.sources.read().unwrap_or_else(PoisonError::into_inner).get(path).cloned()
     }
 
     fn load_page(&self, lang: &LangCode, key: &str, path: &Path, remember: bool) -> Result<SourcePage, ContentError> {
-        if let Some((page, _)) = self.lock_sources().get(path) {
+        if let Some(kept) = self.remembered(path) {
+            let (page, _) = kept.as_ref();
             if &page.lang == lang && page.key == key {
                 return Ok(page.clone());
             }
@@ -450,13 +466,15 @@ impl Memo {
         let page = content::load_page(lang, key, path)?;
         if remember {
             let keys = SourceKeys::of(&page);
-            self.lock_sources().insert(path.to_path_buf(), (page.clone(), keys));
+            let mut sources = self.sources.write().unwrap_or_else(PoisonError::into_inner);
+            sources.insert(path.to_path_buf(), Arc::new((page.clone(), keys)));
         }
         Ok(page)
     }
 
     fn sources(&self) -> HashMap<PathBuf, SourceKeys> {
-        self.lock_sources().iter().map(|(path, (_, keys))| (path.clone(), *keys)).collect()
+        let sources = self.sources.read().unwrap_or_else(PoisonError::into_inner);
+        sources.iter().map(|(path, kept)| (path.clone(), kept.1)).collect()
     }
 
     /// Forgets the files at or below `changed` (a folder may have been renamed or removed).
@@ -491,15 +509,28 @@ impl Memo {
         self.asset_names = names.clone();
     }
 
-    /// Keeps this build's rendered Markdown (and only that: what the site no longer has
-    /// goes).
-    fn remember_markdown(&mut self, site: &Site, keys: &Keys, sources: &RenderedSources) {
-        self.markdown = site
-            .sources
-            .iter()
+    /// A hash of each source's footnotes (all a references page reads of its Markdown),
+    /// by source index; remembered by Markdown key.
+    fn footnote_keys(&self, site: &Site, keys: &Keys, sources: &RenderedSources) -> Vec<Key> {
+        site.sources
+            .par_iter()
             .enumerate()
-            .filter_map(|(index, source)| Some((*keys.markdown.get(source.path.as_path())?, sources.shared(index))))
-            .collect();
+            .map(|(index, source)| {
+                let markdown = keys.markdown.get(source.path.as_path());
+                let kept = markdown.and_then(|key| self.footnotes.get(key)).copied();
+                kept.unwrap_or_else(|| hash_debug(&sources.get(index).footnotes))
+            })
+            .collect()
+    }
+
+    /// Keeps this build's rendered Markdown and its footnotes' hashes (and only those:
+    /// what the site no longer has goes).
+    fn remember_markdown(&mut self, site: &Site, keys: &Keys, sources: &RenderedSources, footnotes: &[Key]) {
+        let markdown_keys: Vec<Option<&Key>> =
+            site.sources.iter().map(|source| keys.markdown.get(source.path.as_path())).collect();
+        let kept = || markdown_keys.iter().enumerate().filter_map(|(index, key)| Some((index, **key.as_ref()?)));
+        self.markdown = kept().map(|(index, key)| (key, sources.shared(index))).collect();
+        self.footnotes = kept().filter_map(|(index, key)| Some((key, *footnotes.get(index)?))).collect();
     }
 }
 
@@ -562,8 +593,9 @@ impl Keys {
     }
 
     /// A rendering reads the outline and the templates, a page its own source's
-    /// Markdown, and a references page its language's pages' (see `render::render_site`).
-    fn rendering(&self, site: &Site, rendering: &Rendering, theme: &Key) -> Key {
+    /// Markdown, and a references page its language's pages' footnotes (`footnotes`, by
+    /// source; see `render::render_site`).
+    fn rendering(&self, site: &Site, rendering: &Rendering, theme: &Key, footnotes: &[Key]) -> Key {
         let mut hasher = blake3::Hasher::new();
         hasher.update(&self.outline);
         hasher.update(theme);
@@ -576,7 +608,7 @@ impl Keys {
                 hasher.update(&hash_parts(&[b"generated", language.code.as_str().as_bytes(), kind.slug().as_bytes()]));
                 if *kind == GeneratedKind::References {
                     for page in site.pages_in(&language.code) {
-                        hasher.update(&self.source_markdown(site, page));
+                        hasher.update(footnotes.get(page.source).unwrap_or(&Key::default()));
                     }
                 }
             }

@@ -13,7 +13,6 @@
 //! to read closes the connection. A live-reload stream is an answer still being sent,
 //! so no read timeout cuts it; a page that stops reading it is dropped.
 
-use std::collections::HashMap;
 use std::convert::Infallible;
 use std::future::Future;
 use std::io::{self, Write};
@@ -29,6 +28,7 @@ use hyper::header::{self, HeaderName, HeaderValue};
 use hyper::server::conn::http1;
 use hyper::{Method, Request, Response, StatusCode, Version};
 use hyper_util::rt::{TokioIo, TokioTimer};
+use rustc_hash::FxHashMap;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::{Semaphore, mpsc, oneshot};
 use tokio::time::Sleep;
@@ -72,7 +72,8 @@ impl Limits {
 
 /// One successful build as served: output path to bytes.
 pub struct Snapshot {
-    files: HashMap<String, Bytes>,
+    /// By path; the paths are the site's own, so a fast hash is safe.
+    files: FxHashMap<Arc<str>, Bytes>,
     /// The base URL's path (`/` or `/imrf/`): the site is served under it.
     base_path: String,
     /// Counts successful builds, so a page can tell whether it is out of date.
@@ -80,15 +81,27 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
-    /// Serves `files`, whose bytes it shares (nothing is copied but the paths).
-    pub fn of_files<'a>(files: impl Iterator<Item = &'a SharedFile>, base_path: &str, generation: u64) -> Self {
-        let files = files.map(|f| (f.path.clone(), f.bytes.clone())).collect();
-        Self { files, base_path: base_path.to_string(), generation }
+    /// Serves `files`, whose paths and bytes it shares (nothing is copied); `expected`
+    /// is about how many there are.
+    pub fn of_files<'a>(
+        files: impl Iterator<Item = &'a SharedFile>,
+        expected: usize,
+        base_path: &str,
+        generation: u64,
+    ) -> Self {
+        let mut map = FxHashMap::with_capacity_and_hasher(expected, Default::default());
+        map.extend(files.map(|f| (Arc::clone(&f.path), f.bytes.clone())));
+        Self { files: map, base_path: base_path.to_string(), generation }
+    }
+
+    /// How many files it serves.
+    pub fn len(&self) -> usize {
+        self.files.len()
     }
 
     /// Before the first successful build: every page is the error overlay.
     pub fn empty() -> Self {
-        Self { files: HashMap::new(), base_path: "/".into(), generation: 0 }
+        Self { files: FxHashMap::default(), base_path: "/".into(), generation: 0 }
     }
 }
 
@@ -447,10 +460,10 @@ impl Shared {
         };
         let file =
             if inside.is_empty() || inside.ends_with('/') { format!("{inside}index.html") } else { inside.to_string() };
-        if let Some(bytes) = snapshot.files.get(&file) {
+        if let Some(bytes) = snapshot.files.get(file.as_str()) {
             return Answer::file(StatusCode::OK, &file, bytes, snapshot.generation);
         }
-        if snapshot.files.contains_key(&format!("{inside}/index.html")) {
+        if snapshot.files.contains_key(format!("{inside}/index.html").as_str()) {
             return Answer::redirect(&format!("{path}/"));
         }
         self.not_found(&snapshot)
@@ -641,7 +654,7 @@ mod tests {
             SharedFile { path: "index.html".into(), bytes: Bytes::from_static(b"<html><body>home</body></html>") },
             SharedFile { path: "big.bin".into(), bytes: Bytes::from(vec![7; BIG]) },
         ];
-        let snapshot = Arc::new(Snapshot::of_files(files.iter(), "/", 1));
+        let snapshot = Arc::new(Snapshot::of_files(files.iter(), files.len(), "/", 1));
         let live = Arc::new(Live::default());
         let server = Server::start_with(listener, local, snapshot, Arc::clone(&live), limits).unwrap();
         (server, live, url_host(local))

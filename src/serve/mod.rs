@@ -80,7 +80,7 @@ pub fn serve(options: &ServeOptions) -> Result<(), ServeError> {
     let snapshot = match rebuilder.rebuild(&[], true) {
         Ok(site) => {
             report_success(&site, rebuilder.rendered_pages(), started, &mut reported);
-            Arc::new(Snapshot::of_files(site.files.iter(), &site.site.base_url.path, 1))
+            Arc::new(Snapshot::of_files(site.files.iter(), site.files.len(), &site.site.base_url.path, 1))
         }
         Err(error) => {
             report_error(&error);
@@ -133,15 +133,16 @@ fn rebuild(
     let started = Instant::now();
     match rebuilder.render_pages(&batch.paths, batch.everything) {
         Ok(pages) => {
-            let generation = server.snapshot().generation + 1;
+            let last = server.snapshot();
+            let generation = last.generation + 1;
             let base_path = pages.site.base_url.path.clone();
             let served = pages.files.iter().chain(rebuilder.last_search_index());
-            server.publish(Snapshot::of_files(served, &base_path, generation));
+            server.publish(Snapshot::of_files(served, last.len(), &base_path, generation));
             live.set_error(None);
             let only_css = !unpublished.everything && unpublished.paths.iter().all(|p| is_stylesheet(p));
             live.broadcast(if only_css { LiveEvent::Css { generation } } else { LiveEvent::Reload { generation } });
             let site = rebuilder.finish(pages);
-            server.publish(Snapshot::of_files(site.files.iter(), &base_path, generation));
+            server.publish(Snapshot::of_files(site.files.iter(), site.files.len(), &base_path, generation));
             report_success(&site, rebuilder.rendered_pages(), started, reported);
             true
         }

@@ -420,7 +420,7 @@ fn append(site: &SiteTest, path: &str, text: &str) {
 
 /// Watch mode's files as a clean build gives them.
 fn owned(files: &[SharedFile]) -> Vec<OutputFile> {
-    files.iter().map(|f| OutputFile::new(f.path.clone(), f.bytes.to_vec())).collect()
+    files.iter().map(|f| OutputFile::new(f.path.to_string(), f.bytes.to_vec())).collect()
 }
 
 /// The paths of the files that differ between two builds, or that only one has.
