@@ -287,14 +287,14 @@ fn under_base_path(globals: &TemplateGlobals, path: &str) -> String {
 }
 
 fn current_language<'a>(globals: &'a TemplateGlobals, state: &State) -> Result<&'a Language, minijinja::Error> {
+    // The context's code was written from a `LangCode`, so it is canonical already: it is
+    // looked up as it is, not parsed again on every call.
     let code = state
         .lookup("lang")
         .and_then(|lang| lang.get_attr("code").ok())
-        .and_then(|code| code.as_str().and_then(|c| LangCode::parse(c).ok()))
         .ok_or_else(|| minijinja::Error::new(ErrorKind::UndefinedError, "the template context has no `lang.code`"))?;
-    globals
-        .languages
-        .get(&code)
+    code.as_str()
+        .and_then(|code| globals.languages.get(code))
         .ok_or_else(|| minijinja::Error::new(ErrorKind::UndefinedError, format!("unknown language `{code}`")))
 }
 

@@ -59,6 +59,14 @@ impl LangCode {
     }
 }
 
+/// A code is its canonical text: maps keyed by `LangCode` can be searched with a `&str`
+/// (the derived `Eq`, `Ord` and `Hash` are those of the text).
+impl std::borrow::Borrow<str> for LangCode {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
 impl fmt::Display for LangCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
