@@ -98,14 +98,16 @@ pub fn walk(dir: &Path, root: &Path, recursive: bool) -> Result<Vec<PathBuf>, Un
         for entry in std::fs::read_dir(&current).map_err(unreadable(&current))? {
             let entry = entry.map_err(unreadable(&current))?;
             if !entry.file_name().to_string_lossy().starts_with('.') {
-                entries.push(entry.path());
+                // The type as `symlink_metadata` gives it, mostly without a system call:
+                // watch mode walks every source on every save.
+                let file_type = entry.file_type().map_err(unreadable(&entry.path()))?;
+                entries.push((entry.path(), file_type));
             }
         }
-        entries.sort();
-        for path in entries {
-            let is_link = std::fs::symlink_metadata(&path).map_err(unreadable(&path))?.file_type().is_symlink();
-            if !is_link {
-                if path.is_dir() {
+        entries.sort_by(|(a, _), (b, _)| a.cmp(b));
+        for (path, file_type) in entries {
+            if !file_type.is_symlink() {
+                if file_type.is_dir() {
                     if recursive {
                         visited.insert(path.canonicalize().map_err(unreadable(&path))?);
                         pending.push(path);
