@@ -127,6 +127,8 @@ fn prepare(options: &BuildOptions, memo: &mut Memo, remember: bool) -> Result<Pr
 fn run(options: &BuildOptions, memo: &mut Memo, remember: bool) -> Result<(RenderedSite, usize), Error> {
     let (pages, rendered_pages) = render_pages(options, memo, remember)?;
     let WatchedSite { site, files, warnings, broken_links } = finish(pages, memo);
+    // Without the memo's share of the files, their bytes move out without a copy.
+    *memo = Memo::default();
     let mut files: Vec<OutputFile> = files
         .into_iter()
         .map(|file| OutputFile { path: file.path.to_string(), bytes: Vec::from(file.bytes) })
