@@ -28,7 +28,6 @@ pub mod text;
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
-use std::convert::Infallible;
 
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
@@ -77,34 +76,6 @@ struct Doc<'s> {
     text: Cow<'s, str>,
     /// The text's language when it is not the index's (a page shown untranslated).
     lang: Option<&'s str>,
-}
-
-/// The index files of every language, to add to the site's output: one list per
-/// language, in `site.languages` order. A language's files come from `reuse` when it
-/// has them: watch mode (`build::Rebuilder`) answers from its memo of earlier builds,
-/// keyed by everything an index reads; a clean build answers `None`. The languages
-/// left are indexed in parallel.
-pub fn build(
-    site: &Site,
-    sources: &RenderedSources,
-    assets: &BTreeMap<String, String>,
-    reuse: &dyn Fn(&Language) -> Option<Vec<OutputFile>>,
-) -> Vec<Vec<OutputFile>> {
-    let reused: Vec<Option<Vec<OutputFile>>> = site.languages.iter().map(reuse).collect();
-    site.languages
-        .par_iter()
-        .zip(reused)
-        .map(|(language, reused)| {
-            reused.unwrap_or_else(|| {
-                let mut files = Vec::new();
-                let Ok(()) = index_language::<Infallible>(site, sources, assets, language, &mut |batch| {
-                    files.extend(batch);
-                    Ok(())
-                });
-                files
-            })
-        })
-        .collect()
 }
 
 /// One language's index files, handed to `emit` part by part (the documents, then the
