@@ -290,8 +290,10 @@ const WRITE_BATCH: usize = 256;
 pub fn build(options: &BuildOptions) -> Result<BuildReport, Error> {
     let started = Instant::now();
     let staging = Staging::begin(&options.output_dir(), &options.root)?;
-    let Prepared { site, mut warnings, mut sources, assets, templates, .. } =
+    let Prepared { mut site, mut warnings, mut sources, assets, templates, .. } =
         prepare(options, &mut Memo::default(), false)?;
+    // Rendered, and its warnings located: the Markdown text is read no more.
+    site.release_source_text();
     let mut writer = StagedWriter { staging: &staging, links: Vec::new(), paths: Vec::new() };
     let mut errors = Vec::new();
     for batch in render::renderings(&site).chunks(WRITE_BATCH) {

@@ -140,6 +140,14 @@ impl Site {
         &self.sources[page.source]
     }
 
+    /// Frees the Markdown text of every source, once it is rendered and its warnings are
+    /// located: a clean build, which writes as it goes, reads only the rendering after that.
+    pub fn release_source_text(&mut self) {
+        for source in &mut self.sources {
+            source.body = String::new();
+        }
+    }
+
     pub fn pages_in<'a>(&'a self, lang: &'a LangCode) -> impl Iterator<Item = &'a Page> + 'a {
         self.pages.iter().filter(move |p| &p.lang == lang)
     }
