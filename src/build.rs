@@ -74,9 +74,20 @@ pub struct RenderedSite {
     pub broken_links: Vec<String>,
 }
 
-/// Loads and renders the whole site without writing anything.
+/// Loads and renders the whole site without writing anything: watch mode's two phases
+/// with nothing remembered.
 pub fn render(options: &BuildOptions) -> Result<RenderedSite, Error> {
-    run(options, &mut Memo::default(), false).map(|(site, _)| site)
+    let mut memo = Memo::default();
+    let (pages, _) = render_pages(options, &mut memo, false)?;
+    let WatchedSite { site, files, warnings, broken_links } = finish(pages, &mut memo);
+    // Without the memo's share of the files, their bytes move out without a copy.
+    drop(memo);
+    let mut files: Vec<OutputFile> = files
+        .into_iter()
+        .map(|file| OutputFile { path: file.path.to_string(), bytes: Vec::from(file.bytes) })
+        .collect();
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(RenderedSite { site, files, warnings, broken_links })
 }
 
 /// What every build reads and makes before rendering pages.
@@ -120,21 +131,6 @@ fn prepare(options: &BuildOptions, memo: &mut Memo, remember: bool) -> Result<Pr
     let templates_dir = theme_dir.join("templates");
     let templates = Templates::load(&templates_dir, globals)?;
     Ok(Prepared { site, warnings, keys, sources, assets_key, assets, templates, templates_dir })
-}
-
-/// The pipeline, for `render`: watch mode's two phases with nothing remembered.
-/// Returns the site and how many pages it rendered.
-fn run(options: &BuildOptions, memo: &mut Memo, remember: bool) -> Result<(RenderedSite, usize), Error> {
-    let (pages, rendered_pages) = render_pages(options, memo, remember)?;
-    let WatchedSite { site, files, warnings, broken_links } = finish(pages, memo);
-    // Without the memo's share of the files, their bytes move out without a copy.
-    *memo = Memo::default();
-    let mut files: Vec<OutputFile> = files
-        .into_iter()
-        .map(|file| OutputFile { path: file.path.to_string(), bytes: Vec::from(file.bytes) })
-        .collect();
-    files.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok((RenderedSite { site, files, warnings, broken_links }, rendered_pages))
 }
 
 /// An output file whose bytes are shared, not copied, between watch mode's memo, its
@@ -294,7 +290,7 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Error> {
         prepare(options, &mut Memo::default(), false)?;
     // Rendered, and its warnings located: the Markdown text is read no more.
     site.release_source_text();
-    let mut writer = StagedWriter { staging: &staging, links: Vec::new(), paths: Vec::new() };
+    let mut writer = StagedWriter { staging: &staging, links: Vec::new() };
     let mut errors = Vec::new();
     for batch in render::renderings(&site).chunks(WRITE_BATCH) {
         match render::render_files(&site, &sources, &templates, batch) {
@@ -314,10 +310,10 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Error> {
     for language in &site.languages {
         search::index_language(&site, &sources, &stemmers, language, &mut |files| writer.write(files))?;
     }
-    let StagedWriter { links, paths, .. } = writer;
+    let links = writer.links;
+    let paths = staging.finish()?;
     let broken = check::broken_links_among(&links, paths.iter().map(String::as_str), &site.base_url.path);
     warnings.extend(describe_links(&site, &broken).into_iter().map(|message| Warning { message }));
-    staging.finish()?;
     Ok(BuildReport {
         pages: paths.iter().filter(|path| path.ends_with(".html")).count(),
         languages: site.languages.len(),
@@ -331,14 +327,12 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Error> {
 struct StagedWriter<'s> {
     staging: &'s Staging,
     links: Vec<PageLinks>,
-    paths: Vec<String>,
 }
 
 impl StagedWriter<'_> {
     fn write(&mut self, files: Vec<OutputFile>) -> Result<(), Error> {
         self.staging.write(&files)?;
         self.links.par_extend(files.par_iter().filter_map(PageLinks::of));
-        self.paths.extend(files.into_iter().map(|file| file.path));
         Ok(())
     }
 }

@@ -49,7 +49,7 @@ fn io<'a>(path: &'a Path, action: &'static str) -> impl FnOnce(std::io::Error) -
 }
 
 /// Checks that `output` may be replaced by a build of the site in `root`.
-pub fn check_output_dir(output: &Path, root: &Path) -> Result<(), OutputError> {
+fn check_output_dir(output: &Path, root: &Path) -> Result<(), OutputError> {
     let refuse = |reason: String| Err(OutputError::Refused { path: output.to_path_buf(), reason });
     let output_abs = absolute(output)?;
     let root_abs = absolute(root)?;
@@ -89,14 +89,6 @@ pub fn check_output_dir(output: &Path, root: &Path) -> Result<(), OutputError> {
         ));
     }
     Ok(())
-}
-
-/// Writes `files` as the new content of `output`, atomically from the reader's point of
-/// view: everything goes to a staging directory first, which then replaces `output`.
-pub fn write_site(output: &Path, root: &Path, files: &[OutputFile]) -> Result<(), OutputError> {
-    let staging = Staging::begin(output, root)?;
-    staging.write(files)?;
-    staging.finish()
 }
 
 /// A build being written: files go into a staging directory beside the output as they
@@ -163,7 +155,8 @@ impl Staging {
     }
 
     /// Writes the manifest of every file written and puts the new site in place.
-    pub fn finish(mut self) -> Result<(), OutputError> {
+    /// Returns the paths written (the manifest).
+    pub fn finish(mut self) -> Result<BTreeSet<String>, OutputError> {
         // From here on the staging directory is the new site or, after a failed swap,
         // the next build's leftover to clear: no longer this value's to remove.
         self.finished = true;
@@ -175,7 +168,8 @@ impl Staging {
         let staging = &self.dir;
         std::fs::write(staging.join(MANIFEST), manifest).map_err(io(staging, "cannot write the manifest"))?;
         std::fs::remove_file(staging.join(STAGING_MARKER)).map_err(io(staging, "cannot finish staging"))?;
-        swap_into_place(staging, &self.output)
+        swap_into_place(staging, &self.output)?;
+        Ok(written.paths)
     }
 }
 
@@ -341,6 +335,13 @@ fn absolute(path: &Path) -> Result<PathBuf, OutputError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A whole site written in one batch.
+    fn write_site(output: &Path, root: &Path, files: &[OutputFile]) -> Result<(), OutputError> {
+        let staging = Staging::begin(output, root)?;
+        staging.write(files)?;
+        staging.finish().map(drop)
+    }
 
     #[test]
     fn replaces_its_own_output_and_refuses_foreign_files() {
