@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::convert::Infallible;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -22,7 +22,7 @@ use crate::markdown::Rendered;
 use crate::output::{OutputFile, Staging};
 use crate::render::{self, GeneratedKind, RenderedSources, Rendering};
 use crate::search;
-use crate::site::{Page, Site, SitePaths};
+use crate::site::{Page, Site, SitePaths, SourceFiles};
 use crate::templates::{AssetLinks, TemplateGlobals, Templates};
 use crate::types::LangCode;
 
@@ -90,47 +90,36 @@ pub fn render(options: &BuildOptions) -> Result<RenderedSite, Error> {
     Ok(RenderedSite { site, files, warnings, broken_links })
 }
 
-/// What every build reads and makes before rendering pages.
+/// What every build reads and makes before rendering pages: the site loaded (by
+/// `Site::load_with`), its Markdown rendered and its templates loaded (`prepare`).
 struct Prepared {
     site: Site,
     warnings: Vec<Warning>,
-    keys: Keys,
     sources: RenderedSources,
-    /// A hash of the theme's stylesheets, scripts and static files.
-    assets_key: Key,
-    assets: Assets,
     templates: Templates,
-    templates_dir: PathBuf,
 }
 
-/// Loads the site, renders its Markdown, builds the assets and loads the templates,
-/// reusing what `memo` remembers (nothing, for a clean build).
-fn prepare(options: &BuildOptions, memo: &mut Memo, remember: bool) -> Result<Prepared, Error> {
-    let loader = |lang: &LangCode, key: &str, path: &Path| memo.load_page(lang, key, path, remember);
-    let (site, mut warnings) = Site::load_with(SitePaths::new(&options.root), options.base_url.as_deref(), &loader)?;
-    let keys = Keys::new(&site, &memo.sources());
-
-    let sources = render::render_markdown(&site, &|source| {
-        keys.markdown.get(source.path.as_path()).and_then(|key| memo.markdown.get(key)).cloned()
-    })
-    .map_err(Error::Render)?;
+/// Renders the loaded site's Markdown (except what `reuse` hands back, by source index)
+/// and loads the templates, which name the assets by `asset_names`.
+fn prepare(
+    site: Site,
+    mut warnings: Vec<Warning>,
+    reuse: &(dyn Fn(usize) -> Option<Arc<Rendered>> + Sync),
+    asset_names: &BTreeMap<String, String>,
+) -> Result<Prepared, Error> {
+    let sources = render::render_markdown(&site, reuse).map_err(Error::Render)?;
     warnings.extend(sources.warnings(&site));
-
-    let theme_dir = site.paths.theme(&site.config.theme);
-    let assets_key = hash_files(&[theme_dir.join("css"), theme_dir.join("js"), theme_dir.join("static")]);
-    let assets = match memo.assets.take() {
-        Some((key, assets)) if key == assets_key => assets,
-        _ => assets::build(&theme_dir)?,
-    };
-
     let globals = TemplateGlobals {
         languages: site.languages.iter().map(|l| (l.code.clone(), l.clone())).collect(),
         base_path: site.base_url.path.clone(),
-        assets: assets.names.clone(),
+        assets: asset_names.clone(),
     };
-    let templates_dir = theme_dir.join("templates");
-    let templates = Templates::load(&templates_dir, globals)?;
-    Ok(Prepared { site, warnings, keys, sources, assets_key, assets, templates, templates_dir })
+    let templates = Templates::load(&theme_dir(&site).join("templates"), globals)?;
+    Ok(Prepared { site, warnings, sources, templates })
+}
+
+fn theme_dir(site: &Site) -> PathBuf {
+    site.paths.theme(&site.config.theme)
 }
 
 /// An output file whose bytes are shared, not copied, between watch mode's memo, its
@@ -184,13 +173,22 @@ pub struct WatchedSite {
 /// remembering) in `memo` what an earlier build made from the same inputs. Returns the
 /// files and how many pages it rendered (the others were reused).
 fn render_pages(options: &BuildOptions, memo: &mut Memo, remember: bool) -> Result<(RenderedPages, usize), Error> {
-    let Prepared { site, warnings, keys, sources, assets_key, assets, templates, templates_dir } =
-        prepare(options, memo, remember)?;
+    let files = MemoFiles { memo, remember };
+    let (site, warnings) = Site::load_with(SitePaths::new(&options.root), options.base_url.as_deref(), &files)?;
+    let keys = Keys::new(&site, memo);
+    let theme_dir = theme_dir(&site);
+    let assets_key = hash_files(&[theme_dir.join("css"), theme_dir.join("js"), theme_dir.join("static")]);
+    let assets = match memo.assets.take() {
+        Some((key, assets)) if key == assets_key => assets,
+        _ => assets::build(&theme_dir)?,
+    };
+    let reuse = |index: usize| keys.markdown.get(index).and_then(|key| memo.markdown.get(key)).cloned();
+    let Prepared { site, warnings, sources, templates } = prepare(site, warnings, &reuse, &assets.names)?;
     // Asset names are not part of a rendering's key: a file remembered with older ones
     // has the asset URLs it holds rewritten (`Memo::rebind`).
-    let theme_key = hash_files(&[templates_dir]);
+    let theme_key = hash_files(&[theme_dir.join("templates")]);
     let renderings = render::renderings(&site);
-    let footnotes = memo.footnote_keys(&site, &keys, &sources);
+    let footnotes = memo.footnote_keys(&keys, &sources);
     let rendering_keys: Vec<Key> =
         renderings.par_iter().map(|r| keys.rendering(&site, r, &theme_key, &footnotes)).collect();
     memo.rebind(&rendering_keys, &templates, &assets.names);
@@ -202,7 +200,7 @@ fn render_pages(options: &BuildOptions, memo: &mut Memo, remember: bool) -> Resu
         Some((key, files)) if key == keys.outline => files,
         _ => render::site_maps(&site, &sources, &templates).into_iter().map(SharedFile::from).collect(),
     };
-    let rendered_pages = wanted.iter().filter(|r| matches!(r, Rendering::Page(_))).count();
+    let rendered_pages = wanted.iter().filter(|r| matches!(r, Rendering::Page(..))).count();
     let mut rendered: HashMap<Key, MemoFile> = wanted_keys
         .into_iter()
         .zip(rendered)
@@ -211,7 +209,7 @@ fn render_pages(options: &BuildOptions, memo: &mut Memo, remember: bool) -> Resu
     // What the site no longer has is forgotten.
     rendered.extend(rendering_keys.iter().filter_map(|key| Some((*key, memo.rendered.remove(key)?))));
     memo.rendered = rendered;
-    memo.remember_markdown(&site, &keys, &sources, &footnotes);
+    memo.remember_markdown(&keys, &sources, &footnotes);
 
     let mut files: Vec<SharedFile> = site_maps.clone();
     memo.site_maps = Some((keys.outline, site_maps));
@@ -286,8 +284,9 @@ const WRITE_BATCH: usize = 256;
 pub fn build(options: &BuildOptions) -> Result<BuildReport, Error> {
     let started = Instant::now();
     let staging = Staging::begin(&options.output_dir(), &options.root)?;
-    let Prepared { mut site, mut warnings, mut sources, assets, templates, .. } =
-        prepare(options, &mut Memo::default(), false)?;
+    let (site, warnings) = Site::load(SitePaths::new(&options.root), options.base_url.as_deref())?;
+    let assets = assets::build(&theme_dir(&site))?;
+    let Prepared { mut site, mut warnings, mut sources, templates } = prepare(site, warnings, &|_| None, &assets.names)?;
     // Rendered, and its warnings located: the Markdown text is read no more.
     site.release_source_text();
     let mut writer = StagedWriter { staging: &staging, links: Vec::new() };
@@ -396,6 +395,43 @@ impl Rebuilder {
     }
 }
 
+/// The site's pages as `memo` remembers them (unchanged files), or as read from disk
+/// (and then remembered, if `remember`).
+struct MemoFiles<'m> {
+    memo: &'m Memo,
+    remember: bool,
+}
+
+impl SourceFiles for MemoFiles<'_> {
+    fn markdown_files(&self, lang_dir: &Path, root: &Path) -> Result<Vec<(String, PathBuf)>, ContentError> {
+        let mut listings = self.memo.listings.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(listing) = listings.get(lang_dir) {
+            return Ok(listing.clone());
+        }
+        let listing = content::markdown_files(lang_dir, root)?;
+        if self.remember {
+            listings.insert(lang_dir.to_path_buf(), listing.clone());
+        }
+        Ok(listing)
+    }
+
+    /// The page at `path` as read unchanged before, if any, shared rather than copied.
+    fn load_page(&self, lang: &LangCode, key: &str, path: &Path) -> Result<Arc<SourcePage>, ContentError> {
+        // A panic while holding the lock leaves a map that is still valid.
+        let sources = &self.memo.sources;
+        let remembered = sources.read().unwrap_or_else(PoisonError::into_inner).get(path).map(|(p, _)| p.clone());
+        if let Some(page) = remembered.filter(|page| &page.lang == lang && page.key == key) {
+            return Ok(page);
+        }
+        let page = Arc::new(content::load_page(lang, key, path)?);
+        if self.remember {
+            let keys = SourceKeys::of(&page);
+            sources.write().unwrap_or_else(PoisonError::into_inner).insert(path.to_path_buf(), (page.clone(), keys));
+        }
+        Ok(page)
+    }
+}
+
 /// A blake3 hash of a stage's inputs.
 type Key = [u8; 32];
 
@@ -403,7 +439,9 @@ type Key = [u8; 32];
 #[derive(Default)]
 struct Memo {
     /// Parsed pages by file, with the hashes of their text and front matter.
-    sources: RwLock<HashMap<PathBuf, Arc<(SourcePage, SourceKeys)>>>,
+    sources: RwLock<HashMap<PathBuf, (Arc<SourcePage>, SourceKeys)>>,
+    /// The Markdown files of each language folder, by folder.
+    listings: Mutex<HashMap<PathBuf, Vec<(String, PathBuf)>>>,
     markdown: HashMap<Key, Arc<Rendered>>,
     /// A hash of the footnotes of the Markdown of the same key.
     footnotes: HashMap<Key, Key>,
@@ -447,38 +485,26 @@ impl SourceKeys {
 }
 
 impl Memo {
-    /// The remembered page at `path`, if any; cloned outside the lock, so that the
-    /// pages loaded in parallel are not copied one at a time.
-    fn remembered(&self, path: &Path) -> Option<Arc<(SourcePage, SourceKeys)>> {
-        // A panic while holding the lock leaves a map that is still valid.
-        self.sources.read().unwrap_or_else(PoisonError::into_inner).get(path).cloned()
-    }
-
-    fn load_page(&self, lang: &LangCode, key: &str, path: &Path, remember: bool) -> Result<SourcePage, ContentError> {
-        if let Some(kept) = self.remembered(path) {
-            let (page, _) = kept.as_ref();
-            if &page.lang == lang && page.key == key {
-                return Ok(page.clone());
-            }
-        }
-        let page = content::load_page(lang, key, path)?;
-        if remember {
-            let keys = SourceKeys::of(&page);
-            let mut sources = self.sources.write().unwrap_or_else(PoisonError::into_inner);
-            sources.insert(path.to_path_buf(), Arc::new((page.clone(), keys)));
-        }
-        Ok(page)
-    }
-
-    fn sources(&self) -> HashMap<PathBuf, SourceKeys> {
+    /// Each source's keys, by index: remembered, or computed for a page read anew.
+    fn source_keys(&self, site: &Site) -> Vec<SourceKeys> {
         let sources = self.sources.read().unwrap_or_else(PoisonError::into_inner);
-        sources.iter().map(|(path, kept)| (path.clone(), kept.1)).collect()
+        site.sources
+            .par_iter()
+            .map(|source| match sources.get(&source.path) {
+                Some((kept, keys)) if Arc::ptr_eq(kept, source) => *keys,
+                _ => SourceKeys::of(source),
+            })
+            .collect()
     }
 
     /// Forgets the files at or below `changed` (a folder may have been renamed or removed).
     fn forget_files(&mut self, changed: &[PathBuf]) {
         let sources = self.sources.get_mut().unwrap_or_else(PoisonError::into_inner);
         sources.retain(|path, _| !changed.iter().any(|c| path.starts_with(c)));
+        let listings = self.listings.get_mut().unwrap_or_else(PoisonError::into_inner);
+        if !changed.iter().all(|path| keeps_listings(listings, path)) {
+            listings.clear();
+        }
     }
 
     /// Brings the remembered renderings that this build has (by key) up to date with
@@ -509,13 +535,12 @@ impl Memo {
 
     /// A hash of each source's footnotes (all a references page reads of its Markdown),
     /// by source index; remembered by Markdown key.
-    fn footnote_keys(&self, site: &Site, keys: &Keys, sources: &RenderedSources) -> Vec<Key> {
-        site.sources
+    fn footnote_keys(&self, keys: &Keys, sources: &RenderedSources) -> Vec<Key> {
+        keys.markdown
             .par_iter()
             .enumerate()
-            .map(|(index, source)| {
-                let markdown = keys.markdown.get(source.path.as_path());
-                let kept = markdown.and_then(|key| self.footnotes.get(key)).copied();
+            .map(|(index, key)| {
+                let kept = self.footnotes.get(key).copied();
                 kept.unwrap_or_else(|| hash_debug(&sources.get(index).footnotes))
             })
             .collect()
@@ -523,12 +548,28 @@ impl Memo {
 
     /// Keeps this build's rendered Markdown and its footnotes' hashes (and only those:
     /// what the site no longer has goes).
-    fn remember_markdown(&mut self, site: &Site, keys: &Keys, sources: &RenderedSources, footnotes: &[Key]) {
-        let markdown_keys: Vec<Option<&Key>> =
-            site.sources.iter().map(|source| keys.markdown.get(source.path.as_path())).collect();
-        let kept = || markdown_keys.iter().enumerate().filter_map(|(index, key)| Some((index, **key.as_ref()?)));
+    fn remember_markdown(&mut self, keys: &Keys, sources: &RenderedSources, footnotes: &[Key]) {
+        let kept = || keys.markdown.iter().copied().enumerate();
         self.markdown = kept().map(|(index, key)| (key, sources.shared(index))).collect();
         self.footnotes = kept().filter_map(|(index, key)| Some((key, *footnotes.get(index)?))).collect();
+    }
+}
+
+/// Whether the Markdown files of every listed folder are still those `listings` name
+/// after a change at `path`: the path is outside them, a listed file edited in place,
+/// or a file that never counted (not Markdown, or gone without having been listed).
+/// Anything else (a new or removed page, a folder created, renamed or removed) lists
+/// them again.
+fn keeps_listings(listings: &HashMap<PathBuf, Vec<(String, PathBuf)>>, path: &Path) -> bool {
+    let mut relevant = listings.iter().filter(|(dir, _)| path.starts_with(dir) || dir.starts_with(path)).peekable();
+    if relevant.peek().is_none() {
+        return true;
+    }
+    let listed = relevant.flat_map(|(_, files)| files).any(|(_, file)| file.starts_with(path));
+    match std::fs::symlink_metadata(path) {
+        Ok(metadata) if listed => metadata.is_file() && listings.values().flatten().any(|(_, file)| file == path),
+        Ok(metadata) => metadata.is_file() && path.extension().is_none_or(|e| e != "md"),
+        Err(_) => !listed,
     }
 }
 
@@ -538,42 +579,32 @@ struct Keys {
     site: Key,
     /// The site's outline: every page's front matter, URL and translation state.
     outline: Key,
-    /// By source file: its text and the site key, which is all its Markdown depends on.
-    markdown: HashMap<PathBuf, Key>,
+    /// By source index: its text and the site key, which is all its Markdown depends on.
+    markdown: Vec<Key>,
+    /// By page index (`page_identity`).
+    pages: Vec<Key>,
 }
 
 impl Keys {
-    fn new(site: &Site, known: &HashMap<PathBuf, SourceKeys>) -> Self {
+    fn new(site: &Site, memo: &Memo) -> Self {
         let site_key = hash_parts(&[
             format!("{:?}", site.languages).as_bytes(),
             format!("{:?}", site.config).as_bytes(),
             format!("{:?}", site.base_url).as_bytes(),
             site.default_language.as_str().as_bytes(),
         ]);
-        let source_keys: Vec<SourceKeys> = site
-            .sources
-            .par_iter()
-            .map(|source| known.get(&source.path).copied().unwrap_or_else(|| SourceKeys::of(source)))
-            .collect();
+        let source_keys = memo.source_keys(site);
+        let pages: Vec<Key> = site.pages.par_iter().map(|page| page_identity(site, page)).collect();
         let mut outline = blake3::Hasher::new();
         outline.update(&site_key);
         for keys in &source_keys {
             outline.update(&keys.front);
         }
-        for page in &site.pages {
-            outline.update(&page_identity(site, page));
+        for identity in &pages {
+            outline.update(identity);
         }
-        let markdown = site
-            .sources
-            .iter()
-            .zip(&source_keys)
-            .map(|(source, keys)| (source.path.clone(), hash_parts(&[&keys.text, &site_key])))
-            .collect();
-        Self { site: site_key, outline: *outline.finalize().as_bytes(), markdown }
-    }
-
-    fn source_markdown(&self, site: &Site, page: &Page) -> Key {
-        self.markdown.get(site.source(page).path.as_path()).copied().unwrap_or_default()
+        let markdown = source_keys.par_iter().map(|keys| hash_parts(&[&keys.text, &site_key])).collect();
+        Self { site: site_key, outline: *outline.finalize().as_bytes(), markdown, pages }
     }
 
     /// A language's search index reads its pages, their Markdown, and the stemmer
@@ -583,9 +614,9 @@ impl Keys {
         hasher.update(&self.site);
         hasher.update(stemmers);
         hasher.update(language.code.as_str().as_bytes());
-        for page in site.pages_in(&language.code) {
-            hasher.update(&page_identity(site, page));
-            hasher.update(&self.source_markdown(site, page));
+        for (page, identity) in site.pages.iter().zip(&self.pages).filter(|(page, _)| page.lang == language.code) {
+            hasher.update(identity);
+            hasher.update(&self.markdown[page.source]);
         }
         *hasher.finalize().as_bytes()
     }
@@ -598,9 +629,9 @@ impl Keys {
         hasher.update(&self.outline);
         hasher.update(theme);
         match rendering {
-            Rendering::Page(page) => {
-                hasher.update(&page_identity(site, page));
-                hasher.update(&self.source_markdown(site, page));
+            Rendering::Page(index, page) => {
+                hasher.update(&self.pages[*index]);
+                hasher.update(&self.markdown[page.source]);
             }
             Rendering::Generated(language, kind) => {
                 hasher.update(&hash_parts(&[b"generated", language.code.as_str().as_bytes(), kind.slug().as_bytes()]));
@@ -678,4 +709,48 @@ fn hash_files(dirs: &[PathBuf]) -> Key {
         };
     }
     *hasher.finalize().as_bytes()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A language folder with two pages, listed.
+    fn listed_site() -> (tempfile::TempDir, PathBuf, HashMap<PathBuf, Vec<(String, PathBuf)>>) {
+        let root = tempfile::tempdir().unwrap();
+        let lang_dir = root.path().join("site/content/en");
+        std::fs::create_dir_all(lang_dir.join("part")).unwrap();
+        std::fs::write(lang_dir.join("a.md"), "a").unwrap();
+        std::fs::write(lang_dir.join("part/b.md"), "b").unwrap();
+        let listing = content::markdown_files(&lang_dir, root.path()).unwrap();
+        assert_eq!(listing.len(), 2);
+        (root, lang_dir.clone(), HashMap::from([(lang_dir, listing)]))
+    }
+
+    #[test]
+    fn listings_survive_edits_in_place_and_files_that_never_counted() {
+        let (root, lang_dir, listings) = listed_site();
+        std::fs::write(lang_dir.join("a.md"), "edited").unwrap();
+        assert!(keeps_listings(&listings, &lang_dir.join("a.md")));
+        std::fs::write(lang_dir.join("figure.png"), "png").unwrap();
+        assert!(keeps_listings(&listings, &lang_dir.join("figure.png")));
+        // An editor's temporary file, renamed over the page before the rebuild.
+        assert!(keeps_listings(&listings, &lang_dir.join("a.md.tmp")));
+        assert!(keeps_listings(&listings, &root.path().join("themes/default/css/site.css")));
+        assert!(keeps_listings(&listings, &root.path().join("site/content/fr/a.md")));
+    }
+
+    #[test]
+    fn listings_go_when_pages_or_folders_come_and_go() {
+        let (root, lang_dir, listings) = listed_site();
+        std::fs::write(lang_dir.join("new.md"), "new").unwrap();
+        assert!(!keeps_listings(&listings, &lang_dir.join("new.md")), "a new page");
+        std::fs::remove_file(lang_dir.join("a.md")).unwrap();
+        assert!(!keeps_listings(&listings, &lang_dir.join("a.md")), "a removed page");
+        std::fs::create_dir(lang_dir.join("fresh")).unwrap();
+        assert!(!keeps_listings(&listings, &lang_dir.join("fresh")), "a new folder may hold pages");
+        std::fs::rename(lang_dir.join("part"), lang_dir.join("moved")).unwrap();
+        assert!(!keeps_listings(&listings, &lang_dir.join("part")), "a folder of pages renamed");
+        assert!(!keeps_listings(&listings, &root.path().join("site/content")), "an ancestor of the listed folder");
+    }
 }

@@ -50,14 +50,15 @@ pub struct RenderedSources(Vec<Arc<Rendered>>);
 /// source, the UI strings, the base URL and the config); a clean build answers `None`.
 pub fn render_markdown(
     site: &Site,
-    reuse: &(dyn Fn(&SourcePage) -> Option<Arc<Rendered>> + Sync),
+    reuse: &(dyn Fn(usize) -> Option<Arc<Rendered>> + Sync),
 ) -> Result<RenderedSources, Vec<RenderError>> {
     let base_path = site.base_url.path.clone();
     let results: Vec<Result<Arc<Rendered>, RenderError>> = site
         .sources
         .par_iter()
-        .map(|source| {
-            if let Some(rendered) = reuse(source) {
+        .enumerate()
+        .map(|(index, source)| {
+            if let Some(rendered) = reuse(index) {
                 return Ok(rendered);
             }
             let language = site.language(&source.lang).unwrap_or(site.default_lang());
@@ -263,7 +264,8 @@ struct Renderer<'a> {
 /// A file `render_site` makes through a template.
 #[derive(Clone, Copy)]
 pub enum Rendering<'a> {
-    Page(&'a Page),
+    /// A page, and its index in `Site::pages`.
+    Page(usize, &'a Page),
     /// One of a language's generated pages.
     Generated(&'a Language, GeneratedKind),
     /// The root page that sends readers to their language.
@@ -282,7 +284,7 @@ pub enum GeneratedKind {
 
 /// Every file of the site that `render_site` makes through a template, in a stable order.
 pub fn renderings(site: &Site) -> Vec<Rendering<'_>> {
-    let mut renderings: Vec<Rendering> = site.pages.iter().map(Rendering::Page).collect();
+    let mut renderings: Vec<Rendering> = site.pages.iter().enumerate().map(|(index, page)| Rendering::Page(index, page)).collect();
     for language in &site.languages {
         for kind in
             [GeneratedKind::GuidingQuestions, GeneratedKind::References, GeneratedKind::Search, GeneratedKind::NotFound]
@@ -389,7 +391,7 @@ impl<'a> Renderer<'a> {
 
     fn render(&self, rendering: &Rendering<'a>) -> Result<(OutputFile, AssetLinks), RenderError> {
         match rendering {
-            Rendering::Page(page) => self.render_page(page),
+            Rendering::Page(_, page) => self.render_page(page),
             Rendering::Generated(language, kind) => self.render_generated(language, *kind),
             Rendering::LanguagePicker => self.render_language_picker(),
             Rendering::RootNotFound => self

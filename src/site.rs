@@ -5,6 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use rayon::prelude::*;
 
@@ -75,7 +76,8 @@ pub struct Site {
     pub default_language: LangCode,
     /// The default language first, then the others by code.
     pub languages: Vec<Language>,
-    pub sources: Vec<SourcePage>,
+    /// Shared with watch mode's memo, which hands back unchanged pages without a copy.
+    pub sources: Vec<Arc<SourcePage>>,
     /// Every published page: by language (in `languages` order), then by key.
     pub pages: Vec<Page>,
 }
@@ -86,15 +88,15 @@ pub const GENERATED_PAGES: [&str; 3] = ["guiding-questions", "references", "sear
 impl Site {
     /// Loads config, UI strings and content, and decides what is published where.
     pub fn load(paths: SitePaths, base_url_override: Option<&str>) -> Result<(Site, Vec<Warning>), Error> {
-        Self::load_with(paths, base_url_override, &content::load_page)
+        Self::load_with(paths, base_url_override, &FromDisk)
     }
 
-    /// `load`, reading each page through `load_page` (language, key, path): watch mode
-    /// (`build::Rebuilder`) answers from its memo for files that did not change.
+    /// `load`, listing and reading pages through `files`: watch mode (`build::Rebuilder`)
+    /// answers from its memo for what did not change.
     pub fn load_with(
         paths: SitePaths,
         base_url_override: Option<&str>,
-        load_page: &PageLoader<'_>,
+        files: &dyn SourceFiles,
     ) -> Result<(Site, Vec<Warning>), Error> {
         let config_path = paths.site().join("config.toml");
         let mut config = Config::load(&paths.site())?;
@@ -118,7 +120,7 @@ impl Site {
         let mut languages: Vec<Language> = i18n_set.languages.into_values().collect();
         languages.sort_by_key(|l| (l.code != default_language, l.code.clone()));
 
-        let sources = load_sources(&paths, &languages, load_page)?;
+        let sources = load_sources(&paths, &languages, files)?;
         let pages = publish(&sources, &languages, &default_language, &mut warnings)?;
         warnings.extend(translation_warnings(&pages, &sources, &default_language));
         warnings.sort();
@@ -144,7 +146,11 @@ impl Site {
     /// located: a clean build, which writes as it goes, reads only the rendering after that.
     pub fn release_source_text(&mut self) {
         for source in &mut self.sources {
-            source.body = String::new();
+            // A page the memo shares keeps its text: only a clean build, which shares
+            // none, calls this.
+            if let Some(source) = Arc::get_mut(source) {
+                source.body = String::new();
+            }
         }
     }
 
@@ -164,22 +170,40 @@ impl Site {
     }
 }
 
-/// Reads and parses one page: `content::load_page`, or a memo of it.
-pub type PageLoader<'a> = dyn Fn(&LangCode, &str, &Path) -> Result<SourcePage, ContentError> + Sync + 'a;
+/// Where `Site::load_with` finds the pages: on disk (`FromDisk`), or in a memo of them.
+pub trait SourceFiles: Sync {
+    /// Every Markdown file under a language folder: `content::markdown_files`.
+    fn markdown_files(&self, lang_dir: &Path, root: &Path) -> Result<Vec<(String, PathBuf)>, ContentError>;
+    /// Reads and parses one page: `content::load_page`.
+    fn load_page(&self, lang: &LangCode, key: &str, path: &Path) -> Result<Arc<SourcePage>, ContentError>;
+}
+
+/// Every page listed and read from disk.
+pub struct FromDisk;
+
+impl SourceFiles for FromDisk {
+    fn markdown_files(&self, lang_dir: &Path, root: &Path) -> Result<Vec<(String, PathBuf)>, ContentError> {
+        content::markdown_files(lang_dir, root)
+    }
+
+    fn load_page(&self, lang: &LangCode, key: &str, path: &Path) -> Result<Arc<SourcePage>, ContentError> {
+        content::load_page(lang, key, path).map(Arc::new)
+    }
+}
 
 fn load_sources(
     paths: &SitePaths,
     languages: &[Language],
-    load_page: &PageLoader<'_>,
-) -> Result<Vec<SourcePage>, Error> {
-    let mut files = Vec::new();
+    files: &dyn SourceFiles,
+) -> Result<Vec<Arc<SourcePage>>, Error> {
+    let mut listed = Vec::new();
     for language in languages {
         let lang_dir = paths.content().join(language.code.as_str());
-        let found = content::markdown_files(&lang_dir, &paths.root).map_err(|e| Error::Content(vec![e]))?;
-        files.extend(found.into_iter().map(|(key, path)| (language.code.clone(), key, path)));
+        let found = files.markdown_files(&lang_dir, &paths.root).map_err(|e| Error::Content(vec![e]))?;
+        listed.extend(found.into_iter().map(|(key, path)| (&language.code, key, path)));
     }
-    let results: Vec<Result<SourcePage, ContentError>> =
-        files.par_iter().map(|(lang, key, path)| load_page(lang, key, path)).collect();
+    let results: Vec<Result<Arc<SourcePage>, ContentError>> =
+        listed.par_iter().map(|(lang, key, path)| files.load_page(lang, key, path)).collect();
     let mut sources = Vec::with_capacity(results.len());
     let mut errors = Vec::new();
     for result in results {
@@ -205,7 +229,7 @@ pub fn page_url(lang: &LangCode, page: &SourcePage) -> UrlPath {
 }
 
 fn publish(
-    sources: &[SourcePage],
+    sources: &[Arc<SourcePage>],
     languages: &[Language],
     default: &LangCode,
     warnings: &mut Vec<Warning>,
@@ -299,7 +323,7 @@ fn translation_state(translation: &SourcePage, original: &SourcePage) -> Transla
 
 /// What a build tells translators: each outdated page, and per language the pages not
 /// translated yet and the translations that record no source version.
-fn translation_warnings(pages: &[Page], sources: &[SourcePage], default: &LangCode) -> Vec<Warning> {
+fn translation_warnings(pages: &[Page], sources: &[Arc<SourcePage>], default: &LangCode) -> Vec<Warning> {
     let mut warnings = Vec::new();
     let mut missing: BTreeMap<&LangCode, Vec<&str>> = BTreeMap::new();
     let mut unstamped: BTreeMap<&LangCode, Vec<&str>> = BTreeMap::new();
