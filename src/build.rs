@@ -286,7 +286,8 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Error> {
     let staging = Staging::begin(&options.output_dir(), &options.root)?;
     let (site, warnings) = Site::load(SitePaths::new(&options.root), options.base_url.as_deref())?;
     let assets = assets::build(&theme_dir(&site))?;
-    let Prepared { mut site, mut warnings, mut sources, templates } = prepare(site, warnings, &|_| None, &assets.names)?;
+    let Prepared { mut site, mut warnings, mut sources, templates } =
+        prepare(site, warnings, &|_| None, &assets.names)?;
     // Rendered, and its warnings located: the Markdown text is read no more.
     site.release_source_text();
     let mut writer = StagedWriter { staging: &staging, links: Vec::new() };
@@ -432,6 +433,9 @@ impl SourceFiles for MemoFiles<'_> {
     }
 }
 
+/// Each language folder's Markdown files (`content::markdown_files`), by folder.
+type Listings = HashMap<PathBuf, Vec<(String, PathBuf)>>;
+
 /// A blake3 hash of a stage's inputs.
 type Key = [u8; 32];
 
@@ -440,8 +444,7 @@ type Key = [u8; 32];
 struct Memo {
     /// Parsed pages by file, with the hashes of their text and front matter.
     sources: RwLock<HashMap<PathBuf, (Arc<SourcePage>, SourceKeys)>>,
-    /// The Markdown files of each language folder, by folder.
-    listings: Mutex<HashMap<PathBuf, Vec<(String, PathBuf)>>>,
+    listings: Mutex<Listings>,
     markdown: HashMap<Key, Arc<Rendered>>,
     /// A hash of the footnotes of the Markdown of the same key.
     footnotes: HashMap<Key, Key>,
@@ -560,7 +563,7 @@ impl Memo {
 /// or a file that never counted (not Markdown, or gone without having been listed).
 /// Anything else (a new or removed page, a folder created, renamed or removed) lists
 /// them again.
-fn keeps_listings(listings: &HashMap<PathBuf, Vec<(String, PathBuf)>>, path: &Path) -> bool {
+fn keeps_listings(listings: &Listings, path: &Path) -> bool {
     let mut relevant = listings.iter().filter(|(dir, _)| path.starts_with(dir) || dir.starts_with(path)).peekable();
     if relevant.peek().is_none() {
         return true;
@@ -716,7 +719,7 @@ mod tests {
     use super::*;
 
     /// A language folder with two pages, listed.
-    fn listed_site() -> (tempfile::TempDir, PathBuf, HashMap<PathBuf, Vec<(String, PathBuf)>>) {
+    fn listed_site() -> (tempfile::TempDir, PathBuf, Listings) {
         let root = tempfile::tempdir().unwrap();
         let lang_dir = root.path().join("site/content/en");
         std::fs::create_dir_all(lang_dir.join("part")).unwrap();

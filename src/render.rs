@@ -284,7 +284,8 @@ pub enum GeneratedKind {
 
 /// Every file of the site that `render_site` makes through a template, in a stable order.
 pub fn renderings(site: &Site) -> Vec<Rendering<'_>> {
-    let mut renderings: Vec<Rendering> = site.pages.iter().enumerate().map(|(index, page)| Rendering::Page(index, page)).collect();
+    let mut renderings: Vec<Rendering> =
+        site.pages.iter().enumerate().map(|(index, page)| Rendering::Page(index, page)).collect();
     for language in &site.languages {
         for kind in
             [GeneratedKind::GuidingQuestions, GeneratedKind::References, GeneratedKind::Search, GeneratedKind::NotFound]
