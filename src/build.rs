@@ -290,6 +290,8 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Error> {
         prepare(site, warnings, &|_| None, &assets.names)?;
     // Rendered, and its warnings located: the Markdown text is read no more.
     site.release_source_text();
+    // The pages are written once, never rewritten when asset names change.
+    let templates = templates.without_asset_links();
     let mut writer = StagedWriter { staging: &staging, links: Vec::new() };
     let mut errors = Vec::new();
     for batch in render::renderings(&site).chunks(WRITE_BATCH) {

@@ -79,6 +79,8 @@ pub struct Templates {
     env: Environment<'static>,
     dir: PathBuf,
     globals: Arc<TemplateGlobals>,
+    /// Whether `render` finds the asset URLs in its output (`AssetLinks`).
+    find_asset_links: bool,
 }
 
 /// The asset URLs a rendering wrote, and where. Through `asset` is the only way a
@@ -170,7 +172,14 @@ impl Templates {
         }
         let globals = Arc::new(globals);
         register_functions(&mut env, Arc::clone(&globals));
-        Ok(Self { env, dir: dir.to_path_buf(), globals })
+        Ok(Self { env, dir: dir.to_path_buf(), globals, find_asset_links: true })
+    }
+
+    /// These templates' `render` without `AssetLinks` (always the default, unknown):
+    /// for a build that never rewrites its pages, finding them is a needless search of
+    /// every page.
+    pub fn without_asset_links(self) -> Self {
+        Self { find_asset_links: false, ..self }
     }
 
     /// Renders, and tells which asset URLs the output holds.
@@ -180,7 +189,8 @@ impl Templates {
         let captured = template.render_captured(context).map_err(error)?;
         let calls = captured.state().get_temp(ASSET_CALLS).and_then(|calls| calls.downcast_object::<AssetCalls>());
         let html = captured.into_output();
-        let links = calls.map(|calls| calls.links(&self.globals, &html)).unwrap_or_default();
+        let links =
+            calls.filter(|_| self.find_asset_links).map(|calls| calls.links(&self.globals, &html)).unwrap_or_default();
         Ok((html, links))
     }
 

@@ -49,6 +49,8 @@ const SHARD_BYTES: usize = 12 * 1024;
 const DIR_SHARDS: usize = 64;
 /// A document chunk is closed once its JSON passes this many bytes.
 const CHUNK_BYTES: usize = 2 * 1024;
+/// Sorted keys per slice, the unit that is cut into term shards in parallel.
+const SHARD_SLICE: usize = 8192;
 /// Documents per chunk at most: ids are `chunk * CHUNK_DOCS + index`.
 const CHUNK_DOCS: usize = 32;
 /// Postings kept in the shard; the rest wait in a tail file until the reader asks for more.
@@ -126,9 +128,19 @@ struct Emitter<'e, E> {
 
 impl<E> Emitter<'_, E> {
     fn emit(&mut self, files: Vec<(String, String)>) -> Result<(), E> {
-        for (path, body) in &files {
-            self.version.update(path.as_bytes());
-            self.version.update(body.as_bytes());
+        // Each file hashed on its own, in parallel; the version hashes their hashes.
+        let hashes: Vec<blake3::Hash> = files
+            .par_iter()
+            .map(|(path, body)| {
+                let mut file = blake3::Hasher::new();
+                file.update(&(path.len() as u64).to_le_bytes());
+                file.update(path.as_bytes());
+                file.update(body.as_bytes());
+                file.finalize()
+            })
+            .collect();
+        for hash in &hashes {
+            self.version.update(hash.as_bytes());
         }
         (self.emit)(
             files.into_iter().map(|(path, body)| OutputFile::new(format!("{}/{path}", self.base), body)).collect(),
@@ -486,10 +498,6 @@ impl Index {
 
     /// The term shards (JSON), the first key of each, and the tail files.
     fn shards(&self) -> (Vec<String>, Vec<String>, Vec<String>) {
-        enum Entry<'a> {
-            Term(&'a str, &'a [Posting]),
-            Alias(&'a str, &'a str),
-        }
         let mut entries: Vec<(&str, Entry)> = self
             .terms
             .iter()
@@ -507,15 +515,72 @@ impl Index {
             entries.par_sort_unstable_by(|(a, x), (b, y)| a.cmp(b).then(term_first(x, y)));
         }
 
-        let mut shards = Vec::new();
-        let mut first_keys = Vec::new();
-        let mut tails = Vec::new();
+        // Slices of the sorted keys are cut into shards in parallel, each on its own: a
+        // fixed size, so that the shards do not depend on the number of threads. A term's
+        // tail file is numbered by the long terms in the slices before its own.
+        let slices: Vec<&[(&str, Entry)]> = entries.chunks(SHARD_SLICE).collect();
+        let mut first_tails = Vec::with_capacity(slices.len());
+        let mut long_terms = 0;
+        for slice in &slices {
+            first_tails.push(long_terms);
+            long_terms += slice.iter().filter(|(_, entry)| entry.is_long()).count();
+        }
+        let parts: Vec<Shards> = slices
+            .par_iter()
+            .enumerate()
+            .map(|(n, slice)| {
+                let previous_key = n.checked_sub(1).and_then(|p| slices[p].last()).map_or("", |(key, _)| *key);
+                Shards::of(slice, previous_key, first_tails[n])
+            })
+            .collect();
+        let mut all = Shards::default();
+        for part in parts {
+            all.shards.extend(part.shards);
+            all.first_keys.extend(part.first_keys);
+            all.tails.extend(part.tails);
+        }
+        // An empty index still gets one (empty) shard.
+        if all.shards.is_empty() {
+            all.shards.push(ShardBuffer::default().take());
+            all.first_keys.push(String::new());
+        }
+        (all.shards, all.first_keys, all.tails)
+    }
+}
+
+/// A key of the index and what its row holds.
+enum Entry<'a> {
+    Term(&'a str, &'a [Posting]),
+    Alias(&'a str, &'a str),
+}
+
+impl Entry<'_> {
+    /// A term found in so many documents that the rest of its postings go to a tail file.
+    fn is_long(&self) -> bool {
+        matches!(self, Entry::Term(_, postings) if postings.len() > HEAD_POSTINGS)
+    }
+}
+
+/// Sorted keys of the index cut into term shards: the shards' JSON, the separator of
+/// each (see `separator`) and the tail files of their long terms.
+#[derive(Default)]
+struct Shards {
+    shards: Vec<String>,
+    first_keys: Vec<String>,
+    tails: Vec<String>,
+}
+
+impl Shards {
+    /// The shards of `entries`, which follow `previous_key` in the index; their long
+    /// terms' tail files are numbered from `first_tail`.
+    fn of(entries: &[(&str, Entry)], previous_key: &str, first_tail: usize) -> Self {
+        let mut out = Shards::default();
         let mut shard = ShardBuffer::default();
         let mut row = String::new();
-        let mut last_key = "";
+        let mut last_key = previous_key;
         for (key, entry) in entries {
             if shard.is_empty() {
-                first_keys.push(separator(last_key, key));
+                out.first_keys.push(separator(last_key, key));
             }
             last_key = key;
             row.clear();
@@ -523,18 +588,19 @@ impl Index {
             match entry {
                 Entry::Term(term, postings) => {
                     push_json_string(&mut row, term);
-                    row.push_str(&format!(",{},\"", postings.len()));
-                    if postings.len() <= HEAD_POSTINGS {
-                        encode(postings, &mut row);
-                        row.push('"');
-                    } else {
+                    push_number(&mut row, ",", postings.len());
+                    row.push_str(",\"");
+                    if entry.is_long() {
                         let (head, tail) = split_best(postings);
                         encode(head, &mut row);
-                        row.push_str(&format!("\",{}", tails.len()));
+                        push_number(&mut row, "\",", first_tail + out.tails.len());
                         let mut tail_json = String::from('"');
                         encode(tail, &mut tail_json);
                         tail_json.push('"');
-                        tails.push(tail_json);
+                        out.tails.push(tail_json);
+                    } else {
+                        encode(postings.iter(), &mut row);
+                        row.push('"');
                     }
                     row.push(']');
                     shard.push_term(&row);
@@ -548,18 +614,21 @@ impl Index {
                 }
             }
             if shard.bytes >= SHARD_BYTES {
-                shards.push(shard.take());
+                out.shards.push(shard.take());
             }
         }
-        // The last, partly filled shard; an empty index still gets one (empty) shard.
-        if !shard.is_empty() || shards.is_empty() {
-            if first_keys.len() == shards.len() {
-                first_keys.push(String::new());
-            }
-            shards.push(shard.take());
+        if !shard.is_empty() {
+            out.shards.push(shard.take());
         }
-        (shards, first_keys, tails)
+        out
     }
+}
+
+/// `prefix` then `number` in decimal.
+fn push_number(out: &mut String, prefix: &str, number: usize) {
+    use std::fmt::Write as _;
+    // Writing to a String cannot fail.
+    let _ = write!(out, "{prefix}{number}");
 }
 
 /// The rows of the term shard being filled: `{"a": [aliases], "t": [terms]}`.
