@@ -8,6 +8,13 @@ use imrf_site::build::{self, BuildOptions};
 use imrf_site::cli::{Cli, Command, StatusFormat};
 use imrf_site::{serve, translation};
 
+/// jemalloc rather than the system allocator: a build allocates and frees millions of
+/// small strings across threads, on which glibc's allocator spent a fifth of the build's
+/// CPU time and, fragmented, held more memory (see BENCHMARKS.md). Its options are
+/// built in (`.cargo/config.toml`).
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli.command) {
