@@ -309,8 +309,10 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Error> {
     sources.release_html();
     let stemmers = stemmer_urls(&assets.names);
     writer.write(assets.files)?;
-    for language in &site.languages {
+    let last_reader = last_index_reading(&site);
+    for (position, language) in site.languages.iter().enumerate() {
         search::index_language(&site, &sources, &stemmers, language, &mut |files| writer.write(files))?;
+        sources.release_text(|source| last_reader[source] <= position);
     }
     let links = writer.links;
     let paths = staging.finish()?;
@@ -323,6 +325,20 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Error> {
         warnings,
         elapsed: started.elapsed(),
     })
+}
+
+/// For each source (by index), the place in `site.languages` of the last language whose
+/// search index reads its text: after that one, the text can go. A page in one
+/// language may show another's source (a translation not made yet shows the original).
+fn last_index_reading(site: &Site) -> Vec<usize> {
+    let positions: HashMap<&LangCode, usize> =
+        site.languages.iter().enumerate().map(|(position, language)| (&language.code, position)).collect();
+    let mut last = vec![0; site.sources.len()];
+    for page in &site.pages {
+        let position = positions.get(&page.lang).copied().unwrap_or_default();
+        last[page.source] = last[page.source].max(position);
+    }
+    last
 }
 
 /// Writes `build`'s batches, keeping what the link check needs of them.

@@ -119,6 +119,19 @@ impl RenderedSources {
         }
     }
 
+    /// Frees the text (sections, headings, footnotes) of the sources `read` says no search
+    /// index is still to read, by source index. A rendering shared with watch mode's memo
+    /// is left whole.
+    pub fn release_text(&mut self, read: impl Fn(usize) -> bool) {
+        for (index, rendered) in self.0.iter_mut().enumerate() {
+            if let Some(rendered) = Arc::get_mut(rendered).filter(|_| read(index)) {
+                rendered.sections = Vec::new();
+                rendered.headings = Vec::new();
+                rendered.footnotes = Vec::new();
+            }
+        }
+    }
+
     /// One warning for each piece of markup the HTML sanitizer removed, where it was written.
     pub fn warnings(&self, site: &Site) -> Vec<Warning> {
         let mut warnings = Vec::new();
