@@ -347,7 +347,7 @@ fn translation_warnings(pages: &[Page], sources: &[Arc<SourcePage>], default: &L
             message: format!(
                 "{lang}: {} page(s) not translated yet, shown in {default}: {}",
                 keys.len(),
-                keys.join(", ")
+                some_of(&keys)
             ),
         });
     }
@@ -356,9 +356,39 @@ fn translation_warnings(pages: &[Page], sources: &[Arc<SourcePage>], default: &L
             message: format!(
                 "{lang}: {} translation(s) record no source version, so changes to the original cannot be detected: {} (run `imrf-site status --stamp {lang}` once they are up to date)",
                 keys.len(),
-                keys.join(", ")
+                some_of(&keys)
             ),
         });
     }
     warnings
+}
+
+/// How many pages a warning names before it counts the rest: a site with thousands of
+/// untranslated pages would otherwise print a line of thousands of names on every build.
+const NAMED_PAGES: usize = 10;
+
+/// The first `NAMED_PAGES` of `keys`, and how many more there are.
+fn some_of(keys: &[&str]) -> String {
+    let named = keys[..keys.len().min(NAMED_PAGES)].join(", ");
+    match keys.len().saturating_sub(NAMED_PAGES) {
+        0 => named,
+        more => format!("{named} and {more} more (`imrf-site status` lists them all)"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_lists_of_pages_are_cut_and_counted() {
+        assert_eq!(some_of(&["a.md", "b.md"]), "a.md, b.md");
+        let keys: Vec<String> = (1..=12).map(|n| format!("p{n}.md")).collect();
+        let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+        assert_eq!(some_of(&keys[..10]), keys[..10].join(", "));
+        assert_eq!(
+            some_of(&keys),
+            "p1.md, p2.md, p3.md, p4.md, p5.md, p6.md, p7.md, p8.md, p9.md, p10.md and 2 more (`imrf-site status` lists them all)"
+        );
+    }
 }
