@@ -40,7 +40,8 @@ if [ ${#need_apt[@]} -gt 0 ]; then
 fi
 
 echo "building imrf-site (release, $CARGO_TARGET_DIR)" >&2
-cargo build --release --quiet --manifest-path "$repo/Cargo.toml"
+# From the repository, so that its .cargo/config.toml (the allocator's options) applies.
+(cd "$repo" && cargo build --release --quiet)
 imrf="$CARGO_TARGET_DIR/release/imrf-site"
 
 echo "building the floor" >&2
