@@ -39,6 +39,8 @@ pub struct TextProcessor {
     fold_latin: bool,
     fold_yo: bool,
     stemmer: Option<(Stemmer, &'static str)>,
+    /// What `normalize_whole` makes of each Latin letter from U+00C0 to U+024F, alone.
+    latin: Vec<String>,
 }
 
 impl std::fmt::Debug for TextProcessor {
@@ -62,11 +64,14 @@ impl TextProcessor {
             "ar" => Some((Algorithm::Arabic, "arabic")),
             _ => None,
         };
-        Self {
+        let mut processor = Self {
             fold_latin: matches!(primary, "en" | "fr" | "es"),
             fold_yo: primary == "ru",
             stemmer: stemmer.map(|(algorithm, name)| (Stemmer::create(algorithm), name)),
-        }
+            latin: Vec::new(),
+        };
+        processor.latin = LATIN.map(|c| processor.normalize_whole(&c.to_string())).collect();
+        processor
     }
 
     /// The Snowball algorithm's name (`english`), which names the client's stemmer file.
@@ -86,6 +91,37 @@ impl TextProcessor {
 
     /// Steps 1 and 2: the text normalized and folded.
     pub fn normalize(&self, text: &str) -> String {
+        self.normalize_by_character(text).unwrap_or_else(|| self.normalize_whole(text))
+    }
+
+    /// `normalize_whole` in one pass, for text whose every character normalizes on its
+    /// own, to what it would in context: ASCII, CJK ideographs and the punctuation
+    /// Chinese text uses, fullwidth ASCII, precomposed Latin letters (none of them
+    /// composes with a neighbour or changes case by its place). Most of a site's text is
+    /// that; `None` for the rest.
+    fn normalize_by_character(&self, text: &str) -> Option<String> {
+        let mut out = String::with_capacity(text.len());
+        for c in text.chars() {
+            match c {
+                _ if c.is_ascii() => out.push(c.to_ascii_lowercase()),
+                '\u{3400}'..='\u{4DBF}'
+                | '\u{4E00}'..='\u{9FFF}'
+                | '\u{3001}'
+                | '\u{3002}'
+                | '\u{3008}'..='\u{3011}' => out.push(c),
+                // Fullwidth ASCII: NFKC gives the ASCII character 0xFEE0 below.
+                '\u{FF01}'..='\u{FF5E}' => {
+                    out.push(char::from_u32(u32::from(c) - 0xFEE0)?.to_ascii_lowercase());
+                }
+                _ if LATIN.contains(&c) => out.push_str(&self.latin[(u32::from(c) - 0xC0) as usize]),
+                _ => return None,
+            }
+        }
+        Some(out)
+    }
+
+    /// Steps 1 and 2 for any text: NFKC, lower case, the language's foldings.
+    fn normalize_whole(&self, text: &str) -> String {
         // Most text is NFKC already: the quick check skips the decomposition then.
         let composed: Cow<str> = match is_nfkc_quick(text.chars()) {
             IsNormalized::Yes => Cow::Borrowed(text),
@@ -198,6 +234,9 @@ fn strip_precomposed(text: &str) -> Option<String> {
     Some(out)
 }
 
+/// The Latin letters `TextProcessor::latin` holds, by code point from U+00C0.
+const LATIN: std::ops::RangeInclusive<char> = '\u{00C0}'..='\u{024F}';
+
 /// A stretch of normalized text made of word characters, all Han or none.
 struct Run<'t> {
     han: bool,
@@ -255,6 +294,55 @@ fn for_each_han_gram(run: &str, visit: &mut impl FnMut(&str, bool)) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Characters from each class `normalize_by_character` takes, and some it does not
+    /// (a combining acute, a final-sigma case, Arabic, a Hangul syllable, an ideographic
+    /// space), so that mixed text takes either path.
+    const MIXED: &[char] = &[
+        'a', 'Z', ' ', '1', ',', 'é', 'É', 'ç', 'œ', 'Æ', 'ß', 'İ', 'ǅ', 'ø', 'ſ', '中', '文', '㐀', '。', '，', '「',
+        'Ａ', 'ｚ', '\u{0301}', 'Σ', 'ς', 'ب', 'أ', '한', '\u{3000}', 'ё', 'Ё',
+    ];
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            failure_persistence: None,
+            ..proptest::prelude::ProptestConfig::default()
+        })]
+        #[test]
+        fn character_by_character_equals_the_whole_text(
+            picks in proptest::collection::vec(0..MIXED.len(), 0..24),
+            lang in proptest::sample::select(vec!["en", "fr", "ru", "ar", "zh"]),
+        ) {
+            let text: String = picks.iter().map(|&i| MIXED[i]).collect();
+            let processor = TextProcessor::for_language(lang);
+            if let Some(fast) = processor.normalize_by_character(&text) {
+                proptest::prop_assert_eq!(fast, processor.normalize_whole(&text), "{:?}", text);
+            }
+        }
+    }
+
+    #[test]
+    fn each_character_of_the_one_pass_classes_normalizes_as_in_the_whole_text() {
+        let classes = [
+            '\u{0}'..='\u{7F}',
+            '\u{C0}'..='\u{24F}',
+            '\u{3000}'..='\u{3020}',
+            '\u{4E00}'..='\u{4E20}',
+            '\u{FF00}'..='\u{FF60}',
+        ];
+        for lang in ["en", "fr", "es", "ru", "ar", "zh"] {
+            let processor = TextProcessor::for_language(lang);
+            for c in classes.iter().cloned().flatten() {
+                for text in [c.to_string(), format!("x{c}y"), format!("{c}{c}")] {
+                    if let Some(fast) = processor.normalize_by_character(&text) {
+                        assert_eq!(fast, processor.normalize_whole(&text), "{lang} {:?}", c);
+                    }
+                }
+            }
+            assert!(processor.normalize_by_character("Migration 中文，É").is_some(), "the common text takes one pass");
+            assert!(processor.normalize_by_character("e\u{0301}").is_none(), "a combining mark needs its neighbour");
+        }
+    }
 
     fn terms(lang: &str, text: &str) -> Vec<String> {
         TextProcessor::for_language(lang).tokens(text).into_iter().map(|t| t.term).collect()
