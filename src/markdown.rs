@@ -613,10 +613,20 @@ impl SectionCollector {
     /// Appends text with its whitespace collapsed: one space between words, none at
     /// the start (the end is trimmed when the section is flushed).
     fn push_text(&mut self, text: &str) {
+        // ASCII text splits faster by bytes; the vertical tab is the one ASCII character
+        // that `char::is_whitespace` counts and `u8::is_ascii_whitespace` does not.
+        if text.is_ascii() && !text.contains('\u{B}') {
+            self.push_words(text, text.split_ascii_whitespace());
+        } else {
+            self.push_words(text, text.split_whitespace());
+        }
+    }
+
+    fn push_words<'t>(&mut self, text: &str, words: impl Iterator<Item = &'t str>) {
         let current = self.current.get_or_insert_with(|| Section { id: None, heading: None, text: String::new() });
         let mut space = self.pending_space || text.starts_with(char::is_whitespace);
         let mut any_word = false;
-        for word in text.split_whitespace() {
+        for word in words {
             if space && !current.text.is_empty() {
                 current.text.push(' ');
             }

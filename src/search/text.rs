@@ -263,7 +263,12 @@ fn runs(text: &str) -> Vec<Run<'_>> {
     // The current run: where it starts, and whether it is Han.
     let mut current: Option<(usize, bool)> = None;
     for (at, c) in text.char_indices() {
-        let kind = is_word_char(c).then(|| is_han(c));
+        let kind = match c {
+            // The common Han block, every character of it a letter: without the slower
+            // lookups of the other two tests.
+            '\u{4E00}'..='\u{9FFF}' => Some(true),
+            _ => is_word_char(c).then(|| is_han(c)),
+        };
         match (current, kind) {
             (Some((_, han)), Some(next)) if han == next => {}
             _ => {
@@ -319,6 +324,11 @@ mod tests {
                 proptest::prop_assert_eq!(fast, processor.normalize_whole(&text), "{:?}", text);
             }
         }
+    }
+
+    #[test]
+    fn the_common_han_block_is_all_word_characters() {
+        assert!(('\u{4E00}'..='\u{9FFF}').all(|c| is_word_char(c) && is_han(c)), "`runs` takes this for granted");
     }
 
     #[test]
