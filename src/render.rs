@@ -119,12 +119,12 @@ impl RenderedSources {
         }
     }
 
-    /// Frees the text (sections, headings, footnotes) of the sources `read` says no search
-    /// index is still to read, by source index. A rendering shared with watch mode's memo
-    /// is left whole.
-    pub fn release_text(&mut self, read: impl Fn(usize) -> bool) {
+    /// Frees the text (sections, headings, footnotes) of the sources for which `done`
+    /// (given a source index) says no search index still reads it. A rendering shared
+    /// with watch mode's memo is left whole.
+    pub fn release_text(&mut self, done: impl Fn(usize) -> bool) {
         for (index, rendered) in self.0.iter_mut().enumerate() {
-            if let Some(rendered) = Arc::get_mut(rendered).filter(|_| read(index)) {
+            if let Some(rendered) = Arc::get_mut(rendered).filter(|_| done(index)) {
                 rendered.sections = Vec::new();
                 rendered.headings = Vec::new();
                 rendered.footnotes = Vec::new();
