@@ -287,12 +287,17 @@ fn runs(text: &str) -> Vec<Run<'_>> {
 
 /// Overlapping bigrams of a Han run; a lone character is its own gram.
 fn for_each_han_gram(run: &str, visit: &mut impl FnMut(&str, bool)) {
-    let starts: Vec<usize> = run.char_indices().map(|(at, _)| at).chain([run.len()]).collect();
-    if starts.len() == 2 {
-        visit(run, true);
+    // Where each character starts, then the run's end: a bigram runs from one start to
+    // the start two further on.
+    let mut bounds = run.char_indices().map(|(at, _)| at).chain([run.len()]);
+    let (Some(mut first), Some(mut second)) = (bounds.next(), bounds.next()) else { return };
+    let mut lone = true;
+    for third in bounds {
+        visit(&run[first..third], true);
+        (first, second, lone) = (second, third, false);
     }
-    for window in starts.windows(3) {
-        visit(&run[window[0]..window[2]], true);
+    if lone {
+        visit(run, true);
     }
 }
 
