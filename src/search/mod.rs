@@ -498,44 +498,41 @@ impl Index {
 
     /// The term shards (JSON), the first key of each, and the tail files.
     fn shards(&self) -> (Vec<String>, Vec<String>, Vec<String>) {
-        let mut entries: Vec<(&str, Entry)> = self
+        let mut entries: Vec<Keyed> = self
             .terms
             .iter()
             .map(|(term, postings)| (&**term, Entry::Term(term, postings)))
             .chain(self.aliases.iter().map(|(word, term)| (&**word, Entry::Alias(word, &self.terms[*term].0))))
+            .map(|(key, entry)| (leading_bytes(key), key, entry))
             .collect();
         // A word that is also a term has its term row first. Keys are otherwise unique,
         // so the order is total and an unstable sort gives one result.
         let term_first = |a: &Entry, b: &Entry| matches!(b, Entry::Term(..)).cmp(&matches!(a, Entry::Term(..)));
-        if entries.iter().any(|(key, _)| has_surrogates(key)) {
-            entries
-                .par_sort_unstable_by(|(a, x), (b, y)| a.encode_utf16().cmp(b.encode_utf16()).then(term_first(x, y)));
+        if entries.iter().any(|(_, key, _)| has_surrogates(key)) {
+            entries.par_sort_unstable_by(|(_, a, x), (_, b, y)| {
+                a.encode_utf16().cmp(b.encode_utf16()).then(term_first(x, y))
+            });
         } else {
             // Without characters beyond U+FFFF, UTF-16 order is the order of UTF-8 bytes:
             // the first eight, as a number, tell most keys apart without a string compare.
-            let mut keyed: Vec<(u64, (&str, Entry))> =
-                entries.into_iter().map(|entry| (leading_bytes(entry.0), entry)).collect();
-            keyed.par_sort_unstable_by(|(p, (a, x)), (q, (b, y))| {
-                p.cmp(q).then_with(|| a.cmp(b)).then(term_first(x, y))
-            });
-            entries = keyed.into_iter().map(|(_, entry)| entry).collect();
+            entries.par_sort_unstable_by(|(p, a, x), (q, b, y)| p.cmp(q).then_with(|| a.cmp(b)).then(term_first(x, y)));
         }
 
         // Slices of the sorted keys are cut into shards in parallel, each on its own: a
         // fixed size, so that the shards do not depend on the number of threads. A term's
         // tail file is numbered by the long terms in the slices before its own.
-        let slices: Vec<&[(&str, Entry)]> = entries.chunks(SHARD_SLICE).collect();
+        let slices: Vec<&[Keyed]> = entries.chunks(SHARD_SLICE).collect();
         let mut first_tails = Vec::with_capacity(slices.len());
         let mut long_terms = 0;
         for slice in &slices {
             first_tails.push(long_terms);
-            long_terms += slice.iter().filter(|(_, entry)| entry.is_long()).count();
+            long_terms += slice.iter().filter(|(_, _, entry)| entry.is_long()).count();
         }
         let parts: Vec<Shards> = slices
             .par_iter()
             .enumerate()
             .map(|(n, slice)| {
-                let previous_key = n.checked_sub(1).and_then(|p| slices[p].last()).map_or("", |(key, _)| *key);
+                let previous_key = n.checked_sub(1).and_then(|p| slices[p].last()).map_or("", |(_, key, _)| *key);
                 Shards::of(slice, previous_key, first_tails[n])
             })
             .collect();
@@ -553,6 +550,9 @@ impl Index {
         (all.shards, all.first_keys, all.tails)
     }
 }
+
+/// A key of the index with its `leading_bytes`, and what its row holds.
+type Keyed<'a> = (u64, &'a str, Entry<'a>);
 
 /// A key of the index and what its row holds.
 enum Entry<'a> {
@@ -579,12 +579,12 @@ struct Shards {
 impl Shards {
     /// The shards of `entries`, which follow `previous_key` in the index; their long
     /// terms' tail files are numbered from `first_tail`.
-    fn of(entries: &[(&str, Entry)], previous_key: &str, first_tail: usize) -> Self {
+    fn of(entries: &[Keyed], previous_key: &str, first_tail: usize) -> Self {
         let mut out = Shards::default();
         let mut shard = ShardBuffer::default();
         let mut row = String::new();
         let mut last_key = previous_key;
-        for (key, entry) in entries {
+        for (_, key, entry) in entries {
             if shard.is_empty() {
                 out.first_keys.push(separator(last_key, key));
             }
