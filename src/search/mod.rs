@@ -276,13 +276,13 @@ struct Index {
     aliases: Vec<(Box<str>, usize)>,
 }
 
-/// How often a term occurs in each field of one document. Titles and headings are short:
-/// 16 bits count far beyond where BM25 saturates, and keep postings small.
+/// How often a term occurs in each field of one document. 8 bits for the short fields
+/// and 16 for the text count far beyond where BM25 saturates, and keep postings small.
 #[derive(Default, Clone, Copy)]
 struct FieldCounts {
-    title: u16,
-    heading: u16,
-    body: u32,
+    title: u8,
+    heading: u8,
+    body: u16,
 }
 
 #[derive(Clone, Copy)]
@@ -293,6 +293,12 @@ enum Field {
 }
 
 impl FieldCounts {
+    fn of(field: Field) -> Self {
+        let mut counts = Self::default();
+        counts.add(field);
+        counts
+    }
+
     fn add(&mut self, field: Field) {
         match field {
             Field::Title => self.title = self.title.saturating_add(1),
@@ -302,19 +308,41 @@ impl FieldCounts {
     }
 }
 
-/// A Han gram of one or two characters as a number: the first character's code point
-/// in the high half, the second's (or 0) in the low half.
+/// A Han gram of one or two characters as a number that sorts as the gram does in
+/// UTF-16 (JavaScript's string order, the shards' order): the first character's rank
+/// (`utf16_rank`) in the high half, the second's (or 0) in the low half.
 fn gram_key(gram: &str) -> u64 {
-    let mut chars = gram.chars().map(|c| u64::from(u32::from(c)));
-    let first = chars.next().unwrap_or(0);
-    let second = chars.next().unwrap_or(0);
+    let mut ranks = gram.chars().map(utf16_rank);
+    let first = ranks.next().unwrap_or(0);
+    let second = ranks.next().unwrap_or(0);
     (first << 32) | second
 }
 
 /// The gram `gram_key` numbered.
 fn gram_text(key: u64) -> String {
-    let code = |half: u64| u32::try_from(half & 0xFFFF_FFFF).ok().and_then(char::from_u32);
-    code(key >> 32).into_iter().chain(code(key).filter(|_| key & 0xFFFF_FFFF != 0)).collect()
+    let character = |half: u64| u32::try_from(half & 0xFFFF_FFFF).ok().and_then(character_of_rank);
+    character(key >> 32).into_iter().chain(character(key).filter(|_| key & 0xFFFF_FFFF != 0)).collect()
+}
+
+/// Where a character sorts in UTF-16, from 1: characters beyond U+FFFF are written as
+/// surrogates (U+D800 to U+DFFF), so they sort between U+D7FF and U+E000.
+fn utf16_rank(c: char) -> u64 {
+    let code = u64::from(u32::from(c));
+    match code {
+        0..0xD800 => code + 1,
+        0xE000..0x10000 => code + 0x10_0001,
+        _ => code - 0x10000 + 0xD801,
+    }
+}
+
+/// The character `utf16_rank` ranked.
+fn character_of_rank(rank: u32) -> Option<char> {
+    let code = match rank.checked_sub(1)? {
+        low @ 0..0xD800 => low,
+        beyond @ 0xD800..0x10_D800 => beyond - 0xD800 + 0x10000,
+        high => high - 0x10_0000,
+    };
+    char::from_u32(code)
 }
 
 /// A document's position in the language's list, in 32 bits: postings are many.
@@ -330,6 +358,13 @@ struct Found {
     counts: FieldCounts,
 }
 
+/// A Han gram's occurrences in one document: `Found` with its gram (`gram_key`).
+struct GramFound {
+    key: u64,
+    doc: u32,
+    counts: FieldCounts,
+}
+
 /// What one worker collects from a run of consecutive documents. Runs are merged in
 /// document order, so every term's `found` list stays sorted by document.
 #[derive(Default)]
@@ -339,10 +374,13 @@ struct Collected {
     words: FxHashMap<Box<str>, u32>,
     /// Each stem (or unstemmed word) to its index in `found`.
     terms: FxHashMap<Box<str>, u32>,
-    /// Each Han gram, as a number (`gram_key`), to its index in `found`: Chinese text
-    /// has many more distinct grams than a language has words, kept without a string each.
-    grams: FxHashMap<u64, u32>,
     found: Vec<Vec<Found>>,
+    /// The Han grams of each document, in document order, sorted by gram once the run is
+    /// read: Chinese text has many more distinct grams than a language has words, and
+    /// one list sorted once costs far less than a table looked up at every character.
+    grams: Vec<GramFound>,
+    /// The grams of the document being read, with the field of each.
+    doc_grams: Vec<(u64, Field)>,
     /// The text length (in terms) of each document seen, by position.
     lengths: Vec<(usize, u32)>,
 }
@@ -352,14 +390,14 @@ impl Collected {
         let mut length = 0;
         for (text, field) in [(doc.title, Field::Title), (&doc.heading, Field::Heading), (&doc.text, Field::Body)] {
             processor.for_each_word(text, |word, han| {
-                let term = self.term_of(processor, word, han);
-                let found = &mut self.found[term];
-                match found.last_mut() {
-                    Some(last) if last.doc == d => last.counts.add(field),
-                    _ => {
-                        let mut counts = FieldCounts::default();
-                        counts.add(field);
-                        found.push(Found { doc: d, counts });
+                if han {
+                    self.doc_grams.push((gram_key(word), field));
+                } else {
+                    let term = self.term_of(processor, word);
+                    let found = &mut self.found[term];
+                    match found.last_mut() {
+                        Some(last) if last.doc == d => last.counts.add(field),
+                        _ => found.push(Found { doc: d, counts: FieldCounts::of(field) }),
                     }
                 }
                 if matches!(field, Field::Body) {
@@ -367,15 +405,25 @@ impl Collected {
                 }
             });
         }
+        self.count_grams(d);
         self.lengths.push((d as usize, length));
         self
     }
 
-    fn term_of(&mut self, processor: &TextProcessor, word: &str, han: bool) -> usize {
-        if han {
-            // A Han gram is its own term.
-            return self.gram_index(gram_key(word)) as usize;
+    /// The document's grams, each counted once per field, added to `grams`.
+    fn count_grams(&mut self, d: u32) {
+        self.doc_grams.sort_unstable_by_key(|&(key, _)| key);
+        for same in self.doc_grams.chunk_by(|a, b| a.0 == b.0) {
+            let mut counts = FieldCounts::default();
+            for &(_, field) in same {
+                counts.add(field);
+            }
+            self.grams.push(GramFound { key: same[0].0, doc: d, counts });
         }
+        self.doc_grams.clear();
+    }
+
+    fn term_of(&mut self, processor: &TextProcessor, word: &str) -> usize {
         if let Some(&term) = self.words.get(word) {
             return term as usize;
         }
@@ -388,39 +436,20 @@ impl Collected {
         if let Some(&index) = self.terms.get(term) {
             return index;
         }
-        let index = self.new_term();
+        // Invariant: a language has far fewer than 2^32 distinct words, so the count fits.
+        let index = u32::try_from(self.found.len()).unwrap_or(u32::MAX);
+        self.found.push(Vec::new());
         self.terms.insert(term.into(), index);
         index
     }
 
-    fn gram_index(&mut self, key: u64) -> u32 {
-        if let Some(&index) = self.grams.get(&key) {
-            return index;
-        }
-        let index = self.new_term();
-        self.grams.insert(key, index);
-        index
-    }
-
-    fn new_term(&mut self) -> u32 {
-        // Invariant: a language has far fewer than 2^32 distinct terms (each is a word or
-        // gram of the site's text), so the count fits.
-        let index = u32::try_from(self.found.len()).unwrap_or(u32::MAX);
-        self.found.push(Vec::new());
-        index
-    }
-
-    /// `later`'s documents appended after this one's.
+    /// `later`'s documents appended after this one's. Grams are left to `Index::build`.
     fn merge(mut self, later: Collected) -> Self {
         let mut found: Vec<Option<Vec<Found>>> = later.found.into_iter().map(Some).collect();
         let mut renumbered = vec![0; found.len()];
         for (term, index) in later.terms {
             let into = self.term_index(&term);
             renumbered[index as usize] = into;
-            self.found[into as usize].extend(found[index as usize].take().unwrap_or_default());
-        }
-        for (key, index) in later.grams {
-            let into = self.gram_index(key);
             self.found[into as usize].extend(found[index as usize].take().unwrap_or_default());
         }
         for (word, index) in later.words {
@@ -444,49 +473,39 @@ impl Index {
         // documents it holds (more blocks even out the load a little but hold more
         // copies of the vocabulary: at 12,000 pages, 4 blocks peaked 20 MiB higher).
         let block = docs.len().div_ceil(rayon::current_num_threads()).max(1);
-        let collected = docs
+        let mut blocks: Vec<Collected> = docs
             .par_chunks(block)
             .enumerate()
             .map(|(b, block_docs)| {
                 let first = b * block;
-                block_docs.iter().enumerate().fold(Collected::default(), |collected, (i, doc)| {
+                let mut collected = block_docs.iter().enumerate().fold(Collected::default(), |collected, (i, doc)| {
                     collected.add(processor, doc_index(first + i), doc)
-                })
+                });
+                // A gram occurs once per document in the list: the order is total.
+                collected.grams.sort_unstable_by_key(|found| (found.key, found.doc));
+                collected
             })
-            .collect::<Vec<_>>()
-            .into_iter()
-            .reduce(Collected::merge)
-            .unwrap_or_default();
+            .collect();
+        let grams: Vec<Vec<GramFound>> = blocks.iter_mut().map(|block| std::mem::take(&mut block.grams)).collect();
+        let collected = blocks.into_iter().reduce(Collected::merge).unwrap_or_default();
         let mut lengths = vec![0; docs.len()];
         for (d, length) in collected.lengths {
             lengths[d] = length;
         }
-        let n = docs.len() as f64;
-        let average = if docs.is_empty() { 1.0 } else { lengths.iter().map(|&l| f64::from(l)).sum::<f64>() / n };
-        let average = average.max(1.0);
+        let scorer = Scorer::new(&ids, lengths);
         let mut names: Vec<Box<str>> = vec![Box::from(""); collected.found.len()];
         for (term, index) in collected.terms {
             names[index as usize] = term;
         }
-        for (key, index) in collected.grams {
-            names[index as usize] = gram_text(key).into();
-        }
-        let terms = names
+        let mut terms = names
             .into_par_iter()
             .zip(collected.found)
             .map(|(term, found)| {
-                let df = found.len() as f64;
-                let idf = (1.0 + (n - df + 0.5) / (df + 0.5)).ln();
-                let postings: Vec<Posting> = found
-                    .into_iter()
-                    .map(|f| Posting {
-                        doc: ids[f.doc as usize],
-                        score: score(idf, f.counts, f64::from(lengths[f.doc as usize]) / average),
-                    })
-                    .collect();
+                let postings = scorer.postings(found.len(), found.iter().map(|f| (f.doc, f.counts)));
                 (term, postings)
             })
             .collect::<Vec<_>>();
+        terms.extend(gram_terms(&grams, &scorer));
         let aliases = collected
             .words
             .into_iter()
@@ -549,6 +568,82 @@ impl Index {
         }
         (all.shards, all.first_keys, all.tails)
     }
+}
+
+/// What scores a term's postings: the documents' ids and lengths.
+struct Scorer<'i> {
+    ids: &'i [DocRef],
+    lengths: Vec<u32>,
+    documents: f64,
+    average_length: f64,
+}
+
+impl<'i> Scorer<'i> {
+    /// `lengths` by document position, as `ids`.
+    fn new(ids: &'i [DocRef], lengths: Vec<u32>) -> Self {
+        let documents = lengths.len() as f64;
+        let total: f64 = lengths.iter().map(|&l| f64::from(l)).sum();
+        let average_length = if lengths.is_empty() { 1.0 } else { (total / documents).max(1.0) };
+        Self { ids, lengths, documents, average_length }
+    }
+
+    /// The postings of a term found in `df` documents, given by position with their counts.
+    fn postings(&self, df: usize, found: impl Iterator<Item = (u32, FieldCounts)>) -> Vec<Posting> {
+        let df = df as f64;
+        let idf = (1.0 + (self.documents - df + 0.5) / (df + 0.5)).ln();
+        found
+            .map(|(doc, counts)| Posting {
+                doc: self.ids[doc as usize],
+                score: score(idf, counts, f64::from(self.lengths[doc as usize]) / self.average_length),
+            })
+            .collect()
+    }
+}
+
+/// Gram lists merged into parts, worked on in parallel.
+const GRAM_PARTS: usize = 64;
+
+/// The grams of every block as terms, in gram order, with their postings. Each block's
+/// list is sorted by gram, then document, and the blocks hold consecutive documents in
+/// order, so a gram's postings are its runs in each block, one after the other. The
+/// merge is cut into parts at grams of the largest list, which only decides what runs in
+/// parallel: the result is the same wherever the cuts fall.
+fn gram_terms(blocks: &[Vec<GramFound>], scorer: &Scorer) -> Vec<(Box<str>, Vec<Posting>)> {
+    let largest = blocks.iter().max_by_key(|block| block.len()).map_or(&[][..], Vec::as_slice);
+    let mut cuts: Vec<u64> =
+        (1..GRAM_PARTS).filter_map(|p| largest.get(largest.len() * p / GRAM_PARTS)).map(|f| f.key).collect();
+    cuts.dedup();
+    let part_of = |from: Option<u64>, to: Option<u64>| -> Vec<&[GramFound]> {
+        blocks
+            .iter()
+            .map(|block| {
+                let start = from.map_or(0, |key| block.partition_point(|f| f.key < key));
+                let end = to.map_or(block.len(), |key| block.partition_point(|f| f.key < key));
+                &block[start..end]
+            })
+            .collect()
+    };
+    let bounds: Vec<Option<u64>> = std::iter::once(None).chain(cuts.into_iter().map(Some)).chain([None]).collect();
+    let parts: Vec<Vec<&[GramFound]>> = bounds.windows(2).map(|pair| part_of(pair[0], pair[1])).collect();
+    parts.into_par_iter().flat_map_iter(|part| merge_gram_lists(part, scorer)).collect()
+}
+
+/// One part of `gram_terms`: sorted gram lists, earlier documents first, merged.
+fn merge_gram_lists(mut lists: Vec<&[GramFound]>, scorer: &Scorer) -> Vec<(Box<str>, Vec<Posting>)> {
+    let mut terms = Vec::new();
+    let mut runs: Vec<&[GramFound]> = Vec::with_capacity(lists.len());
+    while let Some(key) = lists.iter().filter_map(|list| list.first()).map(|f| f.key).min() {
+        runs.clear();
+        for list in &mut lists {
+            let (run, rest) = list.split_at(list.iter().take_while(|f| f.key == key).count());
+            runs.push(run);
+            *list = rest;
+        }
+        let df = runs.iter().map(|run| run.len()).sum();
+        let postings = scorer.postings(df, runs.iter().flat_map(|run| run.iter()).map(|f| (f.doc, f.counts)));
+        terms.push((gram_text(key).into(), postings));
+    }
+    terms
 }
 
 /// A key of the index with its `leading_bytes`, and what its row holds.
@@ -817,6 +912,17 @@ mod tests {
             assert_eq!(gram_text(gram_key(gram)), gram);
         }
         assert_ne!(gram_key("汇款"), gram_key("款汇"));
+    }
+
+    #[test]
+    fn han_gram_keys_sort_as_their_grams_do_in_utf16() {
+        // U+F900 is above the surrogates, U+2000B beyond U+FFFF: UTF-16 puts it first.
+        let grams = ["汇款", "汇", "𠀋款", "款𠀋", "豈", "豈汇", "𠀋", "汇豈", "汇𠀋", "㐀"];
+        let mut by_key = grams.to_vec();
+        by_key.sort_by_key(|gram| gram_key(gram));
+        let mut by_utf16 = grams.to_vec();
+        by_utf16.sort_by(|a, b| a.encode_utf16().cmp(b.encode_utf16()));
+        assert_eq!(by_key, by_utf16);
     }
 
     #[test]
