@@ -32,6 +32,7 @@ use std::collections::BTreeMap;
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use serde_json::{Value, json};
+use xxhash_rust::xxh3;
 
 use crate::content::PageKind;
 use crate::i18n::Language;
@@ -100,7 +101,7 @@ pub fn index_language<E>(
         .flat_map_iter(|(page, title)| page_docs(site, sources, language, page, title))
         .collect();
     let chunks = chunk_docs(&docs);
-    let mut out = Emitter { base: format!("{}/search", language.code), version: blake3::Hasher::new(), emit };
+    let mut out = Emitter { base: format!("{}/search", language.code), version: xxh3::Xxh3::new(), emit };
     let documents = chunks
         .par_iter()
         .enumerate()
@@ -113,34 +114,35 @@ pub fn index_language<E>(
     let first_keys: Vec<&str> = dirs.iter().map(|dir| dir[0].as_str()).collect();
     out.emit(dirs.iter().enumerate().map(|(k, dir)| (format!("s/dir-{k}.json"), json!(dir).to_string())).collect())?;
     out.emit(tails.into_iter().enumerate().map(|(n, tail)| (format!("t/{n}.json"), tail)).collect())?;
-    let version = out.version.finalize().to_hex()[..10].to_string();
+    let version = format!("{:010x}", out.version.digest128() >> 88);
     let manifest = manifest(site, assets, language, &processor, docs.len(), first_keys, version);
     out.emit(vec![("index.json".to_string(), manifest.to_string())])
 }
 
 /// Hands a language's index files on, each under `<lang>/search/`, and hashes them in
-/// order for the manifest's version.
+/// order for the manifest's version. The version only tells one build's files from
+/// another's, for caches: XXH3, many times faster than a cryptographic hash, is enough.
 struct Emitter<'e, E> {
     base: String,
-    version: blake3::Hasher,
+    version: xxh3::Xxh3,
     emit: &'e mut dyn FnMut(Vec<OutputFile>) -> Result<(), E>,
 }
 
 impl<E> Emitter<'_, E> {
     fn emit(&mut self, files: Vec<(String, String)>) -> Result<(), E> {
         // Each file hashed on its own, in parallel; the version hashes their hashes.
-        let hashes: Vec<blake3::Hash> = files
+        let hashes: Vec<u128> = files
             .par_iter()
             .map(|(path, body)| {
-                let mut file = blake3::Hasher::new();
+                let mut file = xxh3::Xxh3::new();
                 file.update(&(path.len() as u64).to_le_bytes());
                 file.update(path.as_bytes());
                 file.update(body.as_bytes());
-                file.finalize()
+                file.digest128()
             })
             .collect();
         for hash in &hashes {
-            self.version.update(hash.as_bytes());
+            self.version.update(&hash.to_le_bytes());
         }
         (self.emit)(
             files.into_iter().map(|(path, body)| OutputFile::new(format!("{}/{path}", self.base), body)).collect(),
