@@ -272,8 +272,11 @@ struct Posting {
 }
 
 struct Index {
-    /// Terms with their postings, by document id.
+    /// Terms with their postings, by document id: words first, then the Han grams,
+    /// which are in key order already.
     terms: Vec<(Box<str>, Vec<Posting>)>,
+    /// Where the Han grams start in `terms`.
+    grams_from: usize,
     /// Words that differ from their stem, with the stem's place in `terms`.
     aliases: Vec<(Box<str>, usize)>,
 }
@@ -507,6 +510,7 @@ impl Index {
                 (term, postings)
             })
             .collect::<Vec<_>>();
+        let grams_from = terms.len();
         terms.extend(gram_terms(&grams, &scorer));
         let aliases = collected
             .words
@@ -514,30 +518,34 @@ impl Index {
             .filter(|(word, index)| **word != *terms[*index as usize].0)
             .map(|(word, index)| (word, index as usize))
             .collect();
-        Index { terms, aliases }
+        Index { terms, grams_from, aliases }
     }
 
     /// The term shards (JSON), the first key of each, and the tail files.
     fn shards(&self) -> (Vec<String>, Vec<String>, Vec<String>) {
-        let mut entries: Vec<Keyed> = self
-            .terms
+        let (words, grams) = self.terms.split_at(self.grams_from);
+        let mut entries: Vec<Keyed> = words
             .iter()
-            .map(|(term, postings)| (&**term, Entry::Term(term, postings)))
-            .chain(self.aliases.iter().map(|(word, term)| (&**word, Entry::Alias(word, &self.terms[*term].0))))
-            .map(|(key, entry)| (leading_bytes(key), key, entry))
+            .map(|(term, postings)| keyed(term, Entry::Term(term, postings)))
+            .chain(self.aliases.iter().map(|(word, term)| keyed(word, Entry::Alias(word, &self.terms[*term].0))))
             .collect();
+        let grams = grams.iter().map(|(gram, postings)| keyed(gram, Entry::Term(gram, postings)));
         // A word that is also a term has its term row first. Keys are otherwise unique,
         // so the order is total and an unstable sort gives one result.
         let term_first = |a: &Entry, b: &Entry| matches!(b, Entry::Term(..)).cmp(&matches!(a, Entry::Term(..)));
-        if entries.iter().any(|(_, key, _)| has_surrogates(key)) {
-            entries.par_sort_unstable_by(|(_, a, x), (_, b, y)| {
-                a.encode_utf16().cmp(b.encode_utf16()).then(term_first(x, y))
-            });
+        let mut keys = self.terms.iter().map(|(term, _)| term).chain(self.aliases.iter().map(|(word, _)| word));
+        let entries = if keys.any(|key| has_surrogates(key)) {
+            let order =
+                |(_, a, x): &Keyed, (_, b, y): &Keyed| a.encode_utf16().cmp(b.encode_utf16()).then(term_first(x, y));
+            entries.par_sort_unstable_by(order);
+            merge_sorted(entries, grams, order)
         } else {
             // Without characters beyond U+FFFF, UTF-16 order is the order of UTF-8 bytes:
             // the first eight, as a number, tell most keys apart without a string compare.
-            entries.par_sort_unstable_by(|(p, a, x), (q, b, y)| p.cmp(q).then_with(|| a.cmp(b)).then(term_first(x, y)));
-        }
+            let order = |(p, a, x): &Keyed, (q, b, y): &Keyed| p.cmp(q).then_with(|| a.cmp(b)).then(term_first(x, y));
+            entries.par_sort_unstable_by(order);
+            merge_sorted(entries, grams, order)
+        };
 
         // Slices of the sorted keys are cut into shards in parallel, each on its own: a
         // fixed size, so that the shards do not depend on the number of threads. A term's
@@ -646,6 +654,28 @@ fn merge_gram_lists(mut lists: Vec<&[GramFound]>, scorer: &Scorer) -> Vec<(Box<s
         terms.push((gram_text(key).into(), postings));
     }
     terms
+}
+
+fn keyed<'a>(key: &'a str, entry: Entry<'a>) -> Keyed<'a> {
+    (leading_bytes(key), key, entry)
+}
+
+/// Two lists sorted by `order` as one.
+fn merge_sorted<T>(
+    first: Vec<T>,
+    second: impl Iterator<Item = T>,
+    order: impl Fn(&T, &T) -> std::cmp::Ordering,
+) -> Vec<T> {
+    let mut merged = Vec::with_capacity(first.len() + second.size_hint().0);
+    let mut first = first.into_iter().peekable();
+    for item in second {
+        while let Some(earlier) = first.next_if(|earlier| order(earlier, &item).is_lt()) {
+            merged.push(earlier);
+        }
+        merged.push(item);
+    }
+    merged.extend(first);
+    merged
 }
 
 /// A key of the index with its `leading_bytes`, and what its row holds.
