@@ -231,6 +231,19 @@ fn page_docs<'s>(
     docs
 }
 
+impl Doc<'_> {
+    /// About the most Han grams the document can hold: one per character from U+2000
+    /// on (the first byte of its UTF-8 form is 0xE2 or above), whatever it normalizes
+    /// to. An estimate all the same (NFKC spells a few signs, like `㍻`, with two
+    /// ideographs): the list grows past it if need be.
+    fn most_grams(&self) -> usize {
+        [self.title, &self.heading, &self.text]
+            .iter()
+            .map(|text| text.bytes().filter(|&byte| byte >= 0xE2).count())
+            .sum()
+    }
+}
+
 /// A chunk of documents as JSON: `[[url, title, heading, text, lang], ...]`.
 fn documents_json<'d, 's: 'd>(docs: impl Iterator<Item = &'d Doc<'s>>) -> String {
     let rows: Vec<Value> = docs
@@ -272,13 +285,15 @@ struct Posting {
 }
 
 struct Index {
-    /// Terms with their postings, by document id: words first, then the Han grams,
-    /// which are in key order already.
+    /// Terms (Han grams aside) with their postings, by document id.
     terms: Vec<(Box<str>, Vec<Posting>)>,
-    /// Where the Han grams start in `terms`.
-    grams_from: usize,
     /// Words that differ from their stem, with the stem's place in `terms`.
     aliases: Vec<(Box<str>, usize)>,
+    /// The Han grams, whose postings are scored only as their shard is written: there
+    /// are many more of them than words, and their postings would double the index's
+    /// memory at its peak.
+    grams: Grams,
+    scorer: Scorer,
 }
 
 /// How often a term occurs in each field of one document. 8 bits for the short fields
@@ -483,9 +498,15 @@ impl Index {
             .enumerate()
             .map(|(b, block_docs)| {
                 let first = b * block;
-                let mut collected = block_docs.iter().enumerate().fold(Collected::default(), |collected, (i, doc)| {
-                    collected.add(processor, doc_index(first + i), doc)
-                });
+                // Room for every gram the block can hold, so the list never grows by
+                // copying itself: at its peak, that copy would double the largest
+                // allocation of the build. Room never written to takes no memory.
+                let room = block_docs.iter().map(Doc::most_grams).sum();
+                let start = Collected { grams: Vec::with_capacity(room), ..Collected::default() };
+                let mut collected = block_docs
+                    .iter()
+                    .enumerate()
+                    .fold(start, |collected, (i, doc)| collected.add(processor, doc_index(first + i), doc));
                 // A gram occurs once per document in the list: the order is total.
                 collected.grams.sort_unstable_by_key(|found| (found.key, found.doc));
                 collected
@@ -497,12 +518,12 @@ impl Index {
         for (d, length) in collected.lengths {
             lengths[d] = length;
         }
-        let scorer = Scorer::new(&ids, lengths);
+        let scorer = Scorer::new(ids, lengths);
         let mut names: Vec<Box<str>> = vec![Box::from(""); collected.found.len()];
         for (term, index) in collected.terms {
             names[index as usize] = term;
         }
-        let mut terms = names
+        let terms = names
             .into_par_iter()
             .zip(collected.found)
             .map(|(term, found)| {
@@ -510,31 +531,29 @@ impl Index {
                 (term, postings)
             })
             .collect::<Vec<_>>();
-        let grams_from = terms.len();
-        terms.extend(gram_terms(&grams, &scorer));
         let aliases = collected
             .words
             .into_iter()
             .filter(|(word, index)| **word != *terms[*index as usize].0)
             .map(|(word, index)| (word, index as usize))
             .collect();
-        Index { terms, grams_from, aliases }
+        Index { terms, aliases, grams: Grams::new(grams), scorer }
     }
 
     /// The term shards (JSON), the first key of each, and the tail files.
     fn shards(&self) -> (Vec<String>, Vec<String>, Vec<String>) {
-        let (words, grams) = self.terms.split_at(self.grams_from);
-        let mut entries: Vec<Keyed> = words
+        let mut entries: Vec<Keyed> = self
+            .terms
             .iter()
-            .map(|(term, postings)| keyed(term, Entry::Term(term, postings)))
-            .chain(self.aliases.iter().map(|(word, term)| keyed(word, Entry::Alias(word, &self.terms[*term].0))))
+            .map(|(term, postings)| keyed(term, Entry::Term(postings)))
+            .chain(self.aliases.iter().map(|(word, term)| keyed(word, Entry::Alias(&self.terms[*term].0))))
             .collect();
-        let grams = grams.iter().map(|(gram, postings)| keyed(gram, Entry::Term(gram, postings)));
+        let grams = (0..self.grams.len()).map(|g| keyed(self.grams.text(g), Entry::Gram(g, self.grams.df(g))));
         // A word that is also a term has its term row first. Keys are otherwise unique,
         // so the order is total and an unstable sort gives one result.
-        let term_first = |a: &Entry, b: &Entry| matches!(b, Entry::Term(..)).cmp(&matches!(a, Entry::Term(..)));
-        let mut keys = self.terms.iter().map(|(term, _)| term).chain(self.aliases.iter().map(|(word, _)| word));
-        let entries = if keys.any(|key| has_surrogates(key)) {
+        let term_first = |a: &Entry, b: &Entry| b.is_term().cmp(&a.is_term());
+        let mut keys = self.terms.iter().map(|(term, _)| &**term).chain(self.aliases.iter().map(|(word, _)| &**word));
+        let entries = if keys.any(has_surrogates) || has_surrogates(&self.grams.texts) {
             let order =
                 |(_, a, x): &Keyed, (_, b, y): &Keyed| a.encode_utf16().cmp(b.encode_utf16()).then(term_first(x, y));
             entries.par_sort_unstable_by(order);
@@ -562,7 +581,7 @@ impl Index {
             .enumerate()
             .map(|(n, slice)| {
                 let previous_key = n.checked_sub(1).and_then(|p| slices[p].last()).map_or("", |(_, key, _)| *key);
-                Shards::of(slice, previous_key, first_tails[n])
+                Shards::of(slice, previous_key, first_tails[n], self)
             })
             .collect();
         let mut all = Shards::default();
@@ -580,17 +599,16 @@ impl Index {
     }
 }
 
-/// What scores a term's postings: the documents' ids and lengths.
-struct Scorer<'i> {
-    ids: &'i [DocRef],
+/// What scores a term's postings: the documents' ids and lengths, by position.
+struct Scorer {
+    ids: Vec<DocRef>,
     lengths: Vec<u32>,
     documents: f64,
     average_length: f64,
 }
 
-impl<'i> Scorer<'i> {
-    /// `lengths` by document position, as `ids`.
-    fn new(ids: &'i [DocRef], lengths: Vec<u32>) -> Self {
+impl Scorer {
+    fn new(ids: Vec<DocRef>, lengths: Vec<u32>) -> Self {
         let documents = lengths.len() as f64;
         let total: f64 = lengths.iter().map(|&l| f64::from(l)).sum();
         let average_length = if lengths.is_empty() { 1.0 } else { (total / documents).max(1.0) };
@@ -599,61 +617,119 @@ impl<'i> Scorer<'i> {
 
     /// The postings of a term found in `df` documents, given by position with their counts.
     fn postings(&self, df: usize, found: impl Iterator<Item = (u32, FieldCounts)>) -> Vec<Posting> {
+        let mut postings = Vec::with_capacity(df);
+        self.postings_into(df, found, &mut postings);
+        postings
+    }
+
+    /// `postings`, appended to `out`.
+    fn postings_into(&self, df: usize, found: impl Iterator<Item = (u32, FieldCounts)>, out: &mut Vec<Posting>) {
         let df = df as f64;
         let idf = (1.0 + (self.documents - df + 0.5) / (df + 0.5)).ln();
-        found
-            .map(|(doc, counts)| Posting {
-                doc: self.ids[doc as usize],
-                score: score(idf, counts, f64::from(self.lengths[doc as usize]) / self.average_length),
-            })
-            .collect()
+        out.extend(found.map(|(doc, counts)| Posting {
+            doc: self.ids[doc as usize],
+            score: score(idf, counts, f64::from(self.lengths[doc as usize]) / self.average_length),
+        }));
     }
+}
+
+/// The distinct Han grams of a language, in key order, over the lists of every block.
+/// Each block's list is sorted by gram, then document, and the blocks hold consecutive
+/// documents in order, so a gram's postings are its runs in each block, one after the
+/// other.
+struct Grams {
+    blocks: Vec<Vec<GramFound>>,
+    /// Each gram's text, one after another: gram `g` ends at `ends[g]`.
+    texts: String,
+    ends: Vec<usize>,
+    /// Where each gram's run starts in each block: `starts[g * blocks.len() + b]`. The
+    /// run ends where the next gram's starts, or at the end of the block.
+    starts: Vec<usize>,
 }
 
 /// Gram lists merged into parts, worked on in parallel.
 const GRAM_PARTS: usize = 64;
 
-/// The grams of every block as terms, in gram order, with their postings. Each block's
-/// list is sorted by gram, then document, and the blocks hold consecutive documents in
-/// order, so a gram's postings are its runs in each block, one after the other. The
-/// merge is cut into parts at grams of the largest list, which only decides what runs in
-/// parallel: the result is the same wherever the cuts fall.
-fn gram_terms(blocks: &[Vec<GramFound>], scorer: &Scorer) -> Vec<(Box<str>, Vec<Posting>)> {
-    let largest = blocks.iter().max_by_key(|block| block.len()).map_or(&[][..], Vec::as_slice);
-    let mut cuts: Vec<u64> =
-        (1..GRAM_PARTS).filter_map(|p| largest.get(largest.len() * p / GRAM_PARTS)).map(|f| f.key).collect();
-    cuts.dedup();
-    let part_of = |from: Option<u64>, to: Option<u64>| -> Vec<&[GramFound]> {
-        blocks
-            .iter()
-            .map(|block| {
-                let start = from.map_or(0, |key| block.partition_point(|f| f.key < key));
-                let end = to.map_or(block.len(), |key| block.partition_point(|f| f.key < key));
-                &block[start..end]
+impl Grams {
+    /// The merge is cut into parts at grams of the largest list, which only decides what
+    /// runs in parallel: the result is the same wherever the cuts fall.
+    fn new(blocks: Vec<Vec<GramFound>>) -> Self {
+        let largest = blocks.iter().max_by_key(|block| block.len()).map_or(&[][..], Vec::as_slice);
+        let mut cuts: Vec<u64> =
+            (1..GRAM_PARTS).filter_map(|p| largest.get(largest.len() * p / GRAM_PARTS)).map(|f| f.key).collect();
+        cuts.dedup();
+        let bounds: Vec<Option<u64>> = std::iter::once(None).chain(cuts.into_iter().map(Some)).chain([None]).collect();
+        let place = |block: &[GramFound], bound: Option<u64>| {
+            bound.map_or(block.len(), |key| block.partition_point(|f| f.key < key))
+        };
+        let parts: Vec<(Vec<u64>, Vec<usize>)> = bounds
+            .par_windows(2)
+            .map(|pair| {
+                let from = blocks.iter().map(|block| if pair[0].is_none() { 0 } else { place(block, pair[0]) });
+                let to = blocks.iter().map(|block| place(block, pair[1]));
+                merge_gram_lists(&blocks, from.collect(), to.collect())
             })
-            .collect()
-    };
-    let bounds: Vec<Option<u64>> = std::iter::once(None).chain(cuts.into_iter().map(Some)).chain([None]).collect();
-    let parts: Vec<Vec<&[GramFound]>> = bounds.windows(2).map(|pair| part_of(pair[0], pair[1])).collect();
-    parts.into_par_iter().flat_map_iter(|part| merge_gram_lists(part, scorer)).collect()
+            .collect();
+        let mut grams = Grams { blocks, texts: String::new(), ends: Vec::new(), starts: Vec::new() };
+        for (keys, starts) in parts {
+            for key in keys {
+                grams.texts.push_str(&gram_text(key));
+                grams.ends.push(grams.texts.len());
+            }
+            grams.starts.extend(starts);
+        }
+        grams
+    }
+
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    fn text(&self, g: usize) -> &str {
+        let start = g.checked_sub(1).map_or(0, |previous| self.ends[previous]);
+        &self.texts[start..self.ends[g]]
+    }
+
+    /// Gram `g`'s run in each block.
+    fn runs(&self, g: usize) -> impl Iterator<Item = &[GramFound]> {
+        let count = self.blocks.len();
+        self.blocks.iter().enumerate().map(move |(b, block)| {
+            let end = self.starts.get((g + 1) * count + b).copied().unwrap_or(block.len());
+            &block[self.starts[g * count + b]..end]
+        })
+    }
+
+    /// The number of documents gram `g` occurs in.
+    fn df(&self, g: usize) -> usize {
+        self.runs(g).map(<[GramFound]>::len).sum()
+    }
+
+    /// Gram `g`'s postings, in `out` (cleared first).
+    fn postings_into(&self, g: usize, scorer: &Scorer, out: &mut Vec<Posting>) {
+        out.clear();
+        let found = self.runs(g).flat_map(|run| run.iter()).map(|f| (f.doc, f.counts));
+        scorer.postings_into(self.df(g), found, out);
+    }
 }
 
-/// One part of `gram_terms`: sorted gram lists, earlier documents first, merged.
-fn merge_gram_lists(mut lists: Vec<&[GramFound]>, scorer: &Scorer) -> Vec<(Box<str>, Vec<Posting>)> {
-    let mut terms = Vec::new();
-    let mut runs: Vec<&[GramFound]> = Vec::with_capacity(lists.len());
-    while let Some(key) = lists.iter().filter_map(|list| list.first()).map(|f| f.key).min() {
-        runs.clear();
-        for list in &mut lists {
-            let (run, rest) = list.split_at(list.iter().take_while(|f| f.key == key).count());
-            runs.push(run);
-            *list = rest;
+/// One part of `Grams::new`: the blocks' sorted lists, from `from` to `to` in each,
+/// merged into the part's grams (their keys) and where each one's run starts in each block.
+fn merge_gram_lists(blocks: &[Vec<GramFound>], mut at: Vec<usize>, to: Vec<usize>) -> (Vec<u64>, Vec<usize>) {
+    let mut keys = Vec::new();
+    let mut starts = Vec::new();
+    let next = |at: &[usize]| {
+        blocks.iter().zip(at).zip(&to).filter(|((_, a), t)| a < t).map(|((block, &a), _)| block[a].key).min()
+    };
+    while let Some(key) = next(&at) {
+        keys.push(key);
+        for (b, block) in blocks.iter().enumerate() {
+            starts.push(at[b]);
+            while at[b] < to[b] && block[at[b]].key == key {
+                at[b] += 1;
+            }
         }
-        let df = runs.iter().map(|run| run.len()).sum();
-        let postings = scorer.postings(df, runs.iter().flat_map(|run| run.iter()).map(|f| (f.doc, f.counts)));
-        terms.push((gram_text(key).into(), postings));
     }
-    terms
+    (keys, starts)
 }
 
 fn keyed<'a>(key: &'a str, entry: Entry<'a>) -> Keyed<'a> {
@@ -683,14 +759,26 @@ type Keyed<'a> = (u64, &'a str, Entry<'a>);
 
 /// A key of the index and what its row holds.
 enum Entry<'a> {
-    Term(&'a str, &'a [Posting]),
-    Alias(&'a str, &'a str),
+    /// A term (Han grams aside) with its postings.
+    Term(&'a [Posting]),
+    /// A Han gram, by its place in `Grams`, with the number of documents it occurs in.
+    Gram(usize, usize),
+    /// A word with its stem.
+    Alias(&'a str),
 }
 
 impl Entry<'_> {
+    fn is_term(&self) -> bool {
+        !matches!(self, Entry::Alias(..))
+    }
+
     /// A term found in so many documents that the rest of its postings go to a tail file.
     fn is_long(&self) -> bool {
-        matches!(self, Entry::Term(_, postings) if postings.len() > HEAD_POSTINGS)
+        match self {
+            Entry::Term(postings) => postings.len() > HEAD_POSTINGS,
+            Entry::Gram(_, df) => *df > HEAD_POSTINGS,
+            Entry::Alias(..) => false,
+        }
     }
 }
 
@@ -706,10 +794,11 @@ struct Shards {
 impl Shards {
     /// The shards of `entries`, which follow `previous_key` in the index; their long
     /// terms' tail files are numbered from `first_tail`.
-    fn of(entries: &[Keyed], previous_key: &str, first_tail: usize) -> Self {
+    fn of(entries: &[Keyed], previous_key: &str, first_tail: usize, index: &Index) -> Self {
         let mut out = Shards::default();
         let mut shard = ShardBuffer::default();
         let mut row = String::new();
+        let mut gram_postings = Vec::new();
         let mut last_key = previous_key;
         for (_, key, entry) in entries {
             if shard.is_empty() {
@@ -719,27 +808,13 @@ impl Shards {
             row.clear();
             row.push('[');
             match entry {
-                Entry::Term(term, postings) => {
-                    push_json_string(&mut row, term);
-                    push_number(&mut row, ",", postings.len());
-                    row.push_str(",\"");
-                    if entry.is_long() {
-                        let (head, tail) = split_best(postings);
-                        encode(head, &mut row);
-                        push_number(&mut row, "\",", first_tail + out.tails.len());
-                        let mut tail_json = String::from('"');
-                        encode(tail, &mut tail_json);
-                        tail_json.push('"');
-                        out.tails.push(tail_json);
-                    } else {
-                        encode(postings.iter(), &mut row);
-                        row.push('"');
-                    }
-                    row.push(']');
-                    shard.push_term(&row);
+                Entry::Term(postings) => out.push_term(&mut shard, &mut row, key, postings, first_tail),
+                Entry::Gram(g, _) => {
+                    index.grams.postings_into(*g, &index.scorer, &mut gram_postings);
+                    out.push_term(&mut shard, &mut row, key, &gram_postings, first_tail);
                 }
-                Entry::Alias(word, stem) => {
-                    push_json_string(&mut row, word);
+                Entry::Alias(stem) => {
+                    push_json_string(&mut row, key);
                     row.push(',');
                     push_json_string(&mut row, stem);
                     row.push(']');
@@ -754,6 +829,35 @@ impl Shards {
             out.shards.push(shard.take());
         }
         out
+    }
+
+    /// A term's row, `[term, df, postings]`, in `shard` (`row` holds its opening bracket);
+    /// a long term's other postings in a tail file, numbered from `first_tail`.
+    fn push_term(
+        &mut self,
+        shard: &mut ShardBuffer,
+        row: &mut String,
+        term: &str,
+        postings: &[Posting],
+        first_tail: usize,
+    ) {
+        push_json_string(row, term);
+        push_number(row, ",", postings.len());
+        row.push_str(",\"");
+        if postings.len() > HEAD_POSTINGS {
+            let (head, tail) = split_best(postings);
+            encode(head, row);
+            push_number(row, "\",", first_tail + self.tails.len());
+            let mut tail_json = String::from('"');
+            encode(tail, &mut tail_json);
+            tail_json.push('"');
+            self.tails.push(tail_json);
+        } else {
+            encode(postings.iter(), row);
+            row.push('"');
+        }
+        row.push(']');
+        shard.push_term(row);
     }
 }
 
