@@ -154,7 +154,7 @@ impl TextProcessor {
             // ASCII is its own NFKC and has nothing to fold but case: the common case
             // goes without the normalized copy.
             let mut word = String::new();
-            for run in text.split(|c: char| !c.is_ascii_alphanumeric()).filter(|run| run.len() > 1) {
+            for run in ascii_runs(text) {
                 word.clear();
                 word.push_str(run);
                 word.make_ascii_lowercase();
@@ -163,6 +163,13 @@ impl TextProcessor {
             return;
         }
         let normalized = self.normalize(text);
+        if normalized.is_ascii() {
+            // Folding often leaves ASCII (French without its accents): lower case already.
+            for run in ascii_runs(&normalized) {
+                visit(run, false);
+            }
+            return;
+        }
         for run in runs(&normalized) {
             if run.han {
                 for_each_han_gram(run.text, &mut visit);
@@ -258,12 +265,18 @@ pub fn is_word_char(c: char) -> bool {
     c.is_alphanumeric() || is_combining_mark(c)
 }
 
+/// The words of ASCII text: runs of letters and digits, single characters dropped.
+fn ascii_runs(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| !c.is_ascii_alphanumeric()).filter(|run| run.len() > 1)
+}
+
 fn runs(text: &str) -> Vec<Run<'_>> {
     let mut runs = Vec::new();
     // The current run: where it starts, and whether it is Han.
     let mut current: Option<(usize, bool)> = None;
     for (at, c) in text.char_indices() {
         let kind = match c {
+            _ if c.is_ascii() => c.is_ascii_alphanumeric().then_some(false),
             // The common Han block, every character of it a letter: without the slower
             // lookups of the other two tests.
             '\u{4E00}'..='\u{9FFF}' => Some(true),
