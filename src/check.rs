@@ -118,7 +118,7 @@ fn scan_file(file: &impl HtmlFile) -> Option<Scan<&str>> {
     if !file.path().ends_with(".html") {
         return None;
     }
-    std::str::from_utf8(file.bytes()).ok().map(|text| scan(file.path(), text))
+    Some(scan(file.path(), file.bytes()))
 }
 
 /// An output path as links name it: `en/a/index.html` is `en/a/`, `index.html` is ``.
@@ -176,27 +176,24 @@ fn resolve<'a>(page: &'a str, href: &'a str, base_path: &str) -> Option<(Option<
 
 /// The `href`, `src` and `id` values of a page, in one pass over it: each `="` is looked
 /// at once (as the theme and Markdown renderer write attributes: double quotes, no
-/// spaces around `=`, a space before the name).
-fn scan<'a>(page: &'a str, html: &'a str) -> Scan<&'a str> {
+/// spaces around `=`, a space before the name). The page is read as bytes, and only the
+/// values as text: checking the whole page's UTF-8 would cost more than the scan.
+fn scan<'a>(page: &'a str, html: &'a [u8]) -> Scan<&'a str> {
     let mut links = Vec::new();
     let mut ids = HashSet::new();
     // Per attribute name, where its last value ended: a match starting inside it is part
     // of that value, not an attribute (as when each name is searched for on its own).
     let mut resume = [0usize; 3];
-    let bytes = html.as_bytes();
-    let mut from = 0;
-    while let Some(found) = html[from..].find('=') {
-        let equals = from + found;
-        from = equals + 1;
-        if bytes.get(equals + 1) != Some(&b'"') {
+    for equals in memchr::memchr_iter(b'=', html) {
+        if html.get(equals + 1) != Some(&b'"') {
             continue;
         }
         let before = &html[..equals];
-        let name = if before.ends_with(" href") {
+        let name = if before.ends_with(b" href") {
             0
-        } else if before.ends_with(" src") {
+        } else if before.ends_with(b" src") {
             1
-        } else if before.ends_with(" id") {
+        } else if before.ends_with(b" id") {
             2
         } else {
             continue;
@@ -206,8 +203,8 @@ fn scan<'a>(page: &'a str, html: &'a str) -> Scan<&'a str> {
             continue;
         }
         let start = equals + 2;
-        let Some(length) = html[start..].find('"') else { continue };
-        let value = &html[start..start + length];
+        let Some(length) = memchr::memchr(b'"', &html[start..]) else { continue };
+        let Ok(value) = std::str::from_utf8(&html[start..start + length]) else { continue };
         resume[name] = start + length;
         match name {
             0 => links.push((value, NO_PAGE)),
