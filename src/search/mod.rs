@@ -922,14 +922,18 @@ fn push_json_string(out: &mut String, text: &str) {
 }
 
 /// A long postings list split between the shard, which keeps the `HEAD_POSTINGS` best
-/// (the higher score, then the lower id), and the tail file: both by id.
+/// (the higher score, then the lower id), and the tail file: both by id, as the list is.
+/// The last posting kept is found by selection, not by sorting the whole list.
 fn split_best(postings: &[Posting]) -> (Vec<&Posting>, Vec<&Posting>) {
-    let mut head: Vec<&Posting> = postings.iter().collect();
-    head.sort_by(|a, b| b.score.cmp(&a.score).then(a.doc.cmp(&b.doc)));
-    let mut tail = head.split_off(HEAD_POSTINGS.min(head.len()));
-    head.sort_by_key(|p| p.doc);
-    tail.sort_by_key(|p| p.doc);
-    (head, tail)
+    let rank = |a: &Posting, b: &Posting| b.score.cmp(&a.score).then(a.doc.cmp(&b.doc));
+    let mut ranked: Vec<&Posting> = postings.iter().collect();
+    if ranked.len() <= HEAD_POSTINGS {
+        return (ranked, Vec::new());
+    }
+    let (_, last_kept, _) = ranked.select_nth_unstable_by(HEAD_POSTINGS - 1, |a, b| rank(a, b));
+    let last_kept: &Posting = last_kept;
+    // Ids are unique, so the ranking is total: exactly `HEAD_POSTINGS` rank up to the last kept.
+    postings.iter().partition(|posting| rank(posting, last_kept).is_le())
 }
 
 /// The first eight bytes of `key` as a big-endian number, zeros after its end: what
