@@ -591,7 +591,12 @@ fn is_external(url: &str, site_origin: &str) -> bool {
 #[derive(Default)]
 struct SectionCollector {
     sections: Vec<Section>,
-    current: Option<Section>,
+    /// The id and heading of the section being read, once it has begun.
+    current: Option<(Option<String>, Option<String>)>,
+    /// Its text so far: one buffer for every section, each copied out at its exact length
+    /// (sections are kept for the whole build), rather than a string of its own that
+    /// grows by copying and is copied again to shed its spare room.
+    text: String,
     in_heading: bool,
     /// Whitespace ended the text so far: the next word is preceded by a space.
     pending_space: bool,
@@ -623,14 +628,14 @@ impl SectionCollector {
     }
 
     fn push_words<'t>(&mut self, text: &str, words: impl Iterator<Item = &'t str>) {
-        let current = self.current.get_or_insert_with(|| Section { id: None, heading: None, text: String::new() });
+        self.current.get_or_insert((None, None));
         let mut space = self.pending_space || text.starts_with(char::is_whitespace);
         let mut any_word = false;
         for word in words {
-            if space && !current.text.is_empty() {
-                current.text.push(' ');
+            if space && !self.text.is_empty() {
+                self.text.push(' ');
             }
-            current.text.push_str(word);
+            self.text.push_str(word);
             space = true;
             any_word = true;
         }
@@ -639,24 +644,21 @@ impl SectionCollector {
 
     fn start_section(&mut self, id: String, heading: String) {
         self.flush();
-        self.current = Some(Section { id: Some(id), heading: Some(heading), text: String::new() });
+        self.current = Some((Some(id), Some(heading)));
     }
 
     fn flush(&mut self) {
         self.pending_space = false;
-        if let Some(section) = self.current.take() {
-            if !section.text.is_empty() || section.heading.is_some() {
-                self.sections.push(section);
+        if let Some((id, heading)) = self.current.take() {
+            if !self.text.is_empty() || heading.is_some() {
+                self.sections.push(Section { id, heading, text: self.text.as_str().to_owned() });
             }
         }
+        self.text.clear();
     }
 
     fn finish(mut self) -> Vec<Section> {
         self.flush();
-        // Kept for the whole build (the search index reads them last): no spare capacity.
-        for section in &mut self.sections {
-            section.text.shrink_to_fit();
-        }
         self.sections
     }
 }
