@@ -294,8 +294,9 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Error> {
     let templates = templates.without_asset_links();
     let mut writer = StagedWriter { staging: &staging, links: Vec::new() };
     let mut errors = Vec::new();
+    let renderer = render::Renderer::new(&site, &sources, &templates);
     for batch in render::renderings(&site).chunks(WRITE_BATCH) {
-        match render::render_files(&site, &sources, &templates, batch) {
+        match renderer.files(batch) {
             // After an error, the rest is still rendered for its errors, not written.
             Ok(rendered) if errors.is_empty() => writer.write(rendered.into_iter().map(|(file, _)| file).collect())?,
             Ok(_) => {}
@@ -305,7 +306,7 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Error> {
     if !errors.is_empty() {
         return Err(Error::Render(errors));
     }
-    writer.write(render::site_maps(&site, &sources, &templates))?;
+    writer.write(renderer.site_maps())?;
     sources.release_html();
     let stemmers = stemmer_urls(&assets.names);
     writer.write(assets.files)?;

@@ -264,7 +264,8 @@ struct Common<'a> {
 
 // ---------------------------------------------------------------- rendering
 
-struct Renderer<'a> {
+/// Renders the site's files; made once per build, as it maps every page.
+pub struct Renderer<'a> {
     site: &'a Site,
     sources: &'a RenderedSources,
     templates: &'a Templates,
@@ -346,24 +347,12 @@ pub fn render_files(
     templates: &Templates,
     wanted: &[Rendering],
 ) -> Result<Vec<(OutputFile, AssetLinks)>, Vec<RenderError>> {
-    let renderer = Renderer::new(site, sources, templates);
-    let results: Vec<Result<(OutputFile, AssetLinks), RenderError>> =
-        wanted.par_iter().map(|rendering| renderer.render(rendering)).collect();
-    let mut rendered = Vec::with_capacity(results.len());
-    let mut errors = Vec::new();
-    for result in results {
-        match result {
-            Ok(file) => rendered.push(file),
-            Err(error) => errors.push(error),
-        }
-    }
-    if errors.is_empty() { Ok(rendered) } else { Err(errors) }
+    Renderer::new(site, sources, templates).files(wanted)
 }
 
 /// The sitemap and robots.txt.
 pub fn site_maps(site: &Site, sources: &RenderedSources, templates: &Templates) -> Vec<OutputFile> {
-    let renderer = Renderer::new(site, sources, templates);
-    vec![OutputFile::new("sitemap.xml", renderer.sitemap()), OutputFile::new("robots.txt", renderer.robots())]
+    Renderer::new(site, sources, templates).site_maps()
 }
 
 impl GeneratedKind {
@@ -394,7 +383,7 @@ impl GeneratedKind {
 }
 
 impl<'a> Renderer<'a> {
-    fn new(site: &'a Site, sources: &'a RenderedSources, templates: &'a Templates) -> Self {
+    pub fn new(site: &'a Site, sources: &'a RenderedSources, templates: &'a Templates) -> Self {
         let objectives = site.languages.iter().map(|l| (&l.code, site.objectives_in(&l.code))).collect();
         let mut alternates: BTreeMap<&str, Vec<(&LangCode, &UrlPath)>> = BTreeMap::new();
         for page in &site.pages {
@@ -403,7 +392,27 @@ impl<'a> Renderer<'a> {
         Self { site, sources, templates, objectives, alternates }
     }
 
-    fn render(&self, rendering: &Rendering<'a>) -> Result<(OutputFile, AssetLinks), RenderError> {
+    /// `render_files`.
+    pub fn files(&self, wanted: &[Rendering]) -> Result<Vec<(OutputFile, AssetLinks)>, Vec<RenderError>> {
+        let results: Vec<Result<(OutputFile, AssetLinks), RenderError>> =
+            wanted.par_iter().map(|rendering| self.render(rendering)).collect();
+        let mut rendered = Vec::with_capacity(results.len());
+        let mut errors = Vec::new();
+        for result in results {
+            match result {
+                Ok(file) => rendered.push(file),
+                Err(error) => errors.push(error),
+            }
+        }
+        if errors.is_empty() { Ok(rendered) } else { Err(errors) }
+    }
+
+    /// `site_maps`.
+    pub fn site_maps(&self) -> Vec<OutputFile> {
+        vec![OutputFile::new("sitemap.xml", self.sitemap()), OutputFile::new("robots.txt", self.robots())]
+    }
+
+    fn render(&self, rendering: &Rendering) -> Result<(OutputFile, AssetLinks), RenderError> {
         match rendering {
             Rendering::Page(_, page) => self.render_page(page),
             Rendering::Generated(language, kind) => self.render_generated(language, *kind),
