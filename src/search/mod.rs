@@ -340,10 +340,10 @@ fn gram_key(gram: &str) -> u64 {
     (first << 32) | second
 }
 
-/// The gram `gram_key` numbered.
-fn gram_text(key: u64) -> String {
+/// The characters of the gram `gram_key` numbered.
+fn gram_chars(key: u64) -> impl Iterator<Item = char> {
     let character = |half: u64| u32::try_from(half & 0xFFFF_FFFF).ok().and_then(character_of_rank);
-    character(key >> 32).into_iter().chain(character(key).filter(|_| key & 0xFFFF_FFFF != 0)).collect()
+    character(key >> 32).into_iter().chain(character(key).filter(|_| key & 0xFFFF_FFFF != 0))
 }
 
 /// Where a character sorts in UTF-16, from 1: characters beyond U+FFFF are written as
@@ -664,7 +664,7 @@ impl Grams {
         let place = |block: &[GramFound], bound: Option<u64>| {
             bound.map_or(block.len(), |key| block.partition_point(|f| f.key < key))
         };
-        let parts: Vec<(Vec<u64>, Vec<usize>)> = bounds
+        let parts: Vec<GramPart> = bounds
             .par_windows(2)
             .map(|pair| {
                 let from = blocks.iter().map(|block| if pair[0].is_none() { 0 } else { place(block, pair[0]) });
@@ -673,12 +673,11 @@ impl Grams {
             })
             .collect();
         let mut grams = Grams { blocks, texts: String::new(), ends: Vec::new(), starts: Vec::new() };
-        for (keys, starts) in parts {
-            for key in keys {
-                grams.texts.push_str(&gram_text(key));
-                grams.ends.push(grams.texts.len());
-            }
-            grams.starts.extend(starts);
+        for part in parts {
+            let offset = grams.texts.len();
+            grams.texts.push_str(&part.texts);
+            grams.ends.extend(part.ends.iter().map(|end| offset + end));
+            grams.starts.extend(part.starts);
         }
         grams
     }
@@ -714,24 +713,31 @@ impl Grams {
     }
 }
 
-/// One part of `Grams::new`: the blocks' sorted lists, from `from` to `to` in each,
-/// merged into the part's grams (their keys) and where each one's run starts in each block.
-fn merge_gram_lists(blocks: &[Vec<GramFound>], mut at: Vec<usize>, to: Vec<usize>) -> (Vec<u64>, Vec<usize>) {
-    let mut keys = Vec::new();
-    let mut starts = Vec::new();
+/// One part of `Grams::new`: its grams' texts, where each ends, and where each one's
+/// run starts in each block.
+struct GramPart {
+    texts: String,
+    ends: Vec<usize>,
+    starts: Vec<usize>,
+}
+
+/// The blocks' sorted lists, from `at` to `to` in each, merged into a `GramPart`.
+fn merge_gram_lists(blocks: &[Vec<GramFound>], mut at: Vec<usize>, to: Vec<usize>) -> GramPart {
+    let mut part = GramPart { texts: String::new(), ends: Vec::new(), starts: Vec::new() };
     let next = |at: &[usize]| {
         blocks.iter().zip(at).zip(&to).filter(|((_, a), t)| a < t).map(|((block, &a), _)| block[a].key).min()
     };
     while let Some(key) = next(&at) {
-        keys.push(key);
+        part.texts.extend(gram_chars(key));
+        part.ends.push(part.texts.len());
         for (b, block) in blocks.iter().enumerate() {
-            starts.push(at[b]);
+            part.starts.push(at[b]);
             while at[b] < to[b] && block[at[b]].key == key {
                 at[b] += 1;
             }
         }
     }
-    (keys, starts)
+    part
 }
 
 fn keyed<'a>(key: &'a str, entry: Entry<'a>) -> Keyed<'a> {
@@ -1051,7 +1057,7 @@ mod tests {
     #[test]
     fn han_grams_are_numbered_and_back() {
         for gram in ["汇款", "汇", "𠀋款", "款𠀋"] {
-            assert_eq!(gram_text(gram_key(gram)), gram);
+            assert_eq!(gram_chars(gram_key(gram)).collect::<String>(), gram);
         }
         assert_ne!(gram_key("汇款"), gram_key("款汇"));
     }
