@@ -76,15 +76,20 @@ pub fn render_markdown(
             })
         })
         .collect();
-    let mut rendered = Vec::with_capacity(results.len());
+    every_one(results).map(RenderedSources)
+}
+
+/// Every result, or every error among them.
+fn every_one<T>(results: Vec<Result<T, RenderError>>) -> Result<Vec<T>, Vec<RenderError>> {
+    let mut done = Vec::with_capacity(results.len());
     let mut errors = Vec::new();
     for result in results {
         match result {
-            Ok(r) => rendered.push(r),
-            Err(e) => errors.push(e),
+            Ok(value) => done.push(value),
+            Err(error) => errors.push(error),
         }
     }
-    if errors.is_empty() { Ok(RenderedSources(rendered)) } else { Err(errors) }
+    if errors.is_empty() { Ok(done) } else { Err(errors) }
 }
 
 fn markdown_strings(language: &Language) -> MarkdownStrings {
@@ -394,17 +399,7 @@ impl<'a> Renderer<'a> {
 
     /// `render_files`.
     pub fn files(&self, wanted: &[Rendering]) -> Result<Vec<(OutputFile, AssetLinks)>, Vec<RenderError>> {
-        let results: Vec<Result<(OutputFile, AssetLinks), RenderError>> =
-            wanted.par_iter().map(|rendering| self.render(rendering)).collect();
-        let mut rendered = Vec::with_capacity(results.len());
-        let mut errors = Vec::new();
-        for result in results {
-            match result {
-                Ok(file) => rendered.push(file),
-                Err(error) => errors.push(error),
-            }
-        }
-        if errors.is_empty() { Ok(rendered) } else { Err(errors) }
+        every_one(wanted.par_iter().map(|rendering| self.render(rendering)).collect())
     }
 
     /// `site_maps`.
