@@ -661,15 +661,14 @@ impl Grams {
             (1..GRAM_PARTS).filter_map(|p| largest.get(largest.len() * p / GRAM_PARTS)).map(|f| f.key).collect();
         cuts.dedup();
         let bounds: Vec<Option<u64>> = std::iter::once(None).chain(cuts.into_iter().map(Some)).chain([None]).collect();
-        let place = |block: &[GramFound], bound: Option<u64>| {
-            bound.map_or(block.len(), |key| block.partition_point(|f| f.key < key))
-        };
+        // Where each block's rows of `key` and after begin.
+        let place = |key: u64| blocks.iter().map(move |block| block.partition_point(|f| f.key < key));
         let parts: Vec<GramPart> = bounds
             .par_windows(2)
             .map(|pair| {
-                let from = blocks.iter().map(|block| if pair[0].is_none() { 0 } else { place(block, pair[0]) });
-                let to = blocks.iter().map(|block| place(block, pair[1]));
-                merge_gram_lists(&blocks, from.collect(), to.collect())
+                let from = pair[0].map_or_else(|| vec![0; blocks.len()], |key| place(key).collect());
+                let to = pair[1].map_or_else(|| blocks.iter().map(Vec::len).collect(), |key| place(key).collect());
+                merge_gram_lists(&blocks, from, to)
             })
             .collect();
         let mut grams = Grams { blocks, texts: String::new(), ends: Vec::new(), starts: Vec::new() };
@@ -1060,6 +1059,33 @@ mod tests {
             assert_eq!(gram_chars(gram_key(gram)).collect::<String>(), gram);
         }
         assert_ne!(gram_key("汇款"), gram_key("款汇"));
+    }
+
+    #[test]
+    fn grams_merge_the_blocks_in_key_order_each_block_s_documents_in_turn() {
+        let row = |gram: &str, doc| GramFound { key: gram_key(gram), doc, counts: FieldCounts::of(Field::Body) };
+        // Two blocks, each sorted by gram then document; the second holds later documents.
+        let mut blocks = vec![
+            vec![row("汇款", 0), row("款", 1), row("汇款", 1), row("移民", 0)],
+            vec![row("移民", 2), row("汇款", 3), row("豈", 2), row("𠀋", 3)],
+        ];
+        for block in &mut blocks {
+            block.sort_unstable_by_key(|found| (found.key, found.doc));
+        }
+        let grams = Grams::new(blocks);
+        let texts: Vec<&str> = (0..grams.len()).map(|g| grams.text(g)).collect();
+        let mut expected = vec!["汇款", "款", "移民", "豈", "𠀋"];
+        expected.sort_by(|a, b| a.encode_utf16().cmp(b.encode_utf16()));
+        assert_eq!(texts, expected);
+        let documents = |gram: &str| {
+            let g = texts.iter().position(|text| *text == gram).expect("the gram is merged");
+            assert_eq!(grams.df(g), grams.runs(g).flatten().count());
+            grams.runs(g).flatten().map(|found| found.doc).collect::<Vec<_>>()
+        };
+        assert_eq!(documents("汇款"), [0, 1, 3]);
+        assert_eq!(documents("移民"), [0, 2]);
+        assert_eq!(documents("款"), [1]);
+        assert_eq!(documents("𠀋"), [3]);
     }
 
     #[test]
