@@ -246,16 +246,18 @@ impl Doc<'_> {
     }
 }
 
-/// A chunk of documents as JSON: `[[url, title, heading, text, lang], ...]`.
+/// A chunk of documents as JSON: `[[url, title, heading, text, lang], ...]`, written from
+/// the documents' strings, not copies of them.
 fn documents_json<'d, 's: 'd>(docs: impl Iterator<Item = &'d Doc<'s>>) -> String {
-    let rows: Vec<Value> = docs
+    let rows: Vec<Vec<&str>> = docs
         .map(|doc| {
-            let mut row = vec![json!(doc.url), json!(doc.title), json!(doc.heading), json!(doc.text)];
-            row.extend(doc.lang.map(|lang| json!(lang)));
-            Value::Array(row)
+            let mut row = vec![doc.url.as_str(), doc.title, &doc.heading, &doc.text];
+            row.extend(doc.lang);
+            row
         })
         .collect();
-    Value::Array(rows).to_string()
+    // Invariant: a list of lists of strings always serializes.
+    serde_json::to_string(&rows).unwrap_or_default()
 }
 
 /// Groups consecutive documents into chunks of about `CHUNK_BYTES`.
