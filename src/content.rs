@@ -4,6 +4,7 @@
 
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 
@@ -66,8 +67,19 @@ pub struct SourcePage {
     pub body: String,
     /// The file line on which the body starts, for error locations.
     pub body_line: usize,
-    /// The hash a translation of this page records in `source_hash`.
-    pub content_hash: String,
+    /// The hash a translation of this page records in `source_hash`, made when first
+    /// asked for (`SourcePage::content_hash`): only originals with stamped translations
+    /// need it.
+    content_hash: OnceLock<String>,
+}
+
+impl SourcePage {
+    /// The hash a translation of this page records in `source_hash`. Asked for while the
+    /// body is still there: loading settles the translations' states before a clean
+    /// build lets the text go (`Site::release_source_text`).
+    pub fn content_hash(&self) -> &str {
+        self.content_hash.get_or_init(|| content_hash(&self.front, &self.body))
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -156,7 +168,6 @@ pub fn parse_page(lang: &LangCode, key: &str, path: &Path, text: &str) -> Result
         message: error.message().trim().to_string(),
     })?;
     check_front_matter(path, key, &front)?;
-    let content_hash = content_hash(&front, body);
     Ok(SourcePage {
         lang: lang.clone(),
         key: key.to_string(),
@@ -164,7 +175,7 @@ pub fn parse_page(lang: &LangCode, key: &str, path: &Path, text: &str) -> Result
         front,
         body: body.to_string(),
         body_line,
-        content_hash,
+        content_hash: OnceLock::new(),
     })
 }
 
@@ -292,8 +303,8 @@ mod tests {
             .unwrap();
         let c = parse_page(&en(), "a.md", Path::new("a.md"), "+++\ntitle = \"A\"\n+++\nBody changed\n").unwrap();
         let crlf = parse_page(&en(), "a.md", Path::new("a.md"), "+++\r\ntitle = \"A\"\r\n+++\r\nBody\r\n").unwrap();
-        assert_eq!(a.content_hash, crlf.content_hash);
-        assert_eq!(a.content_hash, b.content_hash);
-        assert_ne!(a.content_hash, c.content_hash);
+        assert_eq!(a.content_hash(), crlf.content_hash());
+        assert_eq!(a.content_hash(), b.content_hash());
+        assert_ne!(a.content_hash(), c.content_hash());
     }
 }

@@ -143,7 +143,8 @@ impl Site {
     }
 
     /// Frees the Markdown text of every source, once it is rendered and its warnings are
-    /// located: a clean build, which writes as it goes, reads only the rendering after that.
+    /// located: a clean build, which writes as it goes, reads only the rendering after that
+    /// (the content hashes that translation states needed were made while loading).
     pub fn release_source_text(&mut self) {
         for source in &mut self.sources {
             // A page the memo shares keeps its text: only a clean build, which shares
@@ -316,7 +317,7 @@ fn question_mismatch(translation: &SourcePage, original: &SourcePage) -> Option<
 fn translation_state(translation: &SourcePage, original: &SourcePage) -> Translation {
     match &translation.front.source_hash {
         None => Translation::Unstamped,
-        Some(hash) if *hash == original.content_hash => Translation::Current,
+        Some(hash) if hash == original.content_hash() => Translation::Current,
         Some(_) => Translation::Outdated,
     }
 }

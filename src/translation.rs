@@ -164,7 +164,7 @@ pub fn stamp(root: &Path, target: &str) -> Result<Vec<PathBuf>, TranslationError
         let original = site
             .pages_in(&site.default_language)
             .find(|p| p.key == page.key)
-            .map(|p| site.source(p).content_hash.clone())
+            .map(|p| site.source(p).content_hash().to_string())
             .unwrap_or_default();
         let path = &site.source(page).path;
         let text = std::fs::read_to_string(path).map_err(|source| TranslationError::Io {
