@@ -618,13 +618,28 @@ impl SectionCollector {
     /// Appends text with its whitespace collapsed: one space between words, none at
     /// the start (the end is trimmed when the section is flushed).
     fn push_text(&mut self, text: &str) {
-        // ASCII text splits faster by bytes; the vertical tab is the one ASCII character
-        // that `char::is_whitespace` counts and `u8::is_ascii_whitespace` does not.
-        if text.is_ascii() && !text.contains('\u{B}') {
-            self.push_words(text, text.split_ascii_whitespace());
+        if is_single_spaced(text) {
+            // Most text: its words already one space apart, copied whole.
+            self.push_single_spaced(text);
         } else {
             self.push_words(text, text.split_whitespace());
         }
+    }
+
+    /// `push_text` for text whose only whitespace is single spaces.
+    fn push_single_spaced(&mut self, text: &str) {
+        let words = text.trim_matches(' ');
+        let space = self.pending_space || text.starts_with(' ');
+        if words.is_empty() {
+            self.pending_space = space;
+            return;
+        }
+        self.current.get_or_insert((None, None));
+        if space && !self.text.is_empty() {
+            self.text.push(' ');
+        }
+        self.text.push_str(words);
+        self.pending_space = text.ends_with(' ');
     }
 
     fn push_words<'t>(&mut self, text: &str, words: impl Iterator<Item = &'t str>) {
@@ -661,6 +676,21 @@ impl SectionCollector {
         self.flush();
         self.sections
     }
+}
+
+/// Whether the only whitespace in `text` is single spaces (no other whitespace
+/// character, no two spaces in a row), found by vectorized byte searches.
+fn is_single_spaced(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    // Every whitespace character beyond ASCII starts with one of these bytes in UTF-8;
+    // each one found is decoded to be sure (Chinese punctuation starts with 0xE3 too).
+    let other_whitespace = memchr::memchr3_iter(0xC2, 0xE1, 0xE2, bytes)
+        .chain(memchr::memchr_iter(0xE3, bytes))
+        .any(|at| text[at..].chars().next().is_some_and(char::is_whitespace));
+    memchr::memchr3(b'\t', b'\n', b'\r', bytes).is_none()
+        && memchr::memchr2(0x0B, 0x0C, bytes).is_none()
+        && memchr::memmem::find(bytes, b"  ").is_none()
+        && !other_whitespace
 }
 
 /// An id from heading text: lower case, letters and digits of any script kept, the
@@ -832,6 +862,31 @@ mod tests {
         let rendered = render_with(md, "/imrf/").unwrap();
         let footnotes: Vec<&str> = rendered.footnotes.iter().map(|f| f.html.as_str()).collect();
         insta::assert_snapshot!(format!("{}\n---\n{}", rendered.html, footnotes.join("\n")));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            failure_persistence: None,
+            ..proptest::prelude::ProptestConfig::default()
+        })]
+
+        #[test]
+        fn section_text_is_the_words_joined_by_single_spaces(
+            parts in proptest::collection::vec(
+                proptest::string::string_regex("[a-zé中 \t\n\u{0B}\u{0C}\u{85}\u{A0}\u{1680}\u{2000}-\u{2030}\u{205F}\u{3000}-\u{3002}]{0,12}").unwrap(),
+                0..6,
+            )
+        ) {
+            let mut collector = SectionCollector::default();
+            for part in &parts {
+                collector.push_text(part);
+            }
+            let text: Vec<String> = collector.finish().into_iter().map(|s| s.text).collect();
+            // Parts join without a space unless whitespace separates them.
+            let words = parts.concat().split_whitespace().collect::<Vec<_>>().join(" ");
+            let expected: Vec<String> = if words.is_empty() { Vec::new() } else { vec![words] };
+            proptest::prop_assert_eq!(text, expected);
+        }
     }
 
     #[test]
