@@ -153,21 +153,13 @@ impl TextProcessor {
         if text.is_ascii() {
             // ASCII is its own NFKC and has nothing to fold but case: the common case
             // goes without the normalized copy.
-            let mut word = String::new();
-            for run in ascii_runs(text) {
-                word.clear();
-                word.push_str(run);
-                word.make_ascii_lowercase();
-                visit(&word, false);
-            }
+            for_each_ascii_word(text, |word| visit(word, false));
             return;
         }
         let normalized = self.normalize(text);
         if normalized.is_ascii() {
-            // Folding often leaves ASCII (French without its accents): lower case already.
-            for run in ascii_runs(&normalized) {
-                visit(run, false);
-            }
+            // Folding often leaves ASCII (French without its accents).
+            for_each_ascii_word(&normalized, |word| visit(word, false));
             return;
         }
         for run in runs(&normalized) {
@@ -265,9 +257,33 @@ pub fn is_word_char(c: char) -> bool {
     c.is_alphanumeric() || is_combining_mark(c)
 }
 
-/// The words of ASCII text: runs of letters and digits, single characters dropped.
-fn ascii_runs(text: &str) -> impl Iterator<Item = &str> {
-    text.split(|c: char| !c.is_ascii_alphanumeric()).filter(|run| run.len() > 1)
+/// Calls `visit` with each word of ASCII text, lower case: runs of letters and digits,
+/// single characters dropped. The text is read byte by byte, and a word is copied only
+/// to lower its case.
+fn for_each_ascii_word(text: &str, mut visit: impl FnMut(&str)) {
+    let mut lowered = String::new();
+    let mut start = 0;
+    let mut upper = false;
+    // A space after the end closes the last word.
+    for (at, byte) in text.bytes().chain([b' ']).enumerate() {
+        if byte.is_ascii_alphanumeric() {
+            upper |= byte.is_ascii_uppercase();
+            continue;
+        }
+        if at - start > 1 {
+            let word = &text[start..at];
+            if upper {
+                lowered.clear();
+                lowered.push_str(word);
+                lowered.make_ascii_lowercase();
+                visit(&lowered);
+            } else {
+                visit(word);
+            }
+        }
+        start = at + 1;
+        upper = false;
+    }
 }
 
 fn runs(text: &str) -> Vec<Run<'_>> {
