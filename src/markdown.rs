@@ -684,13 +684,15 @@ fn is_single_spaced(text: &str) -> bool {
     let bytes = text.as_bytes();
     // Every whitespace character beyond ASCII starts with one of these bytes in UTF-8;
     // each one found is decoded to be sure (Chinese punctuation starts with 0xE3 too).
-    let other_whitespace = memchr::memchr3_iter(0xC2, 0xE1, 0xE2, bytes)
-        .chain(memchr::memchr_iter(0xE3, bytes))
-        .any(|at| text[at..].chars().next().is_some_and(char::is_whitespace));
+    let other_whitespace = || {
+        memchr::memchr3_iter(0xC2, 0xE1, 0xE2, bytes)
+            .chain(memchr::memchr_iter(0xE3, bytes))
+            .any(|at| text[at..].chars().next().is_some_and(char::is_whitespace))
+    };
     memchr::memchr3(b'\t', b'\n', b'\r', bytes).is_none()
         && memchr::memchr2(0x0B, 0x0C, bytes).is_none()
         && memchr::memmem::find(bytes, b"  ").is_none()
-        && !other_whitespace
+        && !other_whitespace()
 }
 
 /// An id from heading text: lower case, letters and digits of any script kept, the
