@@ -781,14 +781,20 @@ impl Entry<'_> {
         !matches!(self, Entry::Alias(..))
     }
 
-    /// A term found in so many documents that the rest of its postings go to a tail file.
+    /// A term whose postings go partly to a tail file (`is_long`).
     fn is_long(&self) -> bool {
         match self {
-            Entry::Term(postings) => postings.len() > HEAD_POSTINGS,
-            Entry::Gram(_, df) => *df > HEAD_POSTINGS,
+            Entry::Term(postings) => is_long(postings.len()),
+            Entry::Gram(_, df) => is_long(*df),
             Entry::Alias(..) => false,
         }
     }
+}
+
+/// Whether a term found in `df` documents is so common that the rest of its postings,
+/// after the `HEAD_POSTINGS` best, go to a tail file.
+fn is_long(df: usize) -> bool {
+    df > HEAD_POSTINGS
 }
 
 /// Sorted keys of the index cut into term shards: the shards' JSON, the separator of
@@ -853,7 +859,7 @@ impl Shards {
         push_json_string(row, term);
         push_number(row, ",", postings.len());
         row.push_str(",\"");
-        if postings.len() > HEAD_POSTINGS {
+        if is_long(postings.len()) {
             let (head, tail) = split_best(postings);
             encode(head, row);
             push_number(row, "\",", first_tail + self.tails.len());
@@ -934,7 +940,7 @@ fn push_json_string(out: &mut String, text: &str) {
 fn split_best(postings: &[Posting]) -> (Vec<&Posting>, Vec<&Posting>) {
     let rank = |a: &Posting, b: &Posting| b.score.cmp(&a.score).then(a.doc.cmp(&b.doc));
     let mut ranked: Vec<&Posting> = postings.iter().collect();
-    if ranked.len() <= HEAD_POSTINGS {
+    if !is_long(ranked.len()) {
         return (ranked, Vec::new());
     }
     let (_, last_kept, _) = ranked.select_nth_unstable_by(HEAD_POSTINGS - 1, |a, b| rank(a, b));
