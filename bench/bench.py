@@ -195,6 +195,7 @@ def side_by_side(a):
         if tool == "imrf-site":
             row["search"] = search_bytes(a.search_js, str(out[tool]), lang, words)
         rows.append(row)
+    writes = write_only(a, out, [t for t in ("floor", "imrf-site") if t in tools], logs)
     if pagefind_runs:
         hugo_runs = runs["hugo"]
         combined = [
@@ -222,9 +223,32 @@ def side_by_side(a):
         report_watch = watch
     else:
         report_watch = None
-    report = {"pages": pages, "corpus": corpus, "machine": machine(), "rows": rows, "incremental": incremental, "watch": report_watch}
+    report = {"pages": pages, "corpus": corpus, "machine": machine(), "rows": rows, "writes": writes,
+              "incremental": incremental, "watch": report_watch}
     save(bench, "side-by-side", report)
     print_side_by_side(report)
+
+
+def write_only(a, out, tools, logs):
+    """What writing each tool's output alone costs: its last output, archived once, then
+    extracted by one `tar` process into a fresh folder (no modification times set).
+    Nothing is parsed or rendered, so this is a lower bound on the kernel's share of a
+    build that writes the same files."""
+    writes = {}
+    for tool in tools:
+        archive = Path(a.out_dir) / f"{tool}.tar"
+        subprocess.run(["tar", "-C", str(out[tool]), "-cf", str(archive), "."], check=True)
+        target = Path(a.out_dir) / f"untar-{tool}"
+        runs = []
+        for _ in range(a.runs):
+            fresh(target)
+            target.mkdir()
+            runs.append(measure(["tar", "-C", str(target), "-xmf", str(archive)], logs / "tar.log"))
+        fresh(target)
+        archive.unlink()
+        writes[tool] = summarize(runs)
+        print(f"  writing {tool}'s output: {writes[tool]}", file=sys.stderr)
+    return writes
 
 
 def scale(a):
@@ -289,6 +313,9 @@ def print_side_by_side(r):
         search = fmt_search(row.get("search"))
         print(f"| {row['tool']} | {row['wall']:.2f} s | {row['cpu']:.2f} s | {row['rss']:.0f} MiB | "
               f"{fmt_bytes(row['bytes'])} | {search} | {vs_floor} | {vs_hugo} |")
+    for tool, w in r.get("writes", {}).items():
+        print(f"\nwriting {tool}'s output alone (one `tar -x`): wall {w['wall']:.2f} s, CPU {w['cpu']:.2f} s "
+              f"(median of {w['runs']})")
     for name, inc in r["incremental"].items():
         print(f"\n{name}: wall {inc['wall'] * 1000:.0f} ms, CPU {inc['cpu']:.2f} s, peak {inc['rss']:.0f} MiB "
               f"(median of {inc['runs']})")
