@@ -123,16 +123,19 @@ impl Staging {
     }
 
     /// Writes a batch of files, in parallel, into the staging directory. A path written
-    /// twice, in this batch or an earlier one, is an error.
+    /// twice, in this batch or an earlier one, is an error. Batches may be written from
+    /// several threads at once.
     pub fn write(&self, files: &[OutputFile]) -> Result<(), OutputError> {
-        let new_folders = {
+        {
             let mut written = self.written.lock().unwrap_or_else(PoisonError::into_inner);
             for file in files {
                 if !written.paths.insert(file.path.clone()) {
                     return Err(OutputError::DuplicatePath(file.path.clone()));
                 }
             }
-            // Every folder once, parents first (a folder sorts before what it holds).
+            // Every folder once, parents first (a folder sorts before what it holds),
+            // made before the lock is let go: a batch written at the same time may put
+            // files in the same folders.
             let mut new_folders = BTreeSet::new();
             for file in files {
                 let mut rest = file.path.as_str();
@@ -140,15 +143,14 @@ impl Staging {
                     if !written.folders.insert(folder.to_string()) {
                         break;
                     }
-                    new_folders.insert(folder.to_string());
+                    new_folders.insert(folder);
                     rest = folder;
                 }
             }
-            new_folders
-        };
-        for folder in new_folders {
-            let path = self.dir.join(folder);
-            std::fs::create_dir(&path).map_err(io(&path, "cannot create directory"))?;
+            for folder in new_folders {
+                let path = self.dir.join(folder);
+                std::fs::create_dir(&path).map_err(io(&path, "cannot create directory"))?;
+            }
         }
         // Each file one `open` and one `write`.
         files.par_iter().try_for_each(|file| write_file(&self.dir, file))
@@ -394,6 +396,25 @@ mod tests {
         let manifest = read_manifest(&out).unwrap().unwrap();
         assert_eq!(manifest.into_iter().collect::<Vec<_>>(), ["en/a/index.html", "en/b/index.html"]);
         assert!(!staging_dir.exists());
+    }
+
+    #[test]
+    fn batches_written_at_once_share_new_folders() {
+        let dir = tempfile::tempdir().unwrap();
+        let (root, out) = site_in(dir.path());
+        let staging = Staging::begin(&out, &root).unwrap();
+        // Each pair of batches needs the same new folders: one batch must not find a
+        // folder taken for made while the other is still making it.
+        for n in 0..200 {
+            let (pages, index) = rayon::join(
+                || staging.write(&[OutputFile::new(format!("{n}/search/index.html"), "page")]),
+                || staging.write(&[OutputFile::new(format!("{n}/search/d/0.json"), "[]")]),
+            );
+            pages.unwrap();
+            index.unwrap();
+        }
+        staging.finish().unwrap();
+        assert_eq!(std::fs::read_to_string(out.join("199/search/d/0.json")).unwrap(), "[]");
     }
 
     #[test]
