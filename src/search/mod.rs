@@ -330,6 +330,12 @@ impl FieldCounts {
             Field::Body => self.body = self.body.saturating_add(1),
         }
     }
+
+    fn add_all(&mut self, other: FieldCounts) {
+        self.title = self.title.saturating_add(other.title);
+        self.heading = self.heading.saturating_add(other.heading);
+        self.body = self.body.saturating_add(other.body);
+    }
 }
 
 /// A Han gram of one or two characters as a number that sorts as the gram does in
@@ -399,12 +405,11 @@ struct Collected {
     /// Each stem (or unstemmed word) to its index in `found`.
     terms: FxHashMap<Box<str>, u32>,
     found: Vec<Vec<Found>>,
-    /// The Han grams of each document, in document order, sorted by gram once the run is
-    /// read: Chinese text has many more distinct grams than a language has words, and
-    /// one list sorted once costs far less than a table looked up at every character.
+    /// Each Han gram met, in document order, then (once the run is read) sorted by gram
+    /// and document with each document's occurrences of a gram counted in one row:
+    /// Chinese text has many more distinct grams than a language has words, and one
+    /// list sorted once costs far less than a table looked up at every character.
     grams: Vec<GramFound>,
-    /// The grams of the document being read, with the field of each.
-    doc_grams: Vec<(u64, Field)>,
     /// The text length (in terms) of each document seen, by position.
     lengths: Vec<(usize, u32)>,
 }
@@ -415,7 +420,7 @@ impl Collected {
         for (text, field) in [(doc.title, Field::Title), (&doc.heading, Field::Heading), (&doc.text, Field::Body)] {
             processor.for_each_word(text, |word, han| {
                 if han {
-                    self.doc_grams.push((gram_key(word), field));
+                    self.grams.push(GramFound { key: gram_key(word), doc: d, counts: FieldCounts::of(field) });
                 } else {
                     let term = self.term_of(processor, word);
                     let found = &mut self.found[term];
@@ -429,22 +434,20 @@ impl Collected {
                 }
             });
         }
-        self.count_grams(d);
         self.lengths.push((d as usize, length));
         self
     }
 
-    /// The document's grams, each counted once per field, added to `grams`.
-    fn count_grams(&mut self, d: u32) {
-        self.doc_grams.sort_unstable_by_key(|&(key, _)| key);
-        for same in self.doc_grams.chunk_by(|a, b| a.0 == b.0) {
-            let mut counts = FieldCounts::default();
-            for &(_, field) in same {
-                counts.add(field);
+    /// `grams` sorted by gram and document, each document's rows of a gram made one.
+    fn count_grams(&mut self) {
+        self.grams.sort_unstable_by_key(|found| (found.key, found.doc));
+        self.grams.dedup_by(|later, kept| {
+            let same = later.key == kept.key && later.doc == kept.doc;
+            if same {
+                kept.counts.add_all(later.counts);
             }
-            self.grams.push(GramFound { key: same[0].0, doc: d, counts });
-        }
-        self.doc_grams.clear();
+            same
+        });
     }
 
     fn term_of(&mut self, processor: &TextProcessor, word: &str) -> usize {
@@ -511,8 +514,7 @@ impl Index {
                     .iter()
                     .enumerate()
                     .fold(start, |collected, (i, doc)| collected.add(processor, doc_index(first + i), doc));
-                // A gram occurs once per document in the list: the order is total.
-                collected.grams.sort_unstable_by_key(|found| (found.key, found.doc));
+                collected.count_grams();
                 collected
             })
             .collect();
@@ -1094,6 +1096,25 @@ mod tests {
         assert_eq!(documents("移民"), [0, 2]);
         assert_eq!(documents("款"), [1]);
         assert_eq!(documents("𠀋"), [3]);
+    }
+
+    #[test]
+    fn a_gram_is_counted_per_field_in_one_row_per_document() {
+        let processor = TextProcessor::for_language("zh");
+        let mut collected = Collected::default().add(&processor, 0, &doc("汇款", "", "汇款汇款")).add(
+            &processor,
+            1,
+            &doc("移民", "汇款", "移民"),
+        );
+        collected.count_grams();
+        let rows: Vec<(u32, u8, u8, u16)> = collected
+            .grams
+            .iter()
+            .filter(|found| found.key == gram_key("汇款"))
+            .map(|found| (found.doc, found.counts.title, found.counts.heading, found.counts.body))
+            .collect();
+        assert_eq!(rows, [(0, 1, 0, 2), (1, 0, 1, 0)]);
+        assert!(collected.grams.is_sorted_by_key(|found| (found.key, found.doc)));
     }
 
     #[test]
