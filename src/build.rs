@@ -340,6 +340,7 @@ fn write_pages(site: &Site, renderer: &render::Renderer, writer: &mut StagedWrit
     if errors.is_empty() { Ok(()) } else { Err(Error::Render(errors)) }
 }
 
+/// One language's search index, written to the staging directory part by part.
 fn write_index(
     site: &Site,
     sources: &RenderedSources,

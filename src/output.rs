@@ -403,8 +403,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (root, out) = site_in(dir.path());
         let staging = Staging::begin(&out, &root).unwrap();
-        // Each pair of batches needs the same new folders: one batch must not find a
-        // folder taken for made while the other is still making it.
+        // Both batches of a pair need the same new folders: neither may count on a folder
+        // the other has claimed but not made yet.
         for n in 0..200 {
             let (pages, index) = rayon::join(
                 || staging.write(&[OutputFile::new(format!("{n}/search/index.html"), "page")]),

@@ -1101,11 +1101,9 @@ mod tests {
     #[test]
     fn a_gram_is_counted_per_field_in_one_row_per_document() {
         let processor = TextProcessor::for_language("zh");
-        let mut collected = Collected::default().add(&processor, 0, &doc("汇款", "", "汇款汇款")).add(
-            &processor,
-            1,
-            &doc("移民", "汇款", "移民"),
-        );
+        let first = doc("汇款", "", "汇款汇款");
+        let second = doc("移民", "汇款", "移民");
+        let mut collected = Collected::default().add(&processor, 0, &first).add(&processor, 1, &second);
         collected.count_grams();
         let rows: Vec<(u32, u8, u8, u16)> = collected
             .grams
