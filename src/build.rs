@@ -194,11 +194,11 @@ fn render_pages(options: &BuildOptions, memo: &mut Memo, remember: bool) -> Resu
     memo.rebind(&rendering_keys, &templates, &assets.names);
     let (wanted, wanted_keys): (Vec<Rendering>, Vec<Key>) =
         renderings.iter().zip(&rendering_keys).filter(|(_, key)| !memo.rendered.contains_key(*key)).unzip();
-    let rendered = render::render_files(&site, &sources, &templates, &wanted).map_err(Error::Render)?;
-    // The sitemap and robots.txt read the site's outline only.
+    let renderer = render::Renderer::new(&site, &sources, &templates);
+    let rendered = renderer.files(&wanted).map_err(Error::Render)?;
     let site_maps = match memo.site_maps.take() {
         Some((key, files)) if key == keys.outline => files,
-        _ => render::site_maps(&site, &sources, &templates).into_iter().map(SharedFile::from).collect(),
+        _ => renderer.site_maps().into_iter().map(SharedFile::from).collect(),
     };
     let rendered_pages = wanted.iter().filter(|r| matches!(r, Rendering::Page(..))).count();
     let mut rendered: HashMap<Key, MemoFile> = wanted_keys
@@ -668,7 +668,7 @@ impl Keys {
 
     /// A rendering reads the outline and the templates, a page its own source's
     /// Markdown, and a references page its language's pages' footnotes (`footnotes`, by
-    /// source; see `render::render_site`).
+    /// source; see `render::Renderer::files`).
     fn rendering(&self, site: &Site, rendering: &Rendering, theme: &Key, footnotes: &[Key]) -> Key {
         let mut hasher = blake3::Hasher::new();
         hasher.update(&self.outline);

@@ -622,7 +622,7 @@ impl SectionCollector {
             // Most text: its words already one space apart, copied whole.
             self.push_single_spaced(text);
         } else {
-            self.push_words(text, text.split_whitespace());
+            self.push_words(text);
         }
     }
 
@@ -642,11 +642,12 @@ impl SectionCollector {
         self.pending_space = text.ends_with(' ');
     }
 
-    fn push_words<'t>(&mut self, text: &str, words: impl Iterator<Item = &'t str>) {
+    /// `push_text` for any other text, word by word.
+    fn push_words(&mut self, text: &str) {
         self.current.get_or_insert((None, None));
         let mut space = self.pending_space || text.starts_with(char::is_whitespace);
         let mut any_word = false;
-        for word in words {
+        for word in text.split_whitespace() {
             if space && !self.text.is_empty() {
                 self.text.push(' ');
             }

@@ -280,7 +280,7 @@ pub struct Renderer<'a> {
     alternates: BTreeMap<&'a str, Vec<(&'a LangCode, &'a UrlPath)>>,
 }
 
-/// A file `render_site` makes through a template.
+/// A file `Renderer::files` makes through a template.
 #[derive(Clone, Copy)]
 pub enum Rendering<'a> {
     /// A page, and its index in `Site::pages`.
@@ -301,7 +301,7 @@ pub enum GeneratedKind {
     NotFound,
 }
 
-/// Every file of the site that `render_site` makes through a template, in a stable order.
+/// Every file of the site that `Renderer::files` makes through a template, in a stable order.
 pub fn renderings(site: &Site) -> Vec<Rendering<'_>> {
     let mut renderings: Vec<Rendering> =
         site.pages.iter().enumerate().map(|(index, page)| Rendering::Page(index, page)).collect();
@@ -315,49 +315,6 @@ pub fn renderings(site: &Site) -> Vec<Rendering<'_>> {
     renderings.push(Rendering::LanguagePicker);
     renderings.push(Rendering::RootNotFound);
     renderings
-}
-
-/// What `render_site` made.
-pub struct SiteFiles {
-    /// One file per rendering asked for, in the same order, with the asset URLs it
-    /// holds (which watch mode rewrites when asset names change).
-    pub rendered: Vec<(OutputFile, AssetLinks)>,
-    /// The sitemap and robots.txt.
-    pub others: Vec<OutputFile>,
-}
-
-/// Renders the files of `wanted` (in parallel, collecting every error), the sitemap and
-/// robots.txt. A clean build wants all of `renderings(site)`; watch mode
-/// (`build::Rebuilder`) only those it has not kept from an earlier build, and relies on
-/// this contract: a rendering's output depends on the site's outline (every page's front
-/// matter, URL and translation state, the UI strings, config, templates), on asset names
-/// only through the URLs the templates' `asset` wrote (`AssetLinks`), and on Markdown
-/// only as follows: a page on its own source's, a language's references page on its
-/// pages' (their footnotes). Never on another page's text otherwise.
-pub fn render_site(
-    site: &Site,
-    sources: &RenderedSources,
-    templates: &Templates,
-    wanted: &[Rendering],
-) -> Result<SiteFiles, Vec<RenderError>> {
-    let rendered = render_files(site, sources, templates, wanted)?;
-    Ok(SiteFiles { rendered, others: site_maps(site, sources, templates) })
-}
-
-/// The files of `wanted`, rendered in parallel, every error collected: `render_site`
-/// without the sitemap and robots.txt, for a build that renders in batches.
-pub fn render_files(
-    site: &Site,
-    sources: &RenderedSources,
-    templates: &Templates,
-    wanted: &[Rendering],
-) -> Result<Vec<(OutputFile, AssetLinks)>, Vec<RenderError>> {
-    Renderer::new(site, sources, templates).files(wanted)
-}
-
-/// The sitemap and robots.txt.
-pub fn site_maps(site: &Site, sources: &RenderedSources, templates: &Templates) -> Vec<OutputFile> {
-    Renderer::new(site, sources, templates).site_maps()
 }
 
 impl GeneratedKind {
@@ -397,12 +354,21 @@ impl<'a> Renderer<'a> {
         Self { site, sources, templates, objectives, alternates }
     }
 
-    /// `render_files`.
+    /// Renders the files of `wanted` in parallel, collecting every error: one per
+    /// rendering, in the same order, with the asset URLs it holds (which watch mode
+    /// rewrites when asset names change). A clean build wants all of `renderings(site)`;
+    /// watch mode (`build::Rebuilder`) only those it has not kept from an earlier build,
+    /// and relies on this contract: a rendering's output depends on the site's outline
+    /// (every page's front matter, URL and translation state, the UI strings, config,
+    /// templates), on asset names only through the URLs the templates' `asset` wrote
+    /// (`AssetLinks`), and on Markdown only as follows: a page on its own source's, a
+    /// language's references page on its pages' (their footnotes). Never on another
+    /// page's text otherwise.
     pub fn files(&self, wanted: &[Rendering]) -> Result<Vec<(OutputFile, AssetLinks)>, Vec<RenderError>> {
         every_one(wanted.par_iter().map(|rendering| self.render(rendering)).collect())
     }
 
-    /// `site_maps`.
+    /// The sitemap and robots.txt, which read the site's outline only.
     pub fn site_maps(&self) -> Vec<OutputFile> {
         vec![OutputFile::new("sitemap.xml", self.sitemap()), OutputFile::new("robots.txt", self.robots())]
     }
