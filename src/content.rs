@@ -2,7 +2,6 @@
 //! body, and checks the front matter. Owns the discovery of languages (a language is a
 //! folder) and the `SourcePage` type; knows nothing of rendering.
 
-use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -78,7 +77,7 @@ impl SourcePage {
     /// body is still there: loading settles the translations' states before a clean
     /// build lets the text go (`Site::release_source_text`).
     pub fn content_hash(&self) -> &str {
-        self.content_hash.get_or_init(|| content_hash(&self.front, &self.body))
+        self.content_hash.get_or_init(|| content_hash(&self.front, &self.key, &self.body))
     }
 }
 
@@ -237,25 +236,20 @@ fn is_question_id(id: &str, prefix: &str) -> bool {
     id.strip_prefix(prefix).is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
 }
 
-/// The hash that identifies a version of a page's translatable text: its body and the
-/// front matter a translator translates. Formatting of the front matter does not count.
-pub fn content_hash(front: &FrontMatter, body: &str) -> String {
+/// The hash that identifies a version of a page's translatable text: each unit's id and
+/// text (`blocks::page_units`) as `blocks::normalized` leaves it, so that re-wrapping a
+/// paragraph or typesetting its quotes is not a new version. Front-matter formatting and
+/// untranslated keys (`weight`, `kind`) do not count either.
+pub fn content_hash(front: &FrontMatter, key: &str, body: &str) -> String {
+    let prefix = crate::blocks::block_prefix(front, key);
     let mut hasher = blake3::Hasher::new();
-    for part in
-        [front.title.as_str(), front.short_label.as_deref().unwrap_or(""), front.description.as_deref().unwrap_or("")]
-    {
-        hasher.update(part.as_bytes());
+    let units = crate::blocks::front_matter_units(front).into_iter().chain(crate::blocks::body_units(body, &prefix, 1));
+    for unit in units {
+        hasher.update(unit.id.as_bytes());
+        hasher.update(b"\0");
+        hasher.update(crate::blocks::normalized(&unit.text).as_bytes());
         hasher.update(b"\0");
     }
-    for question in &front.questions {
-        hasher.update(question.id.as_bytes());
-        hasher.update(b"\0");
-        hasher.update(question.text.as_bytes());
-        hasher.update(b"\0");
-    }
-    // Line endings do not count; most files have no `\r`, and are hashed without a copy.
-    let body = if body.contains('\r') { Cow::Owned(body.replace("\r\n", "\n")) } else { Cow::Borrowed(body) };
-    hasher.update(body.trim().as_bytes());
     hasher.finalize().to_hex()[..16].to_string()
 }
 

@@ -5,7 +5,9 @@
 //! strings the stages together; `cli` and `main` only parse arguments and report.
 //! See ARCHITECTURE.md for the map.
 
+pub mod alignment;
 pub mod assets;
+pub mod blocks;
 pub mod build;
 pub mod check;
 pub mod cli;
@@ -20,6 +22,7 @@ pub mod render;
 pub mod search;
 pub mod serve;
 pub mod site;
+pub mod stamps;
 pub mod templates;
 pub mod translation;
 pub mod types;

@@ -9,6 +9,8 @@ use std::ops::Range;
 use pulldown_cmark::{CowStr, Event, HeadingLevel, LinkType, Options, Parser, Tag, TagEnd};
 use serde::Serialize;
 
+use crate::blocks::{BlockCounter, BlockKind, BlockStart};
+
 /// The words the Markdown renderer writes itself, in the content's language.
 #[derive(Debug, Clone)]
 pub struct MarkdownStrings {
@@ -18,6 +20,8 @@ pub struct MarkdownStrings {
     pub footnote_reference: String,
     /// Accessible name of a footnote's link back to the text; `{number}` is replaced.
     pub back_to_reference: String,
+    /// Accessible name of a block's permalink, e.g. "Link to this paragraph".
+    pub permalink: String,
 }
 
 /// What the renderer needs besides the Markdown itself.
@@ -29,6 +33,9 @@ pub struct MarkdownContext<'a> {
     pub site_origin: &'a str,
     /// Ids the templates use on the same page; headings never take them.
     pub reserved_ids: &'a [&'a str],
+    /// The page's block id prefix (`p-14`, see `blocks::block_prefix`): each block of the
+    /// body gets the id `<prefix>-<number>` and a permalink to it.
+    pub block_prefix: &'a str,
     /// Publish raw HTML as written (`unsafe_html = true` in site/config.toml) instead of
     /// passing it through the allowlist sanitizer.
     pub trust_raw_html: bool,
@@ -76,6 +83,17 @@ pub struct Rendered {
     pub sections: Vec<Section>,
     /// Markup that could run scripts, which the sanitizer removed: for warnings.
     pub sanitized: Vec<Sanitized>,
+    /// The body's blocks in order (their ids are `<prefix>-1`, `<prefix>-2`, ...), for
+    /// comparing a translation's blocks with its original's.
+    pub blocks: Vec<BlockMark>,
+}
+
+/// A block of the body: what it is and where it starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BlockMark {
+    pub kind: BlockKind,
+    /// The byte offset in the Markdown.
+    pub offset: usize,
 }
 
 /// Something the HTML sanitizer removed from a page, and where it was written.
@@ -114,11 +132,7 @@ impl MarkdownError {
 }
 
 fn options() -> Options {
-    Options::ENABLE_FOOTNOTES
-        | Options::ENABLE_TABLES
-        | Options::ENABLE_SMART_PUNCTUATION
-        | Options::ENABLE_HEADING_ATTRIBUTES
-        | Options::ENABLE_STRIKETHROUGH
+    crate::blocks::markdown_options()
 }
 
 type Spanned<'a> = (Event<'a>, Range<usize>);
@@ -154,7 +168,14 @@ pub fn render(markdown: &str, context: &MarkdownContext) -> Result<Rendered, Mar
     }
     // Kept for the whole build, like the sections: no spare capacity.
     html.shrink_to_fit();
-    Ok(Rendered { html, headings: renderer.headings, footnotes, sections: renderer.sections.finish(), sanitized })
+    Ok(Rendered {
+        html,
+        headings: renderer.headings,
+        footnotes,
+        sections: renderer.sections.finish(),
+        sanitized,
+        blocks: renderer.blocks,
+    })
 }
 
 /// Renders one line of Markdown (a guiding question) without the paragraph around it.
@@ -383,6 +404,7 @@ struct Renderer<'c> {
     /// Footnote labels in order of first reference, with how often each is referenced.
     footnote_order: Vec<(String, usize)>,
     sections: SectionCollector,
+    blocks: Vec<BlockMark>,
 }
 
 impl<'c> Renderer<'c> {
@@ -393,16 +415,43 @@ impl<'c> Renderer<'c> {
             headings: Vec::new(),
             footnote_order: Vec::new(),
             sections: SectionCollector::default(),
+            blocks: Vec::new(),
         }
     }
 
-    fn transform<'a>(&mut self, events: Vec<Spanned<'a>>, collect_text: bool) -> Vec<Event<'a>> {
+    /// The events of the body (`is_body`, whose text and blocks are collected) or of a
+    /// footnote, as the HTML writer is to write them.
+    fn transform<'a>(&mut self, events: Vec<Spanned<'a>>, is_body: bool) -> Vec<Event<'a>> {
         let mut out = Vec::with_capacity(events.len());
         let mut external_links = Vec::new();
         let mut heading: Option<(HeadingLevel, Option<String>, Vec<Event<'a>>)> = None;
-        for (event, _) in events {
-            if collect_text {
+        let mut counter = BlockCounter::default();
+        let mut block: Option<(BlockStart, String)> = None;
+        for (event, range) in events {
+            if is_body {
                 self.sections.observe(&event);
+                if let Some(start) = counter.observe(&event) {
+                    self.blocks.push(BlockMark { kind: start.kind, offset: range.start });
+                    let id = crate::blocks::block_id(self.context.block_prefix, start.number);
+                    let opening = block_opening(start.kind, &id);
+                    block = Some((start, id));
+                    if let Some((html, replaces_event)) = opening {
+                        out.push(Event::Html(html.into()));
+                        if replaces_event {
+                            continue;
+                        }
+                    }
+                } else if let Some((start, id)) = block.take_if(|(start, _)| {
+                    start.kind != BlockKind::Heading && counter.ends_block(&event, start)
+                }) {
+                    let permalink = self.permalink(&id);
+                    if wraps_in_div(start.kind) {
+                        out.push(event);
+                        out.push(Event::Html(format!("{permalink}</div>\n").into()));
+                        continue;
+                    }
+                    out.push(Event::Html(permalink.into()));
+                }
             }
             match event {
                 Event::Start(Tag::Heading { level, id, .. }) => {
@@ -410,7 +459,8 @@ impl<'c> Renderer<'c> {
                 }
                 Event::End(TagEnd::Heading(_)) => {
                     if let Some((level, id, inner)) = heading.take() {
-                        let html = self.heading_html(level, id, inner, collect_text);
+                        let block_id = block.take().map(|(_, id)| id);
+                        let html = self.heading_html(level, id, inner, block_id);
                         out.push(Event::Html(html.into()));
                     }
                 }
@@ -462,7 +512,16 @@ impl<'c> Renderer<'c> {
         Event::Start(Tag::Link { link_type, dest_url, title, id })
     }
 
-    fn heading_html(&mut self, level: HeadingLevel, id: Option<String>, inner: Vec<Event>, record: bool) -> String {
+    /// A heading's HTML. A heading of the body (`block_id`) is a block: its id is the
+    /// block's, the same in every language, unless the Markdown gives one (`{#id}`), and
+    /// it ends with its permalink.
+    fn heading_html(
+        &mut self,
+        level: HeadingLevel,
+        id: Option<String>,
+        inner: Vec<Event>,
+        block_id: Option<String>,
+    ) -> String {
         let text: String = inner
             .iter()
             .filter_map(|e| match e {
@@ -470,16 +529,29 @@ impl<'c> Renderer<'c> {
                 _ => None,
             })
             .collect();
-        let id = self.unique_id(id.unwrap_or_else(|| slugify(&text)));
+        let record = block_id.is_some();
+        let id = self.unique_id(id.or(block_id).unwrap_or_else(|| slugify(&text)));
         let level = level as u8;
         let mut html = format!("<h{level} id=\"{}\">", escape_html(&id));
         pulldown_cmark::html::push_html(&mut html, inner.into_iter());
+        if record {
+            html.push_str(&self.permalink(&id));
+        }
         html.push_str(&format!("</h{level}>\n"));
         if record {
             self.sections.start_section(id.clone(), text.clone());
             self.headings.push(Heading { level, id, text });
         }
         html
+    }
+
+    /// The link to a block that shows on hover and focus (the theme's `.permalink`):
+    /// empty, named for screen readers, so that copied or indexed text does not hold it.
+    fn permalink(&self, id: &str) -> String {
+        format!(
+            " <a class=\"permalink\" href=\"#{id}\" aria-label=\"{}\"></a>",
+            escape_html(&self.context.strings.permalink)
+        )
     }
 
     fn unique_id(&mut self, base: String) -> String {
@@ -552,6 +624,24 @@ fn push<'a>(
         Some((_, _, inner)) => inner.push(event),
         None => out.push(event),
     }
+}
+
+/// The HTML that opens a block with its id, and whether it replaces the start event
+/// (a paragraph, an item or a quote takes the id itself; a table, code or raw HTML is
+/// wrapped in a `div` that holds the id and the permalink). A heading writes its own.
+fn block_opening(kind: BlockKind, id: &str) -> Option<(String, bool)> {
+    match kind {
+        BlockKind::Heading => None,
+        BlockKind::Paragraph => Some((format!("<p id=\"{id}\">"), true)),
+        BlockKind::ListItem => Some((format!("<li id=\"{id}\">"), true)),
+        BlockKind::Quote => Some((format!("<blockquote id=\"{id}\">\n"), true)),
+        BlockKind::Table | BlockKind::Code | BlockKind::Html => Some((format!("<div class=\"block\" id=\"{id}\">\n"), false)),
+    }
+}
+
+/// Whether a block's id and permalink are on a `div` around it (see `block_opening`).
+fn wraps_in_div(kind: BlockKind) -> bool {
+    matches!(kind, BlockKind::Table | BlockKind::Code | BlockKind::Html)
 }
 
 fn reference_id(number: usize, occurrence: usize) -> String {
@@ -742,6 +832,7 @@ mod tests {
             external_link: "(external link)".into(),
             footnote_reference: "Note {number}".into(),
             back_to_reference: "Back to reference {number}".into(),
+            permalink: "Link to this paragraph".into(),
         }
     }
 
@@ -752,6 +843,7 @@ mod tests {
             base_path,
             site_origin: "https://example.org",
             reserved_ids: &["main-content"],
+            block_prefix: "p-t",
             trust_raw_html: false,
         };
         render(markdown, &context)
@@ -783,6 +875,7 @@ mod tests {
             base_path: "/",
             site_origin: "https://example.org",
             reserved_ids: &[],
+            block_prefix: "p-t",
             trust_raw_html: true,
         };
         let html = render(md, &trusted).unwrap().html;
@@ -847,11 +940,14 @@ mod tests {
     }
 
     #[test]
-    fn headings_get_unique_ids_and_sections() {
-        let md = "Intro text.\n\n## Main content\n\nOne.\n\n## Main content\n\nTwo.\n\n### Überblick 概述\n";
+    fn headings_take_block_ids_or_their_own_unique_ids_and_start_sections() {
+        let md = "Intro text.\n\n## Main content {#main-content}\n\nOne.\n\n## Main content {#main-content}\n\nTwo.\n\n### Überblick 概述\n";
         let rendered = render_with(md, "/").unwrap();
         let ids: Vec<_> = rendered.headings.iter().map(|h| h.id.as_str()).collect();
-        assert_eq!(ids, ["main-content-2", "main-content-3", "überblick-概述"]);
+        assert_eq!(ids, ["main-content-2", "main-content-3", "p-t-6"]);
+        let kinds: Vec<BlockKind> = rendered.blocks.iter().map(|b| b.kind).collect();
+        use BlockKind::{Heading, Paragraph};
+        assert_eq!(kinds, [Paragraph, Heading, Paragraph, Heading, Paragraph, Heading]);
         assert_eq!(rendered.sections[0], Section { id: None, heading: None, text: "Intro text.".into() });
         assert_eq!(rendered.sections[1].text, "One.");
     }

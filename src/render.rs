@@ -63,11 +63,13 @@ pub fn render_markdown(
             }
             let language = site.language(&source.lang).unwrap_or(site.default_lang());
             let strings = markdown_strings(language);
+            let block_prefix = crate::blocks::block_prefix(&source.front, &source.key);
             let context = MarkdownContext {
                 strings: &strings,
                 base_path: &base_path,
                 site_origin: &site.base_url.origin,
                 reserved_ids: &RESERVED_IDS,
+                block_prefix: &block_prefix,
                 trust_raw_html: site.config.unsafe_html,
             };
             markdown::render(&source.body, &context).map(Arc::new).map_err(|error| RenderError::Markdown {
@@ -98,6 +100,7 @@ fn markdown_strings(language: &Language) -> MarkdownStrings {
         external_link: get("external_link"),
         footnote_reference: get("footnote_reference"),
         back_to_reference: get("back_to_reference"),
+        permalink: get("permalink"),
     }
 }
 

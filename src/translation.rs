@@ -10,7 +10,8 @@ use serde::Serialize;
 
 use crate::error::Error;
 use crate::i18n::{self, I18nError};
-use crate::site::{Site, SitePaths, Translation};
+use crate::site::{Page, Site, SitePaths, Translation};
+use crate::stamps::{self, StampError, UnitChange};
 use crate::types::LangCode;
 
 #[derive(Debug, thiserror::Error)]
@@ -25,6 +26,8 @@ pub enum TranslationError {
     BadTarget(String, String),
     #[error("{path}: already exists; a new language starts from nothing", path = .0.display())]
     Exists(PathBuf),
+    #[error(transparent)]
+    Stamp(#[from] StampError),
 }
 
 /// One language's translation state, as `status` prints it.
@@ -42,6 +45,30 @@ pub struct LanguageStatus {
     /// UI string keys the language's i18n file lacks (all of them when there is no file).
     pub ui_missing: Vec<String>,
     pub ui_file: bool,
+    /// For each outdated page: what changed in the original, unit by unit.
+    pub changes: Vec<PageChanges>,
+}
+
+/// What changed in an outdated translation's original since it was stamped.
+#[derive(Debug, Serialize)]
+pub struct PageChanges {
+    pub page: String,
+    pub translation: String,
+    pub original: String,
+    /// False when the page was stamped without a block record (by an imrf-site older
+    /// than block tracking): which units changed is then unknown.
+    pub recorded: bool,
+    pub units: Vec<ChangeReport>,
+}
+
+/// One unit's change, with a word diff of its old and new text when it changed.
+#[derive(Debug, Serialize)]
+pub struct ChangeReport {
+    #[serde(flatten)]
+    pub change: UnitChange,
+    /// `[-removed-]{+added+}`, as `git diff --word-diff=plain` writes it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub diff: Option<String>,
 }
 
 impl LanguageStatus {
@@ -75,6 +102,8 @@ pub fn status(root: &Path) -> Result<Vec<LanguageStatus>, TranslationError> {
             by_state.entry(state).or_default().push(page.key.clone());
         }
         let ui = i18n::missing_for(&site.paths.i18n(), &language.code, &site.default_language)?;
+        let outdated = pages.iter().filter(|page| page.translation == Translation::Outdated);
+        let changes = outdated.map(|page| page_changes(&site, page)).collect::<Result<Vec<_>, _>>()?;
         let mut take = |state: &str| by_state.remove(state).unwrap_or_default();
         report.push(LanguageStatus {
             code: language.code.to_string(),
@@ -88,9 +117,111 @@ pub fn status(root: &Path) -> Result<Vec<LanguageStatus>, TranslationError> {
             orphans: take("orphans"),
             ui_file: ui.is_some(),
             ui_missing: ui.unwrap_or_else(|| all_ui.clone()),
+            changes,
         });
     }
     Ok(report)
+}
+
+/// The original of a translated page (the default language's page of the same key).
+fn original_of<'s>(site: &'s Site, page: &Page) -> Option<&'s Page> {
+    site.pages_in(&site.default_language).find(|p| p.key == page.key)
+}
+
+/// The original's path as the stamp records it: from the content folder, `/`-separated.
+fn content_relative(site: &Site, path: &Path) -> String {
+    let relative = path.strip_prefix(site.paths.content()).unwrap_or(path);
+    relative.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/")
+}
+
+fn page_changes(site: &Site, page: &Page) -> Result<PageChanges, TranslationError> {
+    let translation = site.source(page);
+    let original = original_of(site, page).map(|p| site.source(p));
+    let stamp = stamps::read(&translation.path)?;
+    let units = match (original, &stamp) {
+        (Some(original), Some(stamp)) => stamps::compare(&stamp.units, &crate::blocks::page_units(original)),
+        _ => Vec::new(),
+    };
+    Ok(PageChanges {
+        page: page.key.clone(),
+        translation: translation.path.display().to_string(),
+        original: original.map(|o| o.path.display().to_string()).unwrap_or_default(),
+        recorded: stamp.is_some(),
+        units: units.into_iter().map(|change| ChangeReport { diff: word_diff_of(&change), change }).collect(),
+    })
+}
+
+fn word_diff_of(change: &UnitChange) -> Option<String> {
+    match change {
+        UnitChange::Changed { old, new, .. } => Some(word_diff(old, new)),
+        _ => None,
+    }
+}
+
+/// `old` and `new` as one text, words removed in `[-...-]` and added in `{+...+}`.
+pub fn word_diff(old: &str, new: &str) -> String {
+    let diff = similar::TextDiff::from_words(old, new);
+    let mut out = String::new();
+    let mut run: Option<(similar::ChangeTag, String)> = None;
+    // A run's trailing space is written after its closing mark, where a reader expects it.
+    let close = |out: &mut String, run: Option<(similar::ChangeTag, String)>| {
+        let Some((tag, text)) = run else { return };
+        let words = text.trim_end();
+        match tag {
+            similar::ChangeTag::Delete => out.push_str(&format!("[-{words}-]")),
+            similar::ChangeTag::Insert => out.push_str(&format!("{{+{words}+}}")),
+            similar::ChangeTag::Equal => out.push_str(words),
+        }
+        out.push_str(&text[words.len()..]);
+    };
+    for change in diff.iter_all_changes() {
+        let (tag, value) = (change.tag(), change.value());
+        match &mut run {
+            Some((current, text)) if *current == tag => text.push_str(value),
+            // A space between two removed (or added) words stays inside the run.
+            Some((current, text)) if tag == similar::ChangeTag::Equal && value.trim().is_empty() && *current != tag => {
+                text.push_str(value)
+            }
+            _ => {
+                close(&mut out, run.take());
+                run = Some((tag, value.to_string()));
+            }
+        }
+    }
+    close(&mut out, run);
+    out
+}
+
+/// The changes of each outdated page, for people.
+fn format_changes(language: &LanguageStatus) -> String {
+    let mut text = String::new();
+    for page in &language.changes {
+        if !page.recorded {
+            text.push_str(&format!(
+                "{}: outdated; stamped without a block record, so which paragraphs changed is unknown: review it against {}, then `imrf-site status --stamp {}/{}`\n",
+                page.translation, page.original, language.code, page.page
+            ));
+            continue;
+        }
+        text.push_str(&format!("{}: {} change(s) in {} since it was stamped\n", page.translation, page.units.len(), page.original));
+        for report in &page.units {
+            text.push_str(&describe_change(&report.change, report.diff.as_deref(), &page.original));
+        }
+    }
+    text
+}
+
+fn describe_change(change: &UnitChange, diff: Option<&str>, original: &str) -> String {
+    match change {
+        UnitChange::Changed { id, line, .. } => {
+            format!("  {id} ({original}:{line}) changed:\n    {}\n", diff.unwrap_or_default())
+        }
+        UnitChange::Added { id, new, line } => format!("  {id} ({original}:{line}) is new:\n    {{+{new}+}}\n"),
+        UnitChange::Removed { id, old } => format!("  {id} was removed from the original:\n    [-{old}-]\n"),
+        UnitChange::Renumbered { from, to } => {
+            format!("  {from} is unchanged but is now {to} (a block was added or removed before it)\n")
+        }
+    }
 }
 
 /// The report as a table for people.
@@ -124,6 +255,7 @@ pub fn format_status(report: &[LanguageStatus]) -> String {
                 text.push_str(&format!("{} {label}: {}\n", language.code, keys.join(", ")));
             }
         }
+        text.push_str(&format_changes(language));
         if language.ui_file && !language.ui_missing.is_empty() {
             text.push_str(&format!("{} UI strings missing: {}\n", language.code, language.ui_missing.join(", ")));
         }
@@ -161,12 +293,14 @@ pub fn stamp(root: &Path, target: &str) -> Result<Vec<PathBuf>, TranslationError
     }
     let mut changed = Vec::new();
     for page in candidates {
-        let original = site
-            .pages_in(&site.default_language)
-            .find(|p| p.key == page.key)
-            .map(|p| site.source(p).content_hash().to_string())
-            .unwrap_or_default();
+        let Some(original) = original_of(&site, page).map(|p| site.source(p)) else { continue };
         let path = &site.source(page).path;
+        let record = stamps::render(&content_relative(&site, &original.path), &crate::blocks::page_units(original))
+            .map_err(|error| TranslationError::BadTarget(target.into(), error.to_string()))?;
+        if stamps::write(path, &record)? {
+            changed.push(stamps::stamp_path(path));
+        }
+        let original = original.content_hash().to_string();
         let text = std::fs::read_to_string(path).map_err(|source| TranslationError::Io {
             path: path.clone(),
             action: "cannot read",
@@ -325,6 +459,15 @@ fn translating_guide(code: &LangCode, default: &LangCode) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn word_diffs_mark_removed_and_added_words() {
+        assert_eq!(
+            word_diff("The pandemic tested the capacities of networks.", "The pandemic tested capacities of consular networks."),
+            "The pandemic tested [-the-] capacities of {+consular+} networks."
+        );
+        assert_eq!(word_diff("one two three", "one four five three"), "one [-two-]{+four five+} three");
+    }
 
     #[test]
     fn stamps_replace_or_insert_in_front_matter() {

@@ -118,7 +118,7 @@ fn a_50_mb_page_builds_in_bounded_memory() {
     let html = std::fs::read(site.public().join("en/about/index.html")).unwrap();
     assert!(html.len() > page.len(), "{} bytes", html.len());
     let tail = String::from_utf8_lossy(&html[html.len() - 100_000..]).into_owned();
-    assert!(tail.contains("<p>The last paragraph.</p>"), "the page is complete");
+    assert!(tail.contains(">The last paragraph. <a class=\"permalink\""), "the page is complete");
 }
 
 #[test]
@@ -138,7 +138,7 @@ fn nesting_120000_deep_builds_without_overflowing_the_stack() {
     );
     site.build().ok();
     let html = site.read("en/about/index.html");
-    assert!(html.matches("<blockquote>").count() >= depth + depth / 2, "every quote level is kept");
+    assert!(html.matches("<blockquote").count() >= depth + depth / 2, "every quote level is kept");
     assert!(html.matches("<ul>").count() >= depth + depth / 2, "every list level is kept");
 }
 

@@ -92,6 +92,7 @@ fn strings() -> MarkdownStrings {
         external_link: "(external)".into(),
         footnote_reference: "Note {number}".into(),
         back_to_reference: "Back {number}".into(),
+        permalink: "Link".into(),
     }
 }
 
@@ -178,6 +179,7 @@ fn render_page(text: &str) -> Result<(), TestCaseError> {
                 base_path: "/imrf/",
                 site_origin: "https://example.org",
                 reserved_ids: &["main-content"],
+                block_prefix: "p-fuzz",
                 trust_raw_html: false,
             };
             if let Ok(rendered) = markdown::render(&page.body, &context) {
