@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::exchange::Format;
+
 #[derive(Debug, Parser)]
 #[command(name = "imrf-site", version, about = "Builds the multilingual IMRF review as a static website")]
 pub struct Cli {
@@ -62,6 +64,11 @@ pub enum Command {
         #[arg(long, default_value = "127.0.0.1")]
         bind: std::net::IpAddr,
     },
+    /// Exchange translations with translators' tools: export to PO or XLIFF, import back.
+    Translation {
+        #[command(subcommand)]
+        command: TranslationCommand,
+    },
     /// Scaffold a new language: i18n/<code>.toml with every key to translate, and site/content/<code>/.
     NewLanguage {
         #[command(flatten)]
@@ -75,4 +82,33 @@ pub enum Command {
 pub enum StatusFormat {
     Text,
     Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TranslationCommand {
+    /// Write one file per page, and one for the UI strings, for a CAT tool (OmegaT, Poedit,
+    /// Trados, memoQ, Weblate): every paragraph, heading, list item, footnote, question
+    /// and front-matter value as a unit with its id, the English, the translation and its state.
+    Export {
+        #[command(flatten)]
+        root: RootArg,
+        /// The language to export, e.g. `fr`.
+        lang: String,
+        /// The file format.
+        #[arg(long, value_enum, default_value_t = Format::Po)]
+        format: Format,
+        /// Where to write the files (default: <root>/translations/<lang>/).
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
+    /// Write translated files from a CAT tool back into site/content/<lang>/ and i18n/<lang>.toml.
+    Import {
+        #[command(flatten)]
+        root: RootArg,
+        /// The language of the files, e.g. `fr`.
+        lang: String,
+        /// The translated .po, .xlf or .xliff files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
 }

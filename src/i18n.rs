@@ -422,6 +422,16 @@ pub fn missing_for(i18n_dir: &Path, code: &LangCode, default: &LangCode) -> Resu
     Ok(Some(missing_keys(&file, &default_file)))
 }
 
+/// The UI strings `i18n/<code>.toml` itself gives (none of the default language's that
+/// stand in for missing ones); `None` when there is no such file.
+pub fn own_strings(i18n_dir: &Path, code: &LangCode) -> Result<Option<BTreeMap<String, String>>, I18nError> {
+    let path = i18n_dir.join(format!("{code}.toml"));
+    if !path.exists() {
+        return Ok(None);
+    }
+    Ok(Some(read_file(&path)?.strings))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

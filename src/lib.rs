@@ -14,6 +14,7 @@ pub mod cli;
 pub mod config;
 pub mod content;
 pub mod error;
+pub mod exchange;
 pub mod files;
 pub mod i18n;
 pub mod markdown;

@@ -5,8 +5,8 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use imrf_site::build::{self, BuildOptions};
-use imrf_site::cli::{Cli, Command, StatusFormat};
-use imrf_site::{serve, translation};
+use imrf_site::cli::{Cli, Command, StatusFormat, TranslationCommand};
+use imrf_site::{exchange, serve, translation};
 
 /// jemalloc rather than the system allocator: a build allocates and frees millions of
 /// small strings across threads, on which glibc's allocator spent a fifth of the build's
@@ -84,11 +84,59 @@ fn run(command: Command) -> anyhow::Result<()> {
         Command::Serve { root, port, bind } => {
             serve::serve(&serve::ServeOptions { root: root.root, bind, port })?;
         }
+        Command::Translation { command } => run_translation(command)?,
         Command::NewLanguage { root, code } => {
             for path in translation::new_language(&root.root, &code)? {
                 println!("created {}", path.display());
             }
             println!("Next: translate the strings and pages, then `imrf-site status` shows what is left.");
+        }
+    }
+    Ok(())
+}
+
+fn run_translation(command: TranslationCommand) -> anyhow::Result<()> {
+    match command {
+        TranslationCommand::Export { root, lang, format, output } => {
+            let report = exchange::export::export(&root.root, &lang, format, output.as_deref())?;
+            for path in &report.files {
+                println!("wrote {}", path.display());
+            }
+            println!(
+                "Exported {} units in {} files: {} translated, {} outdated (fuzzy), {} new",
+                report.units,
+                report.files.len(),
+                report.translated,
+                report.outdated,
+                report.new
+            );
+        }
+        TranslationCommand::Import { root, lang, files } => {
+            let report = exchange::import::import(&root.root, &lang, &files)?;
+            for (path, units) in &report.written {
+                println!("wrote {} ({units} unit(s) changed)", path.display());
+            }
+            for (path, units) in &report.fuzzy {
+                eprintln!(
+                    "warning: {}: {} unit(s) still marked fuzzy (to review) were not imported: {}",
+                    path.display(),
+                    units.len(),
+                    units.join(", ")
+                );
+            }
+            for (path, units) in &report.incomplete {
+                eprintln!(
+                    "warning: {} not written: a new page is written once every unit is translated; untranslated: {}",
+                    path.display(),
+                    units.join(", ")
+                );
+            }
+            for key in &report.stamped {
+                println!("stamped {lang}/{key}: it follows the current original");
+            }
+            if report.written.is_empty() {
+                println!("Nothing changed: every translation in the file(s) is already in the site");
+            }
         }
     }
     Ok(())

@@ -1,0 +1,170 @@
+//! The catalog of one file of the site for one language: a page's units (front-matter
+//! values, questions, blocks, footnotes) or the UI strings, each with the original's
+//! text, the translation's, and its state, read from the site as the build loads it.
+//! Shared by export (which writes catalogs) and import (which checks a catalog that
+//! comes back against the one of today).
+
+use std::collections::BTreeMap;
+
+use crate::blocks::{Unit, UnitKind};
+use crate::content::SourcePage;
+use crate::exchange::catalog::{Catalog, CatalogUnit, UnitState};
+use crate::exchange::inline::{self, Markup};
+use crate::site::{Site, Translation};
+use crate::stamps::{self, UnitChange};
+use crate::types::LangCode;
+
+/// The `original` of the catalog of UI strings.
+pub const UI_ORIGINAL: &str = "i18n";
+
+/// A catalog, with what import needs to turn its tags back into Markdown.
+pub struct PageCatalog {
+    pub catalog: Catalog,
+    /// By unit id: the original's markup for each tag.
+    pub markup: BTreeMap<String, Vec<Markup>>,
+    /// By unit id: where the translation's unit is (absent: no translation of it).
+    pub translated: BTreeMap<String, Unit>,
+}
+
+/// The catalog of page `key` for `lang`. `None` when the default language has no such
+/// page.
+pub fn page_catalog(site: &Site, lang: &LangCode, key: &str) -> Result<Option<PageCatalog>, stamps::StampError> {
+    let Some(original) = site.pages_in(&site.default_language).find(|p| p.key == key).map(|p| site.source(p)) else {
+        return Ok(None);
+    };
+    let page = site.pages_in(lang).find(|p| p.key == key);
+    let translation = page
+        .filter(|p| matches!(p.translation, Translation::Current | Translation::Outdated | Translation::Unstamped))
+        .map(|p| site.source(p));
+    let original_units = crate::blocks::page_units(original);
+    let translated = translation.map(aligned_units).unwrap_or_default();
+    let translated = if aligns(&original_units, &translated) { translated } else { keyed_only(translated) };
+    let outdated = match (translation, page.map(|p| p.translation)) {
+        (Some(translation), Some(Translation::Outdated)) => outdated_units(translation, &original_units)?,
+        _ => BTreeMap::new(),
+    };
+    let mut units = Vec::new();
+    let mut markup = BTreeMap::new();
+    for unit in &original_units {
+        let tagged = inline::tag_source(&unit.text);
+        let target = translated.get(&unit.id).map(|t| inline::tag_translation(&t.text, &tagged.markup));
+        let previous = outdated.get(&unit.id);
+        let state = match (&target, previous) {
+            (None, _) => UnitState::New,
+            (Some(_), Some(_)) => UnitState::Outdated,
+            (Some(_), None) => UnitState::Translated,
+        };
+        units.push(CatalogUnit {
+            id: unit.id.clone(),
+            source: tagged.text,
+            target: target.unwrap_or_default(),
+            state,
+            previous_source: previous.cloned().flatten().map(|old| inline::tag_source(&old).text),
+            notes: vec![format!("{} ({}:{})", describe(unit), content_path(site, original), unit.line)],
+            tags: tagged.markup.iter().map(|m| m.tag.clone()).collect(),
+            line: 0,
+        });
+        markup.insert(unit.id.clone(), tagged.markup);
+    }
+    let catalog = Catalog {
+        source_lang: site.default_language.to_string(),
+        target_lang: lang.to_string(),
+        original: key.to_string(),
+        units,
+    };
+    Ok(Some(PageCatalog { catalog, markup, translated }))
+}
+
+fn aligned_units(translation: &SourcePage) -> BTreeMap<String, Unit> {
+    crate::blocks::page_units(translation).into_iter().map(|unit| (unit.id.clone(), unit)).collect()
+}
+
+/// Whether a translation's blocks are its original's, kind by kind: only then does a
+/// block id name the same paragraph in both.
+fn aligns(original: &[Unit], translated: &BTreeMap<String, Unit>) -> bool {
+    let blocks = |units: &mut dyn Iterator<Item = &Unit>| -> Vec<(String, UnitKind)> {
+        units.filter(|u| matches!(u.kind, UnitKind::Block(_))).map(|u| (u.id.clone(), u.kind)).collect()
+    };
+    blocks(&mut original.iter()) == blocks(&mut translated.values().collect::<Vec<_>>().into_iter())
+        || translated.is_empty()
+}
+
+/// A misaligned translation's units that do not depend on position: its blocks are
+/// exported as untranslated (the build's warning says which block differs).
+fn keyed_only(translated: BTreeMap<String, Unit>) -> BTreeMap<String, Unit> {
+    translated.into_iter().filter(|(_, unit)| !matches!(unit.kind, UnitKind::Block(_))).collect()
+}
+
+/// The units of an outdated translation whose original changed since its stamp, with the
+/// original's text it was made from (`None`: unknown, as for a unit the stamp lacks).
+fn outdated_units(
+    translation: &SourcePage,
+    original: &[Unit],
+) -> Result<BTreeMap<String, Option<String>>, stamps::StampError> {
+    let Some(stamp) = stamps::read(&translation.path)? else {
+        // Stamped before blocks were tracked: every unit is to be reviewed.
+        return Ok(original.iter().map(|unit| (unit.id.clone(), None)).collect());
+    };
+    let mut outdated = BTreeMap::new();
+    for change in stamps::compare(&stamp.units, original) {
+        match change {
+            UnitChange::Changed { id, old, .. } => {
+                outdated.insert(id, Some(old));
+            }
+            UnitChange::Added { id, .. } => {
+                outdated.insert(id, None);
+            }
+            UnitChange::Removed { .. } | UnitChange::Renumbered { .. } => {}
+        }
+    }
+    Ok(outdated)
+}
+
+fn describe(unit: &Unit) -> String {
+    match unit.kind {
+        UnitKind::Field => format!("front matter: {}", unit.id),
+        UnitKind::Question => format!("guiding question {}", unit.id),
+        UnitKind::Block(kind) => format!("{} {}", kind.describe(), unit.id).trim_start_matches("a ").to_string(),
+        UnitKind::Footnote => format!("footnote [^{}]", unit.id.trim_start_matches("fn:")),
+    }
+}
+
+fn content_path(site: &Site, page: &SourcePage) -> String {
+    let relative = page.path.strip_prefix(site.paths.content()).unwrap_or(&page.path);
+    relative.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/")
+}
+
+/// The catalog of the UI strings of `lang`: every string of the default language's file.
+/// Plural tables are not exchanged: their forms differ per language (Arabic has six),
+/// and a CAT tool's one-to-one units cannot hold them.
+pub fn ui_catalog(site: &Site, lang: &LangCode) -> Option<Catalog> {
+    let original = site.language(&site.default_language)?;
+    let translation = site.language(lang)?;
+    let own = crate::i18n::own_strings(&site.paths.i18n(), lang).ok().flatten().unwrap_or_default();
+    let units = original
+        .strings()
+        .iter()
+        .map(|(key, text)| {
+            let target = own.get(key).cloned().filter(|_| translation.code != original.code).unwrap_or_default();
+            CatalogUnit {
+                id: format!("ui:{key}"),
+                source: text.clone(),
+                state: if target.is_empty() { UnitState::New } else { UnitState::Translated },
+                target,
+                previous_source: None,
+                notes: vec![format!(
+                    "UI string `{key}` (i18n/{}.toml); keep words in braces, such as {{number}}, as they are",
+                    site.default_language
+                )],
+                tags: Vec::new(),
+                line: 0,
+            }
+        })
+        .collect();
+    Some(Catalog {
+        source_lang: site.default_language.to_string(),
+        target_lang: lang.to_string(),
+        original: UI_ORIGINAL.to_string(),
+        units,
+    })
+}
