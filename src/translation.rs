@@ -445,12 +445,16 @@ fn translating_guide(code: &LangCode, default: &LangCode) -> String {
          2. For each page in site/content/{default}/, create the file of the same name here and\n   \
             translate it completely: the front matter values title, short_label, description\n   \
             and each question's text, then the Markdown. Keep kind, objective, weight, question\n   \
-            ids, footnote labels ([^label]) and URLs as they are.\n\
+            ids, footnote labels ([^label]) and URLs as they are, and keep the original's\n   \
+            blocks: the same headings, paragraphs and list items, in the same order (each\n   \
+            has an anchor shared by every language; the build warns when they differ).\n   \
+            With a CAT tool instead: `imrf-site translation export {code}`, translate the\n   \
+            files in translations/{code}/, then `imrf-site translation import {code} <files>`.\n\
          3. Preview with `imrf-site serve`; pages you have not translated yet are shown in\n   \
             {default} with a notice, so the site is complete at every step.\n\
          4. When a page is done, run `imrf-site status --stamp {code}/<file>.md`: it records\n   \
-            which version of the original you translated, so that later changes to the\n   \
-            original are reported as outdated.\n\
+            the original's text block by block (<file>.stamp.toml), so that later changes\n   \
+            to the original are reported block by block.\n\
          5. `imrf-site status` shows what is left; `--strict` fails while anything is.\n\n\
          This file is not published.\n"
     )
