@@ -72,7 +72,7 @@ fn objective_pages_have_questions_navigation_and_toc() {
         first.contains(r##"<h2 id="p-2-2">A heading <a class="permalink" href="#p-2-2" aria-label="Link to this paragraph"></a></h2>"##),
         "a heading is a block, with the block's id and a permalink"
     );
-    assert!(first.contains(r#"<p id="p-2-3">More text. <a class="permalink" href="#p-2-3""#));
+    assert!(first.contains(r##"<p id="p-2-3">More text. <a class="permalink" href="#p-2-3""##));
     assert!(first.contains(r#"aria-label="Breadcrumb""#));
     let second = site.read("en/objective-5/index.html");
     assert!(second.contains(r#"href="/en/objective-2/" rel="prev""#));
