@@ -134,7 +134,7 @@ fn run_translation(command: TranslationCommand) -> anyhow::Result<()> {
             for key in &report.stamped {
                 println!("stamped {lang}/{key}: it follows the current original");
             }
-            if report.written.is_empty() {
+            if report.written.is_empty() && report.incomplete.is_empty() && report.fuzzy.is_empty() {
                 println!("Nothing changed: every translation in the file(s) is already in the site");
             }
         }

@@ -10,6 +10,7 @@ mod blocks;
 mod browser;
 mod build;
 mod errors;
+mod exchange;
 mod hardening;
 mod hardening_fuzz;
 mod hardening_serve;
