@@ -332,7 +332,7 @@ fn translation_warnings(pages: &[Page], sources: &[Arc<SourcePage>], default: &L
         match page.translation {
             Translation::Outdated => warnings.push(Warning {
                 message: format!(
-                    "{}: outdated translation: the {default} original changed since it was translated; update it, then run `imrf-site status --stamp {}/{}`",
+                    "{}: outdated translation: the {default} original changed since it was translated (`imrf-site status` shows which blocks, word by word); update them, then run `imrf-site status --stamp {}/{}`",
                     sources[page.source].path.display(),
                     page.lang,
                     page.key

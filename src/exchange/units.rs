@@ -80,13 +80,13 @@ fn aligned_units(translation: &SourcePage) -> BTreeMap<String, Unit> {
 }
 
 /// Whether a translation's blocks are its original's, kind by kind: only then does a
-/// block id name the same paragraph in both.
+/// block id name the same paragraph in both. A page not translated yet has none.
 fn aligns(original: &[Unit], translated: &BTreeMap<String, Unit>) -> bool {
-    let blocks = |units: &mut dyn Iterator<Item = &Unit>| -> Vec<(String, UnitKind)> {
-        units.filter(|u| matches!(u.kind, UnitKind::Block(_))).map(|u| (u.id.clone(), u.kind)).collect()
-    };
-    blocks(&mut original.iter()) == blocks(&mut translated.values().collect::<Vec<_>>().into_iter())
-        || translated.is_empty()
+    let is_block = |unit: &Unit| matches!(unit.kind, UnitKind::Block(_));
+    let blocks: Vec<&Unit> = original.iter().filter(|unit| is_block(unit)).collect();
+    translated.is_empty()
+        || (blocks.len() == translated.values().filter(|unit| is_block(unit)).count()
+            && blocks.iter().all(|unit| translated.get(&unit.id).is_some_and(|t| t.kind == unit.kind)))
 }
 
 /// A misaligned translation's units that do not depend on position: its blocks are
@@ -167,4 +167,25 @@ pub fn ui_catalog(site: &Site, lang: &LangCode) -> Option<Catalog> {
         original: UI_ORIGINAL.to_string(),
         units,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn by_id(units: Vec<Unit>) -> BTreeMap<String, Unit> {
+        units.into_iter().map(|unit| (unit.id.clone(), unit)).collect()
+    }
+
+    #[test]
+    fn alignment_holds_past_nine_blocks_whatever_the_order_of_ids() {
+        let body: String = (1..=12).map(|n| format!("Paragraph {n}.\n\n")).collect();
+        let original = crate::blocks::body_units(&body, "p-1", 1);
+        let translated = by_id(crate::blocks::body_units(&body.replace("Paragraph", "Paragraphe"), "p-1", 1));
+        assert!(aligns(&original, &translated));
+        let with_list = body.replacen("Paragraph 11.", "- Paragraphe 11.", 1);
+        assert!(!aligns(&original, &by_id(crate::blocks::body_units(&with_list, "p-1", 1))));
+        let shorter = body.replacen("Paragraph 12.", "", 1);
+        assert!(!aligns(&original, &by_id(crate::blocks::body_units(&shorter, "p-1", 1))));
+    }
 }

@@ -215,7 +215,7 @@ fn an_edited_paragraph_is_the_one_change_status_reports() {
     assert_eq!(
         run.stderr().lines().collect::<Vec<_>>(),
         [format!(
-            "warning: {fr_path}: outdated translation: the en original changed since it was translated; update it, then run `imrf-site status --stamp fr/objective-7.md`"
+            "warning: {fr_path}: outdated translation: the en original changed since it was translated (`imrf-site status` shows which blocks, word by word); update them, then run `imrf-site status --stamp fr/objective-7.md`"
         )]
     );
     assert!(site.read("fr/objective-7/index.html").contains(FR_OUTDATED_NOTICE), "the French page says it is outdated");
