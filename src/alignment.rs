@@ -43,14 +43,14 @@ struct Difference<'a> {
 
 fn first_difference<'a>(translated: &'a [BlockMark], expected: &'a [BlockMark]) -> Option<Difference<'a>> {
     let length = translated.len().max(expected.len());
-    (0..length)
-        .find(|&index| translated.get(index).map(|b| b.kind) != expected.get(index).map(|b| b.kind))
-        .map(|index| Difference {
+    (0..length).find(|&index| translated.get(index).map(|b| b.kind) != expected.get(index).map(|b| b.kind)).map(
+        |index| Difference {
             index,
             translated: translated.get(index),
             expected: expected.get(index),
             counts: (translated.len(), expected.len()),
-        })
+        },
+    )
 }
 
 fn describe(site: &Site, translation: usize, original: usize, difference: &Difference) -> String {
@@ -74,7 +74,7 @@ fn describe(site: &Site, translation: usize, original: usize, difference: &Diffe
         ),
         (found, _) => format!(
             "block {id} ({}) has no counterpart in the original {}",
-            found.map_or("a block", |b| b.kind.describe()),
+            found.map_or_else(|| "a block".to_string(), |b| b.kind.describe()),
             there.path.display()
         ),
     };

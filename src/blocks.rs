@@ -35,17 +35,23 @@ pub enum BlockKind {
 }
 
 impl BlockKind {
-    /// The kind as a translator reads it in a warning.
-    pub fn describe(self) -> &'static str {
+    /// The kind's name, as a note to a translator says it ("paragraph p-14-3").
+    pub fn name(self) -> &'static str {
         match self {
-            BlockKind::Heading => "a heading",
-            BlockKind::Paragraph => "a paragraph",
-            BlockKind::ListItem => "a list item",
-            BlockKind::Table => "a table",
-            BlockKind::Quote => "a block quote",
-            BlockKind::Code => "a code block",
-            BlockKind::Html => "an HTML block",
+            BlockKind::Heading => "heading",
+            BlockKind::Paragraph => "paragraph",
+            BlockKind::ListItem => "list item",
+            BlockKind::Table => "table",
+            BlockKind::Quote => "block quote",
+            BlockKind::Code => "code block",
+            BlockKind::Html => "HTML block",
         }
+    }
+
+    /// The kind as a warning says it ("a paragraph", "an HTML block").
+    pub fn describe(self) -> String {
+        let article = if self == BlockKind::Html { "an" } else { "a" };
+        format!("{article} {}", self.name())
     }
 }
 
@@ -184,7 +190,8 @@ pub fn page_units(page: &SourcePage) -> Vec<Unit> {
 }
 
 pub fn front_matter_units(front: &FrontMatter) -> Vec<Unit> {
-    let field = |id: &str, text: &str| Unit { id: id.into(), kind: UnitKind::Field, text: text.into(), span: None, line: 1 };
+    let field =
+        |id: &str, text: &str| Unit { id: id.into(), kind: UnitKind::Field, text: text.into(), span: None, line: 1 };
     let mut units = vec![field("title", &front.title)];
     units.extend(front.short_label.as_deref().map(|text| field("short_label", text)));
     units.extend(front.description.as_deref().map(|text| field("description", text)));

@@ -441,9 +441,9 @@ impl<'c> Renderer<'c> {
                             continue;
                         }
                     }
-                } else if let Some((start, id)) = block.take_if(|(start, _)| {
-                    start.kind != BlockKind::Heading && counter.ends_block(&event, start)
-                }) {
+                } else if let Some((start, id)) =
+                    block.take_if(|(start, _)| start.kind != BlockKind::Heading && counter.ends_block(&event, start))
+                {
                     let permalink = self.permalink(&id);
                     if wraps_in_div(start.kind) {
                         out.push(event);
@@ -635,7 +635,9 @@ fn block_opening(kind: BlockKind, id: &str) -> Option<(String, bool)> {
         BlockKind::Paragraph => Some((format!("<p id=\"{id}\">"), true)),
         BlockKind::ListItem => Some((format!("<li id=\"{id}\">"), true)),
         BlockKind::Quote => Some((format!("<blockquote id=\"{id}\">\n"), true)),
-        BlockKind::Table | BlockKind::Code | BlockKind::Html => Some((format!("<div class=\"block\" id=\"{id}\">\n"), false)),
+        BlockKind::Table | BlockKind::Code | BlockKind::Html => {
+            Some((format!("<div class=\"block\" id=\"{id}\">\n"), false))
+        }
     }
 }
 

@@ -160,7 +160,11 @@ fn compare_blocks(stamped: &[&StampedUnit], current: &[&Unit]) -> Vec<UnitChange
             });
         }
         for n in new_range.skip(paired) {
-            changes.push(UnitChange::Added { id: current[n].id.clone(), new: current[n].text.clone(), line: current[n].line });
+            changes.push(UnitChange::Added {
+                id: current[n].id.clone(),
+                new: current[n].text.clone(),
+                line: current[n].line,
+            });
         }
         for o in old_range.skip(paired) {
             changes.push(UnitChange::Removed { id: stamped[o].id.clone(), old: stamped[o].text.clone() });

@@ -203,7 +203,12 @@ fn format_changes(language: &LanguageStatus) -> String {
             ));
             continue;
         }
-        text.push_str(&format!("{}: {} change(s) in {} since it was stamped\n", page.translation, page.units.len(), page.original));
+        text.push_str(&format!(
+            "{}: {} change(s) in {} since it was stamped\n",
+            page.translation,
+            page.units.len(),
+            page.original
+        ));
         for report in &page.units {
             text.push_str(&describe_change(&report.change, report.diff.as_deref(), &page.original));
         }
@@ -467,7 +472,10 @@ mod tests {
     #[test]
     fn word_diffs_mark_removed_and_added_words() {
         assert_eq!(
-            word_diff("The pandemic tested the capacities of networks.", "The pandemic tested capacities of consular networks."),
+            word_diff(
+                "The pandemic tested the capacities of networks.",
+                "The pandemic tested capacities of consular networks."
+            ),
             "The pandemic tested [-the-] capacities of {+consular+} networks."
         );
         assert_eq!(word_diff("one two three", "one four five three"), "one [-two-]{+four five+} three");

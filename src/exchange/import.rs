@@ -204,7 +204,8 @@ fn apply(site: &Site, lang: &LangCode, plan: Planned, report: &mut ImportReport)
     };
     let updated = with_units(&target, &base, base_page, &plan.edits)?;
     if let Some(parent) = target.parent() {
-        std::fs::create_dir_all(parent).map_err(|source| ExchangeError::Write { path: parent.to_path_buf(), source })?;
+        std::fs::create_dir_all(parent)
+            .map_err(|source| ExchangeError::Write { path: parent.to_path_buf(), source })?;
     }
     write_text(&target, &updated)?;
     report.written.push((target, plan.edits.len()));
@@ -223,12 +224,13 @@ fn with_units(
     edits: &BTreeMap<String, String>,
 ) -> Result<String, ExchangeError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let body_start = text.len().checked_sub(page.body.len()).filter(|&at| text[at..] == page.body).ok_or_else(|| {
-        ExchangeError::Refused {
-            location: Location::file(&page.path),
-            message: "the file changed while importing; import again".into(),
-        }
-    })?;
+    let body_start =
+        text.len().checked_sub(page.body.len()).filter(|&at| text[at..] == page.body).ok_or_else(|| {
+            ExchangeError::Refused {
+                location: Location::file(&page.path),
+                message: "the file changed while importing; import again".into(),
+            }
+        })?;
     let units = crate::blocks::page_units(page);
     let mut body = page.body.clone();
     let mut spans: Vec<(&Unit, &String)> =
@@ -255,13 +257,16 @@ fn with_front_matter(path: &Path, front: &str, edits: &BTreeMap<String, String>)
     let inner_start = front.find(newline).map_or(0, |at| at + newline.len());
     let inner_end = front[..front.len().saturating_sub(newline.len())].rfind("+++").unwrap_or(front.len());
     let inner = &front[inner_start..inner_end];
-    let mut doc: toml_edit::DocumentMut = inner.parse().map_err(|error: toml_edit::TomlError| ExchangeError::Refused {
-        location: Location::file(path),
-        message: format!("cannot read the front matter to update it: {}", error.message()),
-    })?;
+    let mut doc: toml_edit::DocumentMut =
+        inner.parse().map_err(|error: toml_edit::TomlError| ExchangeError::Refused {
+            location: Location::file(path),
+            message: format!("cannot read the front matter to update it: {}", error.message()),
+        })?;
     for (id, text) in edits {
         if let Some(questions) = doc.get_mut("questions").and_then(|q| q.as_array_of_tables_mut()) {
-            if let Some(question) = questions.iter_mut().find(|q| q.get("id").and_then(|v| v.as_str()) == Some(id.as_str())) {
+            if let Some(question) =
+                questions.iter_mut().find(|q| q.get("id").and_then(|v| v.as_str()) == Some(id.as_str()))
+            {
                 question["text"] = toml_edit::value(text.as_str());
                 continue;
             }
@@ -278,10 +283,11 @@ fn with_values(
     table: &[&str],
     edits: &BTreeMap<String, String>,
 ) -> Result<String, ExchangeError> {
-    let mut doc: toml_edit::DocumentMut = text.parse().map_err(|error: toml_edit::TomlError| ExchangeError::Refused {
-        location: Location::file(path),
-        message: format!("cannot read the file to update it: {}", error.message()),
-    })?;
+    let mut doc: toml_edit::DocumentMut =
+        text.parse().map_err(|error: toml_edit::TomlError| ExchangeError::Refused {
+            location: Location::file(path),
+            message: format!("cannot read the file to update it: {}", error.message()),
+        })?;
     let mut item = doc.as_item_mut();
     for name in table {
         item = &mut item[*name];

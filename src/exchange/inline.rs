@@ -58,7 +58,11 @@ pub fn tag_source(markdown: &str) -> Tagged {
             Markup {
                 tag: Tag { name, kind: piece.kind, meaning: piece.meaning.clone() },
                 open: markdown[piece.open.clone()].to_string(),
-                close: if piece.kind == TagKind::Paired { markdown[piece.close.clone()].to_string() } else { String::new() },
+                close: if piece.kind == TagKind::Paired {
+                    markdown[piece.close.clone()].to_string()
+                } else {
+                    String::new()
+                },
                 signature: piece.signature.clone(),
             }
         })
@@ -270,7 +274,9 @@ fn find_markup(markdown: &str) -> Vec<Found> {
                     close_pair(&mut found, index, range, content);
                 }
             }
-            Event::FootnoteReference(label) => found.push(lone(range, format!("footnote {label}"), format!("footnote [^{label}]"))),
+            Event::FootnoteReference(label) => {
+                found.push(lone(range, format!("footnote {label}"), format!("footnote [^{label}]")))
+            }
             Event::Code(code) => found.push(lone(range, format!("code {code}"), format!("code `{code}`"))),
             Event::InlineHtml(html) => found.push(lone(range, format!("html {html}"), format!("HTML {html}"))),
             _ => {}
@@ -331,7 +337,10 @@ mod tests {
         let tagged = tag_source(markdown);
         assert_eq!(tagged.text, "See <g1>the</g1> <g2>Network's site</g2><x3/> and <x4/>, <x5/>.");
         let meanings: Vec<&str> = tagged.markup.iter().map(|m| m.tag.meaning.as_str()).collect();
-        assert_eq!(meanings, ["emphasis", "link to https://un.org/", "footnote [^a]", "code `code`", "address https://x.org/"]);
+        assert_eq!(
+            meanings,
+            ["emphasis", "link to https://un.org/", "footnote [^a]", "code `code`", "address https://x.org/"]
+        );
         assert_eq!(untag(&tagged.text, &tagged.markup).unwrap(), markdown);
         let french = untag("Voir <g2>le site du Réseau</g2><x3/>, <g1>la</g1> <x4/> <x5/>.", &tagged.markup).unwrap();
         assert_eq!(french, "Voir [le site du Réseau](https://un.org/ \"UN\")[^a], *la* `code` <https://x.org/>.");
@@ -353,7 +362,10 @@ mod tests {
         );
         assert_eq!(untag("A <g1>b</g1> <g2>c</g2><x3/><x9/>.", &source), Err(TagError::Unknown("<x9/>".into())));
         assert!(matches!(untag("A <g1>b <g2>c</g1></g2><x3/>.", &source), Err(TagError::Misnested(_))));
-        assert!(matches!(untag("<x3/> A <g1>b</g1> <g2>c</g2><x3/>.", &source), Err(TagError::Repeated { count: 2, .. })));
+        assert!(matches!(
+            untag("<x3/> A <g1>b</g1> <g2>c</g2><x3/>.", &source),
+            Err(TagError::Repeated { count: 2, .. })
+        ));
         assert_eq!(untag("a < b <g> <x/>", &[]).unwrap(), "a < b <g> <x/>");
     }
 }

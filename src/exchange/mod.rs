@@ -71,7 +71,10 @@ pub enum ExchangeError {
 fn language_of(site: &Site, lang: &str) -> Result<LangCode, ExchangeError> {
     let code = LangCode::parse(lang).map_err(|message| ExchangeError::BadLanguage(lang.into(), message))?;
     if code == site.default_language {
-        return Err(ExchangeError::BadLanguage(lang.into(), "this is the original's language; export a translation".into()));
+        return Err(ExchangeError::BadLanguage(
+            lang.into(),
+            "this is the original's language; export a translation".into(),
+        ));
     }
     if site.language(&code).is_none() {
         return Err(ExchangeError::BadLanguage(

@@ -124,7 +124,7 @@ fn describe(unit: &Unit) -> String {
     match unit.kind {
         UnitKind::Field => format!("front matter: {}", unit.id),
         UnitKind::Question => format!("guiding question {}", unit.id),
-        UnitKind::Block(kind) => format!("{} {}", kind.describe(), unit.id).trim_start_matches("a ").to_string(),
+        UnitKind::Block(kind) => format!("{} {}", kind.name(), unit.id),
         UnitKind::Footnote => format!("footnote [^{}]", unit.id.trim_start_matches("fn:")),
     }
 }

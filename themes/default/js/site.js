@@ -11,6 +11,45 @@
       // Storage may be disabled; the switcher still works as a plain link.
     }
   });
+  // A language switch lands on the block being read: block ids (p-14-3, q-14-1, fn-1)
+  // are the same in every language, so the fragment carries over. The href is set
+  // before the browser reads it (hover, press, focus, click), so middle-click and "open
+  // in new tab" land there too; without a block in view the link lands on the page.
+  var BLOCK_ID = /^(p-|q-|fn-)/;
+  function inView(element) {
+    var rect = element.getBoundingClientRect();
+    // A block scrolled almost out at the top is no longer the one being read.
+    return rect.top < window.innerHeight && rect.bottom > window.innerHeight * 0.1;
+  }
+  function blockInView() {
+    var main = document.querySelector("main");
+    // Not scrolled yet: the reader is at the page, not at a paragraph.
+    if (!main || (window.pageYOffset === 0 && !location.hash)) return "";
+    var target = null;
+    try {
+      target = location.hash && document.getElementById(decodeURIComponent(location.hash.slice(1)));
+    } catch (e) {
+      // A malformed fragment (%E0) names no block; fall back to what is in view.
+    }
+    // A block reached through its permalink is the one being read, even below another.
+    if (target && BLOCK_ID.test(target.id) && main.contains(target) && inView(target)) return target.id;
+    var candidates = main.querySelectorAll("[id]");
+    for (var i = 0; i < candidates.length; i++) {
+      if (BLOCK_ID.test(candidates[i].id) && inView(candidates[i])) return candidates[i].id;
+    }
+    return "";
+  }
+  function pointAtBlock(event) {
+    var link = event.target.closest && event.target.closest(".language-switcher a[hreflang]");
+    if (!link) return;
+    var id = blockInView();
+    // Recomputed every time: the reader may have scrolled since the last hover.
+    var page = link.getAttribute("href").split("#")[0];
+    link.setAttribute("href", id ? page + "#" + id : page);
+  }
+  ["pointerdown", "focusin", "mouseover", "click"].forEach(function (type) {
+    document.addEventListener(type, pointAtBlock);
+  });
   // Search: nothing is fetched until the reader focuses the search box or opens the
   // search page; then search.js loads (and fetches the index itself).
   var searchLoaded = false;
