@@ -20,8 +20,6 @@ pub struct MarkdownStrings {
     pub footnote_reference: String,
     /// Accessible name of a footnote's link back to the text; `{number}` is replaced.
     pub back_to_reference: String,
-    /// Accessible name of a block's permalink, e.g. "Link to this paragraph".
-    pub permalink: String,
 }
 
 /// What the renderer needs besides the Markdown itself.
@@ -34,7 +32,8 @@ pub struct MarkdownContext<'a> {
     /// Ids the templates use on the same page; headings never take them.
     pub reserved_ids: &'a [&'a str],
     /// The page's block id prefix (`p-14`, see `blocks::block_prefix`): each block of the
-    /// body gets the id `<prefix>-<number>` and a permalink to it.
+    /// body gets the id `<prefix>-<number>` (the theme's script adds the permalinks, so
+    /// that pages do not carry a link per paragraph in their bytes).
     pub block_prefix: &'a str,
     /// Publish raw HTML as written (`unsafe_html = true` in site/config.toml) instead of
     /// passing it through the allowlist sanitizer.
@@ -441,16 +440,14 @@ impl<'c> Renderer<'c> {
                             continue;
                         }
                     }
-                } else if let Some((start, id)) =
+                } else if let Some((start, _)) =
                     block.take_if(|(start, _)| start.kind != BlockKind::Heading && counter.ends_block(&event, start))
                 {
-                    let permalink = self.permalink(&id);
                     if wraps_in_div(start.kind) {
                         out.push(event);
-                        out.push(Event::Html(format!("{permalink}</div>\n").into()));
+                        out.push(Event::Html("</div>\n".into()));
                         continue;
                     }
-                    out.push(Event::Html(permalink.into()));
                 }
             }
             match event {
@@ -513,8 +510,7 @@ impl<'c> Renderer<'c> {
     }
 
     /// A heading's HTML. A heading of the body (`block_id`) is a block: its id is the
-    /// block's, the same in every language, unless the Markdown gives one (`{#id}`), and
-    /// it ends with its permalink.
+    /// block's, the same in every language, unless the Markdown gives one (`{#id}`).
     fn heading_html(
         &mut self,
         level: HeadingLevel,
@@ -534,24 +530,12 @@ impl<'c> Renderer<'c> {
         let level = level as u8;
         let mut html = format!("<h{level} id=\"{}\">", escape_html(&id));
         pulldown_cmark::html::push_html(&mut html, inner.into_iter());
-        if record {
-            html.push_str(&self.permalink(&id));
-        }
         html.push_str(&format!("</h{level}>\n"));
         if record {
             self.sections.start_section(id.clone(), text.clone());
             self.headings.push(Heading { level, id, text });
         }
         html
-    }
-
-    /// The link to a block that shows on hover and focus (the theme's `.permalink`):
-    /// empty, named for screen readers, so that copied or indexed text does not hold it.
-    fn permalink(&self, id: &str) -> String {
-        format!(
-            " <a class=\"permalink\" href=\"#{id}\" aria-label=\"{}\"></a>",
-            escape_html(&self.context.strings.permalink)
-        )
     }
 
     fn unique_id(&mut self, base: String) -> String {
@@ -628,7 +612,7 @@ fn push<'a>(
 
 /// The HTML that opens a block with its id, and whether it replaces the start event
 /// (a paragraph, an item or a quote takes the id itself; a table, code or raw HTML is
-/// wrapped in a `div` that holds the id and the permalink). A heading writes its own.
+/// wrapped in a `div` that holds the id). A heading writes its own.
 fn block_opening(kind: BlockKind, id: &str) -> Option<(String, bool)> {
     match kind {
         BlockKind::Heading => None,
@@ -641,7 +625,7 @@ fn block_opening(kind: BlockKind, id: &str) -> Option<(String, bool)> {
     }
 }
 
-/// Whether a block's id and permalink are on a `div` around it (see `block_opening`).
+/// Whether a block's id is on a `div` around it (see `block_opening`).
 fn wraps_in_div(kind: BlockKind) -> bool {
     matches!(kind, BlockKind::Table | BlockKind::Code | BlockKind::Html)
 }
@@ -834,7 +818,6 @@ mod tests {
             external_link: "(external link)".into(),
             footnote_reference: "Note {number}".into(),
             back_to_reference: "Back to reference {number}".into(),
-            permalink: "Link to this paragraph".into(),
         }
     }
 

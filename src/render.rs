@@ -100,7 +100,6 @@ fn markdown_strings(language: &Language) -> MarkdownStrings {
         external_link: get("external_link"),
         footnote_reference: get("footnote_reference"),
         back_to_reference: get("back_to_reference"),
-        permalink: get("permalink"),
     }
 }
 

@@ -99,9 +99,9 @@ fn an_aligned_translation_has_the_originals_block_ids() {
     // The anchors are on the translated text, in the same kinds of element.
     let page = site.read("fr/objective-7/index.html");
     for expected in [
-        "<h2 id=\"p-7-1\">Contexte ",
-        "<p id=\"p-7-4\">Le troisième paragraphe clôt la section. ",
-        "<li id=\"p-7-6\">Un deuxième élément. ",
+        "<h2 id=\"p-7-1\">Contexte",
+        "<p id=\"p-7-4\">Le troisième paragraphe clôt la section.</p>",
+        "<li id=\"p-7-6\">Un deuxième élément.</li>",
     ] {
         assert!(page.contains(expected), "missing {expected}");
     }

@@ -92,7 +92,6 @@ fn strings() -> MarkdownStrings {
         external_link: "(external)".into(),
         footnote_reference: "Note {number}".into(),
         back_to_reference: "Back {number}".into(),
-        permalink: "Link".into(),
     }
 }
 

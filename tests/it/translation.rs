@@ -87,7 +87,8 @@ fn guiding_question_anchors_and_plural_forms_follow_each_language() {
 fn an_edited_original_makes_its_stamped_translation_outdated() {
     let site = SiteTest::fixture("basic");
     let stamped = site.run(&["status", "--stamp", "fr"]).ok();
-    assert!(stamped.starts_with("Stamped 2 file(s)"), "{stamped}");
+    assert!(stamped.starts_with("Stamped 4 file(s)"), "two pages and their block records: {stamped}");
+    assert!(site.root().join("site/content/fr/first.stamp.toml").is_file());
     assert!(
         std::fs::read_to_string(site.root().join("site/content/fr/first.md"))
             .unwrap()
@@ -108,6 +109,10 @@ fn an_edited_original_makes_its_stamped_translation_outdated() {
     assert!(site.read("fr/objective-2/index.html").contains(r#"<p class="notice" role="note">"#));
     let status = site.run(&["status"]).ok();
     assert!(status.contains("fr outdated: first.md"), "{status}");
+    assert!(
+        status.contains("p-2-3 (") && status.contains("More [-text.-]{+text, revised.+}"),
+        "the changed block, word by word: {status}"
+    );
     let strict = site.run(&["status", "--strict"]);
     assert!(strict.err().contains("incomplete or outdated"));
 

@@ -50,6 +50,21 @@
   ["pointerdown", "focusin", "mouseover", "click"].forEach(function (type) {
     document.addEventListener(type, pointAtBlock);
   });
+  // Permalinks: each block (p-...) and guiding question (q-...) gets a link to itself,
+  // named for screen readers. Made here rather than in every page's HTML, where one link
+  // per paragraph made pages a quarter larger; the ids, which links land on, are in the
+  // HTML. Positioned out of the flow (CSS), so adding them moves no text.
+  var permalinkLabel = document.body.getAttribute("data-permalink-label");
+  if (permalinkLabel) {
+    var linked = document.querySelectorAll("main [id^='p-'], main li[id^='q-']");
+    for (var n = 0; n < linked.length; n++) {
+      var permalink = document.createElement("a");
+      permalink.className = "permalink";
+      permalink.href = "#" + linked[n].id;
+      permalink.setAttribute("aria-label", permalinkLabel);
+      linked[n].appendChild(permalink);
+    }
+  }
   // Search: nothing is fetched until the reader focuses the search box or opens the
   // search page; then search.js loads (and fetches the index itself).
   var searchLoaded = false;
