@@ -33,18 +33,6 @@ fn shown(site: &SiteTest, path: &str) -> String {
     site.root().join(path).display().to_string()
 }
 
-fn source(site: &SiteTest, path: &str) -> String {
-    std::fs::read_to_string(site.root().join(path)).unwrap()
-}
-
-/// Replaces `from` (which must be there) with `to` in a source file.
-#[track_caller]
-fn edit(site: &SiteTest, path: &str, from: &str, to: &str) {
-    let text = source(site, path);
-    assert!(text.contains(from), "{path} lacks {from:?}");
-    site.write(path, text.replacen(from, to, 1));
-}
-
 /// `status --format json`, one language's entry.
 fn status_of(site: &SiteTest, code: &str) -> serde_json::Value {
     let report: serde_json::Value = serde_json::from_str(&site.run(&["status", "--format", "json"]).ok()).unwrap();
@@ -115,7 +103,7 @@ fn an_aligned_translation_has_the_originals_block_ids() {
 fn merging_two_paragraphs_in_a_translation_warns_with_both_files_and_lines() {
     let site = SiteTest::fixture("aligned");
     // The second and third French paragraphs become one: the list now starts at block 4.
-    edit(&site, FR_PAGE, "mobiles ».\n\nLe troisième", "mobiles ». Le troisième");
+    site.edit(FR_PAGE, "mobiles ».\n\nLe troisième", "mobiles ». Le troisième");
     let expected = format!(
         "warning: {fr}:19:1: blocks differ from the original: block p-7-4 is a list item here but a paragraph in the original ({en}:19:1); \
          this translation has 6 blocks, the original 7. Links to its paragraphs land on different text in the two languages: \
@@ -137,7 +125,7 @@ fn merging_two_paragraphs_in_a_translation_warns_with_both_files_and_lines() {
 #[test]
 fn dropping_a_list_item_in_a_translation_warns_that_the_originals_block_is_missing() {
     let site = SiteTest::fixture("aligned");
-    edit(&site, FR_PAGE, "- Un deuxième élément.\n", "");
+    site.edit(FR_PAGE, "- Un deuxième élément.\n", "");
     // Blocks are compared by kind, so the block found missing is the last list item: the
     // French page has no seventh block (hence no line to give on its side).
     let expected = format!(
@@ -161,7 +149,7 @@ fn dropping_a_list_item_in_a_translation_warns_that_the_originals_block_is_missi
 fn an_edited_paragraph_is_the_one_change_status_reports() {
     let site = SiteTest::fixture("aligned");
     stamp_french(&site);
-    let stamp = source(&site, "site/content/fr/objective-7.stamp.toml");
+    let stamp = site.source("site/content/fr/objective-7.stamp.toml");
     let record: toml::Value = toml::from_str(&stamp).unwrap();
     assert_eq!(record["original"].as_str(), Some("en/objective-7.md"));
     let ids: Vec<&str> = record["unit"].as_array().unwrap().iter().map(|u| u["id"].as_str().unwrap()).collect();
@@ -175,7 +163,7 @@ fn an_edited_paragraph_is_the_one_change_status_reports() {
     assert_eq!(fr["outdated"], json!([]));
     assert_eq!(fr["changes"], json!([]));
 
-    edit(&site, EN_PAGE, "closes the section.", "closes the whole section.");
+    site.edit(EN_PAGE, "closes the section.", "closes the whole section.");
     let (fr_path, en_path) = (shown(&site, FR_PAGE), shown(&site, EN_PAGE));
     assert_eq!(
         site.run(&["status"]).ok(),
@@ -226,13 +214,12 @@ fn an_edited_paragraph_is_the_one_change_status_reports() {
 fn rewrapping_and_curly_quotes_leave_the_translation_current() {
     let site = SiteTest::fixture("aligned");
     stamp_french(&site);
-    edit(
-        &site,
+    site.edit(
         EN_PAGE,
         "The second paragraph cites a source[^src] on \"mobile consulates\".",
         "The second paragraph cites\na source[^src]   on \u{201c}mobile consulates\u{201d}.",
     );
-    edit(&site, EN_PAGE, "keep the original's blocks?", "keep the original\u{2019}s blocks?");
+    site.edit(EN_PAGE, "keep the original's blocks?", "keep the original\u{2019}s blocks?");
 
     assert_eq!(site.run(&["status"]).ok(), format!("{}* the default language (the original)\n", status_table(2, 0)));
     let report: serde_json::Value = serde_json::from_str(&site.run(&["status", "--format", "json"]).ok()).unwrap();
@@ -252,7 +239,7 @@ fn rewrapping_and_curly_quotes_leave_the_translation_current() {
 fn an_inserted_block_is_new_and_renumbers_the_blocks_after_it() {
     let site = SiteTest::fixture("aligned");
     stamp_french(&site);
-    edit(&site, EN_PAGE, "The third paragraph", "An inserted paragraph.\n\nThe third paragraph");
+    site.edit(EN_PAGE, "The third paragraph", "An inserted paragraph.\n\nThe third paragraph");
     let (fr_path, en_path) = (shown(&site, FR_PAGE), shown(&site, EN_PAGE));
 
     let renumbered = |from: usize| {

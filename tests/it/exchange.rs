@@ -60,18 +60,6 @@ fn changed_files(before: &[(String, Vec<u8>)], after: &[(String, Vec<u8>)]) -> V
     paths.into_iter().filter(|path| bytes(before, path) != bytes(after, path)).collect()
 }
 
-fn source(site: &SiteTest, path: &str) -> String {
-    std::fs::read_to_string(site.root().join(path)).unwrap()
-}
-
-/// Replaces `from` (which must be there) with `to` in a source file.
-#[track_caller]
-fn edit(site: &SiteTest, path: &str, from: &str, to: &str) {
-    let text = source(site, path);
-    assert!(text.contains(from), "{path} lacks {from:?}");
-    site.write(path, text.replacen(from, to, 1));
-}
-
 /// A path of the temporary site as the binary prints it.
 fn shown(site: &SiteTest, path: &str) -> String {
     site.root().join(path).display().to_string()
@@ -353,7 +341,7 @@ fn a_cat_tool_s_edit_of_one_paragraph_changes_that_line_only() {
     std::fs::write(&po_path, edited).unwrap();
 
     let before = sources(&site);
-    let page_before = source(&site, FR_PAGE);
+    let page_before = site.source(FR_PAGE);
     let run = import(&site, "fr", &[po_path]);
     assert_eq!(
         run.ok(),
@@ -365,7 +353,7 @@ fn a_cat_tool_s_edit_of_one_paragraph_changes_that_line_only() {
     assert_eq!(run.stderr(), "");
     assert_eq!(changed_files(&before, &sources(&site)), [FR_PAGE], "only the page is written (its stamp is the same)");
 
-    let page_after = source(&site, FR_PAGE);
+    let page_after = site.source(FR_PAGE);
     let (old_lines, new_lines): (Vec<&str>, Vec<&str>) = (page_before.lines().collect(), page_after.lines().collect());
     assert_eq!(old_lines.len(), new_lines.len());
     let differing: Vec<usize> = (0..old_lines.len()).filter(|&i| old_lines[i] != new_lines[i]).collect();
@@ -385,7 +373,7 @@ fn an_edited_original_is_fuzzy_in_every_export_until_the_translator_confirms_it(
     let site = SiteTest::bundled();
     let old_english = "Since the adoption of the GCM, although many improvements have been made, gaps still exist. These include remote assistance for migrants with lessened access to consular assistance during emergency situations; effective communication of accurate and timely consular information to migrants; and challenges posed by the impact of the digital divide on migrants.";
     let new_english = old_english.replace("the impact of the digital divide on migrants.", "the digital divide.");
-    edit(&site, EN_PAGE, old_english, &new_english);
+    site.edit(EN_PAGE, old_english, &new_english);
 
     for lang in LANGUAGES {
         let (summary, _) = export(&site, lang, "po");
@@ -429,7 +417,7 @@ fn an_edited_original_is_fuzzy_in_every_export_until_the_translator_confirms_it(
         )
     );
     assert_eq!(run.stderr(), "");
-    assert!(source(&site, FR_PAGE).lines().any(|line| line == reviewed), "{}", source(&site, FR_PAGE));
+    assert!(site.source(FR_PAGE).lines().any(|line| line == reviewed), "{}", site.source(FR_PAGE));
     assert_current(&site, "fr");
     assert_eq!(status_of(&site, "es")["outdated"], serde_json::json!(["objective-14.md"]), "the others still to do");
     let (summary, _) = export(&site, "fr", "po");
@@ -476,7 +464,7 @@ fn an_import_creates_a_missing_page_with_the_original_s_front_matter() {
         changed_files(&before, &sources(&site)),
         ["site/content/fr/second.md", "site/content/fr/second.stamp.toml"]
     );
-    let page = source(&site, "site/content/fr/second.md");
+    let page = site.source("site/content/fr/second.md");
     let (hash, rest) = page.strip_prefix("+++\nsource_hash = \"").and_then(|p| p.split_once("\"\n")).expect(&page);
     assert!(hash.len() == 16 && hash.chars().all(|c| c.is_ascii_hexdigit()), "{page}");
     assert_eq!(
@@ -633,7 +621,7 @@ fn a_file_exported_before_the_original_changed_is_refused() {
     let site = SiteTest::bundled();
     export(&site, "fr", "po");
     export(&site, "fr", "xliff");
-    edit(&site, EN_PAGE, "the digital divide on migrants.", "the digital divide on migrants, revised.");
+    site.edit(EN_PAGE, "the digital divide on migrants.", "the digital divide on migrants, revised.");
     let po = exported(&site, "fr", "objective-14", "po");
     let line = line_of(&std::fs::read_to_string(&po).unwrap(), "msgctxt \"p-14-3\"");
     let message = |path: &Path, line: usize| {

@@ -103,6 +103,19 @@ impl SiteTest {
         std::fs::write(full, text).unwrap();
     }
 
+    /// A source file's text (a path under the site root).
+    pub fn source(&self, path: &str) -> String {
+        std::fs::read_to_string(self.root().join(path)).unwrap()
+    }
+
+    /// Replaces the first `from` (which must be there) with `to` in a source file.
+    #[track_caller]
+    pub fn edit(&self, path: &str, from: &str, to: &str) {
+        let text = self.source(path);
+        assert!(text.contains(from), "{path} lacks {from:?}");
+        self.write(path, text.replacen(from, to, 1));
+    }
+
     pub fn remove(&self, path: &str) {
         let full = self.root().join(path);
         if full.is_dir() {
