@@ -142,6 +142,18 @@ impl Site {
         &self.sources[page.source]
     }
 
+    /// The default language's page `key`: the original its translations follow.
+    pub fn original(&self, key: &str) -> Option<&SourcePage> {
+        self.pages_in(&self.default_language).find(|p| p.key == key).map(|p| self.source(p))
+    }
+
+    /// A source file's path from the content folder, `/`-separated (`en/objective-14.md`),
+    /// as stamps and translators' notes name it.
+    pub fn content_path(&self, path: &Path) -> String {
+        let relative = path.strip_prefix(self.paths.content()).unwrap_or(path);
+        relative.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/")
+    }
+
     /// Frees the Markdown text of every source, once it is rendered and its warnings are
     /// located: a clean build, which writes as it goes, reads only the rendering after that
     /// (the content hashes that translation states needed were made while loading).

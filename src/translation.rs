@@ -123,20 +123,9 @@ pub fn status(root: &Path) -> Result<Vec<LanguageStatus>, TranslationError> {
     Ok(report)
 }
 
-/// The original of a translated page (the default language's page of the same key).
-fn original_of<'s>(site: &'s Site, page: &Page) -> Option<&'s Page> {
-    site.pages_in(&site.default_language).find(|p| p.key == page.key)
-}
-
-/// The original's path as the stamp records it: from the content folder, `/`-separated.
-fn content_relative(site: &Site, path: &Path) -> String {
-    let relative = path.strip_prefix(site.paths.content()).unwrap_or(path);
-    relative.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/")
-}
-
 fn page_changes(site: &Site, page: &Page) -> Result<PageChanges, TranslationError> {
     let translation = site.source(page);
-    let original = original_of(site, page).map(|p| site.source(p));
+    let original = site.original(&page.key);
     let stamp = stamps::read(&translation.path)?;
     let units = match (original, &stamp) {
         (Some(original), Some(stamp)) => stamps::compare(&stamp.units, &crate::blocks::page_units(original)),
@@ -179,9 +168,7 @@ pub fn word_diff(old: &str, new: &str) -> String {
         match &mut run {
             Some((current, text)) if *current == tag => text.push_str(value),
             // A space between two removed (or added) words stays inside the run.
-            Some((current, text)) if tag == similar::ChangeTag::Equal && value.trim().is_empty() && *current != tag => {
-                text.push_str(value)
-            }
+            Some((_, text)) if tag == similar::ChangeTag::Equal && value.trim().is_empty() => text.push_str(value),
             _ => {
                 close(&mut out, run.take());
                 run = Some((tag, value.to_string()));
@@ -298,9 +285,9 @@ pub fn stamp(root: &Path, target: &str) -> Result<Vec<PathBuf>, TranslationError
     }
     let mut changed = Vec::new();
     for page in candidates {
-        let Some(original) = original_of(&site, page).map(|p| site.source(p)) else { continue };
+        let Some(original) = site.original(&page.key) else { continue };
         let path = &site.source(page).path;
-        let record = stamps::render(&content_relative(&site, &original.path), &crate::blocks::page_units(original))
+        let record = stamps::render(&site.content_path(&original.path), &crate::blocks::page_units(original))
             .map_err(|error| TranslationError::BadTarget(target.into(), error.to_string()))?;
         if stamps::write(path, &record)? {
             changed.push(stamps::stamp_path(path));

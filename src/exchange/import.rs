@@ -180,7 +180,7 @@ fn apply(site: &Site, lang: &LangCode, plan: Planned, report: &mut ImportReport)
         let text = read_text(&path)?;
         let edits: BTreeMap<String, String> =
             plan.edits.iter().map(|(id, text)| (id.trim_start_matches("ui:").to_string(), text.clone())).collect();
-        let updated = with_values(&path, &text, &["strings"], &edits)?;
+        let updated = with_strings(&path, &text, &edits)?;
         write_text(&path, &updated)?;
         report.written.push((path, plan.edits.len()));
         return Ok(());
@@ -197,8 +197,7 @@ fn apply(site: &Site, lang: &LangCode, plan: Planned, report: &mut ImportReport)
                 report.incomplete.push((target, untranslated.collect()));
                 return Ok(());
             }
-            let original = site.pages_in(&site.default_language).find(|p| p.key == key).map(|p| site.source(p));
-            let Some(original) = original else { return Ok(()) };
+            let Some(original) = site.original(key) else { return Ok(()) };
             (read_text(&original.path)?, original)
         }
     };
@@ -276,24 +275,16 @@ fn with_front_matter(path: &Path, front: &str, edits: &BTreeMap<String, String>)
     Ok(format!("{}{}{}", &front[..inner_start], doc, &front[inner_end..]))
 }
 
-/// A TOML file with the values of `edits` set in the table at `table`.
-fn with_values(
-    path: &Path,
-    text: &str,
-    table: &[&str],
-    edits: &BTreeMap<String, String>,
-) -> Result<String, ExchangeError> {
+/// An i18n file with the strings of `edits` set in its `[strings]` table, the rest of
+/// the file (comments, order, commented-out keys) as it was.
+fn with_strings(path: &Path, text: &str, edits: &BTreeMap<String, String>) -> Result<String, ExchangeError> {
     let mut doc: toml_edit::DocumentMut =
         text.parse().map_err(|error: toml_edit::TomlError| ExchangeError::Refused {
             location: Location::file(path),
             message: format!("cannot read the file to update it: {}", error.message()),
         })?;
-    let mut item = doc.as_item_mut();
-    for name in table {
-        item = &mut item[*name];
-    }
     for (key, value) in edits {
-        item[key.as_str()] = toml_edit::value(value.as_str());
+        doc["strings"][key.as_str()] = toml_edit::value(value.as_str());
     }
     Ok(doc.to_string())
 }
@@ -304,4 +295,17 @@ fn read_text(path: &Path) -> Result<String, ExchangeError> {
 
 fn write_text(path: &Path, text: &str) -> Result<(), ExchangeError> {
     std::fs::write(path, text).map_err(|source| ExchangeError::Write { path: path.to_path_buf(), source })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ui_strings_are_set_in_place_and_the_rest_of_the_file_kept() {
+        let text = "# UI strings\n[language]\nname = \"Français\"\n\n[strings]\n# home = \"Home\"\nsearch = \"Chercher\" # short\n";
+        let edits = BTreeMap::from([("home".to_string(), "Accueil".to_string())]);
+        let updated = with_strings(Path::new("fr.toml"), text, &edits).unwrap();
+        assert_eq!(updated, format!("{text}home = \"Accueil\"\n"));
+    }
 }

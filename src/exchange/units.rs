@@ -29,7 +29,7 @@ pub struct PageCatalog {
 /// The catalog of page `key` for `lang`. `None` when the default language has no such
 /// page.
 pub fn page_catalog(site: &Site, lang: &LangCode, key: &str) -> Result<Option<PageCatalog>, stamps::StampError> {
-    let Some(original) = site.pages_in(&site.default_language).find(|p| p.key == key).map(|p| site.source(p)) else {
+    let Some(original) = site.original(key) else {
         return Ok(None);
     };
     let page = site.pages_in(lang).find(|p| p.key == key);
@@ -60,7 +60,7 @@ pub fn page_catalog(site: &Site, lang: &LangCode, key: &str) -> Result<Option<Pa
             target: target.unwrap_or_default(),
             state,
             previous_source: previous.cloned().flatten().map(|old| inline::tag_source(&old).text),
-            notes: vec![format!("{} ({}:{})", describe(unit), content_path(site, original), unit.line)],
+            notes: vec![format!("{} ({}:{})", describe(unit), site.content_path(&original.path), unit.line)],
             tags: tagged.markup.iter().map(|m| m.tag.clone()).collect(),
             line: 0,
         });
@@ -127,11 +127,6 @@ fn describe(unit: &Unit) -> String {
         UnitKind::Block(kind) => format!("{} {}", kind.name(), unit.id),
         UnitKind::Footnote => format!("footnote [^{}]", unit.id.trim_start_matches("fn:")),
     }
-}
-
-fn content_path(site: &Site, page: &SourcePage) -> String {
-    let relative = page.path.strip_prefix(site.paths.content()).unwrap_or(&page.path);
-    relative.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/")
 }
 
 /// The catalog of the UI strings of `lang`: every string of the default language's file.
