@@ -110,6 +110,7 @@ fn prepare(
     let sources = render::render_markdown(&site, reuse).map_err(Error::Render)?;
     warnings.extend(sources.warnings(&site));
     warnings.extend(crate::alignment::warnings(&site, &sources));
+    warnings.extend(crate::glossary::warnings(&site));
     let globals = TemplateGlobals {
         languages: site.languages.iter().map(|l| (l.code.clone(), l.clone())).collect(),
         base_path: site.base_url.path.clone(),

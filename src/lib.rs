@@ -16,6 +16,7 @@ pub mod content;
 pub mod error;
 pub mod exchange;
 pub mod files;
+pub mod glossary;
 pub mod i18n;
 pub mod markdown;
 pub mod output;

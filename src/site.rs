@@ -12,6 +12,7 @@ use rayon::prelude::*;
 use crate::config::{BaseUrl, Config};
 use crate::content::{self, ContentError, PageKind, SourcePage};
 use crate::error::{Error, Location, Warning};
+use crate::glossary::{self, Glossary};
 use crate::i18n::{self, Language};
 use crate::types::{LangCode, UrlPath};
 
@@ -78,6 +79,8 @@ pub struct Site {
     pub languages: Vec<Language>,
     /// Shared with watch mode's memo, which hands back unchanged pages without a copy.
     pub sources: Vec<Arc<SourcePage>>,
+    /// Each language's official terms, for the languages that have a glossary.
+    pub glossaries: BTreeMap<LangCode, Glossary>,
     /// Every published page: by language (in `languages` order), then by key.
     pub pages: Vec<Page>,
 }
@@ -117,6 +120,8 @@ impl Site {
         }
         let i18n_set = i18n::load(&paths.i18n(), &codes, &default_language)?;
         let mut warnings = i18n_set.warnings;
+        let glossaries = glossary::load(&paths.i18n(), &codes, &default_language)?;
+        warnings.extend(glossaries.warnings);
         let mut languages: Vec<Language> = i18n_set.languages.into_values().collect();
         languages.sort_by_key(|l| (l.code != default_language, l.code.clone()));
 
@@ -124,7 +129,8 @@ impl Site {
         let pages = publish(&sources, &languages, &default_language, &mut warnings)?;
         warnings.extend(translation_warnings(&pages, &sources, &default_language));
         warnings.sort();
-        let site = Site { paths, config, base_url, default_language, languages, sources, pages };
+        let glossaries = glossaries.by_language;
+        let site = Site { paths, config, base_url, default_language, languages, sources, glossaries, pages };
         Ok((site, warnings))
     }
 

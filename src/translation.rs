@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::error::Error;
+use crate::glossary;
 use crate::i18n::{self, I18nError};
 use crate::site::{Page, Site, SitePaths, Translation};
 use crate::stamps::{self, StampError, UnitChange};
@@ -339,8 +340,9 @@ pub fn new_language(root: &Path, code: &str) -> Result<Vec<PathBuf>, Translation
     let config = crate::config::Config::load(&paths.site()).map_err(|e| TranslationError::Site(e.into()))?;
     let default = config.default_language;
     let i18n_path = paths.i18n().join(format!("{code}.toml"));
+    let glossary_path = glossary::path_for(&paths.i18n(), &code);
     let content_dir = paths.content().join(code.as_str());
-    for path in [&i18n_path, &content_dir] {
+    for path in [&i18n_path, &glossary_path, &content_dir] {
         // A dangling symbolic link counts: writing through it could create a file anywhere.
         if std::fs::symlink_metadata(path).is_ok() {
             return Err(TranslationError::Exists(path.clone()));
@@ -352,24 +354,31 @@ pub fn new_language(root: &Path, code: &str) -> Result<Vec<PathBuf>, Translation
         action: "cannot read",
         source,
     })?;
+    let reference = glossary::read_reference(&paths.i18n(), &default)?;
     let scaffold = i18n_scaffold(&code, &default, &default_text);
-    std::fs::write(&i18n_path, scaffold).map_err(|source| TranslationError::Io {
-        path: i18n_path.clone(),
-        action: "cannot write",
-        source,
-    })?;
+    write_new(&i18n_path, &scaffold)?;
+    let mut written = vec![i18n_path];
+    if let Some(reference) = reference {
+        write_new(&glossary_path, &glossary::scaffold(&code, &reference))?;
+        written.push(glossary_path);
+    }
     std::fs::create_dir_all(&content_dir).map_err(|source| TranslationError::Io {
         path: content_dir.clone(),
         action: "cannot create",
         source,
     })?;
     let guide = content_dir.join("TRANSLATING.txt");
-    std::fs::write(&guide, translating_guide(&code, &default)).map_err(|source| TranslationError::Io {
-        path: guide.clone(),
+    write_new(&guide, &translating_guide(&code, &default))?;
+    written.push(guide);
+    Ok(written)
+}
+
+fn write_new(path: &Path, text: &str) -> Result<(), TranslationError> {
+    std::fs::write(path, text).map_err(|source| TranslationError::Io {
+        path: path.to_path_buf(),
         action: "cannot write",
         source,
-    })?;
-    Ok(vec![i18n_path, guide])
+    })
 }
 
 fn i18n_scaffold(code: &LangCode, default: &LangCode, default_text: &str) -> String {
@@ -433,7 +442,10 @@ fn translating_guide(code: &LangCode, default: &LangCode) -> String {
         "Translating the review into {code}\n\
          ==================================\n\n\
          1. Translate the UI strings in i18n/{code}.toml: set the language's own name, then\n   \
-            translate each commented line and uncomment it.\n\
+            translate each commented line and uncomment it. Then fill in\n   \
+            i18n/{code}.glossary.toml (if the site has glossaries): the official {code} names of\n   \
+            the Forum, the Compact and the objectives' titles, each with its source; the build\n   \
+            warns where a page uses a wording it marks to avoid or lacks its official title.\n\
          2. For each page in site/content/{default}/, create the file of the same name here and\n   \
             translate it completely: the front matter values title, short_label, description\n   \
             and each question's text, then the Markdown. Keep kind, objective, weight, question\n   \

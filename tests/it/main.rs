@@ -11,6 +11,7 @@ mod browser;
 mod build;
 mod errors;
 mod exchange;
+mod glossary;
 mod hardening;
 mod hardening_fuzz;
 mod hardening_serve;

@@ -44,16 +44,14 @@ impl Run {
 }
 
 impl SiteTest {
-    /// A copy of `tests/fixtures/<case>/`, with the bundled theme and i18n/ added
-    /// where the fixture has none.
+    /// A copy of `tests/fixtures/<case>/` over the bundled theme and i18n/: a file the
+    /// fixture has replaces the bundled one (a glossary, say), the others stay.
     pub fn fixture(case: &str) -> Self {
         let test = Self::empty();
-        copy_dir(&repo_root().join("tests/fixtures").join(case), test.root());
         for shared in ["themes", "i18n"] {
-            if !test.root().join(shared).exists() {
-                copy_dir(&repo_root().join(shared), &test.root().join(shared));
-            }
+            copy_dir(&repo_root().join(shared), &test.root().join(shared));
         }
+        copy_dir(&repo_root().join("tests/fixtures").join(case), test.root());
         test
     }
 
