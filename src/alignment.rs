@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::error::{Location, Warning};
+use crate::diagnostic::{Location, Warning};
 use crate::markdown::BlockMark;
 use crate::render::RenderedSources;
 use crate::site::{Site, Translation};

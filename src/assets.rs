@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use lightningcss::bundler::{Bundler, ResolveResult, SourceProvider};
 use lightningcss::stylesheet::{MinifyOptions, ParserOptions, PrinterOptions};
 
-use crate::error::Location;
+use crate::diagnostic::Location;
 use crate::output::OutputFile;
 
 #[derive(Debug, thiserror::Error)]

@@ -357,6 +357,30 @@ pub fn normalized(text: &str) -> String {
     out
 }
 
+/// The hash a translation of `page` records in `source_hash`, made once per page. Asked
+/// for while the body is still there: loading settles the translations' states before a
+/// clean build lets the text go (`Site::release_source_text`).
+pub fn content_hash(page: &SourcePage) -> &str {
+    page.content_hash_slot().get_or_init(|| hash_units(&page.front, &page.key, &page.body))
+}
+
+/// The hash that identifies a version of a page's translatable text: each unit's id and
+/// text (`page_units`) as `normalized` leaves it, so that re-wrapping a
+/// paragraph or typesetting its quotes is not a new version. Front-matter formatting and
+/// untranslated keys (`weight`, `kind`) do not count either.
+fn hash_units(front: &FrontMatter, key: &str, body: &str) -> String {
+    let prefix = block_prefix(front, key);
+    let mut hasher = blake3::Hasher::new();
+    let units = front_matter_units(front).into_iter().chain(body_units(body, &prefix, 1));
+    for unit in units {
+        hasher.update(unit.id.as_bytes());
+        hasher.update(b"\0");
+        hasher.update(normalized(&unit.text).as_bytes());
+        hasher.update(b"\0");
+    }
+    hasher.finalize().to_hex()[..16].to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -417,5 +441,21 @@ mod tests {
         let typeset = "The \u{201c}mobile consulates\u{201d} \u{2013} set up\nin\u{a0}2020 \u{2013}  worked\u{2026} it\u{2019}s true.";
         assert_eq!(normalized(plain), normalized(typeset));
         assert_ne!(normalized(plain), normalized("The \"mobile consulates\" worked."));
+    }
+
+    fn page(text: &str) -> SourcePage {
+        let english = crate::types::LangCode::parse("en").unwrap();
+        crate::content::parse_page(&english, "a.md", std::path::Path::new("a.md"), text).unwrap()
+    }
+
+    #[test]
+    fn content_hash_follows_text_not_formatting() {
+        let a = page("+++\ntitle = \"A\"\n+++\nBody\n");
+        let b = page("+++\ntitle    =   \"A\"\nweight = 3\n+++\n\nBody\n\n");
+        let c = page("+++\ntitle = \"A\"\n+++\nBody changed\n");
+        let crlf = page("+++\r\ntitle = \"A\"\r\n+++\r\nBody\r\n");
+        assert_eq!(content_hash(&a), content_hash(&crlf));
+        assert_eq!(content_hash(&a), content_hash(&b));
+        assert_ne!(content_hash(&a), content_hash(&c));
     }
 }

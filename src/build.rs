@@ -16,7 +16,8 @@ use rayon::prelude::*;
 use crate::assets::{self, Assets};
 use crate::check::{self, BrokenLink, PageLinks};
 use crate::content::{self, ContentError, SourcePage};
-use crate::error::{Error, Warning};
+use crate::diagnostic::Warning;
+use crate::error::Error;
 use crate::i18n::Language;
 use crate::markdown::Rendered;
 use crate::output::{OutputFile, Staging};
@@ -110,7 +111,7 @@ fn prepare(
     let sources = render::render_markdown(&site, reuse).map_err(Error::Render)?;
     warnings.extend(sources.warnings(&site));
     warnings.extend(crate::alignment::warnings(&site, &sources));
-    warnings.extend(crate::glossary::warnings(&site));
+    warnings.extend(crate::terminology::warnings(&site));
     let globals = TemplateGlobals {
         languages: site.languages.iter().map(|l| (l.code.clone(), l.clone())).collect(),
         base_path: site.base_url.path.clone(),

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::error::Location;
+use crate::diagnostic::{Location, toml_location};
 use crate::types::LangCode;
 
 #[derive(Debug, Clone, Deserialize)]
@@ -123,14 +123,6 @@ fn value_offset(text: &str, key: &str) -> Option<usize> {
         offset += line.len();
     }
     None
-}
-
-/// The location of a TOML error whose text starts at `first_line` of `path`.
-pub fn toml_location(path: &Path, text: &str, error: &toml::de::Error, first_line: usize) -> Location {
-    match error.span() {
-        Some(span) => Location::of_offset(path, text, span.start, first_line),
-        None => Location::file(path),
-    }
 }
 
 #[cfg(test)]

@@ -7,8 +7,8 @@ use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::toml_location;
-use crate::error::Location;
+use crate::diagnostic::Location;
+use crate::diagnostic::toml_location;
 use crate::types::{LangCode, ObjectiveNumber};
 
 /// What a page is, which decides its template and where it appears.
@@ -67,17 +67,15 @@ pub struct SourcePage {
     /// The file line on which the body starts, for error locations.
     pub body_line: usize,
     /// The hash a translation of this page records in `source_hash`, made when first
-    /// asked for (`SourcePage::content_hash`): only originals with stamped translations
-    /// need it.
+    /// asked for (`blocks::content_hash`, which owns the rule): only originals with
+    /// stamped translations need it.
     content_hash: OnceLock<String>,
 }
 
 impl SourcePage {
-    /// The hash a translation of this page records in `source_hash`. Asked for while the
-    /// body is still there: loading settles the translations' states before a clean
-    /// build lets the text go (`Site::release_source_text`).
-    pub fn content_hash(&self) -> &str {
-        self.content_hash.get_or_init(|| content_hash(&self.front, &self.key, &self.body))
+    /// Where the page's content hash is kept once made.
+    pub fn content_hash_slot(&self) -> &OnceLock<String> {
+        &self.content_hash
     }
 }
 
@@ -236,23 +234,6 @@ fn is_question_id(id: &str, prefix: &str) -> bool {
     id.strip_prefix(prefix).is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
 }
 
-/// The hash that identifies a version of a page's translatable text: each unit's id and
-/// text (`blocks::page_units`) as `blocks::normalized` leaves it, so that re-wrapping a
-/// paragraph or typesetting its quotes is not a new version. Front-matter formatting and
-/// untranslated keys (`weight`, `kind`) do not count either.
-pub fn content_hash(front: &FrontMatter, key: &str, body: &str) -> String {
-    let prefix = crate::blocks::block_prefix(front, key);
-    let mut hasher = blake3::Hasher::new();
-    let units = crate::blocks::front_matter_units(front).into_iter().chain(crate::blocks::body_units(body, &prefix, 1));
-    for unit in units {
-        hasher.update(unit.id.as_bytes());
-        hasher.update(b"\0");
-        hasher.update(crate::blocks::normalized(&unit.text).as_bytes());
-        hasher.update(b"\0");
-    }
-    hasher.finalize().to_hex()[..16].to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -288,17 +269,5 @@ mod tests {
         let text = "+++\ntitle = \"T\"\nkind = \"objective\"\nobjective = 30\n+++\n";
         let error = parse_page(&en(), "o.md", Path::new("o.md"), text).unwrap_err();
         assert!(error.to_string().contains("numbered 1 to 23"), "{error}");
-    }
-
-    #[test]
-    fn content_hash_follows_text_not_formatting() {
-        let a = parse_page(&en(), "a.md", Path::new("a.md"), "+++\ntitle = \"A\"\n+++\nBody\n").unwrap();
-        let b = parse_page(&en(), "a.md", Path::new("a.md"), "+++\ntitle    =   \"A\"\nweight = 3\n+++\n\nBody\n\n")
-            .unwrap();
-        let c = parse_page(&en(), "a.md", Path::new("a.md"), "+++\ntitle = \"A\"\n+++\nBody changed\n").unwrap();
-        let crlf = parse_page(&en(), "a.md", Path::new("a.md"), "+++\r\ntitle = \"A\"\r\n+++\r\nBody\r\n").unwrap();
-        assert_eq!(a.content_hash(), crlf.content_hash());
-        assert_eq!(a.content_hash(), b.content_hash());
-        assert_ne!(a.content_hash(), c.content_hash());
     }
 }

@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use intl_pluralrules::{PluralCategory, PluralRuleType, PluralRules};
 use serde::Deserialize;
 
-use crate::config::toml_location;
-use crate::error::{Location, Warning};
+use crate::diagnostic::toml_location;
+use crate::diagnostic::{Location, Warning};
 use crate::types::LangCode;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]

@@ -12,7 +12,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::content::{PageKind, SourcePage};
-use crate::error::{Location, Warning};
+use crate::diagnostic::{Location, Warning};
 use crate::i18n::Language;
 use crate::markdown::{self, Footnote, Heading, MarkdownContext, MarkdownStrings, Rendered};
 use crate::output::OutputFile;

@@ -11,7 +11,7 @@ use rayon::prelude::*;
 
 use crate::config::{BaseUrl, Config};
 use crate::content::{self, ContentError, PageKind, SourcePage};
-use crate::error::{Error, Location, Warning};
+use crate::diagnostic::{Location, Warning};
 use crate::glossary::{self, Glossary};
 use crate::i18n::{self, Language};
 use crate::types::{LangCode, UrlPath};
@@ -85,12 +85,24 @@ pub struct Site {
     pub pages: Vec<Page>,
 }
 
+/// What stops the site from loading: its config, its UI strings or glossaries, or its
+/// pages (every bad page at once).
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    #[error(transparent)]
+    I18n(#[from] crate::i18n::I18nError),
+    #[error("{}", crate::diagnostic::join_lines(.0))]
+    Content(Vec<ContentError>),
+}
+
 /// URLs the generator publishes itself in every language.
 pub const GENERATED_PAGES: [&str; 3] = ["guiding-questions", "references", "search"];
 
 impl Site {
     /// Loads config, UI strings and content, and decides what is published where.
-    pub fn load(paths: SitePaths, base_url_override: Option<&str>) -> Result<(Site, Vec<Warning>), Error> {
+    pub fn load(paths: SitePaths, base_url_override: Option<&str>) -> Result<(Site, Vec<Warning>), LoadError> {
         Self::load_with(paths, base_url_override, &FromDisk)
     }
 
@@ -100,17 +112,17 @@ impl Site {
         paths: SitePaths,
         base_url_override: Option<&str>,
         files: &dyn SourceFiles,
-    ) -> Result<(Site, Vec<Warning>), Error> {
+    ) -> Result<(Site, Vec<Warning>), LoadError> {
         let config_path = paths.site().join("config.toml");
         let mut config = Config::load(&paths.site())?;
         if let Some(url) = base_url_override {
             config.base_url = url.to_string();
         }
         let base_url = config.base_url(&config_path)?;
-        let codes = content::discover_languages(&paths.content()).map_err(Error::Content)?;
+        let codes = content::discover_languages(&paths.content()).map_err(LoadError::Content)?;
         let default_language = config.default_language.clone();
         if !codes.contains(&default_language) {
-            return Err(Error::Content(vec![ContentError::Invalid {
+            return Err(LoadError::Content(vec![ContentError::Invalid {
                 location: Location::file(&config_path),
                 message: format!(
                     "default_language is `{default_language}` but there is no folder {}",
@@ -214,11 +226,11 @@ fn load_sources(
     paths: &SitePaths,
     languages: &[Language],
     files: &dyn SourceFiles,
-) -> Result<Vec<Arc<SourcePage>>, Error> {
+) -> Result<Vec<Arc<SourcePage>>, LoadError> {
     let mut listed = Vec::new();
     for language in languages {
         let lang_dir = paths.content().join(language.code.as_str());
-        let found = files.markdown_files(&lang_dir, &paths.root).map_err(|e| Error::Content(vec![e]))?;
+        let found = files.markdown_files(&lang_dir, &paths.root).map_err(|e| LoadError::Content(vec![e]))?;
         listed.extend(found.into_iter().map(|(key, path)| (&language.code, key, path)));
     }
     let results: Vec<Result<Arc<SourcePage>, ContentError>> =
@@ -232,7 +244,7 @@ fn load_sources(
             Err(error) => errors.push(error),
         }
     }
-    if errors.is_empty() { Ok(sources) } else { Err(Error::Content(errors)) }
+    if errors.is_empty() { Ok(sources) } else { Err(LoadError::Content(errors)) }
 }
 
 /// The URL of the page `page` in language `lang` (a fallback page takes the original's
@@ -252,7 +264,7 @@ fn publish(
     languages: &[Language],
     default: &LangCode,
     warnings: &mut Vec<Warning>,
-) -> Result<Vec<Page>, Error> {
+) -> Result<Vec<Page>, LoadError> {
     let mut by_lang: BTreeMap<&LangCode, BTreeMap<&str, usize>> = BTreeMap::new();
     for (index, source) in sources.iter().enumerate() {
         by_lang.entry(&source.lang).or_default().insert(&source.key, index);
@@ -313,7 +325,7 @@ fn publish(
             }
         }
     }
-    if errors.is_empty() { Ok(pages) } else { Err(Error::Content(errors)) }
+    if errors.is_empty() { Ok(pages) } else { Err(LoadError::Content(errors)) }
 }
 
 /// Guiding-question anchors are shared by every language (links and search land on
@@ -335,7 +347,7 @@ fn question_mismatch(translation: &SourcePage, original: &SourcePage) -> Option<
 fn translation_state(translation: &SourcePage, original: &SourcePage) -> Translation {
     match &translation.front.source_hash {
         None => Translation::Unstamped,
-        Some(hash) if hash == original.content_hash() => Translation::Current,
+        Some(hash) if hash == crate::blocks::content_hash(original) => Translation::Current,
         Some(_) => Translation::Outdated,
     }
 }

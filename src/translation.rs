@@ -8,9 +8,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::error::Error;
 use crate::glossary;
 use crate::i18n::{self, I18nError};
+use crate::site::LoadError;
 use crate::site::{Page, Site, SitePaths, Translation};
 use crate::stamps::{self, StampError, UnitChange};
 use crate::types::LangCode;
@@ -18,7 +18,7 @@ use crate::types::LangCode;
 #[derive(Debug, thiserror::Error)]
 pub enum TranslationError {
     #[error(transparent)]
-    Site(#[from] Error),
+    Site(#[from] LoadError),
     #[error(transparent)]
     I18n(#[from] I18nError),
     #[error("{path}: {action}: {source}", path = .path.display())]
@@ -293,7 +293,7 @@ pub fn stamp(root: &Path, target: &str) -> Result<Vec<PathBuf>, TranslationError
         if stamps::write(path, &record)? {
             changed.push(stamps::stamp_path(path));
         }
-        let original = original.content_hash().to_string();
+        let original = crate::blocks::content_hash(original).to_string();
         let text = std::fs::read_to_string(path).map_err(|source| TranslationError::Io {
             path: path.clone(),
             action: "cannot read",

@@ -2,7 +2,7 @@
 //! line that tells the translator what a tag stands for (`<g1>…</g1>: link to …`), written
 //! into both formats and read back from them. No format's syntax lives here.
 
-use crate::error::Location;
+use crate::diagnostic::Location;
 use crate::exchange::catalog::{Tag, TagKind};
 
 /// A file a translator sent back that cannot be read, with the place of the problem.

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::blocks::{Unit, UnitKind, normalized};
-use crate::error::Location;
+use crate::diagnostic::Location;
 use crate::exchange::catalog::{Catalog, CatalogUnit, UnitState};
 use crate::exchange::units::{self, PageCatalog, UI_ORIGINAL};
 use crate::exchange::{ExchangeError, Format, language_of};

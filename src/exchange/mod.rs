@@ -7,7 +7,8 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::error::{Error, Location};
+use crate::diagnostic::Location;
+use crate::site::LoadError;
 use crate::site::Site;
 use crate::types::LangCode;
 
@@ -50,7 +51,7 @@ impl Format {
 #[derive(Debug, thiserror::Error)]
 pub enum ExchangeError {
     #[error(transparent)]
-    Site(#[from] Error),
+    Site(#[from] LoadError),
     #[error(transparent)]
     Stamp(#[from] crate::stamps::StampError),
     #[error(transparent)]

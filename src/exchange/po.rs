@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use crate::error::Location;
+use crate::diagnostic::Location;
 use crate::exchange::catalog::{Catalog, CatalogUnit, Tag, UnitState};
 use crate::exchange::format::{FormatError, parse_tag_note, tag_note};
 

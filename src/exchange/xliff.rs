@@ -11,7 +11,7 @@ use quick_xml::XmlVersion;
 use quick_xml::events::{BytesRef, BytesStart, Event};
 use quick_xml::{Reader, escape::resolve_xml_entity};
 
-use crate::error::Location;
+use crate::diagnostic::Location;
 use crate::exchange::catalog::{Catalog, CatalogUnit, UnitState};
 use crate::exchange::format::{FormatError, parse_tag_note, tag_note};
 

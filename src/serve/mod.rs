@@ -21,7 +21,8 @@ use std::sync::mpsc;
 use std::time::Instant;
 
 use crate::build::{BuildOptions, Rebuilder, WatchedSite};
-use crate::error::{Error, Warning};
+use crate::diagnostic::Warning;
+use crate::error::Error;
 
 use http::Snapshot;
 use live::{Live, LiveEvent};

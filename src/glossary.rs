@@ -2,21 +2,17 @@
 //! names the note uses (the Forum, the Compact, ...) and of its objectives' titles, each
 //! with its source, and the wordings a page must not use. Owns the file format, its
 //! loading and the scaffold a new language starts from; what the glossary requires of
-//! pages is checked in `usage`. Part of the load stage: it reads no page.
-
-mod usage;
+//! pages is checked by `terminology`. Part of the load stage: it reads no page.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::config::toml_location;
-use crate::error::{Location, Warning};
+use crate::diagnostic::toml_location;
+use crate::diagnostic::{Location, Warning};
 use crate::i18n::I18nError;
 use crate::types::{LangCode, ObjectiveNumber};
-
-pub use usage::warnings;
 
 /// A name the note uses, as a language must write it.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]

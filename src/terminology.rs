@@ -1,4 +1,4 @@
-//! What a glossary requires of its language's pages and UI strings: no wording it
+//! What a language's glossary (`glossary`) requires of its pages and UI strings: no wording it
 //! marks to avoid, and, on a translated objective page, the objective's official title.
 //! Reads the source files again (their front matter included, which the loaded pages
 //! keep only as values) so that each warning names the line and column; reports
@@ -6,8 +6,8 @@
 
 use std::path::Path;
 
-use super::{Glossary, Term};
-use crate::error::{Location, Warning};
+use crate::diagnostic::{Location, Warning};
+use crate::glossary::{Glossary, Term};
 use crate::site::Site;
 
 /// One warning per avoided wording found, and per translated objective page whose
