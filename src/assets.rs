@@ -148,11 +148,11 @@ fn too_deep(css: &str) -> Option<usize> {
 /// Bundles and minifies one stylesheet.
 pub fn bundle_css(stylesheets: &Stylesheets, path: &Path) -> Result<String, AssetError> {
     let mut bundler = Bundler::new(stylesheets, None, ParserOptions::default());
-    let mut stylesheet = bundler.bundle(path).map_err(|error| css_error(path, &error.to_string(), error.loc))?;
-    stylesheet.minify(MinifyOptions::default()).map_err(|error| css_error(path, &error.to_string(), error.loc))?;
+    let mut stylesheet = bundler.bundle(path).map_err(|error| css_error(path, &error.kind.to_string(), error.loc))?;
+    stylesheet.minify(MinifyOptions::default()).map_err(|error| css_error(path, &error.kind.to_string(), error.loc))?;
     let printed = stylesheet
         .to_css(PrinterOptions { minify: true, ..PrinterOptions::default() })
-        .map_err(|error| css_error(path, &error.to_string(), error.loc))?;
+        .map_err(|error| css_error(path, &error.kind.to_string(), error.loc))?;
     Ok(printed.code)
 }
 

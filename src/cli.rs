@@ -5,12 +5,17 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::exchange::Format;
+use crate::report::MessageFormat;
 
 #[derive(Debug, Parser)]
 #[command(name = "imrf-site", version, about = "Builds the multilingual IMRF review as a static website")]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// How errors and warnings are shown: for people (with the offending line), or one
+    /// JSON object per line on standard error, for editors and CI.
+    #[arg(long, global = true, value_enum, default_value_t = MessageFormat::Human)]
+    pub message_format: MessageFormat,
 }
 
 #[derive(Debug, Args)]

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::diagnostic::{Location, toml_location};
+use crate::diagnostic::{Location, toml_problem};
 use crate::types::LangCode;
 
 #[derive(Debug, Clone, Deserialize)]
@@ -78,9 +78,9 @@ impl Config {
     }
 
     pub fn parse(text: &str, path: &Path) -> Result<Self, ConfigError> {
-        let config: Config = toml::from_str(text).map_err(|error| ConfigError::Invalid {
-            location: toml_location(path, text, &error, 1),
-            message: error.message().to_string(),
+        let config: Config = toml::from_str(text).map_err(|error| {
+            let (location, message) = toml_problem(path, text, &error, 1);
+            ConfigError::Invalid { location, message }
         })?;
         config.base_url(path)?;
         config.check_theme(text, path)?;
@@ -157,7 +157,7 @@ mod tests {
     fn missing_and_unknown_keys_are_named() {
         let path = Path::new("site/config.toml");
         let missing = Config::parse("title = \"t\"\nbase_url = \"https://x.org/\"\ndefault_language = \"en\"\n", path);
-        assert!(missing.unwrap_err().to_string().contains("missing field `theme`"));
+        assert!(missing.unwrap_err().to_string().contains("`theme` is missing"));
         let unknown = Config::parse(
             "title = \"t\"\nbase_url = \"https://x.org/\"\ndefault_language = \"en\"\ntheme = \"default\"\ntheme_color = 1\n",
             path,

@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 use serde::{Deserialize, Serialize};
 
 use crate::diagnostic::Location;
-use crate::diagnostic::toml_location;
+use crate::diagnostic::toml_problem;
 use crate::types::{LangCode, ObjectiveNumber};
 
 /// What a page is, which decides its template and where it appears.
@@ -158,11 +158,17 @@ pub fn load_page(lang: &LangCode, key: &str, path: &Path) -> Result<SourcePage, 
 pub fn parse_page(lang: &LangCode, key: &str, path: &Path, text: &str) -> Result<SourcePage, ContentError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let (front_text, body, body_line) = split_front_matter(text).ok_or_else(|| {
-        invalid(Location::at(path, 1, 1), "a page must start with TOML front matter between two `+++` lines")
+        let opened = text.lines().next().is_some_and(|line| line.trim_end() == "+++");
+        let message = if opened {
+            "the front matter opened here is never closed: add a line `+++` after its last key"
+        } else {
+            "a page must start with TOML front matter between two `+++` lines"
+        };
+        invalid(Location::at(path, 1, 1), message)
     })?;
-    let front: FrontMatter = toml::from_str(front_text).map_err(|error| ContentError::Invalid {
-        location: toml_location(path, front_text, &error, 2),
-        message: error.message().trim().to_string(),
+    let front: FrontMatter = toml::from_str(front_text).map_err(|error| {
+        let (location, message) = toml_problem(path, front_text, &error, 2);
+        ContentError::Invalid { location, message }
     })?;
     check_front_matter(path, key, &front)?;
     Ok(SourcePage {
@@ -254,7 +260,7 @@ mod tests {
     fn front_matter_errors_have_file_line_and_column() {
         let error = parse_page(&en(), "a.md", Path::new("a.md"), "+++\ntitle = \"A\"\ncolour = 3\n+++\n").unwrap_err();
         let message = error.to_string();
-        assert!(message.starts_with("a.md:3:1: unknown field `colour`"), "{message}");
+        assert!(message.starts_with("a.md:3:1: unknown key `colour`"), "{message}");
         let error = parse_page(&en(), "a.md", Path::new("a.md"), "+++\ntitle = \"A\nweight = 2\n+++\n").unwrap_err();
         assert!(error.to_string().starts_with("a.md:2:"), "{error}");
         let error = parse_page(&en(), "a.md", Path::new("a.md"), "no front matter").unwrap_err();

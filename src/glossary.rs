@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::diagnostic::toml_location;
+use crate::diagnostic::toml_problem;
 use crate::diagnostic::{Location, Warning};
 use crate::i18n::I18nError;
 use crate::types::{LangCode, ObjectiveNumber};
@@ -151,9 +151,9 @@ fn read(path: &Path) -> Result<Glossary, I18nError> {
 }
 
 fn parse(path: &Path, text: &str) -> Result<Glossary, I18nError> {
-    let file: GlossaryFile = toml::from_str(text).map_err(|error| I18nError::Invalid {
-        location: toml_location(path, text, &error, 1),
-        message: error.message().trim_end().to_string(),
+    let file: GlossaryFile = toml::from_str(text).map_err(|error| {
+        let (location, message) = toml_problem(path, text, &error, 1);
+        I18nError::Invalid { location, message }
     })?;
     let mut objectives = BTreeMap::new();
     for (key, title) in file.objectives {
@@ -257,7 +257,7 @@ mod tests {
             "{error}"
         );
         let error = parse(path, "[terms.forum]\nofficiel = \"F\"\nsource = \"S\"\n").unwrap_err();
-        assert!(error.to_string().starts_with("fr.glossary.toml:2:1: unknown field `officiel`"), "{error}");
+        assert!(error.to_string().starts_with("fr.glossary.toml:2:1: unknown key `officiel`: did you mean `official`?"), "{error}");
     }
 
     #[test]

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use intl_pluralrules::{PluralCategory, PluralRuleType, PluralRules};
 use serde::Deserialize;
 
-use crate::diagnostic::toml_location;
+use crate::diagnostic::toml_problem;
 use crate::diagnostic::{Location, Warning};
 use crate::types::LangCode;
 
@@ -306,9 +306,9 @@ fn read_file(path: &Path) -> Result<I18nFile, I18nError> {
         location: Location::file(path),
         message: "the file is not valid UTF-8".to_string(),
     })?;
-    toml::from_str(&text).map_err(|error| I18nError::Invalid {
-        location: toml_location(path, &text, &error, 1),
-        message: error.message().to_string(),
+    toml::from_str(&text).map_err(|error| {
+        let (location, message) = toml_problem(path, &text, &error, 1);
+        I18nError::Invalid { location, message }
     })
 }
 

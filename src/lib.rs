@@ -22,6 +22,7 @@ pub mod i18n;
 pub mod markdown;
 pub mod output;
 pub mod render;
+pub mod report;
 pub mod search;
 pub mod serve;
 pub mod site;

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use imrf_site::build::{self, BuildOptions};
 use imrf_site::cli::{Cli, Command, StatusFormat, TranslationCommand};
+use imrf_site::report::{Diagnostic, Reporter, Severity};
 use imrf_site::{exchange, serve, translation};
 
 /// jemalloc rather than the system allocator: a build allocates and frees millions of
@@ -17,46 +18,33 @@ static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match run(cli.command) {
+    let reporter = Reporter::new(cli.message_format);
+    match run(cli.command, &reporter) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("error: {}", describe(&error));
+            reporter.error(&error);
             ExitCode::FAILURE
         }
     }
 }
 
-/// The error and its causes, each cause only when the message does not already say it
-/// (most of our errors print their I/O cause themselves).
-fn describe(error: &anyhow::Error) -> String {
-    let mut message = error.to_string();
-    for cause in error.chain().skip(1) {
-        let cause = cause.to_string();
-        if !message.contains(&cause) {
-            message.push_str(": ");
-            message.push_str(&cause);
-        }
-    }
-    message
-}
-
-fn run(command: Command) -> anyhow::Result<()> {
+fn run(command: Command, reporter: &Reporter) -> anyhow::Result<()> {
     match command {
         Command::Build { root, output, base_url } => {
             let options = BuildOptions { root: root.root, output, base_url };
             let report = build::build(&options)?;
             for warning in &report.warnings {
-                eprintln!("{warning}");
+                reporter.warning(warning);
             }
             println!("{}", report.summary());
         }
         Command::Check { root } => {
             let rendered = build::render(&BuildOptions::new(&root.root))?;
             for warning in &rendered.warnings {
-                eprintln!("{warning}");
+                reporter.warning(warning);
             }
             for link in &rendered.broken_links {
-                eprintln!("error: {link}");
+                eprintln!("{}", reporter.render(&Diagnostic::parse(Severity::Error, link)));
             }
             if !rendered.broken_links.is_empty() {
                 anyhow::bail!("{} broken link(s)", rendered.broken_links.len());

@@ -24,7 +24,7 @@ use crate::types::{LangCode, UrlPath};
 pub enum RenderError {
     #[error("{location}: {message}")]
     Markdown { location: Location, message: String },
-    #[error("{page}: {source}")]
+    #[error("{source} (while making the page {page})")]
     Template { page: String, source: TemplateError },
 }
 

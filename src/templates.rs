@@ -37,8 +37,9 @@ pub enum TemplateError {
     Read { path: PathBuf, source: std::io::Error },
     #[error("{path}: the theme has no template `{name}`", path = .dir.join(.name).display())]
     Missing { dir: PathBuf, name: String },
-    #[error("{}", describe(.dir, .source))]
-    Template { dir: PathBuf, source: Box<minijinja::Error> },
+    // Not a `source`: `describe` already says everything minijinja's error would.
+    #[error("{}", describe(.dir, .error))]
+    Template { dir: PathBuf, error: Box<minijinja::Error> },
 }
 
 /// A minijinja error as `themes/x/templates/name.html:line: message`.
@@ -53,17 +54,23 @@ fn describe(dir: &Path, error: &minijinja::Error) -> String {
         message.push_str(": ");
         message.push_str(detail);
     }
+    // An include nested fifty deep has fifty causes saying the same; the last one is
+    // what went wrong.
+    let mut root_cause = None;
     let mut source = std::error::Error::source(error);
     while let Some(inner) = source {
-        message.push_str(&format!(" ({inner})"));
+        root_cause = Some(inner);
         source = inner.source();
+    }
+    if let Some(cause) = root_cause {
+        message.push_str(&format!(" ({cause})"));
     }
     message
 }
 
 impl TemplateError {
     pub fn from_minijinja(dir: &Path, error: minijinja::Error) -> Self {
-        TemplateError::Template { dir: dir.to_path_buf(), source: Box::new(error) }
+        TemplateError::Template { dir: dir.to_path_buf(), error: Box::new(error) }
     }
 }
 

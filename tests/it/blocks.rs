@@ -25,7 +25,7 @@ fn block_ids(html: &str) -> Vec<String> {
 
 /// The `blocks differ` warnings a run printed.
 fn alignment_warnings(run: &Run) -> Vec<String> {
-    run.stderr().lines().filter(|line| line.contains("blocks differ")).map(String::from).collect()
+    run.messages().into_iter().filter(|line| line.contains("blocks differ")).collect()
 }
 
 /// A path of the site's sources as the binary prints it.
@@ -71,7 +71,7 @@ fn an_aligned_translation_has_the_originals_block_ids() {
     run.ok();
     assert_eq!(alignment_warnings(&run), Vec::<String>::new(), "{}", run.stderr());
     assert_eq!(
-        run.stderr().lines().collect::<Vec<_>>(),
+        run.messages(),
         [
             "warning: fr: 2 translation(s) record no source version, so changes to the original cannot be detected: _index.md, objective-7.md (run `imrf-site status --stamp fr` once they are up to date)"
         ],
@@ -201,7 +201,7 @@ fn an_edited_paragraph_is_the_one_change_status_reports() {
     let run = site.build();
     run.ok();
     assert_eq!(
-        run.stderr().lines().collect::<Vec<_>>(),
+        run.messages(),
         [format!(
             "warning: {fr_path}: outdated translation: the en original changed since it was translated (`imrf-site status` shows which blocks, word by word); update them, then run `imrf-site status --stamp fr/objective-7.md`"
         )]

@@ -18,7 +18,7 @@ const CASES: &[Case] = &[
     Case {
         name: "unknown front matter key",
         breaks: |s| s.write(ABOUT, "+++\ntitle = \"About\"\ncolour = \"red\"\n+++\nText\n"),
-        expect: &["site/content/en/about.md:3:1", "unknown field `colour`"],
+        expect: &["site/content/en/about.md:3:1", "unknown key `colour`"],
     },
     Case {
         name: "wrong front matter type",
@@ -141,7 +141,7 @@ const CASES: &[Case] = &[
     Case {
         name: "a slug key (pages take their URL from the file name)",
         breaks: |s| s.write(ABOUT, "+++\ntitle = \"About\"\nslug = \"../../etc\"\n+++\nText\n"),
-        expect: &["site/content/en/about.md:3:1", "unknown field `slug`"],
+        expect: &["site/content/en/about.md:3:1", "unknown key `slug`"],
     },
     Case {
         name: "front matter nested beyond the TOML parser's limit",
@@ -149,7 +149,7 @@ const CASES: &[Case] = &[
             let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
             s.write(ABOUT, format!("+++\ntitle = \"About\"\nweight = {deep}\n+++\nText\n"));
         },
-        expect: &["site/content/en/about.md:3:", "recursion"],
+        expect: &["cannot recurse further", "site/content/en/about.md:3:"],
     },
     Case {
         name: "guiding question id used twice",
@@ -218,7 +218,7 @@ const CASES: &[Case] = &[
             let text = std::fs::read_to_string(s.root().join("site/config.toml")).unwrap();
             s.write("site/config.toml", format!("{text}colour = \"blue\"\n"));
         },
-        expect: &["site/config.toml:5:1", "unknown field `colour`"],
+        expect: &["site/config.toml:5:1", "unknown key `colour`"],
     },
     Case {
         name: "base_url that is not an absolute URL",
@@ -266,7 +266,7 @@ const CASES: &[Case] = &[
             let text = std::fs::read_to_string(s.root().join("i18n/fr.toml")).unwrap();
             s.write("i18n/fr.toml", format!("{text}\n[colours]\nred = \"rouge\"\n"));
         },
-        expect: &["i18n/fr.toml:", "unknown field `colours`"],
+        expect: &["i18n/fr.toml:", "unknown key `colours`"],
     },
     Case {
         name: "i18n plural with a form that is no CLDR category",
@@ -299,7 +299,7 @@ const CASES: &[Case] = &[
     Case {
         name: "template that includes itself",
         breaks: |s| s.write("themes/default/templates/page.html", "{% include \"page.html\" %}\n"),
-        expect: &["/en/about/", "themes/default/templates/page.html:1"],
+        expect: &["(while making the page /en/about/)", "themes/default/templates/page.html:1:1"],
     },
     Case {
         name: "template nested beyond minijinja's limit",
@@ -307,7 +307,7 @@ const CASES: &[Case] = &[
             let deep = format!("{}x{}", "{% if true %}".repeat(3_000), "{% endif %}".repeat(3_000));
             s.write("themes/default/templates/page.html", deep);
         },
-        expect: &["themes/default/templates/page.html:1", "recursion"],
+        expect: &["recursion", "themes/default/templates/page.html:1"],
     },
     Case {
         name: "raw HTML nested too deep to sanitize",
@@ -315,7 +315,7 @@ const CASES: &[Case] = &[
             let deep = format!("{}x{}", "<div>".repeat(100_000), "</div>".repeat(100_000));
             s.write(ABOUT, format!("+++\ntitle = \"About\"\n+++\n\nText.\n\n{deep}\n"));
         },
-        expect: &["site/content/en/about.md:7:2561", "raw HTML nested more than 512 elements deep"],
+        expect: &["raw HTML nested more than 512 elements deep", "site/content/en/about.md:7:2561"],
     },
     Case {
         name: "unsafe_html that is not a boolean",
@@ -401,6 +401,29 @@ const CASES: &[Case] = &[
         breaks: |s| s.write("themes/default/css/main.css", "@import \"../../../site/config.toml\";\n"),
         expect: &["themes/default/css/main.css:1:", "is not a stylesheet in the theme's css/ folder"],
     },
+    Case {
+        name: "translator: a front matter key translated",
+        breaks: |s| s.edit("site/content/fr/first.md", "title = ", "titre = "),
+        expect: &["unknown key `titre`: did you mean `title`?", "site/content/fr/first.md:2:1"],
+    },
+    Case {
+        name: "translator: the closing `+++` lost",
+        breaks: |s| s.edit("site/content/fr/first.md", "+++\n\nUn texte", "\nUn texte"),
+        expect: &["the front matter opened here is never closed", "site/content/fr/first.md:1:1"],
+    },
+    Case {
+        name: "translator: a guiding question id changed",
+        breaks: |s| s.edit("site/content/fr/first.md", "id = \"q-2-2\"", "id = \"q-2-3\""),
+        expect: &[
+            "site/content/fr/first.md",
+            "guiding question ids [q-2-1, q-2-3] differ from the original's [q-2-1, q-2-2]",
+        ],
+    },
+    Case {
+        name: "translator: a footnote label renamed",
+        breaks: |s| s.edit("site/content/fr/first.md", "une autre[^other]", "une autre[^autre]"),
+        expect: &["footnote reference `[^autre]` has no definition", "site/content/fr/first.md:17:"],
+    },
 ];
 
 fn mkfifo(path: &std::path::Path) {
@@ -413,6 +436,138 @@ fn symlink(target: impl AsRef<std::path::Path>, link: &std::path::Path) {
     std::os::unix::fs::symlink(target, link).unwrap();
 }
 
+/// The whole message, snippet included, where a translator or publisher reads it most:
+/// what is wrong in their words, where, and the line itself with a caret.
+const MESSAGES: &[(&str, &str)] = &[
+    (
+        "unknown front matter key",
+        "error: unknown key `colour`: the keys allowed here are `title`, `kind`, `objective`, `short_label`, `weight`, `description`, `date`, `draft`, `questions`, `source_hash`\n --> site/content/en/about.md:3:1\n  |\n3 | colour = \"red\"\n  | ^\n",
+    ),
+    (
+        "wrong front matter type",
+        "error: `weight` must be a whole number, like `weight = 3` (found string \"heavy\")\n --> site/content/en/about.md:3:10\n  |\n3 | weight = \"heavy\"\n  |          ^\n",
+    ),
+    (
+        "unclosed front matter",
+        "error: the front matter opened here is never closed: add a line `+++` after its last key\n --> site/content/en/about.md:1:1\n  |\n1 | +++\n  | ^\n",
+    ),
+    (
+        "invalid UTF-8",
+        "error: the file is not valid UTF-8 (save it as UTF-8)\n --> site/content/en/about.md:4:4\n  |\n4 | Caf�\n  |    ^\n",
+    ),
+    (
+        "footnote reference without definition",
+        "error: footnote reference `[^nowhere]` has no definition (add a line `[^nowhere]: ...`)\n --> site/content/en/about.md:7:9\n  |\n7 | See this[^nowhere].\n  |         ^\n",
+    ),
+    (
+        "missing config key",
+        "error: site/config.toml: `theme` is missing: it is required here, so add a line `theme = ...`\n",
+    ),
+    (
+        "i18n file with bad TOML",
+        "error: this text in double quotes has no closing `\"` on its line\n --> i18n/fr.toml:2:17\n  |\n2 | name = \"Français\n  |                 ^\n",
+    ),
+    (
+        "template syntax error",
+        "error: syntax error: unexpected end of block\n --> themes/default/templates/page.html:3:1\n  |\n3 | {% if %}\n  | ^\n",
+    ),
+    (
+        "undefined template variable",
+        "error: undefined value (while making the page /en/about/)\n --> themes/default/templates/page.html:3:1\n  |\n3 | <p>{{ page.subtitle }}</p>\n  | ^\nerror: undefined value (while making the page /fr/about/)\n --> themes/default/templates/page.html:3:1\n  |\n3 | <p>{{ page.subtitle }}</p>\n  | ^\n",
+    ),
+    ("CSS syntax error", "error: Invalid empty selector\n --> themes/default/css/_base.css:3:1\n  |\n3 | }\n  | ^\n"),
+    (
+        "objective number out of range",
+        "error: objective 30 does not exist: GCM objectives are numbered 1 to 23\n --> site/content/en/again.md:4:13\n  |\n4 | objective = 30\n  |             ^\n",
+    ),
+    (
+        "front matter closed by `++` only",
+        "error: the front matter opened here is never closed: add a line `+++` after its last key\n --> site/content/en/about.md:1:1\n  |\n1 | +++\n  | ^\n",
+    ),
+    (
+        "table where a string belongs",
+        "error: `title` must be text in double quotes, like `title = \"...\"` (found map)\n --> site/content/en/about.md:2:9\n  |\n2 | title = { en = \"About\" }\n  |         ^\n",
+    ),
+    (
+        "string where a boolean belongs",
+        "error: `draft` must be `true` or `false`, like `draft = true` (found string \"no\")\n --> site/content/en/about.md:3:9\n  |\n3 | draft = \"no\"\n  |         ^\n",
+    ),
+    (
+        "a slug key (pages take their URL from the file name)",
+        "error: unknown key `slug`: the keys allowed here are `title`, `kind`, `objective`, `short_label`, `weight`, `description`, `date`, `draft`, `questions`, `source_hash`\n --> site/content/en/about.md:3:1\n  |\n3 | slug = \"../../etc\"\n  | ^\n",
+    ),
+    (
+        "footnote defined twice",
+        "error: footnote `[^a]` is defined twice\n --> site/content/en/about.md:8:1\n  |\n8 | [^a]: Two.\n  | ^\n",
+    ),
+    (
+        "unknown config key",
+        "error: unknown key `colour`: the keys allowed here are `title`, `base_url`, `default_language`, `theme`, `unsafe_html`\n --> site/config.toml:5:1\n  |\n5 | colour = \"blue\"\n  | ^\n",
+    ),
+    (
+        "theme given as a path out of the site",
+        "error: theme `../../elsewhere` must be the name of a folder in themes/, not a path\n --> site/config.toml:4:9\n  |\n4 | theme = \"../../elsewhere\"\n  |         ^\n",
+    ),
+    (
+        "theme given as an absolute path",
+        "error: theme `/usr/share` must be the name of a folder in themes/, not a path\n --> site/config.toml:4:9\n  |\n4 | theme = \"/usr/share\"\n  |         ^\n",
+    ),
+    (
+        "i18n file with an unknown section",
+        "error: unknown key `colours`: the keys allowed here are `language`, `strings`, `plurals`\n  --> i18n/fr.toml:77:2\n   |\n77 | [colours]\n   |  ^\n",
+    ),
+    (
+        "CSS import of a missing file",
+        "error: No such file or directory (os error 2)\n --> themes/default/css/main.css:1:1\n  |\n1 | @import \"_missing.css\";\n  | ^\n",
+    ),
+    (
+        "unsafe_html that is not a boolean",
+        "error: `unsafe_html` must be `true` or `false`, like `unsafe_html = true` (found string \"yes\")\n --> site/config.toml:5:15\n  |\n5 | unsafe_html = \"yes\"\n  |               ^\n",
+    ),
+    (
+        "CSS nested deeper than its parser's stack allows",
+        "error: blocks, parentheses or brackets nested more than 32 deep; flatten the stylesheet\n  --> themes/default/css/_base.css:33:15\n   |\n33 | @media screen {\n   |               ^\n",
+    ),
+    (
+        "CSS import from outside the theme's css/ folder",
+        "error: themes/default/css/../../../site/config.toml is not a stylesheet in the theme's css/ folder\n --> themes/default/css/main.css:1:1\n  |\n1 | @import \"../../../site/config.toml\";\n  | ^\n",
+    ),
+    (
+        "translator: a front matter key translated",
+        "error: unknown key `titre`: did you mean `title`?\n --> site/content/fr/first.md:2:1\n  |\n2 | titre = \"Le premier objectif\"\n  | ^\n",
+    ),
+    (
+        "translator: the closing `+++` lost",
+        "error: the front matter opened here is never closed: add a line `+++` after its last key\n --> site/content/fr/first.md:1:1\n  |\n1 | +++\n  | ^\n",
+    ),
+    (
+        "translator: a guiding question id changed",
+        "error: site/content/fr/first.md: guiding question ids [q-2-1, q-2-3] differ from the original's [q-2-1, q-2-2] in site/content/en/first.md; keep the original's ids\n",
+    ),
+    (
+        "translator: a footnote label renamed",
+        "error: footnote reference `[^autre]` has no definition (add a line `[^autre]: ...`)\n  --> site/content/fr/first.md:17:48\n   |\n17 | Un texte qui cite une source[^src] et une autre[^autre], puis la première[^src].\n   |                                                ^\n",
+    ),
+];
+
+fn expect_in_order(case: &Case, message: &str) {
+    let mut from = 0;
+    for fragment in case.expect {
+        match message[from..].find(fragment) {
+            Some(at) => from += at + fragment.len(),
+            None => panic!("{}: expected `{fragment}` in:\n{message}", case.name),
+        }
+    }
+}
+
+#[test]
+fn every_whole_message_belongs_to_a_case() {
+    for (name, _) in MESSAGES {
+        assert!(CASES.iter().any(|case| case.name == *name), "no case named {name}");
+    }
+    assert!(MESSAGES.len() >= 20);
+}
+
 #[test]
 fn bad_input_fails_with_a_located_message_and_keeps_the_previous_output() {
     for case in CASES {
@@ -423,12 +578,9 @@ fn bad_input_fails_with_a_located_message_and_keeps_the_previous_output() {
         let run = site.build();
         let message = run.err();
         let message = message.replace(&format!("{}/", site.root().display()), "");
-        let mut from = 0;
-        for fragment in case.expect {
-            match message[from..].find(fragment) {
-                Some(at) => from += at + fragment.len(),
-                None => panic!("{}: expected `{fragment}` in:\n{message}", case.name),
-            }
+        match MESSAGES.iter().find(|(name, _)| *name == case.name) {
+            Some((_, exact)) => assert_eq!(message, *exact, "{}", case.name),
+            None => expect_in_order(case, &message),
         }
         assert_eq!(run.output.status.code(), Some(1), "{}", case.name);
         assert!(before == snapshot_tree(&site.public()), "{}: the previous output changed", case.name);
@@ -523,4 +675,58 @@ fn output_folders_that_hold_other_things_are_refused() {
     assert!(message.contains("CNAME") && message.contains("did not write"), "{message}");
     assert!(site.public().join("CNAME").exists(), "a file the tool did not write is never deleted");
     assert!(site.public().join("en/index.html").exists());
+}
+
+#[test]
+fn a_build_reports_every_bad_page_at_once() {
+    let site = SiteTest::fixture("basic");
+    break_two_pages(&site);
+    let message = site.build().err().replace(&format!("{}/", site.root().display()), "");
+    assert!(
+        message.contains("unknown key `titre`: did you mean `title`?\n --> site/content/fr/first.md:2:1"),
+        "{message}"
+    );
+    assert!(message.contains("`weight` must be a whole number, like `weight = 3` (found string \"heavy\")\n --> site/content/en/about.md:3:10"), "{message}");
+    assert_eq!(message.matches("error: ").count(), 2, "{message}");
+}
+
+fn break_two_pages(site: &SiteTest) {
+    site.edit("site/content/fr/first.md", "title = ", "titre = ");
+    site.write(ABOUT, "+++\ntitle = \"About\"\nweight = \"heavy\"\n+++\nText\n");
+}
+
+#[test]
+fn json_messages_give_editors_the_file_line_and_column() {
+    let site = SiteTest::fixture("basic");
+    break_two_pages(&site);
+    let run = site.run(&["build", "--message-format", "json"]);
+    assert_eq!(run.output.status.code(), Some(1));
+    let records: Vec<serde_json::Value> =
+        run.stderr().lines().map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"))).collect();
+    let about = site.root().join(ABOUT).display().to_string();
+    assert!(
+        records.contains(&serde_json::json!({
+            "severity": "error",
+            "message": "`weight` must be a whole number, like `weight = 3` (found string \"heavy\")",
+            "file": about,
+            "line": 3,
+            "column": 10
+        })),
+        "{records:?}"
+    );
+    assert_eq!(records.len(), 2, "{records:?}");
+
+    // Warnings too: a page French lacks, and a broken link, in a build that succeeds.
+    let site = SiteTest::fixture("basic");
+    site.write(ABOUT, "+++\ntitle = \"About\"\n+++\nSee [the plan](/en/plan/).\n");
+    let run = site.run(&["build", "--message-format", "json"]);
+    run.ok();
+    let records: Vec<serde_json::Value> =
+        run.stderr().lines().map(|line| serde_json::from_str(line).unwrap()).collect();
+    assert!(!records.is_empty());
+    assert!(records.iter().all(|r| r["severity"] == "warning"), "{records:?}");
+    assert!(
+        records.iter().any(|r| r["message"].as_str().unwrap().contains("link to /en/plan/ points to no page")),
+        "{records:?}"
+    );
 }

@@ -237,7 +237,7 @@ fn refused(site: &SiteTest, lang: &str, files: &[PathBuf]) -> String {
     let stderr = run.err();
     assert_eq!(run.stdout(), "", "a refused import reports no write");
     assert_eq!(changed_files(&before, &sources(site)), Vec::<String>::new(), "a refused import wrote: {stderr}");
-    stderr
+    run.messages().iter().map(|message| format!("{message}\n")).collect()
 }
 
 // --- 1. Round trip ----------------------------------------------------------------------

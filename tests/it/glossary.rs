@@ -6,7 +6,7 @@ use crate::support::{Run, SiteTest};
 
 /// The warnings that name a glossary and, if given, the file they are about.
 fn glossary_warnings(run: &Run, about: &str) -> Vec<String> {
-    run.stderr().lines().filter(|line| line.contains("glossary") && line.contains(about)).map(String::from).collect()
+    run.messages().into_iter().filter(|line| line.contains("glossary") && line.contains(about)).collect()
 }
 
 #[test]
@@ -71,9 +71,13 @@ fn a_glossary_that_lacks_entries_is_warned_about() {
 fn a_broken_glossary_stops_the_build_with_its_line() {
     let site = SiteTest::fixture("glossary");
     site.edit("i18n/fr.glossary.toml", "avoid = [\"GCM\"]", "eviter = [\"GCM\"]");
-    let error = site.build().err();
+    let run = site.build();
+    run.err();
     let glossary = site.root().join("i18n/fr.glossary.toml").display().to_string();
-    assert!(error.contains(&format!("{glossary}:8:1: unknown field `eviter`")), "{error}");
+    assert_eq!(
+        run.messages(),
+        [format!("error: {glossary}:8:1: unknown key `eviter`: the keys allowed here are `official`, `avoid`, `source`")]
+    );
 }
 
 #[test]
@@ -98,4 +102,15 @@ fn a_new_language_gets_the_glossarys_entries_to_fill_in() {
         "{}",
         run.stderr()
     );
+}
+
+#[test]
+fn the_bundled_translations_use_their_glossaries_official_terms() {
+    let site = SiteTest::bundled();
+    let run = site.run(&["check"]);
+    run.ok();
+    assert_eq!(glossary_warnings(&run, ""), Vec::<String>::new(), "{}", run.stderr());
+    for code in ["ar", "es", "fr", "ru", "zh"] {
+        assert!(site.root().join(format!("i18n/{code}.glossary.toml")).exists(), "{code} has a glossary");
+    }
 }

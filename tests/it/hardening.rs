@@ -338,7 +338,7 @@ fn scripts_event_handlers_and_javascript_links_are_sanitized_by_default() {
     }
     assert!(main.contains("<abbr title=\"Pacte mondial\">PMM</abbr>"), "allowed markup is kept:\n{main}");
     assert!(main.contains("<p>Cliquez</p>") && main.contains("celui-ci"), "the text is kept:\n{main}");
-    let warnings = run.stderr().replace(&format!("{}/", site.root().display()), "");
+    let warnings = run.messages().join("\n").replace(&format!("{}/", site.root().display()), "");
     for expected in [
         "warning: site/content/fr/about.md:7:1: a <script> element was removed by the HTML sanitizer",
         "warning: site/content/fr/about.md:9:1: an event handler attribute (on...=) was removed",

@@ -29,6 +29,24 @@ impl Run {
     pub fn stderr(&self) -> String {
         String::from_utf8_lossy(&self.output.stderr).into_owned()
     }
+    /// The errors and warnings on stderr, one line each, as `warning: path:line:column:
+    /// message`: the human format's ` --> path:line:column` line is folded back into its
+    /// message and the quoted source lines with their caret are left out, so a test can
+    /// compare whole messages without the snippet (errors.rs checks the snippets).
+    pub fn messages(&self) -> Vec<String> {
+        let mut messages: Vec<String> = Vec::new();
+        for line in self.stderr().lines() {
+            let trimmed = line.trim_start();
+            if let Some(location) = trimmed.strip_prefix("--> ") {
+                let last = messages.last_mut().expect("a location follows its message");
+                let (severity, message) = last.split_once(": ").expect("a message starts with its severity");
+                *last = format!("{severity}: {location}: {message}");
+            } else if !is_snippet_line(trimmed) {
+                messages.push(line.to_string());
+            }
+        }
+        messages
+    }
     /// Asserts success and returns stdout.
     #[track_caller]
     pub fn ok(&self) -> String {
@@ -41,6 +59,12 @@ impl Run {
         assert!(!self.success(), "expected failure, got success:\nstdout: {}", self.stdout());
         self.stderr()
     }
+}
+
+/// A line of a quoted source: `|`, `7 | text` or the caret under it.
+fn is_snippet_line(trimmed: &str) -> bool {
+    let after_number = trimmed.trim_start_matches(|c: char| c.is_ascii_digit()).trim_start();
+    after_number.starts_with('|')
 }
 
 impl SiteTest {
