@@ -61,6 +61,7 @@ pub const WAIT: Duration = Duration::from_secs(20);
 pub mod keys {
     pub const TAB: &str = "\u{E004}";
     pub const ENTER: &str = "\u{E007}";
+    pub const ESCAPE: &str = "\u{E00C}";
 }
 
 /// True when running in CI (`CI` set to anything but empty, `0` or `false`): there a

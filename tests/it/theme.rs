@@ -1,7 +1,7 @@
 //! The default theme in a real browser (headless Debian Chromium, see `browser_support`):
 //! axe-core on every page of every language in light and dark, screenshots kept under
-//! target/, the language switcher, footnotes, the skip link, narrow screens, right-to-left
-//! mirroring, print and reduced motion.
+//! target/, the language switcher, footnotes, the skip link, narrow screens and the phone
+//! layout, right-to-left mirroring, print and reduced motion.
 
 use serde_json::{Value, json};
 
@@ -74,9 +74,15 @@ fn screenshots_of_home_arabic_objective_and_a_phone() {
     assert_eq!(browser.execute("return document.documentElement.dir", &[]), json!("rtl"));
     shots.push(browser.full_page_screenshot("theme/objective-15-ar.png"));
 
-    browser.set_viewport(360, 740);
+    browser.set_viewport(360, 640);
+    for code in ["en", "ar", "ru", "zh"] {
+        browser.goto(&server.url(&format!("/{code}/objective-14/")));
+        shots.push(browser.screenshot(&format!("theme/phone-objective-14-{code}.png")));
+    }
+    browser.goto(&server.url("/en/"));
+    browser.find(".site-menu > summary").click();
+    shots.push(browser.screenshot("theme/phone-menu-open-en.png"));
     browser.goto(&server.url("/en/objective-14/"));
-    shots.push(browser.screenshot("theme/objective-14-en-360px.png"));
     shots.push(browser.full_page_screenshot("theme/objective-14-en-360px-full.png"));
 
     for shot in shots {
@@ -172,6 +178,69 @@ fn skip_link_is_first_visible_on_focus_and_moves_focus_to_main() {
         let inside = browser.execute("return document.querySelector('main').contains(document.activeElement)", &[]);
         assert_eq!(inside, json!(true), "{path}: the next tab stop after skipping is not in the main content");
     }
+}
+
+/// The top of the first block of the note's text on the page (a paragraph, list item or
+/// heading the translation shares), or of `main` where the page has none, in CSS pixels
+/// from the top of the screen; and how tall its first line is.
+const FIRST_TEXT: &str = "const block = document.querySelector('main [id^=\"p-\"], main h1 + p') \
+                            || document.querySelector('main'); \
+                          const r = block.getBoundingClientRect(); \
+                          return [r.top, parseFloat(getComputedStyle(block).lineHeight) || 24];";
+
+#[test]
+fn on_a_phone_the_note_starts_on_the_first_screen_and_the_menu_opens_and_closes() {
+    let test = "on_a_phone_the_note_starts_on_the_first_screen_and_the_menu_opens_and_closes";
+    let Some(browser) = Browser::start(test) else { return };
+    let site = built_site();
+    let server = StaticServer::start(&site.public());
+    browser.set_viewport(360, 640);
+    let mut pages = site_pages(&site.public());
+    pages.retain(|page| page != "/" && !page.ends_with("/search/"));
+    assert!(pages.len() >= 6 * 9, "every content page of six languages: {pages:?}");
+    let mut below_the_fold = Vec::new();
+    for page in &pages {
+        browser.goto(&server.url(page));
+        assert!(!browser.find(".site-nav").is_displayed(), "{page}: the objectives are not folded away on a phone");
+        let first = browser.execute(FIRST_TEXT, &[]);
+        let (top, line) = (first[0].as_f64().unwrap(), first[1].as_f64().unwrap());
+        if top + line > 640.0 {
+            below_the_fold.push(format!("{page}: the first line of the text ends at {:.0} px", top + line));
+        }
+    }
+    assert!(below_the_fold.is_empty(), "below the first screen at 360 x 640:\n{}", below_the_fold.join("\n"));
+
+    // The menu button opens the objectives over the page, and Escape closes them,
+    // giving focus back to the button; so does a click elsewhere.
+    for path in ["/en/objective-14/", "/ar/objective-20/"] {
+        browser.goto(&server.url(path));
+        let summary = browser.find(".site-menu > summary");
+        assert_eq!(summary.property("offsetHeight").as_f64().map(|h| h >= 44.0), Some(true), "{path}: a 44 px target");
+        summary.click();
+        assert!(browser.find(".site-nav").is_displayed(), "{path}: the menu did not open");
+        assert_eq!(browser.find_all(".site-nav a").len(), 8, "{path}: six objectives, the questions and the references");
+        let text_moved = browser.execute(FIRST_TEXT, &[]);
+        browser.press(keys::ESCAPE);
+        assert!(!browser.find(".site-nav").is_displayed(), "{path}: Escape did not close the menu");
+        assert!(browser.active_element().same_as(&summary), "{path}: focus is not back on the menu button");
+        assert_eq!(browser.execute(FIRST_TEXT, &[]), text_moved, "{path}: the open menu pushed the text down");
+        summary.click();
+        browser.find(".site-footer").click();
+        assert!(!browser.find(".site-nav").is_displayed(), "{path}: a click elsewhere did not close the menu");
+    }
+
+    // Without JavaScript the menu is still a disclosure that opens.
+    without_scripts(&browser, true);
+    browser.goto(&server.url("/fr/objective-16/"));
+    browser.find(".site-menu > summary").click();
+    assert!(browser.find(".site-nav").is_displayed(), "the menu does not open without JavaScript");
+    without_scripts(&browser, false);
+
+    // On a wide screen the objectives and the table of contents are always shown.
+    browser.set_viewport(1280, 800);
+    browser.goto(&server.url("/en/objective-14/"));
+    assert!(browser.find(".site-nav").is_displayed() && browser.find(".toc").is_displayed());
+    assert!(!browser.find(".site-menu > summary").is_displayed() && !browser.find(".toc-menu > summary").is_displayed());
 }
 
 #[test]
@@ -288,7 +357,11 @@ fn pages_read_without_javascript() {
     browser.goto(&server.url("/fr/objective-16/"));
     let main = browser.find("main").text();
     assert!(main.len() > 1500, "the objective page's text is missing without JavaScript");
-    assert!(browser.find(".site-nav").is_displayed() && browser.find(".language-switcher").is_displayed());
+    // The objectives are shown on a wide screen (CSS unfolds their <details>, which
+    // WebDriver's displayedness does not know of, so the browser's own visibility is asked).
+    let shown = "return document.querySelector(arguments[0]).checkVisibility()";
+    assert_eq!(browser.execute(shown, &[json!(".site-nav")]), json!(true));
+    assert!(browser.find(".language-switcher").is_displayed());
     // The root page lists every language as plain links.
     browser.goto(&server.url("/"));
     assert_eq!(browser.find_all(".language-list a").len(), 6);

@@ -65,6 +65,30 @@
       linked[n].appendChild(permalink);
     }
   }
+  // The objectives (.site-menu) and a page's contents (.toc-menu) are <details>: folded
+  // on a small screen, always shown on a wide one (CSS), and opened or closed without
+  // this script. Here their open state follows the width too, so that assistive
+  // technology is told what the screen shows; on a small screen Escape closes them, and
+  // a click elsewhere closes the objectives, as it would a menu button's menu.
+  [[".site-menu", "(min-width: 48rem)"], [".toc-menu", "(min-width: 62rem)"]].forEach(function (pair) {
+    var menu = document.querySelector(pair[0]);
+    if (!menu || !window.matchMedia) return;
+    var wide = window.matchMedia(pair[1]);
+    function followWidth() {
+      menu.open = wide.matches;
+    }
+    followWidth();
+    wide.addEventListener("change", followWidth);
+    document.addEventListener("keydown", function (event) {
+      if (event.key !== "Escape" || !menu.open || wide.matches) return;
+      menu.open = false;
+      menu.querySelector("summary").focus();
+    });
+    if (pair[0] !== ".site-menu") return;
+    document.addEventListener("click", function (event) {
+      if (menu.open && !wide.matches && !menu.contains(event.target)) menu.open = false;
+    });
+  });
   // Search: nothing is fetched until the reader focuses the search box or opens the
   // search page; then search.js loads (and fetches the index itself).
   var searchLoaded = false;
