@@ -257,7 +257,10 @@ mod tests {
             "{error}"
         );
         let error = parse(path, "[terms.forum]\nofficiel = \"F\"\nsource = \"S\"\n").unwrap_err();
-        assert!(error.to_string().starts_with("fr.glossary.toml:2:1: unknown key `officiel`: did you mean `official`?"), "{error}");
+        assert!(
+            error.to_string().starts_with("fr.glossary.toml:2:1: unknown key `officiel`: did you mean `official`?"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -76,7 +76,9 @@ fn a_broken_glossary_stops_the_build_with_its_line() {
     let glossary = site.root().join("i18n/fr.glossary.toml").display().to_string();
     assert_eq!(
         run.messages(),
-        [format!("error: {glossary}:8:1: unknown key `eviter`: the keys allowed here are `official`, `avoid`, `source`")]
+        [format!(
+            "error: {glossary}:8:1: unknown key `eviter`: the keys allowed here are `official`, `avoid`, `source`"
+        )]
     );
 }
 

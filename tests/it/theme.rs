@@ -218,7 +218,11 @@ fn on_a_phone_the_note_starts_on_the_first_screen_and_the_menu_opens_and_closes(
         assert_eq!(summary.property("offsetHeight").as_f64().map(|h| h >= 44.0), Some(true), "{path}: a 44 px target");
         summary.click();
         assert!(browser.find(".site-nav").is_displayed(), "{path}: the menu did not open");
-        assert_eq!(browser.find_all(".site-nav a").len(), 8, "{path}: six objectives, the questions and the references");
+        assert_eq!(
+            browser.find_all(".site-nav a").len(),
+            8,
+            "{path}: six objectives, the questions and the references"
+        );
         let text_moved = browser.execute(FIRST_TEXT, &[]);
         browser.press(keys::ESCAPE);
         assert!(!browser.find(".site-nav").is_displayed(), "{path}: Escape did not close the menu");
@@ -240,7 +244,9 @@ fn on_a_phone_the_note_starts_on_the_first_screen_and_the_menu_opens_and_closes(
     browser.set_viewport(1280, 800);
     browser.goto(&server.url("/en/objective-14/"));
     assert!(browser.find(".site-nav").is_displayed() && browser.find(".toc").is_displayed());
-    assert!(!browser.find(".site-menu > summary").is_displayed() && !browser.find(".toc-menu > summary").is_displayed());
+    assert!(
+        !browser.find(".site-menu > summary").is_displayed() && !browser.find(".toc-menu > summary").is_displayed()
+    );
 }
 
 #[test]
