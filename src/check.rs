@@ -122,7 +122,7 @@ fn scan_file(file: &impl HtmlFile) -> Option<Scan<&str>> {
 }
 
 /// An output path as links name it: `en/a/index.html` is `en/a/`, `index.html` is ``.
-fn folder_form(path: &str) -> &str {
+pub(crate) fn folder_form(path: &str) -> &str {
     match path.strip_suffix("index.html") {
         Some(folder) if folder.is_empty() || folder.ends_with('/') => folder,
         _ => path,

@@ -18,6 +18,7 @@ pub mod error;
 pub mod exchange;
 pub mod files;
 pub mod glossary;
+pub mod hreflang;
 pub mod i18n;
 pub mod markdown;
 pub mod output;
