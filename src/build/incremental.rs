@@ -1,0 +1,197 @@
+//! Watch mode's builds (`Rebuilder`, for `imrf-site serve`): the pipeline's steps run
+//! again after each change, every stage's result reused from the `memo` when its `keys`
+//! say the inputs are unchanged, in two phases so that the reload waits only for what
+//! the open page needs: `render_pages` (every file but the search index), then `finish`
+//! (the search index and the link check). Writes nothing; the files are `SharedFile`s
+//! for the server.
+
+use std::collections::{BTreeMap, HashMap};
+use std::convert::Infallible;
+use std::path::PathBuf;
+
+use rayon::prelude::*;
+
+use super::keys::{Key, Keys, hash_debug, hash_files};
+use super::memo::{Memo, MemoFile, MemoFiles, SharedFile};
+use super::stages::{BuildOptions, Prepared, describe_links, prepare, stemmer_urls, theme_dir};
+use crate::assets;
+use crate::check;
+use crate::diagnostic::Warning;
+use crate::error::Error;
+use crate::render::{self, RenderedSources, Rendering};
+use crate::search;
+use crate::site::{Site, SitePaths};
+
+/// The first phase of a watch-mode build: every file but the search index, whose
+/// making and the link check are `Rebuilder::finish`'s. The pages a reader has open
+/// are all here.
+pub(crate) struct RenderedPages {
+    pub(crate) site: Site,
+    /// Pages, generated pages, sitemap, robots.txt and assets, in no particular order.
+    pub(crate) files: Vec<SharedFile>,
+    warnings: Vec<Warning>,
+    keys: Keys,
+    sources: RenderedSources,
+    stemmers: BTreeMap<String, String>,
+}
+
+/// A finished watch-mode build.
+pub struct WatchedSite {
+    pub site: Site,
+    /// Every file of the site, in no particular order.
+    pub files: Vec<SharedFile>,
+    pub(crate) warnings: Vec<Warning>,
+    /// Internal links that lead nowhere.
+    pub(crate) broken_links: Vec<String>,
+}
+
+/// Renders the site again and again for watch mode (`imrf-site serve`), remembering
+/// each stage's results between builds. Every memo entry is keyed by a hash of all the
+/// inputs of the stage that made it (source text, front matter, UI strings, config,
+/// templates, assets), so a rebuild after any sequence of edits equals a clean build of
+/// the final files: a change invalidates exactly what reads it, and the pipeline runs
+/// again with memo hits for the rest. The one input not hashed is the files' text,
+/// which is re-read when the watcher reports a change to a file or a folder above it.
+/// Files rendered through templates are the exception to keying by every input: their
+/// key leaves out the asset names, which reach them only as the URLs `asset` writes, and
+/// a remembered file has those URLs rewritten when the names change (a stylesheet edit
+/// renders nothing).
+pub struct Rebuilder {
+    options: BuildOptions,
+    memo: Memo,
+    rendered_pages: usize,
+}
+
+impl Rebuilder {
+    pub fn new(options: BuildOptions) -> Self {
+        Self { options, memo: Memo::default(), rendered_pages: 0 }
+    }
+
+    /// Renders the site after the files or folders in `changed` changed; `everything`
+    /// (the first build, or after the watcher lost track) forgets what was read. Both
+    /// phases: `render_pages`, then `finish`.
+    pub fn rebuild(&mut self, changed: &[PathBuf], everything: bool) -> Result<WatchedSite, Error> {
+        let pages = self.render_pages(changed, everything)?;
+        Ok(self.finish(pages))
+    }
+
+    /// The first phase of `rebuild`: every file but the search index.
+    pub(crate) fn render_pages(&mut self, changed: &[PathBuf], everything: bool) -> Result<RenderedPages, Error> {
+        if everything {
+            self.memo = Memo::default();
+        } else {
+            self.memo.forget_files(changed);
+        }
+        let (pages, rendered_pages) = render_pages(&self.options, &mut self.memo)?;
+        self.rendered_pages = rendered_pages;
+        Ok(pages)
+    }
+
+    /// The second phase of `rebuild`: the search index and the link check.
+    pub(crate) fn finish(&mut self, pages: RenderedPages) -> WatchedSite {
+        finish(pages, &mut self.memo)
+    }
+
+    /// The search index files of the last finished build, to serve with the pages of a
+    /// build that is not finished yet.
+    pub(crate) fn last_search_index(&self) -> impl Iterator<Item = &SharedFile> {
+        self.memo.search.values().flatten()
+    }
+
+    /// How many pages the last successful rebuild rendered; it reused the others.
+    pub fn rendered_pages(&self) -> usize {
+        self.rendered_pages
+    }
+}
+
+/// Loads the site, reading only the pages `memo` does not hold unchanged (and
+/// remembering those), and renders it (`render_loaded`).
+fn render_pages(options: &BuildOptions, memo: &mut Memo) -> Result<(RenderedPages, usize), Error> {
+    let files = MemoFiles { memo };
+    let (site, warnings) = Site::load_with(SitePaths::new(&options.root), options.base_url.as_deref(), &files)?;
+    render_loaded(site, warnings, memo)
+}
+
+/// Renders every file of the loaded site but the search index, reusing (and then
+/// remembering) in `memo` what an earlier build made from the same inputs. Returns the
+/// files and how many pages it rendered (the others were reused).
+pub(super) fn render_loaded(
+    site: Site,
+    warnings: Vec<Warning>,
+    memo: &mut Memo,
+) -> Result<(RenderedPages, usize), Error> {
+    let keys = Keys::new(&site, &memo.source_keys(&site));
+    let theme_dir = theme_dir(&site);
+    let assets_key = hash_files(&[theme_dir.join("css"), theme_dir.join("js"), theme_dir.join("static")]);
+    let assets = match memo.assets.take() {
+        Some((key, assets)) if key == assets_key => assets,
+        _ => assets::build(&theme_dir)?,
+    };
+    let reuse = |index: usize| keys.markdown.get(index).and_then(|key| memo.markdown.get(key)).cloned();
+    let Prepared { site, warnings, sources, templates } = prepare(site, warnings, &reuse, &assets.names)?;
+    // Asset names are not part of a rendering's key: a file remembered with older ones
+    // has the asset URLs it holds rewritten (`Memo::rebind`).
+    let theme_key = hash_files(&[theme_dir.join("templates")]);
+    let renderings = render::renderings(&site);
+    let footnotes = memo.footnote_keys(&keys, &sources);
+    let rendering_keys: Vec<Key> =
+        renderings.par_iter().map(|r| keys.rendering(&site, r, &theme_key, &footnotes)).collect();
+    memo.rebind(&rendering_keys, &templates, &assets.names);
+    let (wanted, wanted_keys): (Vec<Rendering>, Vec<Key>) =
+        renderings.iter().zip(&rendering_keys).filter(|(_, key)| !memo.rendered.contains_key(*key)).unzip();
+    let renderer = render::Renderer::new(&site, &sources, &templates);
+    let rendered = renderer.files(&wanted).map_err(Error::Render)?;
+    let site_maps = match memo.site_maps.take() {
+        Some((key, files)) if key == keys.outline => files,
+        _ => renderer.site_maps().into_iter().map(SharedFile::from).collect(),
+    };
+    let rendered_pages = wanted.iter().filter(|r| matches!(r, Rendering::Page(..))).count();
+    let mut rendered: HashMap<Key, MemoFile> = wanted_keys
+        .into_iter()
+        .zip(rendered)
+        .map(|(key, (file, assets))| (key, MemoFile { file: file.into(), assets }))
+        .collect();
+    // What the site no longer has is forgotten.
+    rendered.extend(rendering_keys.iter().filter_map(|key| Some((*key, memo.rendered.remove(key)?))));
+    memo.rendered = rendered;
+    memo.remember_markdown(&keys, &sources, &footnotes);
+
+    let mut files: Vec<SharedFile> = site_maps.clone();
+    memo.site_maps = Some((keys.outline, site_maps));
+    files.extend(memo.rendered.values().map(|kept| kept.file.clone()));
+    files.extend(assets.files.iter().cloned().map(SharedFile::from));
+    // The search index reads only the stemmer scripts' URLs among the asset names; given
+    // only those, it cannot read more than its memo key covers.
+    let stemmers = stemmer_urls(&assets.names);
+    memo.assets = Some((assets_key, assets));
+    Ok((RenderedPages { site, files, warnings, keys, sources, stemmers }, rendered_pages))
+}
+
+/// The second phase of a watch-mode build: the search index (each language's reused
+/// when its key is remembered) and the link check.
+pub(super) fn finish(pages: RenderedPages, memo: &mut Memo) -> WatchedSite {
+    let RenderedPages { site, mut files, warnings, keys, sources, stemmers } = pages;
+    let stemmers_key = hash_debug(&stemmers);
+    let search_keys: Vec<Key> = site.languages.iter().map(|l| keys.search(&site, l, &stemmers_key)).collect();
+    let mut previous = std::mem::take(&mut memo.search);
+    let reused: Vec<Option<Vec<SharedFile>>> = search_keys.iter().map(|key| previous.remove(key)).collect();
+    let indexes: Vec<Vec<SharedFile>> = site
+        .languages
+        .par_iter()
+        .zip(reused)
+        .map(|(language, reused)| {
+            reused.unwrap_or_else(|| {
+                let mut made = Vec::new();
+                let Ok(()) = search::index_language::<Infallible>(&site, &sources, &stemmers, language, &mut |files| {
+                    made.extend(files.into_iter().map(SharedFile::from));
+                    Ok(())
+                });
+                made
+            })
+        })
+        .collect();
+    files.extend(indexes.iter().flatten().cloned());
+    memo.search = search_keys.into_iter().zip(indexes).collect();
+    let broken_links = describe_links(&site, &check::broken_links(&files, &site.base_url.path));
+    WatchedSite { site, files, warnings, broken_links }
+}

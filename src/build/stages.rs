@@ -1,0 +1,91 @@
+//! The steps every way of building runs alike (`build`, `render` and watch mode's
+//! `Rebuilder`): the options they are given, `prepare` (the loaded site's Markdown
+//! rendered, its warnings collected, its templates loaded), the stemmer scripts' URLs
+//! the search index is given, and broken links named by their source file. Sharing them
+//! is what keeps the three from drifting apart. Owns no memo and writes nothing.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::check::BrokenLink;
+use crate::diagnostic::Warning;
+use crate::error::Error;
+use crate::markdown::Rendered;
+use crate::render::{self, RenderedSources};
+use crate::site::Site;
+use crate::templates::{TemplateGlobals, Templates};
+
+#[derive(Debug, Clone)]
+pub struct BuildOptions {
+    pub root: PathBuf,
+    pub output: Option<PathBuf>,
+    pub base_url: Option<String>,
+}
+
+impl BuildOptions {
+    pub fn new(root: &Path) -> Self {
+        Self { root: root.to_path_buf(), output: None, base_url: None }
+    }
+
+    pub fn output_dir(&self) -> PathBuf {
+        self.output.clone().unwrap_or_else(|| self.root.join("public"))
+    }
+}
+
+/// What every build reads and makes before rendering pages: the site loaded (by
+/// `Site::load_with`), its Markdown rendered and its templates loaded (`prepare`).
+pub(super) struct Prepared {
+    pub(super) site: Site,
+    pub(super) warnings: Vec<Warning>,
+    pub(super) sources: RenderedSources,
+    pub(super) templates: Templates,
+}
+
+/// Renders the loaded site's Markdown (except what `reuse` hands back, by source index)
+/// and loads the templates, which name the assets by `asset_names`.
+pub(super) fn prepare(
+    site: Site,
+    mut warnings: Vec<Warning>,
+    reuse: &(dyn Fn(usize) -> Option<Arc<Rendered>> + Sync),
+    asset_names: &BTreeMap<String, String>,
+) -> Result<Prepared, Error> {
+    let sources = render::render_markdown(&site, reuse).map_err(Error::Render)?;
+    warnings.extend(sources.warnings(&site));
+    warnings.extend(crate::alignment::warnings(&site, &sources));
+    warnings.extend(crate::terminology::warnings(&site));
+    let globals = TemplateGlobals {
+        languages: site.languages.iter().map(|l| (l.code.clone(), l.clone())).collect(),
+        base_path: site.base_url.path.clone(),
+        assets: asset_names.clone(),
+    };
+    let templates = Templates::load(&theme_dir(&site).join("templates"), globals)?;
+    Ok(Prepared { site, warnings, sources, templates })
+}
+
+pub(super) fn theme_dir(site: &Site) -> PathBuf {
+    site.paths.theme(&site.config.theme)
+}
+
+/// The stemmer scripts (`stem-english.js`) among the asset names, with their URLs: all
+/// the search manifest names of the assets.
+pub(super) fn stemmer_urls(names: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+    let is_stemmer = |name: &str| name.starts_with("stem-") && name.ends_with(".js");
+    names.iter().filter(|(name, _)| is_stemmer(name)).map(|(n, p)| (n.clone(), p.clone())).collect()
+}
+
+/// Broken links named by the source file they come from, where there is one. The pages
+/// are indexed by output file once: a large site can have thousands of broken links.
+pub(super) fn describe_links(site: &Site, links: &[BrokenLink]) -> Vec<String> {
+    let sources: HashMap<String, &Path> =
+        site.pages.iter().map(|p| (p.url.output_file(), site.source(p).path.as_path())).collect();
+    links
+        .iter()
+        .map(|link| match sources.get(&link.page) {
+            Some(path) => {
+                format!("{} (published as {}): link to {} {}", path.display(), link.page, link.href, link.reason)
+            }
+            None => link.to_string(),
+        })
+        .collect()
+}
