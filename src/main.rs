@@ -43,11 +43,11 @@ fn run(command: Command, reporter: &Reporter) -> anyhow::Result<()> {
             for warning in &rendered.warnings {
                 reporter.warning(warning);
             }
-            for link in &rendered.broken_links {
-                eprintln!("{}", reporter.render(&Diagnostic::parse(Severity::Error, link)));
+            for problem in &rendered.link_problems {
+                eprintln!("{}", reporter.render(&Diagnostic::parse(Severity::Error, problem)));
             }
-            if !rendered.broken_links.is_empty() {
-                anyhow::bail!("{} broken link(s)", rendered.broken_links.len());
+            if !rendered.link_problems.is_empty() {
+                anyhow::bail!("{} broken link(s) or language alternate(s)", rendered.link_problems.len());
             }
             println!("No errors: {} files would be written", rendered.files.len());
         }

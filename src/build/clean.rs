@@ -15,6 +15,7 @@ use crate::assets;
 use crate::check::{self, PageLinks};
 use crate::diagnostic::Warning;
 use crate::error::Error;
+use crate::hreflang::{self, PageAlternates};
 use crate::i18n::Language;
 use crate::output::{OutputFile, Staging};
 use crate::render::{self, RenderedSources};
@@ -62,7 +63,7 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Error> {
     site.release_source_text();
     // The pages are written once, never rewritten when asset names change.
     let templates = templates.without_asset_links();
-    let mut writer = StagedWriter { staging: &staging, links: Vec::new() };
+    let mut writer = StagedWriter { staging: &staging, links: Vec::new(), alternates: Vec::new() };
     let renderer = render::Renderer::new(&site, &sources, &templates);
     let stemmers = stemmer_urls(&assets.names);
     // The first language's search index is made while the pages render: each fills the
@@ -83,10 +84,13 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Error> {
         write_index(&site, &sources, &stemmers, language, &staging)?;
         sources.release_text(|source| last_reader[source] <= position);
     }
-    let links = writer.links;
+    let StagedWriter { links, alternates, .. } = writer;
     let paths = staging.finish()?;
     let broken = check::broken_links_among(&links, paths.iter().map(String::as_str), &site.base_url.path);
     warnings.extend(describe_links(&site, &broken).into_iter().map(|message| Warning { message }));
+    let clusters =
+        hreflang::problems_among(&alternates, paths.iter().map(String::as_str), &site.base_url.absolute("/"));
+    warnings.extend(clusters.iter().map(|problem| Warning { message: problem.to_string() }));
     Ok(BuildReport {
         pages: paths.iter().filter(|path| path.ends_with(".html")).count(),
         languages: site.languages.len(),
@@ -135,16 +139,18 @@ fn last_index_reading(site: &Site) -> Vec<usize> {
     last
 }
 
-/// Writes `build`'s batches, keeping what the link check needs of them.
+/// Writes `build`'s batches, keeping what the link and alternates checks need of them.
 struct StagedWriter<'s> {
     staging: &'s Staging,
     links: Vec<PageLinks>,
+    alternates: Vec<PageAlternates>,
 }
 
 impl StagedWriter<'_> {
     fn write(&mut self, files: Vec<OutputFile>) -> Result<(), Error> {
         self.staging.write(&files)?;
         self.links.par_extend(files.par_iter().filter_map(PageLinks::of));
+        self.alternates.par_extend(files.par_iter().filter_map(PageAlternates::of));
         Ok(())
     }
 }

@@ -18,6 +18,7 @@ use crate::assets;
 use crate::check;
 use crate::diagnostic::Warning;
 use crate::error::Error;
+use crate::hreflang;
 use crate::render::{self, RenderedSources, Rendering};
 use crate::search;
 use crate::site::{Site, SitePaths};
@@ -41,8 +42,8 @@ pub struct WatchedSite {
     /// Every file of the site, in no particular order.
     pub files: Vec<SharedFile>,
     pub(crate) warnings: Vec<Warning>,
-    /// Internal links that lead nowhere.
-    pub(crate) broken_links: Vec<String>,
+    /// Internal links that lead nowhere, and language alternates that are not reciprocal.
+    pub(crate) link_problems: Vec<String>,
 }
 
 /// Renders the site again and again for watch mode (`imrf-site serve`), remembering
@@ -192,6 +193,8 @@ pub(super) fn finish(pages: RenderedPages, memo: &mut Memo) -> WatchedSite {
         .collect();
     files.extend(indexes.iter().flatten().cloned());
     memo.search = search_keys.into_iter().zip(indexes).collect();
-    let broken_links = describe_links(&site, &check::broken_links(&files, &site.base_url.path));
-    WatchedSite { site, files, warnings, broken_links }
+    let mut link_problems = describe_links(&site, &check::broken_links(&files, &site.base_url.path));
+    let clusters = hreflang::hreflang_problems(&files, &site.base_url.absolute("/"));
+    link_problems.extend(clusters.iter().map(ToString::to_string));
+    WatchedSite { site, files, warnings, link_problems }
 }

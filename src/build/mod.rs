@@ -36,8 +36,9 @@ pub struct RenderedSite {
     pub site: Site,
     pub files: Vec<OutputFile>,
     pub warnings: Vec<Warning>,
-    /// Internal links that lead nowhere: warnings for `build`, errors for `check`.
-    pub broken_links: Vec<String>,
+    /// Internal links that lead nowhere, and language alternates that lead nowhere or are
+    /// not listed back: warnings for `build`, errors for `check`.
+    pub link_problems: Vec<String>,
 }
 
 /// Loads and renders the whole site without writing anything: the site read from disk,
@@ -46,7 +47,7 @@ pub fn render(options: &BuildOptions) -> Result<RenderedSite, Error> {
     let (site, warnings) = Site::load(SitePaths::new(&options.root), options.base_url.as_deref())?;
     let mut memo = Memo::default();
     let (pages, _) = render_loaded(site, warnings, &mut memo)?;
-    let WatchedSite { site, files, warnings, broken_links } = finish(pages, &mut memo);
+    let WatchedSite { site, files, warnings, link_problems } = finish(pages, &mut memo);
     // Without the memo's share of the files, their bytes move out without a copy.
     drop(memo);
     let mut files: Vec<OutputFile> = files
@@ -54,5 +55,5 @@ pub fn render(options: &BuildOptions) -> Result<RenderedSite, Error> {
         .map(|file| OutputFile { path: file.path.to_string(), bytes: Vec::from(file.bytes) })
         .collect();
     files.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok(RenderedSite { site, files, warnings, broken_links })
+    Ok(RenderedSite { site, files, warnings, link_problems })
 }

@@ -166,7 +166,7 @@ fn is_stylesheet(path: &Path) -> bool {
 /// to a page that was just deleted or renamed is such a new warning.
 fn report_success(site: &WatchedSite, rendered_pages: usize, started: Instant, reported: &mut Vec<Warning>) {
     let mut warnings = site.warnings.clone();
-    warnings.extend(site.broken_links.iter().map(|message| Warning { message: message.clone() }));
+    warnings.extend(site.link_problems.iter().map(|message| Warning { message: message.clone() }));
     warnings.sort();
     for warning in warnings.iter().filter(|w| reported.binary_search(w).is_err()) {
         eprintln!("{warning}");
