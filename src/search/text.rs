@@ -149,7 +149,7 @@ impl TextProcessor {
     /// Steps 1 to 4 short of stemming: calls `visit` with each word of the text
     /// (normalized, unstemmed) or Han gram (flagged `true`), in order. Words borrow a
     /// buffer, so a caller that keeps one copies it.
-    pub fn for_each_word(&self, text: &str, mut visit: impl FnMut(&str, bool)) {
+    pub(super) fn for_each_word(&self, text: &str, mut visit: impl FnMut(&str, bool)) {
         if text.is_ascii() {
             // ASCII is its own NFKC and has nothing to fold but case: the common case
             // goes without the normalized copy.
@@ -182,7 +182,7 @@ impl TextProcessor {
     }
 
     /// A normalized word's stem (the word itself without a stemmer).
-    pub fn stem<'w>(&self, word: &'w str) -> Cow<'w, str> {
+    pub(super) fn stem<'w>(&self, word: &'w str) -> Cow<'w, str> {
         match &self.stemmer {
             Some((stemmer, _)) => stemmer.stem(word),
             None => Cow::Borrowed(word),
@@ -243,7 +243,7 @@ struct Run<'t> {
 }
 
 /// Characters of Han script (CJK ideographs, with the extensions and compatibility forms).
-pub fn is_han(c: char) -> bool {
+fn is_han(c: char) -> bool {
     matches!(c,
         '\u{3400}'..='\u{4DBF}'
         | '\u{4E00}'..='\u{9FFF}'
@@ -253,7 +253,7 @@ pub fn is_han(c: char) -> bool {
 }
 
 /// Letters, marks and digits: what words are made of (JavaScript: `[\p{Alphabetic}\p{N}\p{M}]`).
-pub fn is_word_char(c: char) -> bool {
+fn is_word_char(c: char) -> bool {
     c.is_alphanumeric() || is_combining_mark(c)
 }
 
