@@ -63,6 +63,52 @@ fn every_page_links_its_alternates_and_the_sitemap_lists_them() {
     ));
 }
 
+/// The language homes and the picker at `/` are one cluster: the picker is the homes'
+/// x-default and lists each of them; a cluster that is not reciprocal is an error for
+/// `check` (and a warning for `build`), naming the page and the alternate.
+#[test]
+fn the_home_pages_and_the_language_picker_list_each_other() {
+    let site = SiteTest::fixture("basic");
+    site.build().ok();
+    for home in ["en/index.html", "fr/index.html"] {
+        assert!(
+            site.read(home).contains(r#"<link rel="alternate" hreflang="x-default" href="https://example.org/">"#),
+            "{home} names the picker as its x-default"
+        );
+    }
+    let picker = site.read("index.html");
+    for expected in [
+        r#"<link rel="alternate" hreflang="fr" href="https://example.org/fr/">"#,
+        r#"<link rel="alternate" hreflang="x-default" href="https://example.org/">"#,
+    ] {
+        assert!(picker.contains(expected), "the picker lacks {expected}");
+    }
+    site.run(&["check"]).ok();
+
+    // A theme whose home pages forget the picker.
+    site.edit(
+        "themes/default/templates/base.html",
+        r#"{% if page.kind == 'home' %}<link rel="alternate" hreflang="x-default" href="{{ origin ~ url('/') }}">"#,
+        "{% if false %}",
+    );
+    let not_listed_back = |code: &str| {
+        format!(
+            "index.html: lists https://example.org/{code}/ as its hreflang=\"{code}\" alternate, but that page does not \
+             list it back (search engines ignore alternates that are not reciprocal)"
+        )
+    };
+    let run = site.run(&["check"]);
+    run.err();
+    assert_eq!(
+        run.messages().into_iter().filter(|m| m.contains("hreflang")).collect::<Vec<_>>(),
+        [format!("error: {}", not_listed_back("en")), format!("error: {}", not_listed_back("fr"))]
+    );
+    assert!(run.stderr().contains("2 broken link(s) or language alternate(s)"), "{}", run.stderr());
+    let build = site.build();
+    build.ok();
+    assert!(build.messages().contains(&format!("warning: {}", not_listed_back("fr"))), "{}", build.stderr());
+}
+
 #[test]
 fn guiding_question_anchors_and_plural_forms_follow_each_language() {
     let site = SiteTest::bundled();
