@@ -1,0 +1,62 @@
+//! `sitemap.xml` (every page and its alternates in the other languages) and
+//! `robots.txt`: files made without a template, from the site's outline only.
+
+use std::collections::BTreeMap;
+
+use super::generated::GeneratedKind;
+use super::renderer::Renderer;
+use crate::markdown;
+use crate::output::OutputFile;
+use crate::types::UrlPath;
+
+impl Renderer<'_> {
+    /// The sitemap and robots.txt, which read the site's outline only.
+    pub(crate) fn site_maps(&self) -> Vec<OutputFile> {
+        vec![OutputFile::new("sitemap.xml", self.sitemap()), OutputFile::new("robots.txt", self.robots())]
+    }
+
+    fn sitemap(&self) -> String {
+        let mut xml = String::from(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\" xmlns:xhtml=\"http://www.w3.org/1999/xhtml\">\n",
+        );
+        let mut entries: Vec<(String, &UrlPath)> = self.site.pages.iter().map(|p| (p.key.clone(), &p.url)).collect();
+        let generated: Vec<(String, UrlPath)> = self
+            .site
+            .languages
+            .iter()
+            .flat_map(|l| {
+                [GeneratedKind::GuidingQuestions, GeneratedKind::References]
+                    .map(|k| (format!("\0{}", k.slug()), UrlPath::page([l.code.as_str(), k.slug()])))
+            })
+            .collect();
+        entries.extend(generated.iter().map(|(k, u)| (k.clone(), u)));
+        let mut groups: BTreeMap<&str, Vec<&UrlPath>> = BTreeMap::new();
+        for (key, url) in &entries {
+            groups.entry(key.as_str()).or_default().push(url);
+        }
+        for (key, url) in &entries {
+            xml.push_str(&format!(
+                "  <url>\n    <loc>{}</loc>\n",
+                xml_escape(&self.site.base_url.absolute(url.as_str()))
+            ));
+            for alternate in groups.get(key.as_str()).map(Vec::as_slice).unwrap_or_default() {
+                let lang = alternate.as_str().trim_start_matches('/').split('/').next().unwrap_or_default();
+                xml.push_str(&format!(
+                    "    <xhtml:link rel=\"alternate\" hreflang=\"{lang}\" href=\"{}\"/>\n",
+                    xml_escape(&self.site.base_url.absolute(alternate.as_str()))
+                ));
+            }
+            xml.push_str("  </url>\n");
+        }
+        xml.push_str("</urlset>\n");
+        xml
+    }
+
+    fn robots(&self) -> String {
+        format!("User-agent: *\nAllow: /\n\nSitemap: {}\n", self.site.base_url.absolute("/sitemap.xml"))
+    }
+}
+
+fn xml_escape(text: &str) -> String {
+    markdown::escape_html(text)
+}
