@@ -18,6 +18,7 @@ pub mod error;
 pub mod exchange;
 pub mod files;
 pub mod glossary;
+pub(crate) mod html;
 pub mod i18n;
 pub mod markdown;
 pub mod output;

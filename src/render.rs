@@ -698,5 +698,5 @@ fn kind_name(kind: PageKind) -> &'static str {
 }
 
 fn xml_escape(text: &str) -> String {
-    markdown::escape_html(text)
+    crate::html::escape_html(text)
 }
