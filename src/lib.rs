@@ -19,6 +19,7 @@ pub mod exchange;
 pub mod files;
 pub mod glossary;
 pub mod hreflang;
+pub(crate) mod html;
 pub mod i18n;
 pub mod markdown;
 pub mod output;

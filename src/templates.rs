@@ -12,8 +12,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use minijinja::value::{Kwargs, Object};
 use minijinja::{Environment, ErrorKind, State, UndefinedBehavior, Value};
 
+use crate::html::escape_html;
 use crate::i18n::Language;
-use crate::markdown::escape_html;
 use crate::types::LangCode;
 
 /// Templates every theme must have, one per kind of page.

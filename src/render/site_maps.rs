@@ -5,7 +5,6 @@ use std::collections::BTreeMap;
 
 use super::generated::GeneratedKind;
 use super::renderer::Renderer;
-use crate::markdown;
 use crate::output::OutputFile;
 use crate::types::UrlPath;
 
@@ -58,5 +57,5 @@ impl Renderer<'_> {
 }
 
 fn xml_escape(text: &str) -> String {
-    markdown::escape_html(text)
+    crate::html::escape_html(text)
 }
