@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::citation::CitationConfig;
 use crate::diagnostic::{Location, toml_problem};
 use crate::types::LangCode;
 
@@ -23,6 +24,9 @@ pub struct Config {
     /// HTML goes through an allowlist sanitizer, so a page cannot run scripts.
     #[serde(default)]
     pub unsafe_html: bool,
+    /// How the pages are cited (`[citation]`); without it, pages carry no citation.
+    #[serde(default)]
+    pub citation: Option<CitationConfig>,
 }
 
 #[derive(Debug, thiserror::Error)]

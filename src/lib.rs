@@ -10,6 +10,7 @@ pub mod assets;
 pub mod blocks;
 pub mod build;
 pub mod check;
+pub mod citation;
 pub mod cli;
 pub mod config;
 pub mod content;

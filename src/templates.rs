@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use minijinja::value::{Kwargs, Object};
 use minijinja::{Environment, ErrorKind, State, UndefinedBehavior, Value};
 
+use crate::citation::{CitationConfig, CitationFormat, CitedPage};
 use crate::html::escape_html;
 use crate::i18n::Language;
 use crate::types::LangCode;
@@ -80,6 +81,8 @@ pub struct TemplateGlobals {
     pub base_path: String,
     /// Logical asset name (`main.css`) to its published path (`/assets/main.1a2b3c.css`).
     pub assets: BTreeMap<String, String>,
+    /// `[citation]` of the site's config: the `citation` global, and what `cite` writes.
+    pub citation: Option<CitationConfig>,
 }
 
 pub struct Templates {
@@ -281,6 +284,11 @@ fn register_functions(env: &mut Environment<'static>, globals: Arc<TemplateGloba
     env.add_function("number", move |state: &State, number: u64| -> Result<String, minijinja::Error> {
         Ok(current_language(&for_number, state)?.numbers.format(number))
     });
+    env.add_global("citation", Value::from_serialize(&globals.citation));
+    let for_cite = Arc::clone(&globals);
+    env.add_function("cite", move |state: &State, format: &str, kwargs: Kwargs| -> Result<String, minijinja::Error> {
+        cite(&for_cite, state, format, &kwargs)
+    });
     let for_url = Arc::clone(&globals);
     env.add_function("url", move |path: &str| under_base_path(&for_url, path));
     let for_asset = globals;
@@ -291,6 +299,31 @@ fn register_functions(env: &mut Environment<'static>, globals: Arc<TemplateGloba
         state.get_or_set_temp_object(ASSET_CALLS, AssetCalls::default).record(name);
         Ok(url)
     });
+}
+
+/// `cite(format, title=, url=, key=, container=, lang=)`: the page as BibTeX (`bibtex`),
+/// RIS (`ris`) or CSL-JSON (`csl-json`); `container` is the note a page is part of, left
+/// out for the note itself; `lang`, the language of the text, is the context's unless
+/// given.
+fn cite(globals: &TemplateGlobals, state: &State, format: &str, kwargs: &Kwargs) -> Result<String, minijinja::Error> {
+    let invalid = |message: String| minijinja::Error::new(ErrorKind::InvalidOperation, message);
+    let config = globals.citation.as_ref().ok_or_else(|| {
+        invalid("`cite` needs a [citation] table in site/config.toml (test `citation` before calling it)".into())
+    })?;
+    let format = CitationFormat::named(format)
+        .ok_or_else(|| invalid(format!("`cite` knows the formats bibtex, ris and csl-json, not `{format}`")))?;
+    let title: String = kwargs.get("title")?;
+    let url: String = kwargs.get("url")?;
+    let key: String = kwargs.get("key")?;
+    let container: Option<String> = kwargs.get("container")?;
+    let lang: Option<String> = kwargs.get("lang")?;
+    kwargs.assert_all_used()?;
+    let lang = match &lang {
+        Some(lang) => lang.as_str(),
+        None => current_language(globals, state)?.code.as_str(),
+    };
+    let page = CitedPage { config, title: &title, container: container.as_deref(), url: &url, lang, key: &key };
+    Ok(format.write(&page))
 }
 
 /// What `asset(name)` writes: the published path under the base path.
@@ -343,8 +376,11 @@ mod tests {
         std::fs::write(dir.join("part.txt"), "[{{ asset('main.css') }}]").unwrap();
         let mut assets = BTreeMap::from([("site.js".to_string(), "/assets/site.1111111111.js".to_string())]);
         assets.extend(css.map(|css| ("main.css".to_string(), css.to_string())));
-        Templates::load(dir, TemplateGlobals { languages: BTreeMap::new(), base_path: "/base/".into(), assets })
-            .unwrap()
+        Templates::load(
+            dir,
+            TemplateGlobals { languages: BTreeMap::new(), base_path: "/base/".into(), assets, citation: None },
+        )
+        .unwrap()
     }
 
     const OLD: &str = "/assets/main.aaaaaaaaaa.css";

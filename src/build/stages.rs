@@ -58,6 +58,7 @@ pub(super) fn prepare(
         languages: site.languages.iter().map(|l| (l.code.clone(), l.clone())).collect(),
         base_path: site.base_url.path.clone(),
         assets: asset_names.clone(),
+        citation: site.config.citation.clone(),
     };
     let templates = Templates::load(&theme_dir(&site).join("templates"), globals)?;
     Ok(Prepared { site, warnings, sources, templates })

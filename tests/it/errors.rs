@@ -402,6 +402,14 @@ const CASES: &[Case] = &[
         expect: &["themes/default/css/main.css:1:", "is not a stylesheet in the theme's css/ folder"],
     },
     Case {
+        name: "citation year that is not a year",
+        breaks: |s| {
+            let config = std::fs::read_to_string(s.root().join("site/config.toml")).unwrap();
+            s.write("site/config.toml", format!("{config}\n[citation]\nauthor = \"A\"\nyear = 22\n"));
+        },
+        expect: &["`year` must be a year such as 2022, not 22", "site/config.toml:8:8"],
+    },
+    Case {
         name: "translator: a front matter key translated",
         breaks: |s| s.edit("site/content/fr/first.md", "title = ", "titre = "),
         expect: &["unknown key `titre`: did you mean `title`?", "site/content/fr/first.md:2:1"],
@@ -502,7 +510,7 @@ const MESSAGES: &[(&str, &str)] = &[
     ),
     (
         "unknown config key",
-        "error: unknown key `colour`: the keys allowed here are `title`, `base_url`, `default_language`, `theme`, `unsafe_html`\n --> site/config.toml:5:1\n  |\n5 | colour = \"blue\"\n  | ^\n",
+        "error: unknown key `colour`: the keys allowed here are `title`, `base_url`, `default_language`, `theme`, `unsafe_html`, `citation`\n --> site/config.toml:5:1\n  |\n5 | colour = \"blue\"\n  | ^\n",
     ),
     (
         "theme given as a path out of the site",
@@ -514,7 +522,7 @@ const MESSAGES: &[(&str, &str)] = &[
     ),
     (
         "i18n file with an unknown section",
-        "error: unknown key `colours`: the keys allowed here are `language`, `strings`, `plurals`\n  --> i18n/fr.toml:77:2\n   |\n77 | [colours]\n   |  ^\n",
+        "error: unknown key `colours`: the keys allowed here are `language`, `strings`, `plurals`\n  --> i18n/fr.toml:85:2\n   |\n85 | [colours]\n   |  ^\n",
     ),
     (
         "CSS import of a missing file",

@@ -6,6 +6,7 @@
 mod browser_support;
 mod support;
 
+mod architecture;
 mod blocks;
 mod browser;
 mod build;

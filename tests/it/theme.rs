@@ -372,3 +372,34 @@ fn pages_read_without_javascript() {
     browser.goto(&server.url("/"));
     assert_eq!(browser.find_all(".language-list a").len(), 6);
 }
+
+#[test]
+fn a_citation_names_the_paragraph_the_page_was_opened_at_and_can_be_copied_or_downloaded() {
+    let test = "a_citation_names_the_paragraph_the_page_was_opened_at_and_can_be_copied_or_downloaded";
+    let Some(browser) = Browser::start(test) else { return };
+    let site = built_site();
+    let server = StaticServer::start(&site.public());
+    let page = "https://example.org/en/objective-14/";
+
+    browser.goto(&server.url("/en/objective-14/#p-14-2"));
+    browser.find(".cite-this > summary").click();
+    let text = browser.find(".cite-text").text();
+    assert!(text.ends_with(&format!("{page}#p-14-2")), "{text}");
+    let bibtex = browser.find("[data-cite-format='bibtex']").text();
+    assert!(bibtex.contains(&format!("url = {{{page}#p-14-2}}")), "{bibtex}");
+    let csl = browser.find("[data-cite-format='csl-json']").text();
+    let csl: Value = serde_json::from_str(&csl).unwrap();
+    assert_eq!(csl[0]["URL"], json!(format!("{page}#p-14-2")));
+    // Copy for every format, download for the three reference managers read.
+    let buttons: Vec<String> = browser.find_all(".cite-actions button").iter().map(|b| b.text()).collect();
+    assert_eq!(buttons, ["Copy", "Copy", "Download", "Copy", "Download", "Copy", "Download"]);
+
+    // Another paragraph, then a fragment that names no paragraph.
+    browser.execute("location.hash = 'p-14-3'", &[]);
+    browser.wait_for("document.querySelector('.cite-text').textContent.endsWith('#p-14-3')", "the citation to follow");
+    browser.execute("location.hash = 'overview'", &[]);
+    browser.wait_for(
+        &format!("document.querySelector('.cite-text').textContent.endsWith('{page}')"),
+        "the citation to name the page",
+    );
+}

@@ -182,3 +182,72 @@ fn a_first_visit_to_any_page_weighs_at_most_40_kb_gzipped() {
     println!("heaviest first visit: {} ({} bytes gzipped)", heaviest.1, heaviest.0);
     assert!(heaviest.0 > 0 && Path::new(&public).is_dir());
 }
+
+/// The text of the element after `marker` (its first `>` to the next `</`), unescaped.
+fn element_text(html: &str, marker: &str) -> Option<String> {
+    let start = html.find(marker)?;
+    let open_end = start + html[start..].find('>')? + 1;
+    let text = html[open_end..].strip_prefix("<code>").unwrap_or(&html[open_end..]);
+    let end = text.find("</")?;
+    Some(
+        text[..end]
+            .replace("&quot;", "\"")
+            .replace("&#x27;", "'")
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&amp;", "&"),
+    )
+}
+
+/// Every page but search and 404 can be cited: `citation_*` tags for Google Scholar and
+/// reference managers, and a block with the text in the page language's conventions,
+/// BibTeX, RIS and CSL-JSON, all naming the page, its language and the site's
+/// `[citation]`; a site without `[citation]` publishes none.
+#[test]
+fn every_page_can_be_cited_in_four_formats() {
+    let site = built_site();
+    let mut cited = 0;
+    for page in site_pages(&site.public()) {
+        if page == "/" || page.ends_with("/search/") || page.ends_with("404.html") {
+            continue;
+        }
+        let html = site.read(&format!("{}index.html", page.trim_start_matches('/')));
+        let lang = page.split('/').nth(1).unwrap();
+        let meta = |name: &str| attribute(&html, &format!("name=\"{name}\""), "content");
+        let title = meta("citation_title").unwrap_or_else(|| panic!("{page}: no citation_title"));
+        assert_eq!(meta("citation_author").as_deref(), Some("United Nations Network on Migration"), "{page}");
+        assert_eq!(meta("citation_publication_date").as_deref(), Some("2022"), "{page}");
+        assert_eq!(meta("citation_language").as_deref(), Some(lang), "{page}");
+        let url = format!("https://example.org{page}");
+
+        let text =
+            element_text(&html, "data-cite-format=\"text\"").unwrap_or_else(|| panic!("{page}: no citation text"));
+        assert!(text.contains(&title) && text.contains("2022") && text.ends_with(&url), "{page}: {text}");
+        let bibtex = element_text(&html, "data-cite-format=\"bibtex\"").unwrap();
+        assert!(bibtex.starts_with("@misc{") || bibtex.starts_with("@techreport{"), "{page}: {bibtex}");
+        assert!(bibtex.contains("  author = {{United Nations Network on Migration}},\n"), "{page}: {bibtex}");
+        assert!(bibtex.contains(&format!("  url = {{{url}}},\n  language = {{{lang}}}\n}}")), "{page}: {bibtex}");
+        assert_eq!(bibtex.matches('{').count(), bibtex.matches('}').count(), "{page}: unbalanced braces");
+        let ris = element_text(&html, "data-cite-format=\"ris\"").unwrap();
+        assert!(ris.starts_with("TY  - RPRT\n") && ris.ends_with("ER  -\n"), "{page}: {ris}");
+        assert!(ris.lines().all(|line| line.len() >= 5 && &line[2..5] == "  -"), "{page}: {ris}");
+        assert!(ris.contains(&format!("\nUR  - {url}\n")) && ris.contains(&format!("\nLA  - {lang}\n")), "{page}");
+        let csl: serde_json::Value =
+            serde_json::from_str(&element_text(&html, "data-cite-format=\"csl-json\"").unwrap()).unwrap();
+        assert_eq!(csl[0]["title"], serde_json::json!(title), "{page}");
+        assert_eq!(csl[0]["URL"], serde_json::json!(url), "{page}");
+        assert_eq!(csl[0]["issued"], serde_json::json!({"date-parts": [[2022]]}), "{page}");
+        assert_eq!(csl[0]["container-title"].is_null(), page.matches('/').count() == 2, "{page}: a home is the note");
+        cited += 1;
+    }
+    assert_eq!(cited, 6 * 9, "six languages, nine pages each");
+
+    let french = site.read("fr/objective-14/index.html");
+    let text = element_text(&french, "data-cite-format=\"text\"").unwrap();
+    assert!(text.contains("2022. « Objectif 14: ") && text.contains(" ». Dans "), "French conventions: {text}");
+
+    let without = SiteTest::fixture("basic");
+    without.build().ok();
+    let html = without.read("en/objective-2/index.html");
+    assert!(!html.contains("citation_title") && !html.contains("cite-this"), "no [citation], no citation");
+}

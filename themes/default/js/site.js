@@ -89,6 +89,67 @@
       if (menu.open && !wide.matches && !menu.contains(event.target)) menu.open = false;
     });
   });
+  // Cite this page: every format names the paragraph the page was opened at (the ids
+  // are the same in every language), and gets buttons to copy it and, for the formats
+  // reference managers import, to download it as a file.
+  var cite = document.querySelector(".cite-body");
+  if (cite) {
+    var pageUrl = cite.getAttribute("data-cite-url");
+    var formats = cite.querySelectorAll("[data-cite-format]");
+    var written = [];
+    for (var f = 0; f < formats.length; f++) written.push(formats[f].textContent);
+    var pointCitations = function () {
+      var id = "";
+      try {
+        id = decodeURIComponent(location.hash.slice(1));
+      } catch (e) {
+        // A malformed fragment names no paragraph.
+      }
+      var url = BLOCK_ID.test(id) && document.getElementById(id) ? pageUrl + "#" + id : pageUrl;
+      for (var i = 0; i < formats.length; i++) {
+        var holder = formats[i].querySelector("code") || formats[i];
+        holder.textContent = written[i].split(pageUrl).join(url);
+      }
+    };
+    pointCitations();
+    window.addEventListener("hashchange", pointCitations);
+    var button = function (label, act) {
+      var made = document.createElement("button");
+      made.type = "button";
+      made.textContent = label;
+      made.setAttribute("aria-live", "polite");
+      made.addEventListener("click", function () { act(made); });
+      return made;
+    };
+    Array.prototype.forEach.call(formats, function (format) {
+      var label = format.parentNode.querySelector("figcaption");
+      if (!label) return;
+      var actions = document.createElement("span");
+      actions.className = "cite-actions";
+      actions.appendChild(button(cite.getAttribute("data-copy-label"), function (pressed) {
+        var done = function () {
+          pressed.textContent = cite.getAttribute("data-copied-label");
+          setTimeout(function () { pressed.textContent = cite.getAttribute("data-copy-label"); }, 2000);
+        };
+        if (navigator.clipboard && navigator.clipboard.writeText) {
+          navigator.clipboard.writeText(format.textContent).then(done, function () {});
+        }
+      }));
+      var file = format.getAttribute("data-cite-file");
+      if (file) {
+        actions.appendChild(button(cite.getAttribute("data-download-label"), function () {
+          var link = document.createElement("a");
+          link.href = URL.createObjectURL(new Blob([format.textContent], { type: "text/plain;charset=utf-8" }));
+          link.download = file;
+          document.body.appendChild(link);
+          link.click();
+          link.remove();
+          setTimeout(function () { URL.revokeObjectURL(link.href); }, 1000);
+        }));
+      }
+      label.appendChild(actions);
+    });
+  }
   // Search: nothing is fetched until the reader focuses the search box or opens the
   // search page; then search.js loads (and fetches the index itself).
   var searchLoaded = false;
