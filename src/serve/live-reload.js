@@ -1,7 +1,10 @@
 // Live reload for `imrf-site serve`, injected into HTML pages in serve mode only.
-// Listens to the server's events: reloads the page after a rebuild (keeping the scroll
-// position), swaps stylesheets when only CSS changed, and shows a build error as an
-// overlay until a rebuild succeeds. Error text is inserted as text, never as HTML.
+// Listens to the server's events. After a rebuild it fetches the page again and
+// replaces only the parts of it that changed (the text, say), so scroll position,
+// focus and an open search stay as they were; when the page's stylesheets, scripts or
+// outline differ, it reloads the page whole (keeping the scroll position). When only
+// CSS changed it swaps the stylesheets. A build error shows as an overlay until a
+// rebuild succeeds. Error text is inserted as text, never as HTML.
 (function () {
   "use strict";
   var script = document.currentScript;
@@ -31,6 +34,65 @@
     location.reload();
   }
 
+  // The page's parts as served, to tell which ones a rebuild changed: the elements of
+  // <body> but scripts (this one runs as the parser reaches it, before the theme's
+  // scripts change anything). Scripts the page runs and the stylesheets it uses are its
+  // shell: when they change, only a reload starts the page right.
+  function parts(body) {
+    return Array.prototype.filter.call(body.children, function (element) {
+      return element.tagName !== "SCRIPT" && element.id !== overlayId;
+    });
+  }
+  function shell(doc) {
+    var assets = doc.querySelectorAll('head link[rel="stylesheet"], script[src]');
+    var urls = Array.prototype.map.call(assets, function (element) {
+      return element.getAttribute("href") || element.getAttribute("src").replace(/\?.*$/, "");
+    });
+    return [doc.documentElement.lang, doc.documentElement.dir, doc.body.className].concat(urls).join(" ");
+  }
+  var overlayId = "imrf-site-build-error";
+  var served = parts(document.body).map(function (element) {
+    return element.outerHTML;
+  });
+  var servedShell = withoutThisScript(shell(document));
+  function withoutThisScript(pageShell) {
+    return pageShell.replace(/ \/__imrf-site\/live-reload\.js$/, "");
+  }
+
+  function update() {
+    fetch(location.href, { cache: "no-store" })
+      .then(function (response) {
+        if (!response.ok) throw new Error("HTTP " + response.status);
+        return response.text();
+      })
+      .then(function (html) {
+        var fresh = new DOMParser().parseFromString(html, "text/html");
+        var freshParts = parts(fresh.body);
+        var current = parts(document.body);
+        var freshShell = withoutThisScript(shell(fresh));
+        if (freshShell !== servedShell || freshParts.length !== current.length || current.length !== served.length) {
+          reload();
+          return;
+        }
+        var focused = document.activeElement && document.activeElement.id;
+        for (var i = 0; i < freshParts.length; i++) {
+          var markup = freshParts[i].outerHTML;
+          if (markup === served[i]) continue;
+          current[i].replaceWith(document.importNode(freshParts[i], true));
+          served[i] = markup;
+        }
+        document.title = fresh.title;
+        if (focused && document.activeElement === document.body) {
+          var again = document.getElementById(focused);
+          if (again) again.focus({ preventScroll: true });
+        }
+        document.dispatchEvent(new Event("imrf-site:content"));
+        var updates = Number(document.documentElement.getAttribute("data-live-updates") || 0) + 1;
+        document.documentElement.setAttribute("data-live-updates", String(updates));
+      })
+      .catch(reload);
+  }
+
   // The new stylesheet URLs (content-hashed) are read from a fresh copy of this page.
   function swapStylesheets() {
     fetch(location.href, { cache: "no-store" })
@@ -50,12 +112,12 @@
             current[i].setAttribute("href", next[i].getAttribute("href"));
           }
         }
+        servedShell = withoutThisScript(shell(fresh));
         document.documentElement.setAttribute("data-live-css", "swapped");
       })
       .catch(reload);
   }
 
-  var overlayId = "imrf-site-build-error";
   function showError(message) {
     var overlay = document.getElementById(overlayId);
     if (!overlay) {
@@ -79,7 +141,10 @@
   }
 
   var events = new EventSource("/__imrf-site/events?build=" + encodeURIComponent(build));
-  events.addEventListener("reload", reload);
+  events.addEventListener("reload", function () {
+    clearError();
+    update();
+  });
   events.addEventListener("css", function () {
     clearError();
     swapStylesheets();

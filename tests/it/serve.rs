@@ -717,8 +717,9 @@ fn assert_serves_a_clean_build(serving: &Serving, context: &dyn Fn() -> String) 
 }
 
 #[test]
-fn an_open_page_reloads_after_an_edit() {
-    let Some(browser) = Browser::start("an_open_page_reloads_after_an_edit") else { return };
+fn an_open_page_follows_an_edit_in_place_and_reloads_for_a_new_script() {
+    let test = "an_open_page_follows_an_edit_in_place_and_reloads_for_a_new_script";
+    let Some(browser) = Browser::start(test) else { return };
     let site = SiteTest::fixture("serve");
     let long: String = (1..=80).map(|n| format!("Paragraph {n} of a long page.\n\n")).collect();
     site.write("site/content/en/notes.md", page("Notes", &long));
@@ -726,11 +727,33 @@ fn an_open_page_reloads_after_an_edit() {
     let site = &serving.site;
     browser.goto(&serving.url("/en/notes/"));
     browser.wait_for("document.readyState === 'complete'", "the page");
-    browser.execute("window.scrollTo({ top: 600, behavior: 'instant' }); window.beforeReload = true;", &[]);
+    browser.execute("window.scrollTo({ top: 600, behavior: 'instant' }); window.beforeEdit = true;", &[]);
     browser.wait_for("window.scrollY === 600", "the scroll");
+    // A reader halfway through typing a search keeps it: the header did not change.
+    browser.execute(
+        "const box = document.getElementById('site-search'); box.value = 'parag'; box.focus({ preventScroll: true });",
+        &[],
+    );
 
-    site.write("site/content/en/notes.md", page("Notes, edited", &long));
-    browser.wait_for("document.title.startsWith('Notes, edited') && !window.beforeReload", "the reload");
+    // The text changes in place: no reload, the scroll position, focus and query kept.
+    site.write("site/content/en/notes.md", page("Notes, edited", &long.replace("Paragraph 7 ", "Paragraph seven ")));
+    browser.wait_for("document.title.startsWith('Notes, edited')", "the edit");
+    browser.wait_for("document.querySelector('main').textContent.includes('Paragraph seven of')", "the new text");
+    assert_eq!(browser.execute("return window.beforeEdit === true", &[]), serde_json::Value::Bool(true), "reloaded");
+    assert_eq!(browser.execute("return document.documentElement.getAttribute('data-live-updates')", &[]), "1");
+    assert_eq!(browser.execute("return Math.abs(window.scrollY - 600) < 5", &[]), serde_json::Value::Bool(true));
+    assert_eq!(
+        browser.execute("return document.activeElement.id + ':' + document.activeElement.value", &[]),
+        "site-search:parag"
+    );
+    // The theme's script enhanced the new text too (a permalink on each block).
+    browser.wait_for("document.querySelector('main [id^=\"p-\"] > .permalink') !== null", "the permalinks");
+
+    // A changed script cannot be swapped in: the page reloads, keeping its scroll.
+    let script = "themes/default/js/site.js";
+    let text = std::fs::read_to_string(site.root().join(script)).unwrap();
+    site.write(script, format!("{text}\nwindow.siteScriptEdited = true;\n"));
+    browser.wait_for("window.siteScriptEdited === true && window.beforeEdit === undefined", "the reload");
     browser.wait_for("Math.abs(window.scrollY - 600) < 5", "the scroll position kept");
 
     // A stylesheet edit swaps the stylesheet without reloading.

@@ -54,14 +54,16 @@
   // named for screen readers. Made here rather than in every page's HTML, where one link
   // per paragraph made pages a quarter larger; the ids, which links land on, are in the
   // HTML. Positioned out of the flow (CSS), so adding them moves no text.
-  var permalinkLabel = document.body.getAttribute("data-permalink-label");
-  if (permalinkLabel) {
+  function addPermalinks() {
+    var label = document.body.getAttribute("data-permalink-label");
+    if (!label) return;
     var linked = document.querySelectorAll("main [id^='p-'], main li[id^='q-']");
     for (var n = 0; n < linked.length; n++) {
+      if (linked[n].querySelector(":scope > .permalink")) continue;
       var permalink = document.createElement("a");
       permalink.className = "permalink";
       permalink.href = "#" + linked[n].id;
-      permalink.setAttribute("aria-label", permalinkLabel);
+      permalink.setAttribute("aria-label", label);
       linked[n].appendChild(permalink);
     }
   }
@@ -69,87 +71,115 @@
   // on a small screen, always shown on a wide one (CSS), and opened or closed without
   // this script. Here their open state follows the width too, so that assistive
   // technology is told what the screen shows; on a small screen Escape closes them, and
-  // a click elsewhere closes the objectives, as it would a menu button's menu.
-  [[".site-menu", "(min-width: 48rem)"], [".toc-menu", "(min-width: 62rem)"]].forEach(function (pair) {
-    var menu = document.querySelector(pair[0]);
-    if (!menu || !window.matchMedia) return;
-    var wide = window.matchMedia(pair[1]);
-    function followWidth() {
-      menu.open = wide.matches;
-    }
-    followWidth();
-    wide.addEventListener("change", followWidth);
-    document.addEventListener("keydown", function (event) {
-      if (event.key !== "Escape" || !menu.open || wide.matches) return;
+  // a click elsewhere closes the objectives, as it would a menu button's menu. The
+  // elements are looked up each time: the preview server may replace them.
+  var menus = window.matchMedia
+    ? [[".site-menu", window.matchMedia("(min-width: 48rem)")], [".toc-menu", window.matchMedia("(min-width: 62rem)")]]
+    : [];
+  function followWidth() {
+    menus.forEach(function (pair) {
+      var menu = document.querySelector(pair[0]);
+      if (menu) menu.open = pair[1].matches;
+    });
+  }
+  menus.forEach(function (pair) {
+    pair[1].addEventListener("change", followWidth);
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") return;
+    menus.forEach(function (pair) {
+      var menu = document.querySelector(pair[0]);
+      if (!menu || !menu.open || pair[1].matches) return;
       menu.open = false;
       menu.querySelector("summary").focus();
     });
-    if (pair[0] !== ".site-menu") return;
-    document.addEventListener("click", function (event) {
-      if (menu.open && !wide.matches && !menu.contains(event.target)) menu.open = false;
-    });
+  });
+  document.addEventListener("click", function (event) {
+    var menu = document.querySelector(".site-menu");
+    if (menu && menu.open && menus.length && !menus[0][1].matches && !menu.contains(event.target)) menu.open = false;
   });
   // Cite this page: every format names the paragraph the page was opened at (the ids
   // are the same in every language), and gets buttons to copy it and, for the formats
   // reference managers import, to download it as a file.
-  var cite = document.querySelector(".cite-body");
-  if (cite) {
-    var pageUrl = cite.getAttribute("data-cite-url");
+  var citation = null;
+  function pointCitation() {
+    if (!citation) return;
+    var id = "";
+    try {
+      id = decodeURIComponent(location.hash.slice(1));
+    } catch (e) {
+      // A malformed fragment names no paragraph.
+    }
+    var url = BLOCK_ID.test(id) && document.getElementById(id) ? citation.url + "#" + id : citation.url;
+    for (var i = 0; i < citation.formats.length; i++) {
+      var holder = citation.formats[i].querySelector("code") || citation.formats[i];
+      holder.textContent = citation.written[i].split(citation.url).join(url);
+    }
+  }
+  window.addEventListener("hashchange", pointCitation);
+  function button(label, act) {
+    var made = document.createElement("button");
+    made.type = "button";
+    made.textContent = label;
+    made.setAttribute("aria-live", "polite");
+    made.addEventListener("click", function () {
+      act(made);
+    });
+    return made;
+  }
+  function copyButton(cite, format) {
+    return button(cite.getAttribute("data-copy-label"), function (pressed) {
+      if (!navigator.clipboard || !navigator.clipboard.writeText) return;
+      navigator.clipboard.writeText(format.textContent).then(function () {
+        pressed.textContent = cite.getAttribute("data-copied-label");
+        setTimeout(function () {
+          pressed.textContent = cite.getAttribute("data-copy-label");
+        }, 2000);
+      }, function () {});
+    });
+  }
+  function downloadButton(cite, format, file) {
+    return button(cite.getAttribute("data-download-label"), function () {
+      var link = document.createElement("a");
+      link.href = URL.createObjectURL(new Blob([format.textContent], { type: "text/plain;charset=utf-8" }));
+      link.download = file;
+      document.body.appendChild(link);
+      link.click();
+      link.remove();
+      setTimeout(function () {
+        URL.revokeObjectURL(link.href);
+      }, 1000);
+    });
+  }
+  function enhanceCitation() {
+    var cite = document.querySelector(".cite-body");
+    if (citation && citation.element === cite) return;
+    citation = null;
+    if (!cite) return;
     var formats = cite.querySelectorAll("[data-cite-format]");
-    var written = [];
-    for (var f = 0; f < formats.length; f++) written.push(formats[f].textContent);
-    var pointCitations = function () {
-      var id = "";
-      try {
-        id = decodeURIComponent(location.hash.slice(1));
-      } catch (e) {
-        // A malformed fragment names no paragraph.
-      }
-      var url = BLOCK_ID.test(id) && document.getElementById(id) ? pageUrl + "#" + id : pageUrl;
-      for (var i = 0; i < formats.length; i++) {
-        var holder = formats[i].querySelector("code") || formats[i];
-        holder.textContent = written[i].split(pageUrl).join(url);
-      }
-    };
-    pointCitations();
-    window.addEventListener("hashchange", pointCitations);
-    var button = function (label, act) {
-      var made = document.createElement("button");
-      made.type = "button";
-      made.textContent = label;
-      made.setAttribute("aria-live", "polite");
-      made.addEventListener("click", function () { act(made); });
-      return made;
-    };
+    citation = { element: cite, url: cite.getAttribute("data-cite-url"), formats: formats, written: [] };
     Array.prototype.forEach.call(formats, function (format) {
+      citation.written.push(format.textContent);
       var label = format.parentNode.querySelector("figcaption");
       if (!label) return;
       var actions = document.createElement("span");
       actions.className = "cite-actions";
-      actions.appendChild(button(cite.getAttribute("data-copy-label"), function (pressed) {
-        var done = function () {
-          pressed.textContent = cite.getAttribute("data-copied-label");
-          setTimeout(function () { pressed.textContent = cite.getAttribute("data-copy-label"); }, 2000);
-        };
-        if (navigator.clipboard && navigator.clipboard.writeText) {
-          navigator.clipboard.writeText(format.textContent).then(done, function () {});
-        }
-      }));
+      actions.appendChild(copyButton(cite, format));
       var file = format.getAttribute("data-cite-file");
-      if (file) {
-        actions.appendChild(button(cite.getAttribute("data-download-label"), function () {
-          var link = document.createElement("a");
-          link.href = URL.createObjectURL(new Blob([format.textContent], { type: "text/plain;charset=utf-8" }));
-          link.download = file;
-          document.body.appendChild(link);
-          link.click();
-          link.remove();
-          setTimeout(function () { URL.revokeObjectURL(link.href); }, 1000);
-        }));
-      }
+      if (file) actions.appendChild(downloadButton(cite, format, file));
       label.appendChild(actions);
     });
+    pointCitation();
   }
+  // What is added to the page's content; again when the preview server (imrf-site serve)
+  // replaces parts of the page after an edit instead of reloading it.
+  function enhanceContent() {
+    addPermalinks();
+    followWidth();
+    enhanceCitation();
+  }
+  enhanceContent();
+  document.addEventListener("imrf-site:content", enhanceContent);
   // Search: nothing is fetched until the reader focuses the search box or opens the
   // search page; then search.js loads (and fetches the index itself).
   var searchLoaded = false;
