@@ -4,6 +4,7 @@
 //! one JSON object per line (`--message-format json`). Owns the shape of a
 //! `Diagnostic` taken from an error or warning; decides nothing about what is wrong.
 
+use std::cell::Cell;
 use std::fmt;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -17,6 +18,10 @@ use crate::site::LoadError;
 
 /// At most this many errors are shown from one run; the rest are counted.
 pub const MAX_ERRORS_SHOWN: usize = 50;
+
+/// At most this many messages of one run quote their line: a site with hundreds of
+/// warnings reads better, and builds faster, with the rest on one line each.
+pub const MAX_SNIPPETS: usize = 50;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -119,13 +124,14 @@ pub enum MessageFormat {
 pub struct Reporter {
     format: MessageFormat,
     renderer: Renderer,
+    snippets_left: Cell<usize>,
 }
 
 impl Reporter {
     pub fn new(format: MessageFormat) -> Self {
         let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
         let renderer = if colour { Renderer::styled() } else { Renderer::plain() };
-        Self { format, renderer }
+        Self { format, renderer, snippets_left: Cell::new(MAX_SNIPPETS) }
     }
 
     pub fn warning(&self, warning: &Warning) {
@@ -151,15 +157,20 @@ impl Reporter {
 
     pub fn render(&self, diagnostic: &Diagnostic) -> String {
         match self.format {
-            MessageFormat::Human => human(&self.renderer, diagnostic),
+            MessageFormat::Human => {
+                let left = self.snippets_left.get();
+                let shown = human(&self.renderer, diagnostic, left > 0);
+                self.snippets_left.set(left.saturating_sub(1));
+                shown
+            }
             MessageFormat::Json => json(diagnostic),
         }
     }
 }
 
 /// `error: what`, then the line with a caret when the location has a line the file
-/// still has; a location without one stays in front of the message.
-fn human(renderer: &Renderer, diagnostic: &Diagnostic) -> String {
+/// still has and `quote` allows it; otherwise the location stays in front of the message.
+fn human(renderer: &Renderer, diagnostic: &Diagnostic, quote: bool) -> String {
     let level = match diagnostic.severity {
         Severity::Error => Level::ERROR,
         Severity::Warning => Level::WARNING,
@@ -167,7 +178,7 @@ fn human(renderer: &Renderer, diagnostic: &Diagnostic) -> String {
     let Some(location) = &diagnostic.location else {
         return format!("{}: {}", diagnostic.severity, diagnostic.message);
     };
-    let Some((line, source)) = source_line(location) else {
+    let Some((line, source)) = quote.then(|| source_line(location)).flatten() else {
         return format!("{}: {location}: {}", diagnostic.severity, diagnostic.message);
     };
     let column = location.column.unwrap_or(1);
@@ -227,6 +238,18 @@ mod tests {
         assert_eq!((d.location, d.message.as_str()), (None, "fr: 2 translation(s) record no source version"));
         let d = Diagnostic::parse(Severity::Error, "Cargo.toml: cannot read: denied");
         assert_eq!(d.location, Some(Location::file(std::path::Path::new("Cargo.toml"))));
+    }
+
+    #[test]
+    fn only_the_first_messages_quote_their_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let page = dir.path().join("a.md");
+        std::fs::write(&page, "+++\ntitle = 3\n+++\n").unwrap();
+        let reporter = Reporter { snippets_left: Cell::new(1), ..Reporter::new(MessageFormat::Human) };
+        let diagnostic = Diagnostic::parse(Severity::Warning, &format!("{}:2:9: odd", page.display()));
+        let first = reporter.render(&diagnostic);
+        assert!(first.contains("2 | title = 3"), "{first}");
+        assert_eq!(reporter.render(&diagnostic), format!("warning: {}:2:9: odd", page.display()));
     }
 
     #[test]

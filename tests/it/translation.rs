@@ -88,7 +88,7 @@ fn the_home_pages_and_the_language_picker_list_each_other() {
     // A theme whose home pages forget the picker.
     site.edit(
         "themes/default/templates/base.html",
-        r#"{% if page.kind == 'home' %}<link rel="alternate" hreflang="x-default" href="{{ origin ~ url('/') }}">"#,
+        r#"{% if page.url == home_url %}<link rel="alternate" hreflang="x-default" href="{{ origin ~ url('/') }}">"#,
         "{% if false %}",
     );
     let not_listed_back = |code: &str| {
