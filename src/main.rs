@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use imrf_site::build::{self, BuildOptions};
 use imrf_site::cli::{Cli, Command, StatusFormat, TranslationCommand};
+use imrf_site::diagnostic::Warning;
 use imrf_site::report::{Diagnostic, Reporter, Severity};
 use imrf_site::{exchange, serve, translation};
 
@@ -72,7 +73,7 @@ fn run(command: Command, reporter: &Reporter) -> anyhow::Result<()> {
         Command::Serve { root, port, bind } => {
             serve::serve(&serve::ServeOptions { root: root.root, bind, port })?;
         }
-        Command::Translation { command } => run_translation(command)?,
+        Command::Translation { command } => run_translation(command, reporter)?,
         Command::NewLanguage { root, code } => {
             for path in translation::new_language(&root.root, &code)? {
                 println!("created {}", path.display());
@@ -83,7 +84,7 @@ fn run(command: Command, reporter: &Reporter) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn run_translation(command: TranslationCommand) -> anyhow::Result<()> {
+fn run_translation(command: TranslationCommand, reporter: &Reporter) -> anyhow::Result<()> {
     match command {
         TranslationCommand::Export { root, lang, format, output } => {
             let report = exchange::export::export(&root.root, &lang, format, output.as_deref())?;
@@ -105,19 +106,23 @@ fn run_translation(command: TranslationCommand) -> anyhow::Result<()> {
                 println!("wrote {} ({units} unit(s) changed)", path.display());
             }
             for (path, units) in &report.fuzzy {
-                eprintln!(
-                    "warning: {}: {} unit(s) still marked fuzzy (to review) were not imported: {}",
-                    path.display(),
-                    units.len(),
-                    units.join(", ")
-                );
+                reporter.warning(&Warning {
+                    message: format!(
+                        "{}: {} unit(s) still marked fuzzy (to review) were not imported: {}",
+                        path.display(),
+                        units.len(),
+                        units.join(", ")
+                    ),
+                });
             }
             for (path, units) in &report.incomplete {
-                eprintln!(
-                    "warning: {} not written: a new page is written once every unit is translated; untranslated: {}",
-                    path.display(),
-                    units.join(", ")
-                );
+                reporter.warning(&Warning {
+                    message: format!(
+                        "{}: not written: a new page is written once every unit is translated; untranslated: {}",
+                        path.display(),
+                        units.join(", ")
+                    ),
+                });
             }
             for key in &report.stamped {
                 println!("stamped {lang}/{key}: it follows the current original");

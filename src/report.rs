@@ -142,10 +142,12 @@ impl Reporter {
     /// more there were.
     pub fn error(&self, error: &anyhow::Error) {
         let diagnostics = diagnostics_of(error);
-        for diagnostic in diagnostics.iter().take(MAX_ERRORS_SHOWN) {
+        // Editors and CI get every one; people the first ones, then a count.
+        let shown = if self.format == MessageFormat::Json { diagnostics.len() } else { MAX_ERRORS_SHOWN };
+        for diagnostic in diagnostics.iter().take(shown) {
             eprintln!("{}", self.render(diagnostic));
         }
-        if diagnostics.len() > MAX_ERRORS_SHOWN {
+        if diagnostics.len() > shown {
             let more = Diagnostic {
                 severity: Severity::Error,
                 location: None,
@@ -159,8 +161,10 @@ impl Reporter {
         match self.format {
             MessageFormat::Human => {
                 let left = self.snippets_left.get();
-                let shown = human(&self.renderer, diagnostic, left > 0);
-                self.snippets_left.set(left.saturating_sub(1));
+                let (shown, quoted) = human(&self.renderer, diagnostic, left > 0);
+                if quoted {
+                    self.snippets_left.set(left - 1);
+                }
                 shown
             }
             MessageFormat::Json => json(diagnostic),
@@ -170,19 +174,20 @@ impl Reporter {
 
 /// `error: what`, then the line with a caret when the location has a line the file
 /// still has and `quote` allows it; otherwise the location stays in front of the message.
-fn human(renderer: &Renderer, diagnostic: &Diagnostic, quote: bool) -> String {
+/// Also says whether the line was quoted.
+fn human(renderer: &Renderer, diagnostic: &Diagnostic, quote: bool) -> (String, bool) {
     let level = match diagnostic.severity {
         Severity::Error => Level::ERROR,
         Severity::Warning => Level::WARNING,
     };
     let Some(location) = &diagnostic.location else {
-        return format!("{}: {}", diagnostic.severity, diagnostic.message);
+        return (format!("{}: {}", diagnostic.severity, diagnostic.message), false);
     };
     let Some((line, source)) = quote.then(|| source_line(location)).flatten() else {
-        return format!("{}: {location}: {}", diagnostic.severity, diagnostic.message);
+        return (format!("{}: {location}: {}", diagnostic.severity, diagnostic.message), false);
     };
     let column = location.column.unwrap_or(1);
-    let start = source.char_indices().nth(column - 1).map_or(source.len(), |(i, _)| i);
+    let start = source.char_indices().nth(column.saturating_sub(1)).map_or(source.len(), |(i, _)| i);
     let end = source[start..].chars().next().map_or(start, |c| start + c.len_utf8());
     let path = location.path.display().to_string();
     let report = [level.primary_title(diagnostic.message.as_str()).element(
@@ -191,7 +196,7 @@ fn human(renderer: &Renderer, diagnostic: &Diagnostic, quote: bool) -> String {
             .path(path.as_str())
             .annotation(AnnotationKind::Primary.span(start..end)),
     )];
-    renderer.render(&report).to_string()
+    (renderer.render(&report).to_string(), true)
 }
 
 /// The text of the location's line, read from its file now.

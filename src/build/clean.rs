@@ -1,8 +1,8 @@
 //! `imrf-site build`: the one-shot clean build into the output directory. Each batch of
 //! pages and each language's search index goes to the staging directory as soon as it
-//! is made (`StagedWriter`), and only its links stay in memory for the final check, so
-//! a large site is never held whole; the Markdown's text and HTML are freed as soon as
-//! nothing reads them any more. Computes no memo keys and remembers nothing: that is
+//! is made (`StagedWriter`), and only its links and language alternates stay in memory
+//! for the final checks, so a large site is never held whole; the Markdown's text and
+//! HTML are freed as soon as nothing reads them any more. Computes no memo keys and remembers nothing: that is
 //! watch mode's (`incremental`).
 
 use std::collections::{BTreeMap, HashMap};
@@ -51,7 +51,8 @@ const WRITE_BATCH: usize = 256;
 
 /// Builds the site into its output directory. The same stages as `render`, but each
 /// batch of files goes to the staging directory as soon as it is made, and only its
-/// links stay in memory for the final check: a large site is never held whole.
+/// links and alternates stay in memory for the final checks: a large site is never held
+/// whole.
 pub fn build(options: &BuildOptions) -> Result<BuildReport, Error> {
     let started = Instant::now();
     let staging = Staging::begin(&options.output_dir(), &options.root)?;

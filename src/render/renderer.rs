@@ -87,6 +87,8 @@ impl<'a> Renderer<'a> {
                     url: self.link(&url),
                     absolute_url: self.site.base_url.absolute(url.as_str()),
                     current: other.code == language.code,
+                    // Generated pages (no key) exist in every language.
+                    exists: key.is_none() || same_page.contains_key(&other.code),
                 }
             })
             .collect();

@@ -53,6 +53,9 @@ pub(super) struct AlternateView<'a> {
     pub(super) url: String,
     pub(super) absolute_url: String,
     pub(super) current: bool,
+    /// Whether the page exists in this language; the switcher leads to the language's
+    /// home where it does not, and the page lists no alternate there.
+    pub(super) exists: bool,
 }
 
 #[derive(Serialize)]

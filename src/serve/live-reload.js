@@ -59,13 +59,23 @@
     return pageShell.replace(/ \/__imrf-site\/live-reload\.js$/, "");
   }
 
+  // Search keeps state the page's parts cannot carry over (its script's listeners, a
+  // query, its results): a change to a part that holds it reloads the page instead.
+  function holdsSearch(part) {
+    return part.querySelector("#site-search, #search-results") !== null;
+  }
+  var latest = 0;
+
   function update() {
+    var request = ++latest;
     fetch(location.href, { cache: "no-store" })
       .then(function (response) {
         if (!response.ok) throw new Error("HTTP " + response.status);
         return response.text();
       })
       .then(function (html) {
+        // A rebuild that came after this one has its own, newer answer.
+        if (request !== latest) return;
         var fresh = new DOMParser().parseFromString(html, "text/html");
         var freshParts = parts(fresh.body);
         var current = parts(document.body);
@@ -73,6 +83,12 @@
         if (freshShell !== servedShell || freshParts.length !== current.length || current.length !== served.length) {
           reload();
           return;
+        }
+        for (var changed = 0; changed < freshParts.length; changed++) {
+          if (freshParts[changed].outerHTML !== served[changed] && holdsSearch(current[changed])) {
+            reload();
+            return;
+          }
         }
         var focused = document.activeElement && document.activeElement.id;
         for (var i = 0; i < freshParts.length; i++) {

@@ -491,7 +491,7 @@ fn a_new_page_with_an_untranslated_unit_is_not_written() {
     assert_eq!(
         run.stderr(),
         format!(
-            "warning: {} not written: a new page is written once every unit is translated; untranslated: p-5-1\n",
+            "warning: {}: not written: a new page is written once every unit is translated; untranslated: p-5-1\n",
             shown(&site, "site/content/fr/second.md")
         )
     );

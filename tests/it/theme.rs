@@ -231,6 +231,14 @@ fn on_a_phone_the_note_starts_on_the_first_screen_and_the_menu_opens_and_closes(
         summary.click();
         browser.find(".site-footer").click();
         assert!(!browser.find(".site-nav").is_displayed(), "{path}: a click elsewhere did not close the menu");
+        // Tabbing out of the open menu closes it: the focus never goes under it.
+        summary.click();
+        for _ in 0..8 {
+            browser.press(keys::TAB);
+        }
+        assert!(browser.find(".site-nav").is_displayed(), "{path}: the menu closed while its links had the focus");
+        browser.press(keys::TAB);
+        assert!(!browser.find(".site-nav").is_displayed(), "{path}: the focus left the open menu");
     }
 
     // Without JavaScript the menu is still a disclosure that opens.

@@ -218,8 +218,14 @@ fn orphan_pages_warn_and_stamps_without_an_original_fail() {
         "{}",
         run.stderr()
     );
-    assert!(site.read("fr/seulement/index.html").contains("Seulement en français"));
+    let orphan = site.read("fr/seulement/index.html");
+    assert!(orphan.contains("Seulement en français"));
     assert!(!site.public().join("en/seulement").exists());
+    // It names no alternate it does not have (English's home is not its English version),
+    // so check finds its cluster sound; the switcher still leads to the English home.
+    assert!(!orphan.contains(r#"<link rel="alternate" hreflang="en""#), "an orphan lists no English alternate");
+    assert!(orphan.contains(r#"<a href="/en/" lang="en" hreflang="en">"#));
+    site.run(&["check"]).ok();
 
     site.write(
         "site/content/fr/seulement.md",

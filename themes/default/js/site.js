@@ -85,18 +85,30 @@
   menus.forEach(function (pair) {
     pair[1].addEventListener("change", followWidth);
   });
+  // Escape closes the menu that holds the focus (not one the reader is elsewhere from,
+  // such as the search box, which has its own use for Escape).
   document.addEventListener("keydown", function (event) {
-    if (event.key !== "Escape") return;
+    if (event.key !== "Escape" || event.defaultPrevented) return;
     menus.forEach(function (pair) {
       var menu = document.querySelector(pair[0]);
-      if (!menu || !menu.open || pair[1].matches) return;
+      if (!menu || !menu.open || pair[1].matches || !menu.contains(document.activeElement)) return;
       menu.open = false;
       menu.querySelector("summary").focus();
     });
   });
-  document.addEventListener("click", function (event) {
+  // The objectives lie over the page on a small screen: a click elsewhere closes them,
+  // and so does the focus leaving them, which would otherwise move under them.
+  function closeObjectivesOutside(target) {
     var menu = document.querySelector(".site-menu");
-    if (menu && menu.open && menus.length && !menus[0][1].matches && !menu.contains(event.target)) menu.open = false;
+    if (menu && menu.open && menus.length && !menus[0][1].matches && target && !menu.contains(target)) {
+      menu.open = false;
+    }
+  }
+  document.addEventListener("click", function (event) {
+    closeObjectivesOutside(event.target);
+  });
+  document.addEventListener("focusout", function (event) {
+    closeObjectivesOutside(event.relatedTarget);
   });
   // Cite this page: every format names the paragraph the page was opened at (the ids
   // are the same in every language), and gets buttons to copy it and, for the formats
