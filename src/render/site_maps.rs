@@ -33,13 +33,27 @@ impl Renderer<'_> {
         for (key, url) in &entries {
             groups.entry(key.as_str()).or_default().push(url);
         }
-        for (key, url) in &entries {
+        // The language picker at `/` is the homes' x-default, as the pages' heads say.
+        let root = UrlPath::page([]);
+        let homes: Vec<&UrlPath> = entries.iter().map(|(_, url)| *url).filter(|url| is_language_home(url)).collect();
+        let picker = (String::from("\0picker"), &root);
+        for (key, url) in entries.iter().chain([&picker]) {
+            let alternates: &[&UrlPath] =
+                if *url == &root { &homes } else { groups.get(key.as_str()).map(Vec::as_slice).unwrap_or_default() };
+            let x_default = if *url == &root || is_language_home(url) {
+                Some(&root)
+            } else {
+                alternates
+                    .iter()
+                    .copied()
+                    .find(|alternate| language_of(alternate) == self.site.default_language.as_str())
+            };
             xml.push_str(&format!(
                 "  <url>\n    <loc>{}</loc>\n",
                 xml_escape(&self.site.base_url.absolute(url.as_str()))
             ));
-            for alternate in groups.get(key.as_str()).map(Vec::as_slice).unwrap_or_default() {
-                let lang = alternate.as_str().trim_start_matches('/').split('/').next().unwrap_or_default();
+            let links = alternates.iter().map(|alternate| (language_of(alternate), *alternate));
+            for (lang, alternate) in links.chain(x_default.map(|url| ("x-default", url))) {
                 xml.push_str(&format!(
                     "    <xhtml:link rel=\"alternate\" hreflang=\"{lang}\" href=\"{}\"/>\n",
                     xml_escape(&self.site.base_url.absolute(alternate.as_str()))
@@ -54,6 +68,17 @@ impl Renderer<'_> {
     fn robots(&self) -> String {
         format!("User-agent: *\nAllow: /\n\nSitemap: {}\n", self.site.base_url.absolute("/sitemap.xml"))
     }
+}
+
+/// The language of a page's URL (`fr` of `/fr/objective-14/`).
+fn language_of(url: &UrlPath) -> &str {
+    url.as_str().trim_start_matches('/').split('/').next().unwrap_or_default()
+}
+
+/// Whether the URL is a language's home (`/fr/`).
+fn is_language_home(url: &UrlPath) -> bool {
+    let path = url.as_str().trim_matches('/');
+    !path.is_empty() && !path.contains('/')
 }
 
 fn xml_escape(text: &str) -> String {

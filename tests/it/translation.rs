@@ -84,6 +84,31 @@ fn the_home_pages_and_the_language_picker_list_each_other() {
         assert!(picker.contains(expected), "the picker lacks {expected}");
     }
     site.run(&["check"]).ok();
+    // The sitemap says the same: the picker is listed, and is the homes' x-default.
+    let sitemap = site.read("sitemap.xml");
+    for expected in [
+        "<loc>https://example.org/</loc>\n    <xhtml:link rel=\"alternate\" hreflang=\"en\" href=\"https://example.org/en/\"/>",
+        "<xhtml:link rel=\"alternate\" hreflang=\"fr\" href=\"https://example.org/fr/\"/>\n    <xhtml:link rel=\"alternate\" hreflang=\"x-default\" href=\"https://example.org/\"/>",
+        "hreflang=\"x-default\" href=\"https://example.org/en/objective-2/\"/>",
+    ] {
+        assert!(sitemap.contains(expected), "the sitemap lacks {expected}:\n{sitemap}");
+    }
+
+    // Under a base path, the cluster holds the same way.
+    let nested = SiteTest::fixture("basic");
+    let run = nested.run(&["build", "--base-url", "https://example.org/imrf/"]);
+    run.ok();
+    assert!(!run.stderr().contains("hreflang"), "{}", run.stderr());
+    assert!(
+        nested
+            .read("fr/index.html")
+            .contains(r#"<link rel="alternate" hreflang="x-default" href="https://example.org/imrf/">"#)
+    );
+    assert!(
+        nested
+            .read("index.html")
+            .contains(r#"<link rel="alternate" hreflang="fr" href="https://example.org/imrf/fr/">"#)
+    );
 
     // A theme whose home pages forget the picker.
     site.edit(
