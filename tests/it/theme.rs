@@ -401,6 +401,9 @@ fn a_citation_names_the_paragraph_the_page_was_opened_at_and_can_be_copied_or_do
     // Copy for every format, download for the three reference managers read.
     let buttons: Vec<String> = browser.find_all(".cite-actions button").iter().map(|b| b.text()).collect();
     assert_eq!(buttons, ["Copy", "Copy", "Download", "Copy", "Download", "Copy", "Download"]);
+    let names: Vec<Option<String>> =
+        browser.find_all(".cite-actions button").iter().take(3).map(|b| b.attr("aria-label")).collect();
+    assert_eq!(names, [Some("Copy (Text)".into()), Some("Copy (BibTeX)".into()), Some("Download (BibTeX)".into())]);
 
     // Another paragraph, then a fragment that names no paragraph.
     browser.execute("location.hash = 'p-14-3'", &[]);

@@ -129,29 +129,32 @@
     }
   }
   window.addEventListener("hashchange", pointCitation);
-  function button(label, act) {
+  // A button named for what it acts on ("Copy (BibTeX)"), its visible label short.
+  function button(label, format, act) {
     var made = document.createElement("button");
     made.type = "button";
     made.textContent = label;
-    made.setAttribute("aria-live", "polite");
+    made.setAttribute("aria-label", label + " (" + format + ")");
     made.addEventListener("click", function () {
       act(made);
     });
     return made;
   }
-  function copyButton(cite, format) {
-    return button(cite.getAttribute("data-copy-label"), function (pressed) {
+  function copyButton(cite, format, name) {
+    return button(cite.getAttribute("data-copy-label"), name, function (pressed) {
       if (!navigator.clipboard || !navigator.clipboard.writeText) return;
       navigator.clipboard.writeText(format.textContent).then(function () {
         pressed.textContent = cite.getAttribute("data-copied-label");
+        pressed.setAttribute("aria-label", cite.getAttribute("data-copied-label") + " (" + name + ")");
         setTimeout(function () {
           pressed.textContent = cite.getAttribute("data-copy-label");
+          pressed.setAttribute("aria-label", cite.getAttribute("data-copy-label") + " (" + name + ")");
         }, 2000);
       }, function () {});
     });
   }
-  function downloadButton(cite, format, file) {
-    return button(cite.getAttribute("data-download-label"), function () {
+  function downloadButton(cite, format, file, name) {
+    return button(cite.getAttribute("data-download-label"), name, function () {
       var link = document.createElement("a");
       link.href = URL.createObjectURL(new Blob([format.textContent], { type: "text/plain;charset=utf-8" }));
       link.download = file;
@@ -174,12 +177,13 @@
       citation.written.push(format.textContent);
       var label = format.parentNode.querySelector("figcaption");
       if (!label) return;
+      var name = label.textContent;
       var actions = document.createElement("span");
       actions.className = "cite-actions";
-      actions.appendChild(copyButton(cite, format));
+      actions.appendChild(copyButton(cite, format, name));
       var file = format.getAttribute("data-cite-file");
-      if (file) actions.appendChild(downloadButton(cite, format, file));
-      label.appendChild(actions);
+      if (file) actions.appendChild(downloadButton(cite, format, file, name));
+      label.after(actions);
     });
     pointCitation();
   }
