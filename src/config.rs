@@ -24,6 +24,9 @@ pub struct Config {
     /// HTML goes through an allowlist sanitizer, so a page cannot run scripts.
     #[serde(default)]
     pub unsafe_html: bool,
+    /// Publish the note as open data: `/<lang>/note.json` and its JSON Schema.
+    #[serde(default)]
+    pub open_data: bool,
     /// How the pages are cited (`[citation]`); without it, pages carry no citation.
     #[serde(default)]
     pub citation: Option<CitationConfig>,

@@ -60,6 +60,8 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Error> {
     let assets = assets::build(&theme_dir(&site))?;
     let Prepared { mut site, mut warnings, mut sources, templates } =
         prepare(site, warnings, &|_| None, &assets.names)?;
+    // The note as open data reads the Markdown as written, so it is made first.
+    let note_data = render::note_data_files(&site);
     // Rendered, and its warnings located: the Markdown text is read no more.
     site.release_source_text();
     // The pages are written once, never rewritten when asset names change.
@@ -77,6 +79,7 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Error> {
     pages?;
     first_index?;
     writer.write(renderer.site_maps())?;
+    writer.write(note_data)?;
     sources.release_html();
     writer.write(assets.files)?;
     let last_reader = last_index_reading(&site);

@@ -158,6 +158,8 @@ pub(super) fn render_loaded(
     memo.remember_markdown(&keys, &sources, &footnotes);
 
     let mut files: Vec<SharedFile> = site_maps.clone();
+    // Made again on every rebuild, remembering nothing: it reads every page's text.
+    files.extend(render::note_data_files(&site).into_iter().map(SharedFile::from));
     memo.site_maps = Some((keys.outline, site_maps));
     files.extend(memo.rendered.values().map(|kept| kept.file.clone()));
     files.extend(assets.files.iter().cloned().map(SharedFile::from));

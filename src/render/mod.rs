@@ -17,6 +17,7 @@
 
 mod error;
 mod generated;
+mod note_data;
 mod pages;
 mod renderer;
 mod site_maps;
@@ -25,6 +26,7 @@ mod views;
 
 pub use error::RenderError;
 pub(crate) use generated::GeneratedKind;
+pub(crate) use note_data::note_data_files;
 pub(crate) use renderer::Renderer;
 pub use sources::RenderedSources;
 pub(crate) use sources::render_markdown;

@@ -510,7 +510,7 @@ const MESSAGES: &[(&str, &str)] = &[
     ),
     (
         "unknown config key",
-        "error: unknown key `colour`: the keys allowed here are `title`, `base_url`, `default_language`, `theme`, `unsafe_html`, `citation`\n --> site/config.toml:5:1\n  |\n5 | colour = \"blue\"\n  | ^\n",
+        "error: unknown key `colour`: the keys allowed here are `title`, `base_url`, `default_language`, `theme`, `unsafe_html`, `open_data`, `citation`\n --> site/config.toml:5:1\n  |\n5 | colour = \"blue\"\n  | ^\n",
     ),
     (
         "theme given as a path out of the site",
