@@ -264,6 +264,27 @@ fn orphan_pages_warn_and_stamps_without_an_original_fail() {
     );
 }
 
+/// A translator who translates a placeholder's name (`{auteur}`) or drops one is told
+/// where, and the build goes on (the string is published as written).
+#[test]
+fn a_ui_string_that_changes_its_placeholders_is_warned_about() {
+    let site = SiteTest::fixture("basic");
+    site.edit("i18n/fr.toml", "citation_text = \"{author}.", "citation_text = \"{auteur}.");
+    let run = site.build();
+    run.ok();
+    let fr = site.root().join("i18n/fr.toml").display().to_string();
+    let line = site.source("i18n/fr.toml").lines().position(|l| l.starts_with("citation_text =")).unwrap() + 1;
+    assert!(
+        run.messages().contains(&format!(
+            "warning: {fr}:{line}:18: UI string `citation_text`: {{auteur}} would be published as written (the original \
+             has no such placeholder), and {{author}} of the original is missing; keep the original's placeholders as they \
+             are: {{author}}, {{year}}, {{title}}, {{container}}, {{url}}"
+        )),
+        "{}",
+        run.stderr()
+    );
+}
+
 #[test]
 fn dates_are_written_the_page_language_way() {
     let site = SiteTest::fixture("basic");

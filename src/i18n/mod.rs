@@ -3,6 +3,8 @@
 //! The default language's file defines which keys exist; another file with a key the
 //! default lacks is an error (a typo would otherwise silently show English).
 
+mod placeholders;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -270,6 +272,9 @@ pub fn load(i18n_dir: &Path, codes: &[LangCode], default: &LangCode) -> Result<I
             let file = read_file(&path)?;
             check_known_keys(&path, &file, &default_file, &default_path)?;
             check_plural_forms(&path, code, &file)?;
+            if let Ok(text) = crate::files::read_to_string(&path) {
+                warnings.extend(placeholders::mismatches(&path, &text, &file.strings, &default_file.strings));
+            }
             let missing = missing_keys(&file, &default_file);
             if !missing.is_empty() {
                 warnings.push(Warning {
