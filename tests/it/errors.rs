@@ -522,7 +522,7 @@ const MESSAGES: &[(&str, &str)] = &[
     ),
     (
         "i18n file with an unknown section",
-        "error: unknown key `colours`: the keys allowed here are `language`, `strings`, `plurals`\n  --> i18n/fr.toml:85:2\n   |\n85 | [colours]\n   |  ^\n",
+        "error: unknown key `colours`: the keys allowed here are `language`, `strings`, `plurals`\n  --> i18n/fr.toml:86:2\n   |\n86 | [colours]\n   |  ^\n",
     ),
     (
         "CSS import of a missing file",

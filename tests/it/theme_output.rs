@@ -244,7 +244,7 @@ fn every_page_can_be_cited_in_four_formats() {
 
     let french = site.read("fr/objective-14/index.html");
     let text = element_text(&french, "data-cite-format=\"text\"").unwrap();
-    assert!(text.contains("2022. « Objectif 14: ") && text.contains(" ». Dans "), "French conventions: {text}");
+    assert!(text.contains("2022. « Objectif 14\u{a0}: ") && text.contains(" ». Dans "), "French conventions: {text}");
 
     let without = SiteTest::fixture("basic");
     without.build().ok();
