@@ -26,19 +26,25 @@ pub enum HreflangProblemKind {
     NotReciprocal,
 }
 
-impl std::fmt::Display for HreflangProblem {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let Self { page, hreflang, href, .. } = self;
+impl HreflangProblem {
+    /// What is wrong, without the page it is in.
+    pub fn what(&self) -> String {
+        let Self { hreflang, href, .. } = self;
         match self.kind {
             HreflangProblemKind::NoPage => {
-                write!(f, "{page}: its hreflang=\"{hreflang}\" alternate {href} is not a page of the site")
+                format!("its hreflang=\"{hreflang}\" alternate {href} is not a page of the site")
             }
-            HreflangProblemKind::NotReciprocal => write!(
-                f,
-                "{page}: lists {href} as its hreflang=\"{hreflang}\" alternate, but that page does not list it back \
+            HreflangProblemKind::NotReciprocal => format!(
+                "lists {href} as its hreflang=\"{hreflang}\" alternate, but that page does not list it back \
                  (search engines ignore alternates that are not reciprocal)"
             ),
         }
+    }
+}
+
+impl std::fmt::Display for HreflangProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.page, self.what())
     }
 }
 

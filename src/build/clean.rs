@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
-use super::stages::{BuildOptions, Prepared, describe_links, prepare, stemmer_urls, theme_dir};
+use super::stages::{BuildOptions, Prepared, describe_link_problems, prepare, stemmer_urls, theme_dir};
 use crate::assets;
 use crate::check::{self, PageLinks};
 use crate::diagnostic::Warning;
@@ -91,10 +91,10 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Error> {
     let StagedWriter { links, alternates, .. } = writer;
     let paths = staging.finish()?;
     let broken = check::broken_links_among(&links, paths.iter().map(String::as_str), &site.base_url.path);
-    warnings.extend(describe_links(&site, &broken).into_iter().map(|message| Warning { message }));
     let clusters =
         hreflang::problems_among(&alternates, paths.iter().map(String::as_str), &site.base_url.absolute("/"));
-    warnings.extend(clusters.iter().map(|problem| Warning { message: problem.to_string() }));
+    let problems = describe_link_problems(&site, &broken, &clusters);
+    warnings.extend(problems.into_iter().map(|message| Warning { message }));
     Ok(BuildReport {
         pages: paths.iter().filter(|path| path.ends_with(".html")).count(),
         languages: site.languages.len(),

@@ -13,7 +13,7 @@ use rayon::prelude::*;
 
 use super::keys::{Key, Keys, hash_debug, hash_files};
 use super::memo::{Memo, MemoFile, MemoFiles, SharedFile};
-use super::stages::{BuildOptions, Prepared, describe_links, prepare, stemmer_urls, theme_dir};
+use super::stages::{BuildOptions, Prepared, describe_link_problems, prepare, stemmer_urls, theme_dir};
 use crate::assets;
 use crate::check;
 use crate::diagnostic::Warning;
@@ -195,8 +195,8 @@ pub(super) fn finish(pages: RenderedPages, memo: &mut Memo) -> WatchedSite {
         .collect();
     files.extend(indexes.iter().flatten().cloned());
     memo.search = search_keys.into_iter().zip(indexes).collect();
-    let mut link_problems = describe_links(&site, &check::broken_links(&files, &site.base_url.path));
+    let broken = check::broken_links(&files, &site.base_url.path);
     let clusters = hreflang::hreflang_problems(&files, &site.base_url.absolute("/"));
-    link_problems.extend(clusters.iter().map(ToString::to_string));
+    let link_problems = describe_link_problems(&site, &broken, &clusters);
     WatchedSite { site, files, warnings, link_problems }
 }

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use crate::check::BrokenLink;
 use crate::diagnostic::Warning;
 use crate::error::Error;
+use crate::hreflang::HreflangProblem;
 use crate::markdown::Rendered;
 use crate::render::{self, RenderedSources};
 use crate::site::Site;
@@ -75,18 +76,17 @@ pub(super) fn stemmer_urls(names: &BTreeMap<String, String>) -> BTreeMap<String,
     names.iter().filter(|(name, _)| is_stemmer(name)).map(|(n, p)| (n.clone(), p.clone())).collect()
 }
 
-/// Broken links named by the source file they come from, where there is one. The pages
-/// are indexed by output file once: a large site can have thousands of broken links.
-pub(super) fn describe_links(site: &Site, links: &[BrokenLink]) -> Vec<String> {
+/// Broken links, then language alternates that break their cluster, each named by the
+/// source file of the page it is in, where there is one (the file a person edits). The
+/// pages are indexed by output file once: a large site can have thousands of them.
+pub(super) fn describe_link_problems(site: &Site, links: &[BrokenLink], alternates: &[HreflangProblem]) -> Vec<String> {
     let sources: HashMap<String, &Path> =
         site.pages.iter().map(|p| (p.url.output_file(), site.source(p).path.as_path())).collect();
-    links
-        .iter()
-        .map(|link| match sources.get(&link.page) {
-            Some(path) => {
-                format!("{} (published as {}): link to {} {}", path.display(), link.page, link.href, link.reason)
-            }
-            None => link.to_string(),
-        })
-        .collect()
+    let described = |page: &str, what: String| match sources.get(page) {
+        Some(path) => format!("{} (published as {page}): {what}", path.display()),
+        None => format!("{page}: {what}"),
+    };
+    let links = links.iter().map(|link| described(&link.page, format!("link to {} {}", link.href, link.reason)));
+    let alternates = alternates.iter().map(|problem| described(&problem.page, problem.what()));
+    links.chain(alternates).collect()
 }

@@ -132,6 +132,24 @@ fn the_home_pages_and_the_language_picker_list_each_other() {
     let build = site.build();
     build.ok();
     assert!(build.messages().contains(&format!("warning: {}", not_listed_back("fr"))), "{}", build.stderr());
+
+    // An alternate that leads nowhere is named by the source of the page that lists it.
+    site.edit(
+        "themes/default/templates/base.html",
+        "{% block structured_data %}",
+        "{% if page.kind == 'objective' %}<link rel=\"alternate\" hreflang=\"de\" href=\"{{ origin }}/de/\">{% endif %}{% block structured_data %}",
+    );
+    let run = site.run(&["check"]);
+    run.err();
+    let source = site.root().join("site/content/fr/first.md").display().to_string();
+    assert!(
+        run.messages().contains(&format!(
+            "error: {source} (published as fr/objective-2/index.html): its hreflang=\"de\" alternate \
+             https://example.org/de/ is not a page of the site"
+        )),
+        "{}",
+        run.stderr()
+    );
 }
 
 #[test]
