@@ -92,6 +92,7 @@ fn bibtex(page: &CitedPage) -> String {
     let kind = match container {
         Some(container) => {
             fields.push(("howpublished", escape_bibtex(container)));
+            fields.extend(config.publisher.as_deref().map(|publisher| ("publisher", escape_bibtex(publisher))));
             "misc"
         }
         None => {
@@ -99,9 +100,6 @@ fn bibtex(page: &CitedPage) -> String {
             "techreport"
         }
     };
-    if let (Some(publisher), Some(_)) = (&config.publisher, container) {
-        fields.push(("publisher", escape_bibtex(publisher)));
-    }
     fields.push(("year", config.year.get().to_string()));
     fields.push(("url", url.to_string()));
     fields.push(("language", lang.to_string()));

@@ -269,12 +269,10 @@ pub fn load(i18n_dir: &Path, codes: &[LangCode], default: &LangCode) -> Result<I
         let language = if code == default {
             complete(code, default, default_file.clone(), &default_file)
         } else if path.exists() {
-            let file = read_file(&path)?;
+            let (file, text) = read_file_and_text(&path)?;
             check_known_keys(&path, &file, &default_file, &default_path)?;
             check_plural_forms(&path, code, &file)?;
-            if let Ok(text) = crate::files::read_to_string(&path) {
-                warnings.extend(placeholders::mismatches(&path, &text, &file.strings, &default_file.strings));
-            }
+            warnings.extend(placeholders::mismatches(&path, &text, &file.strings, &default_file.strings));
             let missing = missing_keys(&file, &default_file);
             if !missing.is_empty() {
                 warnings.push(Warning {
@@ -306,15 +304,21 @@ pub fn load(i18n_dir: &Path, codes: &[LangCode], default: &LangCode) -> Result<I
 }
 
 fn read_file(path: &Path) -> Result<I18nFile, I18nError> {
+    read_file_and_text(path).map(|(file, _)| file)
+}
+
+/// The file parsed, and its text (for checks that place what they find on a line).
+fn read_file_and_text(path: &Path) -> Result<(I18nFile, String), I18nError> {
     let bytes = crate::files::read(path).map_err(|source| I18nError::Read { path: path.to_path_buf(), source })?;
     let text = String::from_utf8(bytes).map_err(|_| I18nError::Invalid {
         location: Location::file(path),
         message: "the file is not valid UTF-8".to_string(),
     })?;
-    toml::from_str(&text).map_err(|error| {
+    let file = toml::from_str(&text).map_err(|error| {
         let (location, message) = toml_problem(path, &text, &error, 1);
         I18nError::Invalid { location, message }
-    })
+    })?;
+    Ok((file, text))
 }
 
 fn check_known_keys(path: &Path, file: &I18nFile, default: &I18nFile, default_path: &Path) -> Result<(), I18nError> {

@@ -7,7 +7,8 @@
 
 use serde::Serialize;
 
-use crate::blocks::{self, Unit, UnitKind};
+use super::pages::kind_name;
+use crate::blocks::{self, UnitKind};
 use crate::content::{PageKind, SourcePage};
 use crate::i18n::Language;
 use crate::output::OutputFile;
@@ -110,15 +111,23 @@ fn note_data(site: &Site, language: &Language) -> OutputFile {
 
 fn page_data<'a>(site: &'a Site, page: &'a Page) -> PageData<'a> {
     let source: &SourcePage = site.source(page);
-    let units = blocks::page_units(source);
-    let of_kind = |wanted: fn(&UnitKind) -> bool| units.iter().filter(move |unit| wanted(&unit.kind));
+    let (mut blocks, mut questions, mut footnotes) = (Vec::new(), Vec::new(), Vec::new());
+    for unit in blocks::page_units(source) {
+        match unit.kind {
+            UnitKind::Block(kind) => blocks.push(BlockData { id: unit.id, kind: kind.name(), markdown: unit.text }),
+            UnitKind::Question => questions.push(TextData { id: unit.id, markdown: unit.text }),
+            UnitKind::Footnote => footnotes.push(FootnoteData {
+                label: unit.id.trim_start_matches("fn:").to_string(),
+                urls: urls_in(&unit.text),
+                markdown: unit.text,
+            }),
+            // The title and the other front-matter values are the page's own fields.
+            UnitKind::Field => {}
+        }
+    }
     PageData {
         url: site.base_url.absolute(page.url.as_str()),
-        kind: match source.front.kind {
-            PageKind::Home => "home",
-            PageKind::Objective => "objective",
-            PageKind::Page => "page",
-        },
+        kind: kind_name(source.front.kind),
         title: &source.front.title,
         language: source.lang.as_str(),
         translation: page.translation,
@@ -126,26 +135,9 @@ fn page_data<'a>(site: &'a Site, page: &'a Page) -> PageData<'a> {
             .front
             .objective
             .map(|number| ObjectiveData { number: number.get(), short_label: source.front.short_label.as_deref() }),
-        blocks: of_kind(|kind| matches!(kind, UnitKind::Block(_)))
-            .map(|unit| BlockData { id: unit.id.clone(), kind: block_kind(unit), markdown: unit.text.clone() })
-            .collect(),
-        questions: of_kind(|kind| matches!(kind, UnitKind::Question))
-            .map(|unit| TextData { id: unit.id.clone(), markdown: unit.text.clone() })
-            .collect(),
-        footnotes: of_kind(|kind| matches!(kind, UnitKind::Footnote))
-            .map(|unit| FootnoteData {
-                label: unit.id.trim_start_matches("fn:").to_string(),
-                markdown: unit.text.clone(),
-                urls: urls_in(&unit.text),
-            })
-            .collect(),
-    }
-}
-
-fn block_kind(unit: &Unit) -> &'static str {
-    match unit.kind {
-        UnitKind::Block(kind) => kind.name(),
-        _ => "",
+        blocks,
+        questions,
+        footnotes,
     }
 }
 

@@ -72,7 +72,8 @@ impl<'a> Renderer<'a> {
     }
 }
 
-fn kind_name(kind: PageKind) -> &'static str {
+/// The kind as templates and `note.json` name it.
+pub(super) fn kind_name(kind: PageKind) -> &'static str {
     match kind {
         PageKind::Home => "home",
         PageKind::Objective => "objective",

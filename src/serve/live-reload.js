@@ -64,19 +64,25 @@
   function holdsSearch(part) {
     return part.querySelector("#site-search, #search-results") !== null;
   }
-  var latest = 0;
-
-  function update() {
-    var request = ++latest;
-    fetch(location.href, { cache: "no-store" })
+  // This page as the server has it now.
+  function freshPage() {
+    return fetch(location.href, { cache: "no-store" })
       .then(function (response) {
         if (!response.ok) throw new Error("HTTP " + response.status);
         return response.text();
       })
       .then(function (html) {
+        return new DOMParser().parseFromString(html, "text/html");
+      });
+  }
+  var latest = 0;
+
+  function update() {
+    var request = ++latest;
+    freshPage()
+      .then(function (fresh) {
         // A rebuild that came after this one has its own, newer answer.
         if (request !== latest) return;
-        var fresh = new DOMParser().parseFromString(html, "text/html");
         var freshParts = parts(fresh.body);
         var current = parts(document.body);
         var freshShell = withoutThisScript(shell(fresh));
@@ -84,18 +90,20 @@
           reload();
           return;
         }
-        for (var changed = 0; changed < freshParts.length; changed++) {
-          if (freshParts[changed].outerHTML !== served[changed] && holdsSearch(current[changed])) {
+        var markups = freshParts.map(function (part) {
+          return part.outerHTML;
+        });
+        for (var changed = 0; changed < markups.length; changed++) {
+          if (markups[changed] !== served[changed] && holdsSearch(current[changed])) {
             reload();
             return;
           }
         }
         var focused = document.activeElement && document.activeElement.id;
         for (var i = 0; i < freshParts.length; i++) {
-          var markup = freshParts[i].outerHTML;
-          if (markup === served[i]) continue;
+          if (markups[i] === served[i]) continue;
           current[i].replaceWith(document.importNode(freshParts[i], true));
-          served[i] = markup;
+          served[i] = markups[i];
         }
         document.title = fresh.title;
         if (focused && document.activeElement === document.body) {
@@ -111,12 +119,8 @@
 
   // The new stylesheet URLs (content-hashed) are read from a fresh copy of this page.
   function swapStylesheets() {
-    fetch(location.href, { cache: "no-store" })
-      .then(function (response) {
-        return response.text();
-      })
-      .then(function (html) {
-        var fresh = new DOMParser().parseFromString(html, "text/html");
+    freshPage()
+      .then(function (fresh) {
         var next = fresh.querySelectorAll('link[rel="stylesheet"]');
         var current = document.querySelectorAll('link[rel="stylesheet"]');
         if (next.length !== current.length) {
