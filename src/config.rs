@@ -30,6 +30,42 @@ pub struct Config {
     /// How the pages are cited (`[citation]`); without it, pages carry no citation.
     #[serde(default)]
     pub citation: Option<CitationConfig>,
+    /// The note as a PDF in each language (`[pdf]`); without it, no PDF is made.
+    #[serde(default)]
+    pub pdf: Option<PdfConfig>,
+}
+
+/// `[pdf]`: the PDF each language publishes at `/<lang>/<name>-<lang>.pdf`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PdfConfig {
+    /// The file name before `-<lang>.pdf`: what a reader's download is called.
+    #[serde(default = "default_pdf_name", deserialize_with = "file_name")]
+    pub name: String,
+    /// Folders searched for fonts, after the theme's own `fonts/` (relative to the root,
+    /// or absolute). Debian's fonts live in `/usr/share/fonts`.
+    #[serde(default = "default_font_dirs")]
+    pub font_dirs: Vec<PathBuf>,
+}
+
+fn default_pdf_name() -> String {
+    "note".to_string()
+}
+
+fn default_font_dirs() -> Vec<PathBuf> {
+    vec![PathBuf::from("/usr/share/fonts")]
+}
+
+fn file_name<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    let name = String::deserialize(deserializer)?;
+    let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
+    if !name.is_empty() && name.chars().all(allowed) && !name.starts_with('.') {
+        Ok(name)
+    } else {
+        Err(serde::de::Error::custom(format!(
+            "`name` is the start of the PDF's file name, so it may hold only letters, digits, `-`, `_` and `.` (found \"{name}\")"
+        )))
+    }
 }
 
 #[derive(Debug, thiserror::Error)]

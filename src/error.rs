@@ -17,5 +17,7 @@ pub enum Error {
     #[error("{}", join_lines(.0))]
     Render(Vec<crate::render::RenderError>),
     #[error(transparent)]
+    Pdf(#[from] crate::pdf::PdfError),
+    #[error(transparent)]
     Output(#[from] crate::output::OutputError),
 }

@@ -24,6 +24,7 @@ pub(crate) mod html;
 pub mod i18n;
 pub mod markdown;
 pub mod output;
+pub mod pdf;
 pub mod render;
 pub mod report;
 pub mod search;

@@ -83,6 +83,25 @@ pub struct TemplateGlobals {
     pub assets: BTreeMap<String, String>,
     /// `[citation]` of the site's config: the `citation` global, and what `cite` writes.
     pub citation: Option<CitationConfig>,
+    /// Each language's downloads: the `downloads` global, by language code.
+    pub downloads: BTreeMap<LangCode, Downloads>,
+}
+
+/// What a language offers to download, for the `downloads` global.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, serde::Serialize)]
+pub struct Downloads {
+    /// The whole note as a PDF, when the site makes one.
+    pub pdf: Option<Download>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
+pub struct Download {
+    /// The link, under the base path.
+    pub url: String,
+    /// The absolute URL, for `citation_pdf_url`.
+    pub absolute_url: String,
+    /// The size in kilobytes (1,000 bytes), rounded up: what the link says.
+    pub kilobytes: u64,
 }
 
 pub struct Templates {
@@ -285,6 +304,7 @@ fn register_functions(env: &mut Environment<'static>, globals: Arc<TemplateGloba
         Ok(current_language(&for_number, state)?.numbers.format(number))
     });
     env.add_global("citation", Value::from_serialize(&globals.citation));
+    env.add_global("downloads", Value::from_serialize(&globals.downloads));
     let for_cite = Arc::clone(&globals);
     env.add_function("cite", move |state: &State, format: &str, kwargs: Kwargs| -> Result<String, minijinja::Error> {
         cite(&for_cite, state, format, &kwargs)
@@ -378,7 +398,13 @@ mod tests {
         assets.extend(css.map(|css| ("main.css".to_string(), css.to_string())));
         Templates::load(
             dir,
-            TemplateGlobals { languages: BTreeMap::new(), base_path: "/base/".into(), assets, citation: None },
+            TemplateGlobals {
+                languages: BTreeMap::new(),
+                base_path: "/base/".into(),
+                assets,
+                citation: None,
+                downloads: BTreeMap::new(),
+            },
         )
         .unwrap()
     }

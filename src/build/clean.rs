@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
+use super::pdfs::{PdfMemo, typeset_pdfs};
 use super::stages::{BuildOptions, Prepared, describe_link_problems, prepare, stemmer_urls, theme_dir};
 use crate::assets;
 use crate::check::{self, PageLinks};
@@ -58,8 +59,11 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Error> {
     let staging = Staging::begin(&options.output_dir(), &options.root)?;
     let (site, warnings) = Site::load(SitePaths::new(&options.root), options.base_url.as_deref())?;
     let assets = assets::build(&theme_dir(&site))?;
+    // Pages show each PDF's size, so the PDFs are made first.
+    let pdfs = typeset_pdfs(&site, &mut PdfMemo::default())?;
     let Prepared { mut site, mut warnings, mut sources, templates } =
-        prepare(site, warnings, &|_| None, &assets.names)?;
+        prepare(site, warnings, &|_| None, &assets.names, pdfs.downloads)?;
+    warnings.extend(pdfs.warnings);
     // The note as open data reads the Markdown as written, so it is made first.
     let note_data = render::note_data_files(&site);
     // Rendered, and its warnings located: the Markdown text is read no more.
@@ -80,6 +84,7 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Error> {
     first_index?;
     writer.write(renderer.site_maps())?;
     writer.write(note_data)?;
+    writer.write(pdfs.files.into_iter().map(OutputFile::from).collect())?;
     sources.release_html();
     writer.write(assets.files)?;
     let last_reader = last_index_reading(&site);

@@ -13,6 +13,7 @@ use rayon::prelude::*;
 
 use super::keys::{Key, Keys, hash_debug, hash_files};
 use super::memo::{Memo, MemoFile, MemoFiles, SharedFile};
+use super::pdfs::typeset_pdfs;
 use super::stages::{BuildOptions, Prepared, describe_link_problems, prepare, stemmer_urls, theme_dir};
 use crate::assets;
 use crate::check;
@@ -103,6 +104,11 @@ impl Rebuilder {
     pub fn rendered_pages(&self) -> usize {
         self.rendered_pages
     }
+
+    /// How many PDFs the last successful rebuild typeset; it reused the others.
+    pub fn typeset_pdfs(&self) -> usize {
+        self.memo.pdfs.typeset
+    }
 }
 
 /// Loads the site, reading only the pages `memo` does not hold unchanged (and
@@ -128,11 +134,17 @@ pub(super) fn render_loaded(
         Some((key, assets)) if key == assets_key => assets,
         _ => assets::build(&theme_dir)?,
     };
+    // Pages show each PDF's size, so the PDFs are made first.
+    let pdfs = typeset_pdfs(&site, &mut memo.pdfs)?;
+    let downloads_key = hash_debug(&pdfs.downloads);
     let reuse = |index: usize| keys.markdown.get(index).and_then(|key| memo.markdown.get(key)).cloned();
-    let Prepared { site, warnings, sources, templates } = prepare(site, warnings, &reuse, &assets.names)?;
+    let Prepared { site, mut warnings, sources, templates } =
+        prepare(site, warnings, &reuse, &assets.names, pdfs.downloads)?;
+    warnings.extend(pdfs.warnings);
     // Asset names are not part of a rendering's key: a file remembered with older ones
-    // has the asset URLs it holds rewritten (`Memo::rebind`).
-    let theme_key = hash_files(&[theme_dir.join("templates")]);
+    // has the asset URLs it holds rewritten (`Memo::rebind`). The downloads are, as the
+    // templates' `downloads` global.
+    let theme_key = hash_debug(&(hash_files(&[theme_dir.join("templates")]), downloads_key));
     let renderings = render::renderings(&site);
     let footnotes = memo.footnote_keys(&keys, &sources);
     let rendering_keys: Vec<Key> =
@@ -160,6 +172,7 @@ pub(super) fn render_loaded(
     let mut files: Vec<SharedFile> = site_maps.clone();
     // Made again on every rebuild, remembering nothing: it reads every page's text.
     files.extend(render::note_data_files(&site).into_iter().map(SharedFile::from));
+    files.extend(pdfs.files);
     memo.site_maps = Some((keys.outline, site_maps));
     files.extend(memo.rendered.values().map(|kept| kept.file.clone()));
     files.extend(assets.files.iter().cloned().map(SharedFile::from));

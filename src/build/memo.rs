@@ -13,6 +13,7 @@ use bytes::Bytes;
 use rayon::prelude::*;
 
 use super::keys::{Key, Keys, SourceKeys, hash_debug};
+use super::pdfs::PdfMemo;
 use crate::assets::Assets;
 use crate::check;
 use crate::content::{self, ContentError, SourcePage};
@@ -35,6 +36,12 @@ pub struct SharedFile {
 impl From<OutputFile> for SharedFile {
     fn from(file: OutputFile) -> Self {
         Self { path: file.path.into(), bytes: Bytes::from(file.bytes) }
+    }
+}
+
+impl From<SharedFile> for OutputFile {
+    fn from(file: SharedFile) -> Self {
+        Self::new(file.path.to_string(), file.bytes.to_vec())
     }
 }
 
@@ -100,6 +107,8 @@ pub(super) struct Memo {
     pub(super) search: HashMap<Key, Vec<SharedFile>>,
     /// One file rendered through a template (a page, a generated page).
     pub(super) rendered: HashMap<Key, MemoFile>,
+    /// The fonts and each language's PDF.
+    pub(super) pdfs: PdfMemo,
 }
 
 /// A file rendered through a template, and the asset URLs it holds.

@@ -9,6 +9,7 @@
 //! - `clean`: `build`, the one-shot build written batch by batch to the staging directory;
 //! - `keys`: watch mode's memo keys, the hashes of each stage's inputs;
 //! - `memo`: what watch mode remembers between builds, and `SharedFile`;
+//! - `pdfs`: each language's PDF, and the downloads pages link to (with a memo of its own);
 //! - `incremental`: `Rebuilder`, watch mode's two-phase builds over the memo;
 //! - here: `render`, the whole site in memory for `check`.
 
@@ -16,6 +17,7 @@ mod clean;
 mod incremental;
 mod keys;
 mod memo;
+mod pdfs;
 mod stages;
 
 pub use clean::{BuildReport, build};

@@ -15,7 +15,8 @@ use crate::hreflang::HreflangProblem;
 use crate::markdown::Rendered;
 use crate::render::{self, RenderedSources};
 use crate::site::Site;
-use crate::templates::{TemplateGlobals, Templates};
+use crate::templates::{Downloads, TemplateGlobals, Templates};
+use crate::types::LangCode;
 
 #[derive(Debug, Clone)]
 pub struct BuildOptions {
@@ -44,12 +45,14 @@ pub(super) struct Prepared {
 }
 
 /// Renders the loaded site's Markdown (except what `reuse` hands back, by source index)
-/// and loads the templates, which name the assets by `asset_names`.
+/// and loads the templates, which name the assets by `asset_names` and link each
+/// language's `downloads`.
 pub(super) fn prepare(
     site: Site,
     mut warnings: Vec<Warning>,
     reuse: &(dyn Fn(usize) -> Option<Arc<Rendered>> + Sync),
     asset_names: &BTreeMap<String, String>,
+    downloads: BTreeMap<LangCode, Downloads>,
 ) -> Result<Prepared, Error> {
     let sources = render::render_markdown(&site, reuse).map_err(Error::Render)?;
     warnings.extend(sources.warnings(&site));
@@ -60,6 +63,7 @@ pub(super) fn prepare(
         base_path: site.base_url.path.clone(),
         assets: asset_names.clone(),
         citation: site.config.citation.clone(),
+        downloads,
     };
     let templates = Templates::load(&theme_dir(&site).join("templates"), globals)?;
     Ok(Prepared { site, warnings, sources, templates })

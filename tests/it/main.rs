@@ -17,6 +17,7 @@ mod hardening;
 mod hardening_fuzz;
 mod hardening_serve;
 mod open_data;
+mod pdf;
 mod search;
 mod serve;
 mod theme;

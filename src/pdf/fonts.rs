@@ -1,0 +1,94 @@
+//! The fonts a PDF may use: every font file in the theme's `fonts/` folder and the
+//! configured font folders (`[pdf] font_dirs`, Debian's `/usr/share/fonts` by default),
+//! found once, in sorted order so that the same fonts give the same book, and read
+//! whole only when Typst asks for one. Which families a PDF uses is the theme's
+//! (`note.typ`); Typst subsets what it sets into the file.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use typst::foundations::Bytes;
+use typst::text::{Font, FontBook, FontInfo};
+use typst::utils::LazyHash;
+
+/// The fonts found, and each one's file, read on first use.
+pub struct FontLibrary {
+    pub(super) book: LazyHash<FontBook>,
+    faces: Vec<Face>,
+    files: Vec<FontFile>,
+    /// The folders searched, for messages.
+    pub(super) folders: Vec<PathBuf>,
+}
+
+struct Face {
+    file: usize,
+    index: u32,
+    font: OnceLock<Option<Font>>,
+}
+
+struct FontFile {
+    path: PathBuf,
+    bytes: OnceLock<Option<Bytes>>,
+}
+
+impl FontLibrary {
+    /// Every font in `folders` (and their subfolders), in the order of their paths.
+    pub fn find(folders: &[PathBuf]) -> Self {
+        let mut paths = Vec::new();
+        for folder in folders {
+            collect_font_files(folder, &mut paths);
+        }
+        paths.sort();
+        paths.dedup();
+        let mut book = FontBook::new();
+        let mut faces = Vec::new();
+        let mut files = Vec::new();
+        for path in paths {
+            let Ok(data) = std::fs::read(&path) else { continue };
+            let infos: Vec<FontInfo> = FontInfo::iter(&data).collect();
+            if infos.is_empty() {
+                continue;
+            }
+            for (index, info) in infos.into_iter().enumerate() {
+                book.push(info);
+                faces.push(Face { file: files.len(), index: index as u32, font: OnceLock::new() });
+            }
+            files.push(FontFile { path, bytes: OnceLock::new() });
+        }
+        Self { book: LazyHash::new(book), faces, files, folders: folders.to_vec() }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.faces.is_empty()
+    }
+
+    /// The font at `index` in the book, read from its file the first time.
+    pub(super) fn font(&self, index: usize) -> Option<Font> {
+        let face = self.faces.get(index)?;
+        face.font
+            .get_or_init(|| {
+                let file = self.files.get(face.file)?;
+                let bytes = file.bytes.get_or_init(|| std::fs::read(&file.path).ok().map(Bytes::new)).clone()?;
+                Font::new(bytes, face.index)
+            })
+            .clone()
+    }
+}
+
+fn collect_font_files(folder: &Path, paths: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(folder) else { return };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let Ok(kind) = entry.file_type() else { continue };
+        if kind.is_dir() {
+            collect_font_files(&path, paths);
+        } else if is_font_file(&path) {
+            paths.push(path);
+        }
+    }
+}
+
+fn is_font_file(path: &Path) -> bool {
+    let extension = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
+    matches!(extension.as_deref(), Some("ttf" | "otf" | "ttc" | "otc"))
+}
