@@ -83,6 +83,8 @@ pub struct TemplateGlobals {
     pub assets: BTreeMap<String, String>,
     /// `[citation]` of the site's config: the `citation` global, and what `cite` writes.
     pub citation: Option<CitationConfig>,
+    /// `offline` of the site's config: whether pages offer to be read offline.
+    pub offline: bool,
 }
 
 pub struct Templates {
@@ -285,6 +287,7 @@ fn register_functions(env: &mut Environment<'static>, globals: Arc<TemplateGloba
         Ok(current_language(&for_number, state)?.numbers.format(number))
     });
     env.add_global("citation", Value::from_serialize(&globals.citation));
+    env.add_global("offline", globals.offline);
     let for_cite = Arc::clone(&globals);
     env.add_function("cite", move |state: &State, format: &str, kwargs: Kwargs| -> Result<String, minijinja::Error> {
         cite(&for_cite, state, format, &kwargs)
@@ -378,7 +381,13 @@ mod tests {
         assets.extend(css.map(|css| ("main.css".to_string(), css.to_string())));
         Templates::load(
             dir,
-            TemplateGlobals { languages: BTreeMap::new(), base_path: "/base/".into(), assets, citation: None },
+            TemplateGlobals {
+                languages: BTreeMap::new(),
+                base_path: "/base/".into(),
+                assets,
+                citation: None,
+                offline: false,
+            },
         )
         .unwrap()
     }

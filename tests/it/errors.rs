@@ -510,7 +510,7 @@ const MESSAGES: &[(&str, &str)] = &[
     ),
     (
         "unknown config key",
-        "error: unknown key `colour`: the keys allowed here are `title`, `base_url`, `default_language`, `theme`, `unsafe_html`, `open_data`, `citation`\n --> site/config.toml:5:1\n  |\n5 | colour = \"blue\"\n  | ^\n",
+        "error: unknown key `colour`: the keys allowed here are `title`, `base_url`, `default_language`, `theme`, `unsafe_html`, `open_data`, `offline`, `citation`\n --> site/config.toml:5:1\n  |\n5 | colour = \"blue\"\n  | ^\n",
     ),
     (
         "theme given as a path out of the site",
@@ -522,7 +522,7 @@ const MESSAGES: &[(&str, &str)] = &[
     ),
     (
         "i18n file with an unknown section",
-        "error: unknown key `colours`: the keys allowed here are `language`, `strings`, `plurals`\n  --> i18n/fr.toml:86:2\n   |\n86 | [colours]\n   |  ^\n",
+        "error: unknown key `colours`: the keys allowed here are `language`, `strings`, `plurals`\n  --> i18n/fr.toml:92:2\n   |\n92 | [colours]\n   |  ^\n",
     ),
     (
         "CSS import of a missing file",
