@@ -56,8 +56,10 @@ self.addEventListener("activate", function (event) {
 self.addEventListener("fetch", function (event) {
   var request = event.request;
   var url = new URL(request.url);
-  // A search results page (`search/?q=...`) is the search page with its query.
-  if (request.mode === "navigate") url.search = "";
+  // A static site's file is the same whatever the query: a results page
+  // (`search/?q=...`) is the search page, a search index part (`d/0.json?v=...`) names
+  // its version in the query for the HTTP cache's sake.
+  url.search = "";
   if (request.method !== "GET" || !LISTED.has(url.href)) return;
   event.respondWith(
     fetch(request).catch(function (error) {
