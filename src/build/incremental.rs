@@ -2,8 +2,8 @@
 //! again after each change, every stage's result reused from the `memo` when its `keys`
 //! say the inputs are unchanged, in two phases so that the reload waits only for what
 //! the open page needs: `render_pages` (every file but the search index), then `finish`
-//! (the search index, the offline workers made from every file, and the link check). Writes nothing; the files are `SharedFile`s
-//! for the server.
+//! (the search index, the offline workers made from every file, and the link check).
+//! Writes nothing; the files are `SharedFile`s for the server.
 
 use std::collections::{BTreeMap, HashMap};
 use std::convert::Infallible;

@@ -121,8 +121,9 @@ pub fn serve(options: &ServeOptions) -> Result<(), ServeError> {
 
 /// Rebuilds after a batch of changes and publishes the result; true when it built.
 /// Published in two phases: the pages first, with the reload event (the search index
-/// and offline workers of the last build are served with them for the moment), then, without an event, the
-/// whole site once its search index is made and its links are checked.
+/// and offline workers of the last build are served with them for the moment), then,
+/// without an event, the whole site once its search index is made and its links are
+/// checked.
 fn rebuild(
     rebuilder: &mut Rebuilder,
     batch: &Batch,
