@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::browser_support::{Browser, StaticServer, WAIT};
+use crate::browser_support::{Axe, Browser, StaticServer, WAIT};
 use crate::support::{SiteTest, snapshot_tree};
 
 /// The URLs the language's worker keeps, read from its published `sw.js`.
@@ -67,6 +67,10 @@ fn a_saved_language_is_read_and_searched_with_the_network_cut() {
     let status = browser.find(".offline [role=status]").text();
     assert!(status.starts_with("Les pages de cette langue sont enregistrées"), "{status}");
     assert_eq!(browser.find(".offline button").text(), "Supprimer la copie hors ligne");
+    // The page load's axe run sees the button before it is pressed; here, after.
+    if let Some(axe) = Axe::load("a_saved_language_is_read_and_searched_with_the_network_cut") {
+        assert_eq!(axe.violations(&browser), Vec::<String>::new());
+    }
     let kept = kept_urls(&site, "fr");
     assert!(kept.contains(&"/fr/search/index.json".to_string()), "{kept:?}");
     assert!(kept.iter().any(|url| url.ends_with(".css")), "{kept:?}");
