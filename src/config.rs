@@ -27,6 +27,10 @@ pub struct Config {
     /// Publish the note as open data: `/<lang>/note.json` and its JSON Schema.
     #[serde(default)]
     pub open_data: bool,
+    /// Offer readers a "Read offline" button: each language gets a service worker,
+    /// `/<lang>/sw.js`, that keeps its pages for reading without a connection.
+    #[serde(default)]
+    pub offline: bool,
     /// How the pages are cited (`[citation]`); without it, pages carry no citation.
     #[serde(default)]
     pub citation: Option<CitationConfig>,

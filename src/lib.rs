@@ -23,6 +23,7 @@ pub mod hreflang;
 pub(crate) mod html;
 pub mod i18n;
 pub mod markdown;
+pub mod offline;
 pub mod output;
 pub mod pdf;
 pub mod render;

@@ -83,6 +83,8 @@ pub struct TemplateGlobals {
     pub assets: BTreeMap<String, String>,
     /// `[citation]` of the site's config: the `citation` global, and what `cite` writes.
     pub citation: Option<CitationConfig>,
+    /// `offline` of the site's config: whether pages offer to be read offline.
+    pub offline: bool,
     /// Each language's downloads: the `downloads` global, by language code.
     pub downloads: BTreeMap<LangCode, Downloads>,
 }
@@ -305,6 +307,7 @@ fn register_functions(env: &mut Environment<'static>, globals: Arc<TemplateGloba
     });
     env.add_global("citation", Value::from_serialize(&globals.citation));
     env.add_global("downloads", Value::from_serialize(&globals.downloads));
+    env.add_global("offline", globals.offline);
     let for_cite = Arc::clone(&globals);
     env.add_function("cite", move |state: &State, format: &str, kwargs: Kwargs| -> Result<String, minijinja::Error> {
         cite(&for_cite, state, format, &kwargs)
@@ -404,6 +407,7 @@ mod tests {
                 assets,
                 citation: None,
                 downloads: BTreeMap::new(),
+                offline: false,
             },
         )
         .unwrap()

@@ -11,13 +11,14 @@ use std::time::{Duration, Instant};
 use rayon::prelude::*;
 
 use super::pdfs::{PdfMemo, typeset_pdfs};
-use super::stages::{BuildOptions, Prepared, describe_link_problems, prepare, stemmer_urls, theme_dir};
+use super::stages::{BuildOptions, Prepared, describe_link_problems, precache, prepare, stemmer_urls, theme_dir};
 use crate::assets;
 use crate::check::{self, PageLinks};
 use crate::diagnostic::Warning;
 use crate::error::Error;
 use crate::hreflang::{self, PageAlternates};
 use crate::i18n::Language;
+use crate::offline::Precache;
 use crate::output::{OutputFile, Staging};
 use crate::render::{self, RenderedSources};
 use crate::search;
@@ -70,7 +71,9 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Error> {
     site.release_source_text();
     // The pages are written once, never rewritten when asset names change.
     let templates = templates.without_asset_links();
-    let mut writer = StagedWriter { staging: &staging, links: Vec::new(), alternates: Vec::new() };
+    let precache = precache(&site, &assets.names);
+    let mut writer =
+        StagedWriter { staging: &staging, links: Vec::new(), alternates: Vec::new(), precache: precache.as_ref() };
     let renderer = render::Renderer::new(&site, &sources, &templates);
     let stemmers = stemmer_urls(&assets.names);
     // The first language's search index is made while the pages render: each fills the
@@ -78,7 +81,11 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Error> {
     // at 12,000 pages. Only the first: every index at once held 170 MiB more.
     let (pages, first_index) = rayon::join(
         || write_pages(&site, &renderer, &mut writer),
-        || site.languages.first().map_or(Ok(()), |first| write_index(&site, &sources, &stemmers, first, &staging)),
+        || {
+            site.languages
+                .first()
+                .map_or(Ok(()), |first| write_index(&site, &sources, &stemmers, first, &staging, precache.as_ref()))
+        },
     );
     pages?;
     first_index?;
@@ -90,10 +97,13 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Error> {
     let last_reader = last_index_reading(&site);
     sources.release_text(|source| last_reader[source] == 0);
     for (position, language) in site.languages.iter().enumerate().skip(1) {
-        write_index(&site, &sources, &stemmers, language, &staging)?;
+        write_index(&site, &sources, &stemmers, language, &staging, precache.as_ref())?;
         sources.release_text(|source| last_reader[source] <= position);
     }
     let StagedWriter { links, alternates, .. } = writer;
+    if let Some(precache) = &precache {
+        staging.write(&precache.service_workers())?;
+    }
     let paths = staging.finish()?;
     let broken = check::broken_links_among(&links, paths.iter().map(String::as_str), &site.base_url.path);
     let clusters =
@@ -130,8 +140,15 @@ fn write_index(
     stemmers: &BTreeMap<String, String>,
     language: &Language,
     staging: &Staging,
+    precache: Option<&Precache>,
 ) -> Result<(), Error> {
-    search::index_language(site, sources, stemmers, language, &mut |files| Ok(staging.write(&files)?))
+    search::index_language(site, sources, stemmers, language, &mut |files| {
+        staging.write(&files)?;
+        if let Some(precache) = precache {
+            precache.record(files.par_iter().map(|f| (f.path.as_str(), f.bytes.as_slice())));
+        }
+        Ok(())
+    })
 }
 
 /// For each source (by index), the place in `site.languages` of the last language whose
@@ -148,16 +165,21 @@ fn last_index_reading(site: &Site) -> Vec<usize> {
     last
 }
 
-/// Writes `build`'s batches, keeping what the link and alternates checks need of them.
+/// Writes `build`'s batches, keeping what the link and alternates checks need of them,
+/// and what the offline workers need (`Precache`), when the site offers them.
 struct StagedWriter<'s> {
     staging: &'s Staging,
     links: Vec<PageLinks>,
     alternates: Vec<PageAlternates>,
+    precache: Option<&'s Precache>,
 }
 
 impl StagedWriter<'_> {
     fn write(&mut self, files: Vec<OutputFile>) -> Result<(), Error> {
         self.staging.write(&files)?;
+        if let Some(precache) = self.precache {
+            precache.record(files.par_iter().map(|f| (f.path.as_str(), f.bytes.as_slice())));
+        }
         self.links.par_extend(files.par_iter().filter_map(PageLinks::of));
         self.alternates.par_extend(files.par_iter().filter_map(PageAlternates::of));
         Ok(())

@@ -2,8 +2,8 @@
 //! again after each change, every stage's result reused from the `memo` when its `keys`
 //! say the inputs are unchanged, in two phases so that the reload waits only for what
 //! the open page needs: `render_pages` (every file but the search index), then `finish`
-//! (the search index and the link check). Writes nothing; the files are `SharedFile`s
-//! for the server.
+//! (the search index, the offline workers made from every file, and the link check).
+//! Writes nothing; the files are `SharedFile`s for the server.
 
 use std::collections::{BTreeMap, HashMap};
 use std::convert::Infallible;
@@ -14,7 +14,7 @@ use rayon::prelude::*;
 use super::keys::{Key, Keys, hash_debug, hash_files};
 use super::memo::{Memo, MemoFile, MemoFiles, SharedFile};
 use super::pdfs::typeset_pdfs;
-use super::stages::{BuildOptions, Prepared, describe_link_problems, prepare, stemmer_urls, theme_dir};
+use super::stages::{BuildOptions, Prepared, describe_link_problems, precache, prepare, stemmer_urls, theme_dir};
 use crate::assets;
 use crate::check;
 use crate::diagnostic::Warning;
@@ -94,10 +94,10 @@ impl Rebuilder {
         finish(pages, &mut self.memo)
     }
 
-    /// The search index files of the last finished build, to serve with the pages of a
-    /// build that is not finished yet.
-    pub(crate) fn last_search_index(&self) -> impl Iterator<Item = &SharedFile> {
-        self.memo.search.values().flatten()
+    /// What the second phase made in the last finished build (the search index and the
+    /// offline workers), to serve with the pages of a build that is not finished yet.
+    pub(crate) fn last_finished_files(&self) -> impl Iterator<Item = &SharedFile> {
+        self.memo.search.values().flatten().chain(&self.memo.service_workers)
     }
 
     /// How many pages the last successful rebuild rendered; it reused the others.
@@ -184,7 +184,7 @@ pub(super) fn render_loaded(
 }
 
 /// The second phase of a watch-mode build: the search index (each language's reused
-/// when its key is remembered) and the link check.
+/// when its key is remembered), the offline workers and the link check.
 pub(super) fn finish(pages: RenderedPages, memo: &mut Memo) -> WatchedSite {
     let RenderedPages { site, mut files, warnings, keys, sources, stemmers } = pages;
     let stemmers_key = hash_debug(&stemmers);
@@ -208,6 +208,16 @@ pub(super) fn finish(pages: RenderedPages, memo: &mut Memo) -> WatchedSite {
         .collect();
     files.extend(indexes.iter().flatten().cloned());
     memo.search = search_keys.into_iter().zip(indexes).collect();
+    // Made again on every rebuild from every file, as `build` makes them once written.
+    let asset_names = memo.assets.as_ref().map(|(_, assets)| &assets.names);
+    memo.service_workers = match asset_names.and_then(|names| precache(&site, names)) {
+        Some(precache) => {
+            precache.record(files.par_iter().map(|f| (&*f.path, &*f.bytes)));
+            precache.service_workers().into_iter().map(SharedFile::from).collect()
+        }
+        None => Vec::new(),
+    };
+    files.extend(memo.service_workers.iter().cloned());
     let broken = check::broken_links(&files, &site.base_url.path);
     let clusters = hreflang::hreflang_problems(&files, &site.base_url.absolute("/"));
     let link_problems = describe_link_problems(&site, &broken, &clusters);

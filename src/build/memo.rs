@@ -105,6 +105,8 @@ pub(super) struct Memo {
     asset_names: BTreeMap<String, String>,
     /// One language's search index files.
     pub(super) search: HashMap<Key, Vec<SharedFile>>,
+    /// The last finished build's offline workers, made from every file, search index included.
+    pub(super) service_workers: Vec<SharedFile>,
     /// One file rendered through a template (a page, a generated page).
     pub(super) rendered: HashMap<Key, MemoFile>,
     /// The fonts and each language's PDF.

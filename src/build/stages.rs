@@ -13,6 +13,7 @@ use crate::diagnostic::Warning;
 use crate::error::Error;
 use crate::hreflang::HreflangProblem;
 use crate::markdown::Rendered;
+use crate::offline::Precache;
 use crate::render::{self, RenderedSources};
 use crate::site::Site;
 use crate::templates::{Downloads, TemplateGlobals, Templates};
@@ -64,6 +65,7 @@ pub(super) fn prepare(
         assets: asset_names.clone(),
         citation: site.config.citation.clone(),
         downloads,
+        offline: site.config.offline,
     };
     let templates = Templates::load(&theme_dir(&site).join("templates"), globals)?;
     Ok(Prepared { site, warnings, sources, templates })
@@ -71,6 +73,13 @@ pub(super) fn prepare(
 
 pub(super) fn theme_dir(site: &Site) -> PathBuf {
     site.paths.theme(&site.config.theme)
+}
+
+/// What the offline workers are made from, when the site offers them (`offline`).
+pub(super) fn precache(site: &Site, asset_names: &BTreeMap<String, String>) -> Option<Precache> {
+    let languages = site.languages.iter().map(|language| language.code.as_str());
+    let assets = asset_names.values().map(String::as_str);
+    site.config.offline.then(|| Precache::new(&site.base_url.path, languages, assets))
 }
 
 /// The stemmer scripts (`stem-english.js`) among the asset names, with their URLs: all

@@ -5,7 +5,7 @@
 //! untranslated is set in its own language, under the same notice the site shows.
 //! Reads the `Site`; typesets nothing.
 
-use super::markup::{MarkupOptions, body_markup, inline_markup, push_string};
+use super::markup::{MarkupOptions, body_markup, escaped, inline_markup, push_string};
 use crate::content::PageKind;
 use crate::i18n::Language;
 use crate::site::{Page, Site, Translation};
@@ -112,7 +112,7 @@ fn push_page(
     }
     if let Some((prefix, title)) = heading {
         out.push_str("\n= ");
-        super::markup::push_escaped(out, &prefix);
+        out.push_str(&escaped(&prefix));
         out.push_str(&inline_markup(title, &options));
         out.push_str("\n\n");
     }
@@ -147,13 +147,8 @@ fn push_guiding_questions(
         }
         let label = objective_label(language, source.front.objective.map_or(0, |n| n.get()));
         let short = source.front.short_label.as_deref().unwrap_or(&source.front.title);
-        section.push_str("\n== ");
-        super::markup::push_escaped(&mut section, &label);
-        section.push_str(&format!(
-            "{}{}\n\n",
-            escape(language.get("title_separator").unwrap_or(": ")),
-            inline_markup(short, &options)
-        ));
+        let separator = escaped(language.get("title_separator").unwrap_or(": "));
+        section.push_str(&format!("\n== {}{separator}{}\n\n", escaped(&label), inline_markup(short, &options)));
         let lang_open = source.lang != page.lang;
         if lang_open {
             section.push_str("#text(lang: ");
@@ -175,14 +170,8 @@ fn push_guiding_questions(
     }
     if !section.is_empty() {
         out.push_str("\n= ");
-        out.push_str(&escape(language.get("guiding_questions").unwrap_or("Guiding questions")));
+        out.push_str(&escaped(language.get("guiding_questions").unwrap_or("Guiding questions")));
         out.push_str("\n\n");
         out.push_str(&section);
     }
-}
-
-fn escape(text: &str) -> String {
-    let mut out = String::new();
-    super::markup::push_escaped(&mut out, text);
-    out
 }

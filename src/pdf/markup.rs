@@ -298,6 +298,13 @@ pub(super) fn push_escaped(out: &mut String, text: &str) {
     }
 }
 
+/// `text` escaped for markup (`push_escaped`).
+pub(super) fn escaped(text: &str) -> String {
+    let mut out = String::new();
+    push_escaped(&mut out, text);
+    out
+}
+
 /// A Typst string literal.
 pub(super) fn push_string(out: &mut String, text: &str) {
     out.push('"');

@@ -121,8 +121,9 @@ pub fn serve(options: &ServeOptions) -> Result<(), ServeError> {
 
 /// Rebuilds after a batch of changes and publishes the result; true when it built.
 /// Published in two phases: the pages first, with the reload event (the search index
-/// of the last build is served with them for the moment), then, without an event, the
-/// whole site once its search index is made and its links are checked.
+/// and offline workers of the last build are served with them for the moment), then,
+/// without an event, the whole site once its search index is made and its links are
+/// checked.
 fn rebuild(
     rebuilder: &mut Rebuilder,
     batch: &Batch,
@@ -137,7 +138,7 @@ fn rebuild(
             let last = server.snapshot();
             let generation = last.generation + 1;
             let base_path = pages.site.base_url.path.clone();
-            let served = pages.files.iter().chain(rebuilder.last_search_index());
+            let served = pages.files.iter().chain(rebuilder.last_finished_files());
             server.publish(Snapshot::of_files(served, last.len(), &base_path, generation));
             live.set_error(None);
             let only_css = !unpublished.everything && unpublished.paths.iter().all(|p| is_stylesheet(p));

@@ -510,7 +510,7 @@ const MESSAGES: &[(&str, &str)] = &[
     ),
     (
         "unknown config key",
-        "error: unknown key `colour`: the keys allowed here are `title`, `base_url`, `default_language`, `theme`, `unsafe_html`, `open_data`, `citation`, `pdf`\n --> site/config.toml:5:1\n  |\n5 | colour = \"blue\"\n  | ^\n",
+        "error: unknown key `colour`: the keys allowed here are `title`, `base_url`, `default_language`, `theme`, `unsafe_html`, `open_data`, `offline`, `citation`, `pdf`\n --> site/config.toml:5:1\n  |\n5 | colour = \"blue\"\n  | ^\n",
     ),
     (
         "theme given as a path out of the site",
@@ -522,7 +522,7 @@ const MESSAGES: &[(&str, &str)] = &[
     ),
     (
         "i18n file with an unknown section",
-        "error: unknown key `colours`: the keys allowed here are `language`, `strings`, `plurals`\n  --> i18n/fr.toml:87:2\n   |\n87 | [colours]\n   |  ^\n",
+        "error: unknown key `colours`: the keys allowed here are `language`, `strings`, `plurals`\n  --> i18n/fr.toml:93:2\n   |\n93 | [colours]\n   |  ^\n",
     ),
     (
         "CSS import of a missing file",

@@ -16,6 +16,7 @@ mod glossary;
 mod hardening;
 mod hardening_fuzz;
 mod hardening_serve;
+mod offline;
 mod open_data;
 mod pdf;
 mod search;

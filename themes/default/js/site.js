@@ -193,7 +193,74 @@
     addPermalinks();
     followWidth();
     enhanceCitation();
+    enhanceOffline();
   }
+  // Read offline, where the site offers it (.offline) and the browser has service
+  // workers: the button registers the language's worker, which keeps the language's
+  // files before it activates, or removes it and its caches (named by this prefix and
+  // its scope: a contract with the worker's code). The state is the browser's, read on
+  // every page; the worker of a page without the button (the site turned it off) goes.
+  function showOffline(control, saved, message) {
+    var button = control.querySelector("button");
+    control.hidden = false;
+    control.setAttribute("data-state", saved ? "saved" : "");
+    button.textContent = control.getAttribute(saved ? "data-remove" : "data-save");
+    button.removeAttribute("aria-disabled");
+    control.querySelector("[role=status]").textContent = message ? control.getAttribute("data-" + message) : "";
+  }
+  function offlineWorker() {
+    return navigator.serviceWorker.getRegistration().then(function (registration) {
+      var worker = registration && registration.active;
+      return worker && worker.scriptURL === registration.scope + "sw.js" ? registration : null;
+    });
+  }
+  function removeOffline(registration) {
+    var prefix = "imrf-offline " + registration.scope + " ";
+    return registration.unregister().then(function () {
+      return caches.keys();
+    }).then(function (names) {
+      return Promise.all(names.map(function (name) {
+        return name.indexOf(prefix) === 0 && caches.delete(name);
+      }));
+    });
+  }
+  function activated(registration) {
+    var worker = registration.installing || registration.waiting || registration.active;
+    return new Promise(function (resolve, reject) {
+      function settle() {
+        if (worker.state === "activated") resolve();
+        if (worker.state === "redundant") reject(new Error("redundant"));
+      }
+      worker.addEventListener("statechange", settle);
+      settle();
+    });
+  }
+  function enhanceOffline() {
+    var control = document.querySelector(".offline[data-worker]");
+    if (!("serviceWorker" in navigator) || (control && !control.hidden)) return;
+    offlineWorker().then(function (registration) {
+      if (control) showOffline(control, !!registration, registration ? "saved" : "");
+      else if (registration) removeOffline(registration);
+    });
+  }
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest(".offline button");
+    if (!button || button.getAttribute("aria-disabled")) return;
+    var control = button.parentNode;
+    var saved = control.getAttribute("data-state") === "saved";
+    button.setAttribute("aria-disabled", "true");
+    if (!saved) control.querySelector("[role=status]").textContent = control.getAttribute("data-saving");
+    var done = saved
+      ? offlineWorker().then(function (registration) {
+        return registration && removeOffline(registration);
+      })
+      : navigator.serviceWorker.register(control.getAttribute("data-worker")).then(activated);
+    done.then(function () {
+      showOffline(control, !saved, saved ? "removed" : "saved");
+    }, function () {
+      showOffline(control, saved, saved ? "" : "failed");
+    });
+  });
   enhanceContent();
   document.addEventListener("imrf-site:content", enhanceContent);
   // Search: nothing is fetched until the reader focuses the search box or opens the
