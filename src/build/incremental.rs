@@ -89,9 +89,26 @@ impl Rebuilder {
         Ok(pages)
     }
 
-    /// The second phase of `rebuild`: the search index and the link check.
+    /// The second phase of `rebuild`: the search index and the link check, and the PDFs
+    /// the first phase deferred; when there were any, the pages that show their sizes
+    /// are rendered again (the rest is reused), so the result equals a clean build.
     pub(crate) fn finish(&mut self, pages: RenderedPages) -> WatchedSite {
-        finish(pages, &mut self.memo)
+        if !self.memo.pdfs.has_pending() {
+            return finish(pages, &mut self.memo);
+        }
+        let failures = self.memo.pdfs.typeset_pending(&pages.site);
+        let typeset = self.memo.pdfs.typeset;
+        // The same files again: every stage but the new sizes' pages is remembered.
+        let mut watched = match render_pages(&self.options, &mut self.memo) {
+            Ok((again, rendered_pages)) => {
+                self.rendered_pages += rendered_pages;
+                finish(again, &mut self.memo)
+            }
+            Err(_) => finish(pages, &mut self.memo),
+        };
+        self.memo.pdfs.typeset = typeset;
+        watched.warnings.extend(failures);
+        watched
     }
 
     /// What the second phase made in the last finished build (the search index and the

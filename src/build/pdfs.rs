@@ -3,7 +3,8 @@
 //! the PDF's size. Pages are rendered after it, since they show that size. Watch mode
 //! keeps a `PdfMemo`: the fonts, found once, and each PDF by the key of all it reads
 //! (its Typst source, the theme's `pdf/` folder, the font folders), so an edit re-typesets
-//! only the language it changed.
+//! only the language it changed, and does so after the pages are published: the reader
+//! waits for the pages, not for Typst.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
@@ -31,8 +32,20 @@ pub(super) struct PdfMemo {
     fonts: Option<(Vec<PathBuf>, Arc<FontLibrary>)>,
     /// Each PDF, and Typst's warnings about it, by the key of all it reads.
     made: HashMap<Key, MadePdf>,
+    /// Each language's last PDF, and the key of the theme it was made with.
+    latest: HashMap<LangCode, (Key, MadePdf)>,
+    /// The PDFs a watch-mode build deferred (`typeset_pdfs`), and what typesets them.
+    pending: Vec<Pending>,
+    typesetter: Option<Arc<Typesetter>>,
     /// How many PDFs the last build typeset; it reused the others.
     pub(super) typeset: usize,
+}
+
+/// A PDF whose text changed, to typeset after the pages are published.
+struct Pending {
+    key: Key,
+    lang: LangCode,
+    source: String,
 }
 
 /// The site's PDFs, one per language, in the order of `site.languages`.
@@ -48,7 +61,19 @@ impl Pdfs {
     }
 }
 
-/// Every language's PDF, reusing from `memo` those made from the same inputs.
+/// How `typeset_pdfs` makes a PDF whose inputs changed.
+enum Made {
+    Kept(MadePdf),
+    Typeset(Result<MadePdf, PdfError>),
+    /// The language's last PDF for now; the new one is pending.
+    Deferred(MadePdf, String),
+}
+
+/// Every language's PDF, reusing from `memo` those made from the same inputs. A PDF
+/// whose language's text changed, but not the theme, is deferred when `memo` holds an
+/// earlier one: the earlier one is used for now, so that watch mode's first phase (the
+/// pages the reader waits for) never waits for Typst; `PdfMemo::typeset_pending` makes
+/// the new one after. A clean build's memo holds none, so it defers nothing.
 pub(super) fn typeset_pdfs(site: &Site, memo: &mut PdfMemo) -> Result<Pdfs, Error> {
     if site.config.pdf.is_none() {
         *memo = PdfMemo::default();
@@ -61,34 +86,92 @@ pub(super) fn typeset_pdfs(site: &Site, memo: &mut PdfMemo) -> Result<Pdfs, Erro
         _ => Arc::new(FontLibrary::find(&folders)),
     };
     memo.fonts = Some((folders.clone(), Arc::clone(&fonts)));
-    let typesetter = Typesetter::new(&theme, fonts)?;
-    let theme_key = hash_files(&[theme.join("pdf")]);
+    let typesetter = Arc::new(Typesetter::new(&theme, fonts)?);
+    let theme_key = hash_debug(&(hash_files(&[theme.join("pdf")]), &folders));
     let previous = std::mem::take(&mut memo.made);
-    let made: Vec<(Key, Result<MadePdf, PdfError>)> = site
+    let made: Vec<(Key, Made)> = site
         .languages
         .par_iter()
         .map(|language| {
             let source = typesetter.note_source(site, language);
-            let key = hash_debug(&(&source, &theme_key, &folders));
-            let pdf = match previous.get(&key) {
-                Some(kept) => Ok(kept.clone()),
-                None => typesetter
-                    .typeset(site, &language.code, source)
-                    .map(|(file, warnings)| (SharedFile::from(file), warnings)),
+            let key = hash_debug(&(&source, &theme_key));
+            let made = match (previous.get(&key), memo.latest.get(&language.code)) {
+                (Some(kept), _) => Made::Kept(kept.clone()),
+                (None, Some((made_with, earlier))) if *made_with == theme_key => {
+                    Made::Deferred(earlier.clone(), source)
+                }
+                (None, _) => Made::Typeset(
+                    typesetter
+                        .typeset(site, &language.code, source)
+                        .map(|(file, warnings)| (SharedFile::from(file), warnings)),
+                ),
             };
-            (key, pdf)
+            (key, made)
         })
         .collect();
-    memo.typeset = made.iter().filter(|(key, _)| !previous.contains_key(key)).count();
+    memo.typeset = 0;
+    memo.pending.clear();
     let mut pdfs = Pdfs::none();
-    for ((key, pdf), language) in made.into_iter().zip(&site.languages) {
-        let (file, warnings) = pdf?;
-        pdfs.downloads.insert(language.code.clone(), Downloads { pdf: Some(download(site, &file)) });
-        pdfs.warnings.extend(warnings.iter().cloned());
-        pdfs.files.push(file.clone());
-        memo.made.insert(key, (file, warnings));
+    for ((key, made), language) in made.into_iter().zip(&site.languages) {
+        let pdf = match made {
+            Made::Kept(pdf) => pdf,
+            Made::Typeset(pdf) => {
+                memo.typeset += 1;
+                pdf?
+            }
+            Made::Deferred(pdf, source) => {
+                memo.pending.push(Pending { key, lang: language.code.clone(), source });
+                pdf
+            }
+        };
+        pdfs.downloads.insert(language.code.clone(), Downloads { pdf: Some(download(site, &pdf.0)) });
+        pdfs.warnings.extend(pdf.1.iter().cloned());
+        pdfs.files.push(pdf.0.clone());
+        if !memo.pending.iter().any(|pending| pending.key == key) {
+            memo.latest.insert(language.code.clone(), (theme_key, pdf.clone()));
+            memo.made.insert(key, pdf);
+        }
     }
+    memo.typesetter = Some(typesetter);
     Ok(pdfs)
+}
+
+impl PdfMemo {
+    /// Whether the last `typeset_pdfs` deferred a PDF.
+    pub(super) fn has_pending(&self) -> bool {
+        !self.pending.is_empty()
+    }
+
+    /// Typesets the PDFs the last `typeset_pdfs` deferred, and remembers them, so the
+    /// next build of the same files uses them. A PDF that fails is reported and the
+    /// earlier one kept: the next edit tries again.
+    pub(super) fn typeset_pending(&mut self, site: &Site) -> Vec<Warning> {
+        let Some(typesetter) = self.typesetter.clone() else { return Vec::new() };
+        let pending = std::mem::take(&mut self.pending);
+        let made: Vec<(Pending, Result<MadePdf, PdfError>)> = pending
+            .into_par_iter()
+            .map(|pending| {
+                let pdf = typesetter
+                    .typeset(site, &pending.lang, pending.source.clone())
+                    .map(|(file, warnings)| (SharedFile::from(file), warnings));
+                (pending, pdf)
+            })
+            .collect();
+        let mut failures = Vec::new();
+        for (pending, pdf) in made {
+            match pdf {
+                Ok(pdf) => {
+                    self.typeset += 1;
+                    if let Some((_, latest)) = self.latest.get_mut(&pending.lang) {
+                        *latest = pdf.clone();
+                    }
+                    self.made.insert(pending.key, pdf);
+                }
+                Err(error) => failures.push(Warning { message: format!("{error}; the previous PDF is served") }),
+            }
+        }
+        failures
+    }
 }
 
 fn download(site: &Site, file: &SharedFile) -> Download {
