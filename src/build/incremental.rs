@@ -23,6 +23,7 @@ use crate::hreflang;
 use crate::render::{self, RenderedSources, Rendering};
 use crate::search;
 use crate::site::{Site, SitePaths};
+use crate::types::LangCode;
 
 /// The first phase of a watch-mode build: every file but the search index, whose
 /// making and the link check are `Rebuilder::finish`'s. The pages a reader has open
@@ -104,7 +105,11 @@ impl Rebuilder {
                 self.rendered_pages += rendered_pages;
                 finish(again, &mut self.memo)
             }
-            Err(_) => finish(pages, &mut self.memo),
+            Err(error) => {
+                let mut watched = finish(pages, &mut self.memo);
+                watched.warnings.push(Warning { message: format!("the pages could not be rendered again: {error}") });
+                watched
+            }
         };
         self.memo.pdfs.typeset = typeset;
         watched.warnings.extend(failures);
@@ -153,19 +158,20 @@ pub(super) fn render_loaded(
     };
     // Pages show each PDF's size, so the PDFs are made first.
     let pdfs = typeset_pdfs(&site, &mut memo.pdfs)?;
-    let downloads_key = hash_debug(&pdfs.downloads);
+    let download_keys: BTreeMap<LangCode, Key> =
+        pdfs.downloads.iter().map(|(code, downloads)| (code.clone(), hash_debug(downloads))).collect();
     let reuse = |index: usize| keys.markdown.get(index).and_then(|key| memo.markdown.get(key)).cloned();
     let Prepared { site, mut warnings, sources, templates } =
         prepare(site, warnings, &reuse, &assets.names, pdfs.downloads)?;
     warnings.extend(pdfs.warnings);
     // Asset names are not part of a rendering's key: a file remembered with older ones
-    // has the asset URLs it holds rewritten (`Memo::rebind`). The downloads are, as the
-    // templates' `downloads` global.
-    let theme_key = hash_debug(&(hash_files(&[theme_dir.join("templates")]), downloads_key));
+    // has the asset URLs it holds rewritten (`Memo::rebind`). Its language's downloads
+    // are, as the templates' `downloads` global.
+    let theme_key = hash_files(&[theme_dir.join("templates")]);
     let renderings = render::renderings(&site);
     let footnotes = memo.footnote_keys(&keys, &sources);
     let rendering_keys: Vec<Key> =
-        renderings.par_iter().map(|r| keys.rendering(&site, r, &theme_key, &footnotes)).collect();
+        renderings.par_iter().map(|r| keys.rendering(&site, r, &theme_key, &footnotes, &download_keys)).collect();
     memo.rebind(&rendering_keys, &templates, &assets.names);
     let (wanted, wanted_keys): (Vec<Rendering>, Vec<Key>) =
         renderings.iter().zip(&rendering_keys).filter(|(_, key)| !memo.rendered.contains_key(*key)).unzip();

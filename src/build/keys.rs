@@ -4,6 +4,7 @@
 //! at `render::Renderer::files`). Owns the hashing only; what is remembered under a key
 //! is `memo`'s, and when it is reused is `incremental`'s.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use rayon::prelude::*;
@@ -12,6 +13,7 @@ use crate::content::SourcePage;
 use crate::i18n::Language;
 use crate::render::{GeneratedKind, Rendering};
 use crate::site::{Page, Site};
+use crate::types::LangCode;
 
 /// A blake3 hash of a stage's inputs.
 pub(super) type Key = [u8; 32];
@@ -86,13 +88,28 @@ impl Keys {
         *hasher.finalize().as_bytes()
     }
 
-    /// A rendering reads the outline and the templates, a page its own source's
-    /// Markdown, and a references page its language's pages' footnotes (`footnotes`, by
-    /// source; see `render::Renderer::files`).
-    pub(super) fn rendering(&self, site: &Site, rendering: &Rendering, theme: &Key, footnotes: &[Key]) -> Key {
+    /// A rendering reads the outline and the templates, its language's downloads (a
+    /// PDF's size), a page its own source's Markdown, and a references page its
+    /// language's pages' footnotes (`footnotes`, by source; see `render::Renderer::files`).
+    pub(super) fn rendering(
+        &self,
+        site: &Site,
+        rendering: &Rendering,
+        theme: &Key,
+        footnotes: &[Key],
+        downloads: &BTreeMap<LangCode, Key>,
+    ) -> Key {
         let mut hasher = blake3::Hasher::new();
         hasher.update(&self.outline);
         hasher.update(theme);
+        let language = match rendering {
+            Rendering::Page(_, page) => Some(&page.lang),
+            Rendering::Generated(language, _) => Some(&language.code),
+            Rendering::LanguagePicker | Rendering::RootNotFound => None,
+        };
+        if let Some(download) = language.and_then(|code| downloads.get(code)) {
+            hasher.update(download);
+        }
         match rendering {
             Rendering::Page(index, page) => {
                 hasher.update(&self.pages[*index]);

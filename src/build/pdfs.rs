@@ -7,17 +7,16 @@
 //! waits for the pages, not for Typst.
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use rayon::prelude::*;
 
-use super::keys::{Key, hash_debug, hash_files};
+use super::keys::{Key, hash_debug};
 use super::memo::SharedFile;
 use super::stages::theme_dir;
 use crate::diagnostic::Warning;
 use crate::error::Error;
-use crate::pdf::{FontLibrary, PdfError, Typesetter};
+use crate::pdf::{FontLibrary, PdfError, Typesetter, font_files, pdf_path};
 use crate::site::Site;
 use crate::templates::{Download, Downloads};
 use crate::types::LangCode;
@@ -28,8 +27,8 @@ type MadePdf = (SharedFile, Vec<Warning>);
 /// What the PDF stage remembers between watch-mode builds; empty for a clean build.
 #[derive(Default)]
 pub(super) struct PdfMemo {
-    /// The fonts found, by the folders searched.
-    fonts: Option<(Vec<PathBuf>, Arc<FontLibrary>)>,
+    /// The fonts found, by the key of the font files in the folders searched.
+    fonts: Option<(Key, Arc<FontLibrary>)>,
     /// Each PDF, and Typst's warnings about it, by the key of all it reads.
     made: HashMap<Key, MadePdf>,
     /// Each language's last PDF, and the key of the theme it was made with.
@@ -81,13 +80,17 @@ pub(super) fn typeset_pdfs(site: &Site, memo: &mut PdfMemo) -> Result<Pdfs, Erro
     }
     let theme = theme_dir(site);
     let folders = Typesetter::font_folders(site, &theme);
+    // Only the files' names, sizes and dates are read to know whether fonts changed.
+    let fonts_key = hash_debug(&(&folders, font_files(&folders)));
     let fonts = match &memo.fonts {
-        Some((searched, fonts)) if *searched == folders => Arc::clone(fonts),
+        Some((key, fonts)) if *key == fonts_key => Arc::clone(fonts),
         _ => Arc::new(FontLibrary::find(&folders)),
     };
-    memo.fonts = Some((folders.clone(), Arc::clone(&fonts)));
+    memo.fonts = Some((fonts_key, Arc::clone(&fonts)));
     let typesetter = Arc::new(Typesetter::new(&theme, fonts)?);
-    let theme_key = hash_debug(&(hash_files(&[theme.join("pdf")]), &folders));
+    // All a PDF reads besides its source: the theme's files as read, the fonts, and its
+    // file name (which the config sets).
+    let theme_key = hash_debug(&(typesetter.theme_files().digest(), fonts_key, pdf_name(site)));
     let previous = std::mem::take(&mut memo.made);
     let made: Vec<(Key, Made)> = site
         .languages
@@ -133,7 +136,20 @@ pub(super) fn typeset_pdfs(site: &Site, memo: &mut PdfMemo) -> Result<Pdfs, Erro
         }
     }
     memo.typesetter = Some(typesetter);
+    forget_old_typesetting(memo.typeset);
     Ok(pdfs)
+}
+
+fn pdf_name(site: &Site) -> Option<String> {
+    site.languages.first().and_then(|language| pdf_path(site, &language.code)).map(|path| path.as_str().to_string())
+}
+
+/// Typst remembers what it computed, for the next document; in a long `serve`, only
+/// what the last few builds used is kept.
+fn forget_old_typesetting(typeset: usize) {
+    if typeset > 0 {
+        typst::comemo::evict(10);
+    }
 }
 
 impl PdfMemo {
@@ -157,6 +173,7 @@ impl PdfMemo {
                 (pending, pdf)
             })
             .collect();
+        forget_old_typesetting(made.len());
         let mut failures = Vec::new();
         for (pending, pdf) in made {
             match pdf {

@@ -26,6 +26,7 @@ pub use self::error::MarkdownError;
 use self::events::{Spanned, options};
 pub use self::footnotes::Footnote;
 use self::footnotes::{Definitions, FootnoteReferences, check_footnote_references, split_footnote_definitions};
+pub(crate) use self::sanitize::is_safe_url;
 use self::sanitize::{Sanitized, needs_sanitizing, raw_html_too_deep, sanitize_html, unsafe_markup};
 use self::sections::{Section, SectionCollector};
 use crate::blocks::{BlockCounter, BlockKind, BlockStart};

@@ -120,7 +120,7 @@ fn has_event_handler(lower: &str) -> bool {
 /// Relative URLs and http(s), mailto and tel are safe; any other scheme (javascript:,
 /// vbscript:, data:) is not. Browsers ignore tabs, newlines and leading spaces in a
 /// scheme, so those are dropped before looking.
-fn is_safe_url(url: &str) -> bool {
+pub(crate) fn is_safe_url(url: &str) -> bool {
     let cleaned: String = url.chars().filter(|c| !c.is_ascii_whitespace() && !c.is_ascii_control()).collect();
     let scheme_end = cleaned.find(':');
     let path_start = cleaned.find(['/', '?', '#']);

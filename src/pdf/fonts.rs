@@ -1,8 +1,10 @@
-//! The fonts a PDF may use: every font file in the theme's `fonts/` folder and the
+//! The fonts a PDF may use: every font file in the theme's `fonts/` folder, then in the
 //! configured font folders (`[pdf] font_dirs`, Debian's `/usr/share/fonts` by default),
-//! found once, in sorted order so that the same fonts give the same book, and read
-//! whole only when Typst asks for one. Which families a PDF uses is the theme's
-//! (`note.typ`); Typst subsets what it sets into the file.
+//! folder by folder and in sorted order within each, so that the same fonts give the
+//! same book and the theme's own come first where two are alike. Each file is read once
+//! to list its faces (which needs the whole file), and again, and kept, only when Typst
+//! sets text in it. Which families a PDF uses is the theme's (`note.typ`); Typst subsets
+//! what it sets into the file.
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -32,14 +34,21 @@ struct FontFile {
 }
 
 impl FontLibrary {
-    /// Every font in `folders` (and their subfolders), in the order of their paths.
+    /// Every font in `folders` (and their subfolders), folder by folder, each folder's
+    /// in the order of their paths.
     pub fn find(folders: &[PathBuf]) -> Self {
-        let mut paths = Vec::new();
+        let mut paths: Vec<PathBuf> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
         for folder in folders {
-            collect_font_files(folder, &mut paths);
+            let mut found = Vec::new();
+            collect_font_files(folder, &mut found);
+            found.sort();
+            for path in found {
+                if seen.insert(path.clone()) {
+                    paths.push(path);
+                }
+            }
         }
-        paths.sort();
-        paths.dedup();
         let mut book = FontBook::new();
         let mut faces = Vec::new();
         let mut files = Vec::new();
@@ -73,6 +82,25 @@ impl FontLibrary {
             })
             .clone()
     }
+}
+
+/// What would make `FontLibrary::find` find other fonts: each font file's path, size and
+/// modification time, for watch mode to know when to look again.
+pub fn font_files(folders: &[PathBuf]) -> Vec<(PathBuf, u64, Option<std::time::SystemTime>)> {
+    let mut paths = Vec::new();
+    for folder in folders {
+        collect_font_files(folder, &mut paths);
+    }
+    paths.sort();
+    paths
+        .into_iter()
+        .map(|path| {
+            let metadata = std::fs::metadata(&path).ok();
+            let size = metadata.as_ref().map_or(0, std::fs::Metadata::len);
+            let modified = metadata.and_then(|m| m.modified().ok());
+            (path, size, modified)
+        })
+        .collect()
 }
 
 fn collect_font_files(folder: &Path, paths: &mut Vec<PathBuf>) {

@@ -10,13 +10,15 @@ use std::collections::HashMap;
 use pulldown_cmark::{Event, HeadingLevel, LinkType, Parser, Tag, TagEnd};
 
 use crate::blocks::markdown_options;
+use crate::markdown::is_safe_url;
 
 /// How the Markdown of one page is set into the PDF.
 pub(super) struct MarkupOptions<'a> {
     /// Added to each Markdown heading's level: the PDF's outline has the page's own
     /// title above the headings of an objective page, none above the home page's.
     pub(super) heading_offset: i8,
-    /// Makes a link written in the page absolute: the PDF is read away from the site.
+    /// Makes a link written in the page (`/en/x/`, `../x/`) absolute: the PDF is read
+    /// away from the site.
     pub(super) absolute: &'a dyn Fn(&str) -> String,
     /// Set in a right-to-left language: a URL written as text is isolated as
     /// left-to-right, or its slashes would move to its other end.
@@ -175,11 +177,17 @@ impl<'a> Writer<'a> {
             Tag::Strikethrough => self.call("#strike["),
             Tag::BlockQuote(_) => self.call("#quote(block: true)["),
             Tag::Link { link_type, dest_url, .. } => {
-                if dest_url.starts_with('#') || link_type == LinkType::Email && dest_url.is_empty() {
+                // A link within the page, or one the pages' sanitizer would not publish,
+                // is set as its text.
+                if dest_url.starts_with('#') || !is_safe_url(&dest_url) {
                     Closing::Nothing
                 } else {
+                    let target = match link_type {
+                        LinkType::Email => format!("mailto:{dest_url}"),
+                        _ => (self.options.absolute)(&dest_url),
+                    };
                     self.out.push_str("#link(");
-                    push_string(&mut self.out, &(self.options.absolute)(&dest_url));
+                    push_string(&mut self.out, &target);
                     self.out.push_str(")[");
                     if self.options.right_to_left && link_type == LinkType::Autolink {
                         self.out.push(LEFT_TO_RIGHT_ISOLATE);
@@ -258,7 +266,9 @@ impl<'a> Writer<'a> {
             self.out.push_str(&format!("#footnote(<{typst_label}>)"));
             return;
         }
-        let typst_label = format!("fn-{}-{}", self.noted.len() + 1, label_safe(label));
+        // Numbered, not named after the Markdown label: a Typst label allows fewer
+        // characters than a footnote label (`[^①]`).
+        let typst_label = format!("fn-{}", self.noted.len() + 1);
         self.out.push_str(&format!("#footnote[{note}]<{typst_label}>"));
         self.noted.insert(label.to_string(), typst_label);
     }
@@ -276,19 +286,14 @@ fn trim_trailing_spaces(out: &mut String) {
     out.truncate(kept);
 }
 
-/// A footnote label as a Typst label: letters, digits, `-` and `_` only.
-fn label_safe(label: &str) -> String {
-    label.chars().map(|c| if c.is_alphanumeric() || c == '_' { c } else { '-' }).collect()
-}
-
 /// Text in markup, every ASCII punctuation character escaped: `*`, `_`, `#`, `$`, `[`,
 /// `<`, `@`, `=`, `-`, `/`, quotes and the rest each mean something in Typst markup, and
-/// a backslash before any of them makes it a plain character. Line breaks are spaces:
-/// a paragraph's lines are one paragraph.
+/// a backslash before any of them makes it a plain character. Line breaks (every
+/// character Typst takes for one) are spaces: a paragraph's lines are one paragraph.
 pub(super) fn push_escaped(out: &mut String, text: &str) {
     for c in text.chars() {
         match c {
-            '\n' | '\r' => out.push(' '),
+            c if typst::syntax::is_newline(c) => out.push(' '),
             c if c.is_ascii_punctuation() => {
                 out.push('\\');
                 out.push(c);
@@ -357,7 +362,12 @@ mod tests {
     #[test]
     fn footnotes_are_set_where_they_are_referenced_and_once() {
         let text = markup("One[^a] and two[^a].\n\n[^a]: The *source*.\n");
-        assert_eq!(text, "One#footnote[The #emph[source]\\.]<fn-1-a> and two#footnote(<fn-1-a>)\\.");
+        assert_eq!(text, "One#footnote[The #emph[source]\\.]<fn-1> and two#footnote(<fn-1>)\\.");
+    }
+
+    #[test]
+    fn any_footnote_label_makes_a_valid_typst_label() {
+        assert_eq!(markup("A[^①].\n\n[^①]: Note.\n"), "A#footnote[Note\\.]<fn-1>\\.");
     }
 
     #[test]
@@ -389,6 +399,56 @@ mod tests {
             "Preface\\.\n\n#contents()\n\n= Introduction\n\nText\\."
         );
         assert_eq!(body_markup("Preface.", &options), "Preface\\.\n\n#contents()");
+    }
+
+    /// The leaves of escaped text as Typst reads it, with what each one says.
+    fn read_back(markup: &str) -> Result<String, String> {
+        fn leaves(node: &typst::syntax::SyntaxNode, out: &mut String) -> Result<(), String> {
+            use typst::syntax::SyntaxKind;
+            match node.kind() {
+                SyntaxKind::Markup => node.children().try_for_each(|child| leaves(child, out)),
+                SyntaxKind::Text | SyntaxKind::Space => {
+                    out.push_str(node.leaf_text());
+                    Ok(())
+                }
+                SyntaxKind::Escape => {
+                    out.push_str(node.leaf_text().strip_prefix('\\').unwrap_or_default());
+                    Ok(())
+                }
+                other => Err(format!("{other:?}: {}", node.full_text())),
+            }
+        }
+        let mut out = String::new();
+        leaves(&typst::syntax::parse(markup), &mut out)?;
+        Ok(out)
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn escaped_text_is_read_by_typst_as_that_text(text in "\\PC{0,40}") {
+            let expected: String = text.chars().map(|c| if typst::syntax::is_newline(c) { ' ' } else { c }).collect();
+            proptest::prop_assert_eq!(read_back(&escaped(&text)), Ok(expected));
+        }
+    }
+
+    #[test]
+    fn line_breaks_of_every_kind_and_markup_characters_stay_text() {
+        for text in [
+            "a\u{2028}b\u{2029}\u{85}c\u{b}d",
+            "= not a heading",
+            "- not a list",
+            "1. not a list",
+            "/ term: no",
+            "a -- b ... 'c' \"d\" ~",
+        ] {
+            let expected: String = text.chars().map(|c| if typst::syntax::is_newline(c) { ' ' } else { c }).collect();
+            assert_eq!(read_back(&escaped(text)), Ok(expected), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn unsafe_links_are_set_as_their_text_and_email_links_get_mailto() {
+        assert_eq!(markup("[x](javascript:alert(1)) <a@b.org>"), "x #link(\"mailto:a@b.org\")[a\\@b\\.org]");
     }
 
     #[test]

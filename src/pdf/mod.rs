@@ -24,7 +24,7 @@ use typst::{Library, LibraryExt, WorldExt};
 use typst_layout::PagedDocument;
 use typst_pdf::PdfOptions;
 
-pub use fonts::FontLibrary;
+pub use fonts::{FontLibrary, font_files};
 pub use world::ThemeFiles;
 
 use crate::diagnostic::{Location, Warning};
@@ -68,20 +68,18 @@ impl Typesetter {
         }
         let pdf_dir = theme_dir.join("pdf");
         let mut files = BTreeMap::new();
-        let entries = std::fs::read_dir(&pdf_dir).map_err(|source| PdfError::Read { path: pdf_dir.clone(), source })?;
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_file() {
-                let bytes = std::fs::read(&path).map_err(|source| PdfError::Read { path: path.clone(), source })?;
-                files.insert(format!("/{}", entry.file_name().to_string_lossy()), bytes);
-            }
-        }
+        read_folder(&pdf_dir, "", &mut files)?;
         Ok(Self {
             library: LazyHash::new(Library::default()),
             fonts,
             theme: ThemeFiles::new(files),
             theme_dir: pdf_dir,
         })
+    }
+
+    /// The theme's PDF files as read: part of the memo key of what is typeset with them.
+    pub fn theme_files(&self) -> &ThemeFiles {
+        &self.theme
     }
 
     /// The folders a site's fonts are found in: the theme's `fonts/`, then `[pdf] font_dirs`.
@@ -160,6 +158,22 @@ impl Typesetter {
         let path = self.theme_dir.join(id.vpath().get_without_slash());
         Some(Location::at(&path, line + 1, column + 1))
     }
+}
+
+/// Every file below `folder`, by its path inside the theme's `pdf/` (`/note.typ`).
+fn read_folder(folder: &Path, prefix: &str, files: &mut BTreeMap<String, Vec<u8>>) -> Result<(), PdfError> {
+    let entries = std::fs::read_dir(folder).map_err(|source| PdfError::Read { path: folder.to_path_buf(), source })?;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = format!("{prefix}/{}", entry.file_name().to_string_lossy());
+        if entry.file_type().is_ok_and(|kind| kind.is_dir()) {
+            read_folder(&path, &name, files)?;
+        } else {
+            let bytes = std::fs::read(&path).map_err(|source| PdfError::Read { path: path.clone(), source })?;
+            files.insert(name, bytes);
+        }
+    }
+    Ok(())
 }
 
 /// Where a language's PDF is published, when the site makes PDFs.

@@ -27,6 +27,18 @@ impl ThemeFiles {
         Self { files }
     }
 
+    /// A hash of every file's path and bytes.
+    pub fn digest(&self) -> [u8; 32] {
+        let mut hasher = blake3::Hasher::new();
+        for (path, bytes) in &self.files {
+            hasher.update(&(path.len() as u64).to_le_bytes());
+            hasher.update(path.as_bytes());
+            hasher.update(&(bytes.len() as u64).to_le_bytes());
+            hasher.update(bytes);
+        }
+        *hasher.finalize().as_bytes()
+    }
+
     pub(super) fn get(&self, path: &str) -> Option<&[u8]> {
         self.files.get(path).map(Vec::as_slice)
     }

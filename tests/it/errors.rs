@@ -522,7 +522,7 @@ const MESSAGES: &[(&str, &str)] = &[
     ),
     (
         "i18n file with an unknown section",
-        "error: unknown key `colours`: the keys allowed here are `language`, `strings`, `plurals`\n  --> i18n/fr.toml:93:2\n   |\n93 | [colours]\n   |  ^\n",
+        "error: unknown key `colours`: the keys allowed here are `language`, `strings`, `plurals`\n  --> i18n/fr.toml:95:2\n   |\n95 | [colours]\n   |  ^\n",
     ),
     (
         "CSS import of a missing file",

@@ -78,6 +78,12 @@ fn a_saved_language_is_read_and_searched_with_the_network_cut() {
     assert_eq!(caches.len(), 1, "{caches:?}");
     assert!(caches[0].0.contains("/fr/"), "{caches:?}");
     assert_eq!(caches[0].1, kept.len() as u64, "every listed file is kept: {caches:?}");
+    assert!(kept.iter().any(|url| url.ends_with(".pdf")), "the PDF is kept: {kept:?}");
+    // A broken link leads to a 404 page, which has no button: the copy stays.
+    browser.goto(&server.url("/fr/no-such-page/"));
+    browser.wait_for("document.readyState === 'complete'", "the 404 page");
+    browser.execute_async("setTimeout(arguments[0], 300)", &[]);
+    assert_eq!(offline_caches(&browser).len(), 1, "a 404 page removed the offline copy");
 
     // The network cut for real: nothing answers on the server's port any more.
     let origin = server.origin();

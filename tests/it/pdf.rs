@@ -81,20 +81,23 @@ fn comparable_arabic_words(sentence: &str) -> Vec<String> {
 }
 
 /// Whether `needle` is in `haystack` whole, or in two parts with a page's foot (its
-/// footnotes and page number) and the next page's head between them.
+/// footnotes, page number and notice) and the next page's head between them. Each part
+/// is at least `MIN_PART` characters, so a sentence that lost its first or last word
+/// is not found.
 fn found_across_a_page_break(haystack: &str, needle: &str) -> bool {
+    const MIN_PART: usize = 8;
     if haystack.contains(needle) {
         return true;
     }
     let chars: Vec<(usize, char)> = needle.char_indices().collect();
-    (1..chars.len()).rev().any(|split| {
+    (MIN_PART..chars.len().saturating_sub(MIN_PART)).rev().any(|split| {
         let (head, tail) = needle.split_at(chars[split].0);
         haystack.match_indices(head).any(|(at, _)| {
             let after = &haystack[at + head.len()..];
             let window: String = after.chars().take(3000).collect();
             window.contains(tail)
         })
-    }) && !needle.is_empty()
+    })
 }
 
 /// The paragraphs, list items and footnote texts of a page's Markdown body, as plain

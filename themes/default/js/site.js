@@ -240,7 +240,9 @@
     if (!("serviceWorker" in navigator) || (control && !control.hidden)) return;
     offlineWorker().then(function (registration) {
       if (control) showOffline(control, !!registration, registration ? "saved" : "");
-      else if (registration) removeOffline(registration);
+      // Only a page that says the site stopped offering it removes a kept copy: a page
+      // without the control (a 404 page) must not.
+      else if (registration && document.querySelector('meta[name="imrf-offline"][content="off"]')) removeOffline(registration);
     });
   }
   document.addEventListener("click", function (event) {
@@ -258,7 +260,7 @@
     done.then(function () {
       showOffline(control, !saved, saved ? "removed" : "saved");
     }, function () {
-      showOffline(control, saved, saved ? "" : "failed");
+      showOffline(control, saved, saved ? "remove-failed" : "failed");
     });
   });
   enhanceContent();
