@@ -63,11 +63,14 @@ pub struct Rebuilder {
     options: BuildOptions,
     memo: Memo,
     rendered_pages: usize,
+    /// Pages rendered again by the last rebuild's second phase, for the sizes of the
+    /// PDFs it typeset.
+    rendered_again: usize,
 }
 
 impl Rebuilder {
     pub fn new(options: BuildOptions) -> Self {
-        Self { options, memo: Memo::default(), rendered_pages: 0 }
+        Self { options, memo: Memo::default(), rendered_pages: 0, rendered_again: 0 }
     }
 
     /// Renders the site after the files or folders in `changed` changed; `everything`
@@ -87,6 +90,7 @@ impl Rebuilder {
         }
         let (pages, rendered_pages) = render_pages(&self.options, &mut self.memo)?;
         self.rendered_pages = rendered_pages;
+        self.rendered_again = 0;
         Ok(pages)
     }
 
@@ -102,7 +106,7 @@ impl Rebuilder {
         // The same files again: every stage but the new sizes' pages is remembered.
         let mut watched = match render_pages(&self.options, &mut self.memo) {
             Ok((again, rendered_pages)) => {
-                self.rendered_pages += rendered_pages;
+                self.rendered_again = rendered_pages;
                 finish(again, &mut self.memo)
             }
             Err(error) => {
@@ -130,6 +134,12 @@ impl Rebuilder {
     /// How many PDFs the last successful rebuild typeset; it reused the others.
     pub fn typeset_pdfs(&self) -> usize {
         self.memo.pdfs.typeset
+    }
+
+    /// How many pages the last rebuild rendered again once the PDFs it typeset after
+    /// the pages were published had their sizes.
+    pub fn rendered_again(&self) -> usize {
+        self.rendered_again
     }
 }
 

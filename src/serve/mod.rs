@@ -80,7 +80,7 @@ pub fn serve(options: &ServeOptions) -> Result<(), ServeError> {
     let mut unpublished = Batch::default();
     let snapshot = match rebuilder.rebuild(&[], true) {
         Ok(site) => {
-            report_success(&site, rebuilder.rendered_pages(), started, &mut reported);
+            report_success(&site, &rebuilder, started, &mut reported);
             Arc::new(Snapshot::of_files(site.files.iter(), site.files.len(), &site.site.base_url.path, 1))
         }
         Err(error) => {
@@ -145,7 +145,7 @@ fn rebuild(
             live.broadcast(if only_css { LiveEvent::Css { generation } } else { LiveEvent::Reload { generation } });
             let site = rebuilder.finish(pages);
             server.publish(Snapshot::of_files(site.files.iter(), site.files.len(), &base_path, generation));
-            report_success(&site, rebuilder.rendered_pages(), started, reported);
+            report_success(&site, rebuilder, started, reported);
             true
         }
         Err(error) => {
@@ -165,7 +165,13 @@ fn is_stylesheet(path: &Path) -> bool {
 /// Prints the build time and the warnings that are new since the last report, so that
 /// a site with many known warnings does not flood the terminal on every save. A link
 /// to a page that was just deleted or renamed is such a new warning.
-fn report_success(site: &WatchedSite, rendered_pages: usize, started: Instant, reported: &mut Vec<Warning>) {
+fn report_success(site: &WatchedSite, rebuilder: &Rebuilder, started: Instant, reported: &mut Vec<Warning>) {
+    let rendered_pages = rebuilder.rendered_pages();
+    let pdfs = match (rebuilder.typeset_pdfs(), rebuilder.rendered_again()) {
+        (0, _) => String::new(),
+        (typeset, 0) => format!(", {typeset} PDFs typeset"),
+        (typeset, again) => format!(", {typeset} PDFs typeset and {again} pages rendered again for their sizes"),
+    };
     let mut warnings = site.warnings.clone();
     warnings.extend(site.link_problems.iter().map(|message| Warning { message: message.clone() }));
     warnings.sort();
@@ -174,7 +180,7 @@ fn report_success(site: &WatchedSite, rendered_pages: usize, started: Instant, r
     }
     let known = if warnings.is_empty() { String::new() } else { format!(", {} warnings", warnings.len()) };
     println!(
-        "Built {} files ({rendered_pages} of {} pages rendered) in {} ms{known}",
+        "Built {} files ({rendered_pages} of {} pages rendered{pdfs}) in {} ms{known}",
         site.files.len(),
         site.site.pages.len(),
         started.elapsed().as_millis()
