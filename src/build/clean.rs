@@ -2,8 +2,8 @@
 //! pages and each language's search index goes to the staging directory as soon as it
 //! is made (`StagedWriter`), and only its links and language alternates stay in memory
 //! for the final checks, so a large site is never held whole; the Markdown's text and
-//! HTML are freed as soon as nothing reads them any more. Computes no memo keys and remembers nothing: that is
-//! watch mode's (`incremental`).
+//! HTML are freed as soon as nothing reads them any more. Remembers nothing between
+//! builds: that is watch mode's (`incremental`).
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
@@ -145,7 +145,7 @@ fn write_index(
     search::index_language(site, sources, stemmers, language, &mut |files| {
         staging.write(&files)?;
         if let Some(precache) = precache {
-            precache.record(files.par_iter().map(|f| (f.path.as_str(), f.bytes.as_slice())));
+            precache.record_files(&files);
         }
         Ok(())
     })
@@ -178,7 +178,7 @@ impl StagedWriter<'_> {
     fn write(&mut self, files: Vec<OutputFile>) -> Result<(), Error> {
         self.staging.write(&files)?;
         if let Some(precache) = self.precache {
-            precache.record(files.par_iter().map(|f| (f.path.as_str(), f.bytes.as_slice())));
+            precache.record_files(&files);
         }
         self.links.par_extend(files.par_iter().filter_map(PageLinks::of));
         self.alternates.par_extend(files.par_iter().filter_map(PageAlternates::of));

@@ -16,7 +16,7 @@ use super::memo::SharedFile;
 use super::stages::theme_dir;
 use crate::diagnostic::Warning;
 use crate::error::Error;
-use crate::pdf::{FontLibrary, PdfError, Typesetter, font_files, pdf_path};
+use crate::pdf::{FontLibrary, PdfError, Typesetter, font_files};
 use crate::site::Site;
 use crate::templates::{Download, Downloads};
 use crate::types::LangCode;
@@ -116,21 +116,21 @@ pub(super) fn typeset_pdfs(site: &Site, memo: &mut PdfMemo) -> Result<Pdfs, Erro
     memo.pending.clear();
     let mut pdfs = Pdfs::none();
     for ((key, made), language) in made.into_iter().zip(&site.languages) {
-        let pdf = match made {
-            Made::Kept(pdf) => pdf,
+        let (pdf, deferred) = match made {
+            Made::Kept(pdf) => (pdf, false),
             Made::Typeset(pdf) => {
                 memo.typeset += 1;
-                pdf?
+                (pdf?, false)
             }
             Made::Deferred(pdf, source) => {
                 memo.pending.push(Pending { key, lang: language.code.clone(), source });
-                pdf
+                (pdf, true)
             }
         };
         pdfs.downloads.insert(language.code.clone(), Downloads { pdf: Some(download(site, &pdf.0)) });
         pdfs.warnings.extend(pdf.1.iter().cloned());
         pdfs.files.push(pdf.0.clone());
-        if !memo.pending.iter().any(|pending| pending.key == key) {
+        if !deferred {
             memo.latest.insert(language.code.clone(), (theme_key, pdf.clone()));
             memo.made.insert(key, pdf);
         }
@@ -140,8 +140,8 @@ pub(super) fn typeset_pdfs(site: &Site, memo: &mut PdfMemo) -> Result<Pdfs, Erro
     Ok(pdfs)
 }
 
-fn pdf_name(site: &Site) -> Option<String> {
-    site.languages.first().and_then(|language| pdf_path(site, &language.code)).map(|path| path.as_str().to_string())
+fn pdf_name(site: &Site) -> Option<&str> {
+    site.config.pdf.as_ref().map(|pdf| pdf.name.as_str())
 }
 
 /// Typst remembers what it computed, for the next document; in a long `serve`, only

@@ -77,6 +77,11 @@ impl Precache {
         self.seen.lock().unwrap_or_else(PoisonError::into_inner).extend(fingerprints);
     }
 
+    /// `record` for files as `build` writes them.
+    pub fn record_files(&self, files: &[OutputFile]) {
+        self.record(files.par_iter().map(|file| (file.path.as_str(), file.bytes.as_slice())));
+    }
+
     fn fingerprint(&self, path: &str, bytes: &[u8]) -> Option<Fingerprint> {
         let in_language = self.language_of(path).is_some_and(|language| !is_worker(language, path));
         let asset = self.assets.iter().position(|(asset, _)| asset == path);

@@ -19,12 +19,13 @@ pub(super) const MAIN: &str = "/imrf-site-note.typ";
 
 /// The theme's `pdf/` folder: its files by their path inside it (`/note.typ`).
 pub struct ThemeFiles {
-    files: BTreeMap<String, Vec<u8>>,
+    /// Shared with every `World` that reads them, never copied.
+    files: BTreeMap<String, Bytes>,
 }
 
 impl ThemeFiles {
     pub fn new(files: BTreeMap<String, Vec<u8>>) -> Self {
-        Self { files }
+        Self { files: files.into_iter().map(|(path, bytes)| (path, Bytes::new(bytes))).collect() }
     }
 
     /// A hash of every file's path and bytes.
@@ -39,8 +40,8 @@ impl ThemeFiles {
         *hasher.finalize().as_bytes()
     }
 
-    pub(super) fn get(&self, path: &str) -> Option<&[u8]> {
-        self.files.get(path).map(Vec::as_slice)
+    pub(super) fn get(&self, path: &str) -> Option<&Bytes> {
+        self.files.get(path)
     }
 }
 
@@ -92,7 +93,7 @@ impl World for NoteWorld<'_> {
         }
         let path = Self::path_of(id);
         match (id.root(), self.theme.get(&path)) {
-            (VirtualRoot::Project, Some(bytes)) => Ok(Bytes::new(bytes.to_vec())),
+            (VirtualRoot::Project, Some(bytes)) => Ok(bytes.clone()),
             _ => Err(FileError::NotFound(path.trim_start_matches('/').into())),
         }
     }
