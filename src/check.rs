@@ -26,16 +26,31 @@ impl std::fmt::Display for BrokenLink {
     }
 }
 
-const NO_PAGE: &str = "points to no page";
-const NO_FILE: &str = "points to no file (an image or script)";
+/// What a link's target is: what to say when it is missing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+enum Target {
+    Page,
+    File,
+}
+
+impl Target {
+    fn missing(self) -> &'static str {
+        match self {
+            Target::Page => "points to no page",
+            Target::File => "points to no file (an image or script)",
+        }
+    }
+}
 
 /// What one HTML page links to and which anchors it offers: borrowed from the page
 /// (`Scan<&str>`), or owned (`PageLinks`) to outlive it when pages are written as they
 /// are made.
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(bound(deserialize = "S: serde::Deserialize<'de> + Eq + Hash"))]
 pub struct Scan<S> {
     page: S,
-    /// Each `href` and `src` value, with the reason to give if its target is missing.
-    links: Vec<(S, &'static str)>,
+    /// Each `href` and `src` value, with what it points to.
+    links: Vec<(S, Target)>,
     ids: HashSet<S>,
 }
 
@@ -43,6 +58,11 @@ pub struct Scan<S> {
 pub type PageLinks = Scan<Box<str>>;
 
 impl PageLinks {
+    /// The page's path inside the output directory.
+    pub fn page(&self) -> &str {
+        &self.page
+    }
+
     /// The links and anchors of an output file; `None` unless it is an HTML page.
     pub fn of(file: &OutputFile) -> Option<PageLinks> {
         let scan = scan_file(file)?;
@@ -99,7 +119,7 @@ where
                 let (target, fragment) = resolve(page, href, base_path)?;
                 let reason = match target {
                     None => Some("leads outside the site"),
-                    Some(target) if !all_paths.contains(target.as_ref()) => Some(*missing),
+                    Some(target) if !all_paths.contains(target.as_ref()) => Some(missing.missing()),
                     Some(target) => match (fragment, ids.get(target.as_ref())) {
                         (Some(fragment), Some(ids)) => {
                             (!fragment.is_empty() && !ids.contains(fragment)).then_some("points to a missing anchor")
@@ -207,8 +227,8 @@ fn scan<'a>(page: &'a str, html: &'a [u8]) -> Scan<&'a str> {
         let Ok(value) = std::str::from_utf8(&html[start..start + length]) else { continue };
         resume[name] = start + length;
         match name {
-            0 => links.push((value, NO_PAGE)),
-            1 => links.push((value, NO_FILE)),
+            0 => links.push((value, Target::Page)),
+            1 => links.push((value, Target::File)),
             _ => {
                 ids.insert(value);
             }

@@ -37,6 +37,12 @@ pub enum Command {
         /// The URL the site is published at, overriding site/config.toml's base_url.
         #[arg(long)]
         base_url: Option<String>,
+        /// Where the build cache is kept (default: <root>/.imrf-site-cache).
+        #[arg(long, value_name = "DIR", conflicts_with = "no_cache")]
+        cache_dir: Option<PathBuf>,
+        /// Build everything anew, neither reading nor writing the build cache.
+        #[arg(long)]
+        no_cache: bool,
     },
     /// Check the site (content, templates, links) without writing anything.
     Check {

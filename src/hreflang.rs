@@ -49,7 +49,7 @@ impl std::fmt::Display for HreflangProblem {
 }
 
 /// One HTML page's alternates, kept after the page itself is written and dropped.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PageAlternates {
     /// Path inside the output directory (`fr/index.html`).
     page: String,
@@ -58,6 +58,11 @@ pub struct PageAlternates {
 }
 
 impl PageAlternates {
+    /// The page's path inside the output directory.
+    pub fn page(&self) -> &str {
+        &self.page
+    }
+
     /// The alternates a page lists; `None` unless it is an HTML page that lists some.
     pub fn of(file: &impl HtmlFile) -> Option<Self> {
         if !file.path().ends_with(".html") {

@@ -9,6 +9,7 @@ pub mod alignment;
 pub mod assets;
 pub mod blocks;
 pub mod build;
+pub mod cache;
 pub mod check;
 pub mod citation;
 pub mod cli;

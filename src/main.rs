@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use imrf_site::build::{self, BuildOptions};
+use imrf_site::build::{self, BuildOptions, Cache};
 use imrf_site::cli::{Cli, Command, StatusFormat, TranslationCommand};
 use imrf_site::diagnostic::Warning;
 use imrf_site::report::{Diagnostic, Reporter, Severity};
@@ -31,8 +31,13 @@ fn main() -> ExitCode {
 
 fn run(command: Command, reporter: &Reporter) -> anyhow::Result<()> {
     match command {
-        Command::Build { root, output, base_url } => {
-            let options = BuildOptions { root: root.root, output, base_url };
+        Command::Build { root, output, base_url, cache_dir, no_cache } => {
+            let cache = match (no_cache, cache_dir) {
+                (true, _) => Cache::Off,
+                (false, Some(dir)) => Cache::In(dir),
+                (false, None) => Cache::Default,
+            };
+            let options = BuildOptions { root: root.root, output, base_url, cache };
             let report = build::build(&options)?;
             for warning in &report.warnings {
                 reporter.warning(warning);

@@ -6,13 +6,17 @@
 //! builds: that is watch mode's (`incremental`).
 
 use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
+use super::keys::{Key, hash_debug};
 use super::pdfs::{PdfMemo, typeset_pdfs};
+use super::remembered::{CacheKeys, FileFacts, Recalled, Remembered, facts_of};
 use super::stages::{BuildOptions, Prepared, describe_link_problems, precache, prepare, stemmer_urls, theme_dir};
 use crate::assets;
+use crate::cache::BuildCache;
 use crate::check::{self, PageLinks};
 use crate::diagnostic::Warning;
 use crate::error::Error;
@@ -20,7 +24,7 @@ use crate::hreflang::{self, PageAlternates};
 use crate::i18n::Language;
 use crate::offline::Precache;
 use crate::output::{OutputFile, Staging};
-use crate::render::{self, RenderedSources};
+use crate::render::{self, RenderedSources, Rendering};
 use crate::search;
 use crate::site::{Site, SitePaths};
 use crate::types::LangCode;
@@ -33,16 +37,38 @@ pub struct BuildReport {
     pub(crate) files: usize,
     pub warnings: Vec<Warning>,
     pub(crate) elapsed: Duration,
+    /// With the build cache on: what this build took from it.
+    pub(crate) cache: Option<CacheReport>,
+}
+
+/// What a build reused from the build cache, and what it left there.
+#[derive(Debug)]
+pub(crate) struct CacheReport {
+    dir: PathBuf,
+    renderings: (usize, usize),
+    indexes: (usize, usize),
+    /// The cache file's size after this build, when it could be saved.
+    bytes: Option<u64>,
 }
 
 impl BuildReport {
     pub fn summary(&self) -> String {
-        format!(
+        let built = format!(
             "Built {} pages in {} languages ({} files) in {} ms",
             self.pages,
             self.languages,
             self.files,
             self.elapsed.as_millis()
+        );
+        let Some(cache) = &self.cache else { return built };
+        let size = cache.bytes.map_or("not saved".to_string(), |bytes| format!("{:.1} MB", bytes as f64 / 1e6));
+        format!(
+            "{built}\nReused {} of {} pages and {} of {} search indexes from the build cache ({}, {size})",
+            cache.renderings.0,
+            cache.renderings.1,
+            cache.indexes.0,
+            cache.indexes.1,
+            cache.dir.display()
         )
     }
 }
@@ -54,17 +80,38 @@ const WRITE_BATCH: usize = 256;
 /// Builds the site into its output directory. The same stages as `render`, but each
 /// batch of files goes to the staging directory as soon as it is made, and only its
 /// links and alternates stay in memory for the final checks: a large site is never held
-/// whole.
+/// whole. With the build cache on, the pages and search indexes whose inputs did not
+/// change since the last build are taken from the output directories (`remembered`).
 pub fn build(options: &BuildOptions) -> Result<BuildReport, Error> {
     let started = Instant::now();
-    let staging = Staging::begin(&options.output_dir(), &options.root)?;
-    let (site, warnings) = Site::load(SitePaths::new(&options.root), options.base_url.as_deref())?;
+    let output_dir = options.output_dir();
+    let (cache, mut cache_warnings) = open_cache(options);
+    let (outputs, recalled) = match &cache {
+        Some(cache) => {
+            let (remembered, warning) = cache.load::<Remembered>();
+            cache_warnings.extend(warning);
+            let (outputs, recalled) = remembered.unwrap_or_default().recall(&output_dir);
+            (Some(outputs), Some(recalled))
+        }
+        None => (None, None),
+    };
+    let staging = Staging::begin_with(&output_dir, &options.root, outputs)?;
+    let (site, mut warnings) = Site::load(SitePaths::new(&options.root), options.base_url.as_deref())?;
+    warnings.extend(cache_warnings);
     let assets = assets::build(&theme_dir(&site))?;
+    let mut recalled = recalled.map(|recalled| recalled.for_assets(&hash_debug(&assets.names)));
     // Pages show each PDF's size, so the PDFs are made first.
     let pdfs = typeset_pdfs(&site, &mut PdfMemo::default())?;
+    let download_keys: BTreeMap<LangCode, Key> =
+        pdfs.downloads.iter().map(|(code, downloads)| (code.clone(), hash_debug(downloads))).collect();
     let Prepared { mut site, mut warnings, mut sources, templates } =
         prepare(site, warnings, &|_| None, &assets.names, pdfs.downloads)?;
     warnings.extend(pdfs.warnings);
+    let stemmers = stemmer_urls(&assets.names);
+    // Before the text goes: the keys hash it. Their renderings are in the order of those below.
+    let keys = recalled
+        .is_some()
+        .then(|| CacheKeys::new(&site, &sources, &render::renderings(&site), &download_keys, &stemmers));
     // The note as open data reads the Markdown as written, so it is made first.
     let note_data = render::note_data_files(&site);
     // Rendered, and its warnings located: the Markdown text is read no more.
@@ -72,23 +119,45 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Error> {
     // The pages are written once, never rewritten when asset names change.
     let templates = templates.without_asset_links();
     let precache = precache(&site, &assets.names);
+    let renderings = render::renderings(&site);
     let mut writer =
         StagedWriter { staging: &staging, links: Vec::new(), alternates: Vec::new(), precache: precache.as_ref() };
+    let mut remembering = Remembering::default();
+    let mut wanted: Vec<(Rendering, Option<&Key>)> = Vec::new();
+    match (&mut recalled, &keys) {
+        (Some(recalled), Some(keys)) => {
+            let reused = recalled.reuse_renderings(&keys.renderings, &staging)?;
+            for ((rendering, key), reused) in renderings.iter().zip(&keys.renderings).zip(reused) {
+                match reused {
+                    Some(path) => {
+                        writer.reuse(recalled.take_facts(&path));
+                        remembering.renderings.insert(*key, path);
+                    }
+                    None => wanted.push((*rendering, Some(key))),
+                }
+            }
+        }
+        _ => wanted.extend(renderings.iter().map(|rendering| (*rendering, None))),
+    }
+    let reused_renderings = renderings.len() - wanted.len();
     let renderer = render::Renderer::new(&site, &sources, &templates);
-    let stemmers = stemmer_urls(&assets.names);
+    let indexes = Indexes {
+        site: &site,
+        stemmers: &stemmers,
+        staging: &staging,
+        precache: precache.as_ref(),
+        recalled: recalled.as_ref(),
+        keys: keys.as_ref().map(|keys| keys.search.as_slice()),
+    };
     // The first language's search index is made while the pages render: each fills the
     // other's waits (folders made one by one, the index's merges), 4 % of the wall time
     // at 12,000 pages. Only the first: every index at once held 170 MiB more.
     let (pages, first_index) = rayon::join(
-        || write_pages(&site, &renderer, &mut writer),
-        || {
-            site.languages
-                .first()
-                .map_or(Ok(()), |first| write_index(&site, &sources, &stemmers, first, &staging, precache.as_ref()))
-        },
+        || write_pages(&renderer, &wanted, &mut writer),
+        || site.languages.first().map(|first| indexes.make(&sources, 0, first)).transpose(),
     );
-    pages?;
-    first_index?;
+    remembering.renderings.extend(pages?);
+    remembering.add_index(first_index?);
     writer.write(renderer.site_maps())?;
     writer.write(note_data)?;
     writer.write(pdfs.files.into_iter().map(OutputFile::from).collect())?;
@@ -97,58 +166,151 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Error> {
     let last_reader = last_index_reading(&site);
     sources.release_text(|source| last_reader[source] == 0);
     for (position, language) in site.languages.iter().enumerate().skip(1) {
-        write_index(&site, &sources, &stemmers, language, &staging, precache.as_ref())?;
+        remembering.add_index(Some(indexes.make(&sources, position, language)?));
         sources.release_text(|source| last_reader[source] <= position);
     }
     let StagedWriter { links, alternates, .. } = writer;
     if let Some(precache) = &precache {
         staging.write(&precache.service_workers())?;
     }
-    let paths = staging.finish()?;
+    let finished = staging.finish()?;
+    let paths = &finished.paths;
     let broken = check::broken_links_among(&links, paths.iter().map(String::as_str), &site.base_url.path);
     let clusters =
         hreflang::problems_among(&alternates, paths.iter().map(String::as_str), &site.base_url.absolute("/"));
     let problems = describe_link_problems(&site, &broken, &clusters);
     warnings.extend(problems.into_iter().map(|message| Warning { message }));
+    let cache = cache.zip(finished.outputs).map(|(cache, outputs)| {
+        let fingerprints = precache.as_ref().map(Precache::recorded).unwrap_or_default();
+        let facts = facts_of(links, alternates, fingerprints);
+        let Remembering { renderings: kept, search, reused_indexes } = remembering;
+        let remembered = Remembered::new(&output_dir, hash_debug(&assets.names), kept, search, facts, outputs);
+        let bytes = match cache.save(&remembered) {
+            Ok(bytes) => Some(bytes),
+            Err(error) => {
+                warnings.push(Warning {
+                    message: format!("{}: the build cache could not be saved: {error}", cache.dir().display()),
+                });
+                None
+            }
+        };
+        let indexes = (reused_indexes, site.languages.len());
+        CacheReport {
+            dir: cache.dir().to_path_buf(),
+            renderings: (reused_renderings, renderings.len()),
+            indexes,
+            bytes,
+        }
+    });
     Ok(BuildReport {
         pages: paths.iter().filter(|path| path.ends_with(".html")).count(),
         languages: site.languages.len(),
         files: paths.len(),
         warnings,
         elapsed: started.elapsed(),
+        cache,
     })
 }
 
-/// Renders every page and generated page, writing them batch by batch. After an error,
-/// the rest is still rendered for its errors, not written.
-fn write_pages(site: &Site, renderer: &render::Renderer, writer: &mut StagedWriter) -> Result<(), Error> {
+/// The build cache, unless it is off or cannot be used (then with a warning).
+fn open_cache(options: &BuildOptions) -> (Option<BuildCache>, Vec<Warning>) {
+    match options.cache_dir().map(|dir| BuildCache::open(&dir)) {
+        Some(Ok(cache)) => (Some(cache), Vec::new()),
+        Some(Err(warning)) => (None, vec![warning]),
+        None => (None, Vec::new()),
+    }
+}
+
+/// What this build leaves in the cache, gathered as it goes.
+#[derive(Default)]
+struct Remembering {
+    renderings: HashMap<Key, String>,
+    search: HashMap<Key, Vec<String>>,
+    reused_indexes: usize,
+}
+
+impl Remembering {
+    fn add_index(&mut self, index: Option<MadeIndex>) {
+        let Some(MadeIndex { key, paths, reused }) = index else { return };
+        self.reused_indexes += usize::from(reused);
+        if let Some(key) = key {
+            self.search.insert(key, paths);
+        }
+    }
+}
+
+/// Renders `wanted`, writing them batch by batch, and returns the output path of each
+/// rendering that has a cache key. After an error, the rest is still rendered for its
+/// errors, not written.
+fn write_pages(
+    renderer: &render::Renderer,
+    wanted: &[(Rendering, Option<&Key>)],
+    writer: &mut StagedWriter,
+) -> Result<HashMap<Key, String>, Error> {
     let mut errors = Vec::new();
-    for batch in render::renderings(site).chunks(WRITE_BATCH) {
-        match renderer.files(batch) {
-            Ok(rendered) if errors.is_empty() => writer.write(rendered.into_iter().map(|(file, _)| file).collect())?,
+    let mut paths = HashMap::new();
+    for batch in wanted.chunks(WRITE_BATCH) {
+        let renderings: Vec<Rendering> = batch.iter().map(|(rendering, _)| *rendering).collect();
+        match renderer.files(&renderings) {
+            Ok(rendered) if errors.is_empty() => {
+                let files: Vec<OutputFile> = rendered.into_iter().map(|(file, _)| file).collect();
+                for ((_, key), file) in batch.iter().zip(&files) {
+                    if let Some(key) = key {
+                        paths.insert(**key, file.path.clone());
+                    }
+                }
+                writer.write(files)?;
+            }
             Ok(_) => {}
             Err(batch_errors) => errors.extend(batch_errors),
         }
     }
-    if errors.is_empty() { Ok(()) } else { Err(Error::Render(errors)) }
+    if errors.is_empty() { Ok(paths) } else { Err(Error::Render(errors)) }
 }
 
-/// One language's search index, written to the staging directory part by part.
-fn write_index(
-    site: &Site,
-    sources: &RenderedSources,
-    stemmers: &BTreeMap<String, String>,
-    language: &Language,
-    staging: &Staging,
-    precache: Option<&Precache>,
-) -> Result<(), Error> {
-    search::index_language(site, sources, stemmers, language, &mut |files| {
-        staging.write(&files)?;
-        if let Some(precache) = precache {
-            precache.record_files(&files);
+/// One language's search index, made or reused.
+struct MadeIndex {
+    key: Option<Key>,
+    paths: Vec<String>,
+    reused: bool,
+}
+
+/// What making each language's search index reads.
+struct Indexes<'b> {
+    site: &'b Site,
+    stemmers: &'b BTreeMap<String, String>,
+    staging: &'b Staging,
+    precache: Option<&'b Precache>,
+    recalled: Option<&'b Recalled>,
+    /// Each language's index key, with the cache on.
+    keys: Option<&'b [Key]>,
+}
+
+impl Indexes<'_> {
+    /// The search index of `language` (at `position` in the site's languages): the
+    /// last build's when its key is the same and its files are at hand, or made and
+    /// written part by part.
+    fn make(&self, sources: &RenderedSources, position: usize, language: &Language) -> Result<MadeIndex, Error> {
+        let key = self.keys.and_then(|keys| keys.get(position)).copied();
+        if let (Some(key), Some(recalled)) = (&key, self.recalled)
+            && let Some(paths) = recalled.reuse_search(key, self.staging)?
+        {
+            if let Some(precache) = self.precache {
+                precache.remember(paths.iter().filter_map(|path| recalled.fingerprint(path)));
+            }
+            return Ok(MadeIndex { key: Some(*key), paths, reused: true });
         }
-        Ok(())
-    })
+        let mut paths = Vec::new();
+        search::index_language(self.site, sources, self.stemmers, language, &mut |files| {
+            self.staging.write(&files)?;
+            if let Some(precache) = self.precache {
+                precache.record_files(&files);
+            }
+            paths.extend(files.into_iter().map(|file| file.path));
+            Ok::<(), Error>(())
+        })?;
+        Ok(MadeIndex { key, paths, reused: false })
+    }
 }
 
 /// For each source (by index), the place in `site.languages` of the last language whose
@@ -175,6 +337,15 @@ struct StagedWriter<'s> {
 }
 
 impl StagedWriter<'_> {
+    /// Keeps what the checks and the offline workers read of a file reused as it is.
+    fn reuse(&mut self, facts: FileFacts) {
+        self.links.extend(facts.links);
+        self.alternates.extend(facts.alternates);
+        if let Some(precache) = self.precache {
+            precache.remember(facts.fingerprint);
+        }
+    }
+
     fn write(&mut self, files: Vec<OutputFile>) -> Result<(), Error> {
         self.staging.write(&files)?;
         if let Some(precache) = self.precache {

@@ -18,12 +18,13 @@ mod incremental;
 mod keys;
 mod memo;
 mod pdfs;
+mod remembered;
 mod stages;
 
 pub use clean::{BuildReport, build};
 pub use incremental::{Rebuilder, WatchedSite};
 pub use memo::SharedFile;
-pub use stages::BuildOptions;
+pub use stages::{BuildOptions, Cache};
 
 use incremental::{finish, render_loaded};
 use memo::Memo;

@@ -24,15 +24,36 @@ pub struct BuildOptions {
     pub root: PathBuf,
     pub output: Option<PathBuf>,
     pub base_url: Option<String>,
+    /// Where `build` keeps what the next build can reuse.
+    pub cache: Cache,
+}
+
+/// Where `build` keeps its cache (`crate::cache`); watch mode keeps its own in memory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cache {
+    /// `<root>/.imrf-site-cache`.
+    Default,
+    In(PathBuf),
+    /// `--no-cache`: everything made anew, nothing kept.
+    Off,
 }
 
 impl BuildOptions {
     pub fn new(root: &Path) -> Self {
-        Self { root: root.to_path_buf(), output: None, base_url: None }
+        Self { root: root.to_path_buf(), output: None, base_url: None, cache: Cache::Default }
     }
 
     pub fn output_dir(&self) -> PathBuf {
         self.output.clone().unwrap_or_else(|| self.root.join("public"))
+    }
+
+    /// The build cache's folder, unless it is off.
+    pub fn cache_dir(&self) -> Option<PathBuf> {
+        match &self.cache {
+            Cache::Default => Some(self.root.join(".imrf-site-cache")),
+            Cache::In(dir) => Some(dir.clone()),
+            Cache::Off => None,
+        }
     }
 }
 

@@ -26,13 +26,20 @@ const WORKER: &str = include_str!("worker.js");
 const WORKER_FILE: &str = "sw.js";
 
 /// What a worker needs to know of one published file.
-#[derive(Debug, Clone)]
-struct Fingerprint {
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct Fingerprint {
     /// Path inside the output directory, with `/` separators.
     path: String,
     hash: blake3::Hash,
     /// The theme's assets (by place in `Precache::assets`) whose URL the file holds.
     names: Vec<usize>,
+}
+
+impl Fingerprint {
+    /// The file's path inside the output directory.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
 }
 
 /// The fingerprints of a build's files, gathered as they are made, and the workers made
@@ -99,6 +106,17 @@ impl Precache {
     fn language_of(&self, path: &str) -> Option<&str> {
         let (folder, _) = path.split_once('/')?;
         self.languages.iter().map(String::as_str).find(|language| *language == folder)
+    }
+
+    /// Fingerprints recorded by an earlier build of the same assets, for files it
+    /// wrote that this build keeps as they are (the build cache).
+    pub fn remember(&self, fingerprints: impl IntoIterator<Item = Fingerprint>) {
+        self.seen.lock().unwrap_or_else(PoisonError::into_inner).extend(fingerprints);
+    }
+
+    /// Every fingerprint recorded so far, for the build cache.
+    pub fn recorded(&self) -> Vec<Fingerprint> {
+        self.seen.lock().unwrap_or_else(PoisonError::into_inner).clone()
     }
 
     /// Each language's `sw.js`, from every file recorded so far.

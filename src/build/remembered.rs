@@ -1,0 +1,207 @@
+//! What `build` keeps in the build cache for the next build (`Remembered`, saved by
+//! `crate::cache`), and what it reuses from it: each file rendered through a template
+//! and each language's search index, by the key of all they read (`keys`, the same as
+//! watch mode's), found in the output directories (`output::Staging::reuse`), with
+//! what the final checks and the offline workers read of each file (`FileFacts`), so
+//! that a reused file is never read again. Decides what is reusable; the build
+//! (`clean`) does the rest.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::keys::{Key, Keys, SourceKeys, hash_debug, hash_files};
+use super::stages::theme_dir;
+use crate::check::PageLinks;
+use crate::hreflang::PageAlternates;
+use crate::offline::Fingerprint;
+use crate::output::{OutputError, Outputs, Staging};
+use crate::render::{RenderedSources, Rendering};
+use crate::site::Site;
+use crate::types::LangCode;
+
+/// What one build leaves the next.
+#[derive(Default, Serialize, Deserialize)]
+pub(super) struct Remembered {
+    /// The output directory it wrote.
+    output: PathBuf,
+    /// A hash of the theme's asset names: pages hold their URLs, and the offline
+    /// workers' fingerprints their places, so other names reuse nothing.
+    assets: Key,
+    /// The output path of each file rendered through a template, by its key.
+    renderings: HashMap<Key, String>,
+    /// Each language's search index files, by the index's key.
+    search: HashMap<Key, Vec<String>>,
+    /// What the checks and the offline workers read of each file, by path.
+    facts: HashMap<String, FileFacts>,
+    /// What the output directories hold.
+    outputs: Outputs,
+}
+
+/// What the final checks and the offline workers read of one file.
+#[derive(Default, Serialize, Deserialize)]
+pub(super) struct FileFacts {
+    pub(super) links: Option<PageLinks>,
+    pub(super) alternates: Option<PageAlternates>,
+    pub(super) fingerprint: Option<Fingerprint>,
+}
+
+/// The keys of what a build may reuse: each rendering's (in the order of
+/// `render::renderings`) and each language's search index (in the order of
+/// `site.languages`).
+pub(super) struct CacheKeys {
+    pub(super) renderings: Vec<Key>,
+    pub(super) search: Vec<Key>,
+}
+
+impl CacheKeys {
+    /// Computed as watch mode computes them (`keys`), from the site before its text is
+    /// released, its rendered Markdown and each language's `downloads`.
+    pub(super) fn new(
+        site: &Site,
+        sources: &RenderedSources,
+        renderings: &[Rendering],
+        downloads: &BTreeMap<LangCode, Key>,
+        stemmers: &BTreeMap<String, String>,
+    ) -> Self {
+        let source_keys: Vec<SourceKeys> = site.sources.par_iter().map(|source| SourceKeys::of(source)).collect();
+        let keys = Keys::new(site, &source_keys);
+        let templates = hash_files(&[theme_dir(site).join("templates")]);
+        let footnotes: Vec<Key> =
+            (0..site.sources.len()).into_par_iter().map(|n| hash_debug(&sources.get(n).footnotes)).collect();
+        let renderings =
+            renderings.par_iter().map(|r| keys.rendering(site, r, &templates, &footnotes, downloads)).collect();
+        let stemmers = hash_debug(stemmers);
+        let search = site.languages.iter().map(|language| keys.search(site, language, &stemmers)).collect();
+        Self { renderings, search }
+    }
+}
+
+/// The last build's `Remembered`, as this build reuses it.
+pub(super) struct Recalled {
+    assets: Key,
+    renderings: HashMap<Key, String>,
+    search: HashMap<Key, Vec<String>>,
+    facts: HashMap<String, FileFacts>,
+    /// The hash of each file of the output, as the last build wrote it.
+    hashes: HashMap<String, u128>,
+}
+
+impl Remembered {
+    /// Splits what the last build remembered into what the output directories hold
+    /// (for `Staging`) and what this build may reuse: nothing when it wrote another
+    /// output directory.
+    pub(super) fn recall(self, output: &Path) -> (Outputs, Recalled) {
+        if self.output != output {
+            return (Outputs::default(), Recalled::nothing());
+        }
+        let hashes = self.outputs.published.iter().map(|(path, record)| (path.clone(), record.hash)).collect();
+        let recalled = Recalled {
+            assets: self.assets,
+            renderings: self.renderings,
+            search: self.search,
+            facts: self.facts,
+            hashes,
+        };
+        (self.outputs, recalled)
+    }
+
+    /// What this build leaves the next: `renderings` and `search` (filled as it
+    /// went), the facts of every file, and the output directories' records.
+    pub(super) fn new(
+        output: &Path,
+        assets: Key,
+        renderings: HashMap<Key, String>,
+        search: HashMap<Key, Vec<String>>,
+        facts: HashMap<String, FileFacts>,
+        outputs: Outputs,
+    ) -> Self {
+        Self { output: output.to_path_buf(), assets, renderings, search, facts, outputs }
+    }
+}
+
+impl Recalled {
+    fn nothing() -> Self {
+        Self {
+            assets: Key::default(),
+            renderings: HashMap::new(),
+            search: HashMap::new(),
+            facts: HashMap::new(),
+            hashes: HashMap::new(),
+        }
+    }
+
+    /// Forgets every file when the theme's asset names changed (`assets`, their hash):
+    /// pages hold their URLs, and the offline workers' fingerprints their places.
+    pub(super) fn for_assets(self, assets: &Key) -> Self {
+        if self.assets == *assets { self } else { Self { hashes: self.hashes, ..Self::nothing() } }
+    }
+
+    /// The output path the rendering of `key` was written to, with its hash.
+    fn rendering(&self, key: &Key) -> Option<(&str, u128)> {
+        let path = self.renderings.get(key)?;
+        Some((path, *self.hashes.get(path)?))
+    }
+
+    /// For each key, the rendering's output path when the last build made it and
+    /// `staging` now holds it; the rest must be rendered.
+    pub(super) fn reuse_renderings(&self, keys: &[Key], staging: &Staging) -> Result<Vec<Option<String>>, OutputError> {
+        let wanted: Vec<(usize, (&str, u128))> =
+            keys.iter().enumerate().filter_map(|(n, key)| Some((n, self.rendering(key)?))).collect();
+        let files: Vec<(&str, u128)> = wanted.iter().map(|(_, file)| *file).collect();
+        let found = staging.reuse(&files)?;
+        let mut reused = vec![None; keys.len()];
+        for ((n, (path, _)), found) in wanted.into_iter().zip(found) {
+            if found {
+                reused[n] = Some(path.to_string());
+            }
+        }
+        Ok(reused)
+    }
+
+    /// The files of the search index of `key`, when the last build made it and
+    /// `staging` now holds them all.
+    pub(super) fn reuse_search(&self, key: &Key, staging: &Staging) -> Result<Option<Vec<String>>, OutputError> {
+        let Some(paths) = self.search.get(key) else { return Ok(None) };
+        let files: Option<Vec<(&str, u128)>> =
+            paths.iter().map(|path| Some((path.as_str(), *self.hashes.get(path)?))).collect();
+        let Some(files) = files.filter(|files| staging.holds_all(files)) else { return Ok(None) };
+        staging.reuse(&files)?;
+        Ok(Some(paths.clone()))
+    }
+
+    /// The offline workers' fingerprint of a reused file.
+    pub(super) fn fingerprint(&self, path: &str) -> Option<Fingerprint> {
+        self.facts.get(path)?.fingerprint.clone()
+    }
+
+    /// Takes the facts of a reused file.
+    pub(super) fn take_facts(&mut self, path: &str) -> FileFacts {
+        self.facts.remove(path).unwrap_or_default()
+    }
+}
+
+/// The facts of every file, from this build's link scans, alternates and offline
+/// fingerprints.
+pub(super) fn facts_of(
+    links: Vec<PageLinks>,
+    alternates: Vec<PageAlternates>,
+    fingerprints: Vec<Fingerprint>,
+) -> HashMap<String, FileFacts> {
+    let mut facts: HashMap<String, FileFacts> = HashMap::new();
+    for scan in links {
+        let path = scan.page().to_string();
+        facts.entry(path).or_default().links = Some(scan);
+    }
+    for page in alternates {
+        let path = page.page().to_string();
+        facts.entry(path).or_default().alternates = Some(page);
+    }
+    for fingerprint in fingerprints {
+        let path = fingerprint.path().to_string();
+        facts.entry(path).or_default().fingerprint = Some(fingerprint);
+    }
+    facts
+}

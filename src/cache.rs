@@ -1,0 +1,224 @@
+//! The build cache on disk (`<root>/.imrf-site-cache/`, or `--cache-dir`): one file
+//! holding what a build remembers for the next (the payload is the build's own type,
+//! `build::Remembered`), and the lock that keeps two builds from using it at once.
+//! Owns the file's integrity, never its meaning: a cache written by another binary, cut
+//! short, or damaged is detected and set aside with a warning, so the build runs as if
+//! there were none; it can cost time, never a wrong page.
+//!
+//! The file: `MAGIC`, the format number, the identity of the binary that wrote it (a
+//! hash of the executable: a rebuilt imrf-site may render differently), the payload's
+//! length and hash, then the payload (postcard). It is written to a temporary name and
+//! renamed, so a build killed while saving leaves the previous file whole.
+
+use std::fs::File;
+use std::io::Write;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::diagnostic::Warning;
+
+const MAGIC: &[u8] = b"imrf-site build cache\n";
+/// Bumped when the payload's types change.
+const FORMAT: u32 = 1;
+const DATA: &str = "build.cache";
+/// The executable's hash, by its size, date and inode (hashing 60 MB costs 40 ms).
+const BINARY: &str = "binary";
+const LOCK: &str = "lock";
+const HEADER: usize = MAGIC.len() + 4 + 32 + 8 + 16;
+
+/// The cache folder, locked for this build.
+pub struct BuildCache {
+    dir: PathBuf,
+    /// Held until the build ends: another build that finds it taken runs without the cache.
+    _lock: File,
+    binary: [u8; 32],
+}
+
+impl BuildCache {
+    /// Opens (and creates) the cache folder `dir`. `None`, with a warning saying why,
+    /// when it cannot be used: the build then runs without it.
+    pub fn open(dir: &Path) -> Result<Self, Warning> {
+        let unusable =
+            |why: String| Warning { message: format!("{}: the build cache is not used: {why}", dir.display()) };
+        std::fs::create_dir_all(dir).map_err(|e| unusable(format!("cannot create the folder ({e})")))?;
+        let lock = File::create(dir.join(LOCK)).map_err(|e| unusable(format!("cannot create its lock ({e})")))?;
+        if rustix::fs::flock(&lock, rustix::fs::FlockOperation::NonBlockingLockExclusive).is_err() {
+            return Err(unusable("another imrf-site build is using it".into()));
+        }
+        // Git and backup tools leave the folder out (https://bford.info/cachedir/).
+        let _ = std::fs::write(dir.join(".gitignore"), "# Written by imrf-site: the build cache.\n*\n");
+        let _ = std::fs::write(
+            dir.join("CACHEDIR.TAG"),
+            "Signature: 8a477f597d28d172789f06886806bc55\n# imrf-site's build cache: it can be deleted at any time.\n",
+        );
+        let binary =
+            binary_identity(dir).map_err(|e| unusable(format!("cannot read imrf-site's own executable ({e})")))?;
+        Ok(Self { dir: dir.to_path_buf(), _lock: lock, binary })
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// What the last build saved, if this binary wrote it and it is whole. A file that
+    /// is damaged is reported; one from another binary (or none) is simply not there.
+    pub fn load<T: DeserializeOwned>(&self) -> (Option<T>, Option<Warning>) {
+        let path = self.dir.join(DATA);
+        let bytes = match std::fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return (None, None),
+            Err(error) => return (None, Some(self.set_aside(&format!("it cannot be read ({error})")))),
+        };
+        match self.payload(&bytes) {
+            Ok(Some(payload)) => match postcard::from_bytes(payload) {
+                Ok(value) => (Some(value), None),
+                Err(error) => (None, Some(self.set_aside(&format!("it cannot be decoded ({error})")))),
+            },
+            Ok(None) => (None, None),
+            Err(why) => (None, Some(self.set_aside(why))),
+        }
+    }
+
+    /// The payload of the cache file `bytes`, `None` when another binary wrote it.
+    fn payload<'b>(&self, bytes: &'b [u8]) -> Result<Option<&'b [u8]>, &'static str> {
+        let header = bytes.get(..HEADER).ok_or("it is cut short")?;
+        let (magic, rest) = header.split_at(MAGIC.len());
+        if magic != MAGIC {
+            return Err("it is not an imrf-site build cache");
+        }
+        let (format, rest) = rest.split_at(4);
+        let (binary, rest) = rest.split_at(32);
+        if format != FORMAT.to_le_bytes() || binary != self.binary {
+            return Ok(None);
+        }
+        let (length, hash) = rest.split_at(8);
+        let length = u64::from_le_bytes(length.try_into().map_err(|_| "it is cut short")?);
+        let payload = &bytes[HEADER..];
+        if payload.len() as u64 != length {
+            return Err("it is cut short");
+        }
+        if xxhash_rust::xxh3::xxh3_128(payload).to_le_bytes() != hash {
+            return Err("its contents are damaged");
+        }
+        Ok(Some(payload))
+    }
+
+    /// Removes a damaged cache file, and says so.
+    fn set_aside(&self, why: &str) -> Warning {
+        let path = self.dir.join(DATA);
+        let _ = std::fs::remove_file(&path);
+        Warning {
+            message: format!(
+                "{}: the build cache was not used, {why}; this build makes everything again",
+                path.display()
+            ),
+        }
+    }
+
+    /// Saves `value` for the next build, replacing the cache file whole. Returns the
+    /// file's size in bytes.
+    pub fn save<T: Serialize>(&self, value: &T) -> std::io::Result<u64> {
+        let payload = postcard::to_stdvec(value).map_err(std::io::Error::other)?;
+        let mut bytes = Vec::with_capacity(HEADER + payload.len());
+        bytes.extend_from_slice(MAGIC);
+        bytes.extend_from_slice(&FORMAT.to_le_bytes());
+        bytes.extend_from_slice(&self.binary);
+        bytes.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+        bytes.extend_from_slice(&xxhash_rust::xxh3::xxh3_128(&payload).to_le_bytes());
+        bytes.extend_from_slice(&payload);
+        let temporary = self.dir.join(format!("{DATA}.{}.tmp", std::process::id()));
+        let mut file = File::create(&temporary)?;
+        file.write_all(&bytes)?;
+        drop(file);
+        std::fs::rename(&temporary, self.dir.join(DATA))?;
+        Ok(bytes.len() as u64)
+    }
+}
+
+/// A hash of the running executable, remembered in the cache folder by the file's size,
+/// date and inode so that it is read only after imrf-site is rebuilt.
+fn binary_identity(dir: &Path) -> std::io::Result<[u8; 32]> {
+    let executable = std::env::current_exe()?;
+    let metadata = std::fs::metadata(&executable)?;
+    let stamp = format!("{} {} {} {}", metadata.len(), metadata.mtime(), metadata.mtime_nsec(), metadata.ino());
+    let remembered = std::fs::read_to_string(dir.join(BINARY)).unwrap_or_default();
+    if let Some((seen, hash)) = remembered.trim_end().rsplit_once(' ')
+        && seen == stamp
+        && let Ok(hash) = blake3::Hash::from_hex(hash)
+    {
+        return Ok(*hash.as_bytes());
+    }
+    let hash = blake3::hash(&std::fs::read(&executable)?);
+    let _ = std::fs::write(dir.join(BINARY), format!("{stamp} {}\n", hash.to_hex()));
+    Ok(*hash.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(serde::Serialize, serde::Deserialize, PartialEq, Debug)]
+    struct Payload {
+        pages: Vec<String>,
+    }
+
+    fn payload() -> Payload {
+        Payload { pages: vec!["en/index.html".into(), "fr/index.html".into()] }
+    }
+
+    #[test]
+    fn a_saved_payload_loads_back_and_a_damaged_one_is_set_aside() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = BuildCache::open(dir.path()).unwrap();
+        assert_eq!(cache.load::<Payload>(), (None, None), "nothing saved yet");
+        cache.save(&payload()).unwrap();
+        assert_eq!(cache.load::<Payload>().0, Some(payload()));
+
+        let path = dir.path().join(DATA);
+        let whole = std::fs::read(&path).unwrap();
+        let mut flipped = whole.clone();
+        *flipped.last_mut().unwrap() ^= 1;
+        let damages: [(&str, Vec<u8>, &str); 4] = [
+            ("cut short", whole[..whole.len() - 3].to_vec(), "cut short"),
+            ("cut in the header", whole[..10].to_vec(), "cut short"),
+            ("one bit flipped", flipped, "damaged"),
+            ("another file", b"<html>".repeat(40), "not an imrf-site build cache"),
+        ];
+        for (what, bytes, said) in damages {
+            std::fs::write(&path, bytes).unwrap();
+            let (loaded, warning) = cache.load::<Payload>();
+            assert_eq!(loaded, None, "{what}");
+            let message = warning.unwrap_or_else(|| panic!("{what}: no warning")).message;
+            assert!(message.contains(said) && message.contains("build.cache"), "{what}: {message}");
+            assert!(!path.exists(), "{what}: the damaged file is removed");
+        }
+    }
+
+    #[test]
+    fn a_cache_from_another_binary_or_format_is_not_used() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = BuildCache::open(dir.path()).unwrap();
+        cache.save(&payload()).unwrap();
+        let path = dir.path().join(DATA);
+        let whole = std::fs::read(&path).unwrap();
+        for place in [MAGIC.len(), MAGIC.len() + 4] {
+            let mut other = whole.clone();
+            other[place] ^= 0xff;
+            std::fs::write(&path, other).unwrap();
+            assert_eq!(cache.load::<Payload>(), (None, None), "byte {place} of the header changed");
+        }
+    }
+
+    #[test]
+    fn a_second_build_at_once_does_not_use_the_cache() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = BuildCache::open(dir.path()).unwrap();
+        let second = BuildCache::open(dir.path()).err().expect("the folder is locked");
+        assert!(second.message.contains("another imrf-site build is using it"), "{}", second.message);
+        drop(first);
+        assert!(BuildCache::open(dir.path()).is_ok(), "free again once the first build ends");
+    }
+}

@@ -1,0 +1,352 @@
+//! `Staging`: one build being written beside the output, then swapped into place. With
+//! the build cache on, the staging directory starts as the output before last (kept
+//! beside the output after the previous swap, `.public.imrf-site-previous/`), so a build
+//! writes only the files that differ from it, and links unchanged files from the
+//! output, which holds them already: a one-page edit writes a few files, not the site.
+//! What each directory holds is known from `FileRecords` the cache keeps, checked
+//! against the files' sizes, dates and inodes before anything is reused.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::io::Write;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::{
+    MANIFEST, MANIFEST_HEADER, OutputError, OutputFile, STAGING_MARKER, absolute, check_output_dir, io,
+    prepare_staging, recover_interrupted_swap, remove_leftover, sibling, swap_into_place,
+};
+
+/// What one file of an output directory holds, as imrf-site wrote it: its content's
+/// hash, and the size, date and inode that tell whether it is still that file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileRecord {
+    pub hash: u128,
+    size: u64,
+    modified: (i64, i64),
+    inode: u64,
+}
+
+/// The files of an output directory, by path inside it.
+pub type FileRecords = HashMap<String, FileRecord>;
+
+/// The hash that tells two versions of an output file apart (XXH3, 128 bits: hashing
+/// every file a build writes costs about 1 % of the build).
+pub fn content_hash(bytes: &[u8]) -> u128 {
+    xxhash_rust::xxh3::xxh3_128(bytes)
+}
+
+impl FileRecord {
+    fn of(metadata: &std::fs::Metadata, hash: u128) -> Self {
+        Self { hash, size: metadata.len(), modified: (metadata.mtime(), metadata.mtime_nsec()), inode: metadata.ino() }
+    }
+
+    /// Whether the file at `path` is still the one recorded (nobody replaced or edited it).
+    fn still_at(&self, path: &Path) -> bool {
+        std::fs::symlink_metadata(path).is_ok_and(|m| m.is_file() && FileRecord::of(&m, self.hash) == *self)
+    }
+}
+
+/// What the build cache knows of the output directories, and gets back after a build.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct Outputs {
+    /// The output directory's files.
+    pub published: FileRecords,
+    /// The files of the output before last, kept beside it.
+    pub previous: FileRecords,
+}
+
+/// A build being written: files go into a staging directory beside the output as they
+/// are made (so a large site need not be held in memory whole), and `finish` writes the
+/// manifest and swaps the staging directory into place. Dropped without `finish` (a
+/// failed build), it removes the staging directory; if the process dies first, the
+/// directory keeps its marker and the next build clears it.
+pub struct Staging {
+    output: PathBuf,
+    dir: PathBuf,
+    /// The files written so far, and the folders created for them.
+    written: Mutex<Written>,
+    finished: bool,
+    /// With the cache on: what the output directories hold.
+    reuse: Option<Reuse>,
+}
+
+/// What a build with the cache can take from the directories already written.
+struct Reuse {
+    /// The files the staging directory held when the build began (the output before
+    /// last), each checked.
+    held: FileRecords,
+    /// Every file its manifest lists: those this build does not write are removed.
+    owned: BTreeSet<String>,
+    /// The output directory's files, by the cache's records (checked when linked).
+    published: FileRecords,
+}
+
+#[derive(Default)]
+struct Written {
+    paths: BTreeSet<String>,
+    folders: HashSet<String>,
+    records: FileRecords,
+}
+
+/// A finished build's files.
+pub struct Finished {
+    /// Every file written (the manifest).
+    pub paths: BTreeSet<String>,
+    /// With the cache on: what the output and the directory kept beside it now hold.
+    pub outputs: Option<Outputs>,
+}
+
+impl Staging {
+    /// Checks the output directory (see `check_output_dir`) and prepares a fresh staging
+    /// directory, after restoring a site that an interrupted swap left aside.
+    pub fn begin(output: &Path, root: &Path) -> Result<Self, OutputError> {
+        Self::begin_with(output, root, None)
+    }
+
+    /// `begin`, and with `outputs` (the build cache is on) the staging directory starts
+    /// as the output before last, when the cache knows what it holds.
+    pub fn begin_with(output: &Path, root: &Path, outputs: Option<Outputs>) -> Result<Self, OutputError> {
+        recover_interrupted_swap(&absolute(output)?)?;
+        check_output_dir(output, root)?;
+        let output = absolute(output)?;
+        let dir = sibling(&output, "imrf-site-staging");
+        let previous = sibling(&output, "imrf-site-previous");
+        let reuse = match outputs {
+            Some(outputs) => Some(start_from_previous(&dir, &previous, outputs)?),
+            None => {
+                if previous.exists() {
+                    remove_leftover(&previous, "a directory imrf-site did not create is in the way; remove it")?;
+                }
+                prepare_staging(&dir)?;
+                None
+            }
+        };
+        Ok(Self { output, dir, written: Mutex::new(Written::default()), finished: false, reuse })
+    }
+
+    /// Writes a batch of files, in parallel, into the staging directory. A path written
+    /// twice, in this batch or an earlier one, is an error. Batches may be written from
+    /// several threads at once. A file the staging directory already holds with the same
+    /// bytes is left as it is.
+    pub fn write(&self, files: &[OutputFile]) -> Result<(), OutputError> {
+        self.claim(files.iter().map(|file| file.path.as_str()))?;
+        let records: Vec<Option<(String, FileRecord)>> =
+            files.par_iter().map(|file| self.write_file(file)).collect::<Result<_, _>>()?;
+        self.remember(records.into_iter().flatten());
+        Ok(())
+    }
+
+    /// With the cache on, puts each file of `wanted` (path, content hash) in the
+    /// staging directory without its bytes: kept from the output before last, or linked
+    /// from the output. Returns, for each, whether it is there; a file that is not must
+    /// be made and written.
+    pub fn reuse(&self, wanted: &[(&str, u128)]) -> Result<Vec<bool>, OutputError> {
+        let found = self.find(wanted);
+        self.claim(wanted.iter().zip(&found).filter(|(_, f)| f.is_some()).map(|((path, _), _)| *path))?;
+        let linked = wanted.par_iter().zip(&found).try_for_each(|(&(path, _), found)| match found {
+            Some((_, true)) => self.link(path),
+            _ => Ok(()),
+        });
+        linked?;
+        let records = wanted.iter().zip(&found).filter_map(|((path, _), f)| Some((path.to_string(), f.as_ref()?.0)));
+        self.remember(records);
+        Ok(found.iter().map(Option::is_some).collect())
+    }
+
+    /// Whether `reuse` would find every file of `wanted`.
+    pub fn holds_all(&self, wanted: &[(&str, u128)]) -> bool {
+        self.find(wanted).iter().all(Option::is_some)
+    }
+
+    /// Where each file of `wanted` can be had: its record, and whether it must be
+    /// linked from the output (or is held already).
+    fn find(&self, wanted: &[(&str, u128)]) -> Vec<Option<(FileRecord, bool)>> {
+        let Some(reuse) = &self.reuse else { return vec![None; wanted.len()] };
+        let linkable = |path: &str, hash: u128| {
+            let from = reuse.published.get(path).filter(|r| r.hash == hash)?;
+            from.still_at(&self.output.join(path)).then_some(*from)
+        };
+        wanted
+            .par_iter()
+            .map(|&(path, hash)| match reuse.held.get(path) {
+                Some(held) if held.hash == hash => Some((*held, false)),
+                _ => linkable(path, hash).map(|record| (record, true)),
+            })
+            .collect()
+    }
+
+    /// Records `paths` as written, and makes their folders: each once, parents first (a
+    /// folder sorts before what it holds), made before the lock is let go: a batch
+    /// written at the same time may put files in the same folders.
+    fn claim<'p>(&self, paths: impl Iterator<Item = &'p str>) -> Result<(), OutputError> {
+        let mut written = self.written.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut new_folders = BTreeSet::new();
+        for path in paths {
+            if !written.paths.insert(path.to_string()) {
+                return Err(OutputError::DuplicatePath(path.to_string()));
+            }
+            let mut rest = path;
+            while let Some((folder, _)) = rest.rsplit_once('/') {
+                if !written.folders.insert(folder.to_string()) {
+                    break;
+                }
+                new_folders.insert(folder);
+                rest = folder;
+            }
+        }
+        for folder in new_folders {
+            let path = self.dir.join(folder);
+            match std::fs::create_dir(&path) {
+                // The output before last may have the folder already.
+                Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists && path.is_dir() => {}
+                result => result.map_err(io(&path, "cannot create directory"))?,
+            }
+        }
+        Ok(())
+    }
+
+    fn remember(&self, records: impl Iterator<Item = (String, FileRecord)>) {
+        if self.reuse.is_some() {
+            self.written.lock().unwrap_or_else(PoisonError::into_inner).records.extend(records);
+        }
+    }
+
+    /// Writes one file, as a new file: one the staging directory held may share its
+    /// inode with the output (a link), which must not change. Returns its record when
+    /// the cache is on.
+    fn write_file(&self, file: &OutputFile) -> Result<Option<(String, FileRecord)>, OutputError> {
+        let path = self.dir.join(&file.path);
+        let Some(reuse) = &self.reuse else {
+            return std::fs::write(&path, &file.bytes).map(|()| None).map_err(io(&path, "cannot write"));
+        };
+        let hash = content_hash(&file.bytes);
+        let record = match reuse.held.get(&file.path) {
+            Some(held) if held.hash == hash => *held,
+            _ => write_new(&path, &file.bytes, hash)?,
+        };
+        Ok(Some((file.path.clone(), record)))
+    }
+
+    /// Links the output's file at `path` into the staging directory, in place of the
+    /// one it held there, if any.
+    fn link(&self, path: &str) -> Result<(), OutputError> {
+        let to = self.dir.join(path);
+        if let Err(error) = std::fs::remove_file(&to)
+            && error.kind() != std::io::ErrorKind::NotFound
+        {
+            return Err(OutputError::Io { path: to, action: "cannot replace", source: error });
+        }
+        std::fs::hard_link(self.output.join(path), &to).map_err(io(&to, "cannot link"))
+    }
+
+    /// Writes the manifest of every file written and puts the new site in place.
+    /// Returns the paths written (the manifest), and with the cache on, the records of
+    /// the new output and of the previous one, kept beside it.
+    pub fn finish(mut self) -> Result<Finished, OutputError> {
+        // From here on the staging directory is the new site or, after a failed swap,
+        // the next build's leftover to clear: no longer this value's to remove.
+        self.finished = true;
+        let written = std::mem::take(self.written.get_mut().unwrap_or_else(PoisonError::into_inner));
+        let staging = &self.dir;
+        if let Some(reuse) = &self.reuse {
+            remove_unwritten(staging, &reuse.owned, &written.paths)?;
+        }
+        let manifest: String = std::iter::once(MANIFEST_HEADER)
+            .chain(written.paths.iter().map(String::as_str))
+            .map(|line| format!("{line}\n"))
+            .collect();
+        std::fs::write(staging.join(MANIFEST), manifest).map_err(io(staging, "cannot write the manifest"))?;
+        std::fs::remove_file(staging.join(STAGING_MARKER)).map_err(io(staging, "cannot finish staging"))?;
+        let reuse = self.reuse.take();
+        // The output is kept for the next build only when the cache knows what it holds.
+        let keep =
+            reuse.as_ref().filter(|r| !r.published.is_empty()).map(|_| sibling(&self.output, "imrf-site-previous"));
+        let kept = swap_into_place(staging, &self.output, keep.as_deref())?;
+        let outputs = reuse.map(|reuse| Outputs {
+            published: written.records,
+            previous: if kept { reuse.published } else { FileRecords::new() },
+        });
+        Ok(Finished { paths: written.paths, outputs })
+    }
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        if !self.finished {
+            // Best effort: what stays behind is marked, and the next build clears it.
+            let _ = super::remove_owned(&self.dir);
+        }
+    }
+}
+
+/// Makes the staging directory from the output before last, kept beside the output,
+/// when the cache's records say what it holds and it was left whole (no marker of a
+/// build stopped while writing it); otherwise clears it and starts empty. Each file
+/// the records name is checked; one that changed is forgotten (the build replaces it).
+fn start_from_previous(dir: &Path, previous: &Path, outputs: Outputs) -> Result<Reuse, OutputError> {
+    let usable =
+        !outputs.previous.is_empty() && previous.join(MANIFEST).exists() && !previous.join(STAGING_MARKER).exists();
+    if dir.exists() {
+        remove_leftover(dir, "a leftover staging directory that imrf-site did not create is in the way; remove it")?;
+    }
+    if !usable {
+        if previous.exists() {
+            remove_leftover(previous, "a directory imrf-site did not create is in the way; remove it")?;
+        }
+        prepare_staging(dir)?;
+        return Ok(Reuse { held: FileRecords::new(), owned: BTreeSet::new(), published: outputs.published });
+    }
+    let owned = super::read_manifest(previous)?.unwrap_or_default();
+    std::fs::rename(previous, dir).map_err(io(dir, "cannot reuse the previous output"))?;
+    std::fs::write(dir.join(STAGING_MARKER), "").map_err(io(dir, "cannot mark the staging directory"))?;
+    let held = outputs.previous.into_par_iter().filter(|(path, record)| record.still_at(&dir.join(path))).collect();
+    Ok(Reuse { held, owned, published: outputs.published })
+}
+
+/// Removes the files of the output before last (`owned`, its manifest) that this build
+/// did not write (pages gone since), and the folders they leave empty, deepest first.
+fn remove_unwritten(dir: &Path, owned: &BTreeSet<String>, written: &BTreeSet<String>) -> Result<(), OutputError> {
+    let gone: Vec<&String> = owned.difference(written).collect();
+    gone.par_iter().try_for_each(|path| {
+        let file = dir.join(path);
+        std::fs::remove_file(&file).or_else(not_found_is_fine).map_err(io(&file, "cannot remove"))
+    })?;
+    let mut folders: Vec<&str> = gone.iter().filter_map(|path| Some(path.rsplit_once('/')?.0)).collect();
+    folders.sort_unstable_by_key(|folder| std::cmp::Reverse(folder.matches('/').count()));
+    folders.dedup();
+    let mut tried = HashSet::new();
+    for folder in folders {
+        let mut current = Some(folder);
+        while let Some(folder) = current.filter(|f| tried.insert(f.to_string())) {
+            // Only an empty folder is removed; one still holding files stays.
+            if std::fs::remove_dir(dir.join(folder)).is_err() {
+                break;
+            }
+            current = folder.rsplit_once('/').map(|(parent, _)| parent);
+        }
+    }
+    Ok(())
+}
+
+fn not_found_is_fine(error: std::io::Error) -> std::io::Result<()> {
+    if error.kind() == std::io::ErrorKind::NotFound { Ok(()) } else { Err(error) }
+}
+
+/// Writes `bytes` to `path` as a new file, replacing the one there (which may be a
+/// link to the output's).
+fn write_new(path: &Path, bytes: &[u8], hash: u128) -> Result<FileRecord, OutputError> {
+    let mut created = match std::fs::File::create_new(path) {
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
+            std::fs::remove_file(path).map_err(io(path, "cannot replace"))?;
+            std::fs::File::create_new(path)
+        }
+        created => created,
+    }
+    .map_err(io(path, "cannot write"))?;
+    created.write_all(bytes).map_err(io(path, "cannot write"))?;
+    Ok(FileRecord::of(&created.metadata().map_err(io(path, "cannot inspect"))?, hash))
+}
