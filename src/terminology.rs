@@ -6,6 +6,8 @@
 
 use std::path::Path;
 
+use rayon::prelude::*;
+
 use crate::diagnostic::{Location, Warning};
 use crate::glossary::{Glossary, Term};
 use crate::site::Site;
@@ -13,17 +15,22 @@ use crate::site::Site;
 /// One warning per avoided wording found, and per translated objective page whose
 /// title is not its objective's official title.
 pub fn warnings(site: &Site) -> Vec<Warning> {
-    let mut warnings = Vec::new();
-    for source in &site.sources {
-        let Some(glossary) = site.glossaries.get(&source.lang) else { continue };
-        // The load stage read this file a moment ago; if it has gone since, the next
-        // build reports that, and there is nothing to check here.
-        let Ok(text) = crate::files::read_to_string(&source.path) else { continue };
-        warnings.extend(avoided(&source.path, &text, glossary, false));
-        if source.lang != site.default_language {
-            warnings.extend(unofficial_title(&source.path, &text, &source.front, glossary));
-        }
-    }
+    let mut warnings: Vec<Warning> = site
+        .sources
+        .par_iter()
+        .flat_map_iter(|source| {
+            let glossary = site.glossaries.get(&source.lang)?;
+            // The load stage read this file a moment ago; if it has gone since, the next
+            // build reports that, and there is nothing to check here.
+            let text = crate::files::read_to_string(&source.path).ok()?;
+            let mut found = avoided(&source.path, &text, glossary, false);
+            if source.lang != site.default_language {
+                found.extend(unofficial_title(&source.path, &text, &source.front, glossary));
+            }
+            Some(found)
+        })
+        .flatten()
+        .collect();
     for (code, glossary) in &site.glossaries {
         let path = site.paths.i18n().join(format!("{code}.toml"));
         if let Ok(text) = crate::files::read_to_string(&path) {
