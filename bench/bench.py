@@ -86,9 +86,9 @@ def search_bytes(script, where, lang, words):
     return {"raw": statistics.median(raw), "gzip": statistics.median(gz)} if raw else None
 
 
-def edit_one_page(corpus, n):
+def edit_one_page(corpus, n, layout="site"):
     """Changes one page's text, as an author saving a file does."""
-    page = Path(corpus, "site", "content", "en", "s01", "page-00002.md")
+    page = Path(corpus, layout, "content", "en", "s01", "page-00002.md")
     text = page.read_text()
     marker = "\nBench edit "
     text = text.split(marker)[0].rstrip("\n") + f"{marker}{n}.\n"
@@ -130,10 +130,21 @@ def watch_latency(imrf, corpus, runs, log):
         if not serving or not next_line(r"^Watching"):
             return None
         time.sleep(2)  # let the watcher settle: an edit before it listens would be missed
-        url = serving.group(1).rstrip("/") + "/en/s01/page-00002/"
-        reported, served = [], []
+        base = serving.group(1).rstrip("/")
+        url = base + "/en/s01/page-00002/"
+        index_url = base + "/en/search/index.json"
+
+        def index_version():
+            try:
+                with urllib.request.urlopen(index_url, timeout=10) as response:
+                    return response.read()
+            except OSError:
+                return None
+
+        reported, served, searchable = [], [], []
         for i in range(runs):
             marker = f"watch{i}x{int(time.time())}"
+            version = index_version()
             started = time.time()
             edit_one_page(corpus, marker)
             deadline = started + 300
@@ -146,12 +157,17 @@ def watch_latency(imrf, corpus, runs, log):
                     pass
                 time.sleep(0.005)
             served.append(time.time() - started)
+            # The search index is current once its manifest (whose version hashes every
+            # index file) changes: the edit adds a word to the index.
+            while time.time() < deadline and index_version() == version:
+                time.sleep(0.005)
+            searchable.append(time.time() - started)
             built = next_line(r"^Built .* in (\d+) ms", timeout=30)
             if built:
                 reported.append(int(built.group(1)) / 1000)
             time.sleep(0.5)
         return {"reported": statistics.median(reported) if reported else None,
-                "served": statistics.median(served), "runs": runs}
+                "served": statistics.median(served), "searchable": statistics.median(searchable), "runs": runs}
     finally:
         proc.send_signal(signal.SIGINT)
         try:
@@ -159,6 +175,54 @@ def watch_latency(imrf, corpus, runs, log):
         except subprocess.TimeoutExpired:
             proc.kill()
         edit_one_page(corpus, "restored")
+
+
+def hugo_server_latency(hugo, corpus, runs, log):
+    """`hugo server`'s edit-to-served time for the same one-page edit (rendered to
+    memory, its default), polled over loopback HTTP as for imrf-site serve."""
+    import signal
+    import socket
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with open(log, "w") as err:
+        proc = subprocess.Popen([hugo, "server", "--source", f"{corpus}/hugo", "--bind", "127.0.0.1", "--port",
+                                 str(port), "--disableLiveReload", "--quiet"], stdout=err, stderr=err)
+    url = f"http://127.0.0.1:{port}/s01/page-00002/"
+
+    def fetch():
+        try:
+            with urllib.request.urlopen(url, timeout=10) as response:
+                return response.read().decode("utf-8", "replace")
+        except OSError:
+            return None
+
+    try:
+        deadline = time.time() + 600
+        while fetch() is None:
+            if time.time() > deadline or proc.poll() is not None:
+                return None
+            time.sleep(0.2)
+        time.sleep(2)
+        served = []
+        for i in range(runs):
+            marker = f"hugo{i}x{int(time.time())}"
+            started = time.time()
+            edit_one_page(corpus, marker, "hugo")
+            while time.time() < started + 300 and marker not in (fetch() or ""):
+                time.sleep(0.005)
+            served.append(time.time() - started)
+            time.sleep(0.5)
+        return {"served": statistics.median(served), "runs": runs}
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        edit_one_page(corpus, "restored", "hugo")
 
 
 def side_by_side(a):
@@ -171,7 +235,8 @@ def side_by_side(a):
     out = {t: Path(a.out_dir) / f"out-{t}" for t in ("floor", "imrf-site", "hugo")}
     cmds = {
         "floor": lambda: [a.floor, f"{corpus}/site", fresh(out["floor"])],
-        "imrf-site": lambda: [a.imrf, "build", "--root", corpus, "--output", fresh(out["imrf-site"])],
+        # Cold: nothing kept from an earlier run (the build cache is for the rebuilds below).
+        "imrf-site": lambda: [a.imrf, "build", "--no-cache", "--root", corpus, "--output", fresh(out["imrf-site"])],
         "hugo": lambda: [a.hugo, "--quiet", "--source", f"{corpus}/hugo", "--destination", fresh(out["hugo"])],
     }
     runs = {t: [] for t in tools}
@@ -206,25 +271,41 @@ def side_by_side(a):
         row["search"] = search_bytes(a.pagefind_js, str(out["hugo"] / "pagefind"), lang, words)
         rows.append(row)
 
-    # A rebuild after a one-page edit, through the command line (the output exists).
+    # A rebuild after a one-page edit, through the command line (the output exists),
+    # with the build cache (made by one build first) and without; Hugo's own rebuild.
     incremental = {}
     if "imrf-site" in tools:
-        inc = []
-        fresh(out["imrf-site"])
-        subprocess.run(cmds["imrf-site"](), capture_output=True, check=True)
-        for i in range(a.runs):
-            edit_one_page(corpus, i)
-            inc.append(measure([a.imrf, "build", "--root", corpus, "--output", str(out["imrf-site"])],
-                               logs / "imrf-site-rebuild.log"))
-        edit_one_page(corpus, "restored")
-        incremental["imrf-site build (one page edited)"] = summarize(inc)
+        rebuild = [a.imrf, "build", "--root", corpus, "--output", str(out["imrf-site"])]
+        for name, flags in (("imrf-site build (one page edited, build cache)", []),
+                            ("imrf-site build --no-cache (one page edited)", ["--no-cache"])):
+            fresh(out["imrf-site"])
+            subprocess.run(rebuild + flags, capture_output=True, check=True)
+            inc = []
+            for i in range(a.runs):
+                edit_one_page(corpus, i)
+                inc.append(measure(rebuild + flags, logs / "imrf-site-rebuild.log"))
+            edit_one_page(corpus, "restored")
+            incremental[name] = summarize(inc)
         watch = watch_latency(a.imrf, corpus, a.runs, logs / "imrf-site-serve.log")
         print(f"  watch mode: {watch}", file=sys.stderr)
         report_watch = watch
     else:
         report_watch = None
+    if "hugo" in tools:
+        inc = []
+        subprocess.run(cmds["hugo"](), capture_output=True, check=True)
+        for i in range(a.hugo_runs):
+            edit_one_page(corpus, i, "hugo")
+            inc.append(measure([a.hugo, "--quiet", "--source", f"{corpus}/hugo", "--destination", str(out["hugo"])],
+                               logs / "hugo-rebuild.log"))
+        edit_one_page(corpus, "restored", "hugo")
+        incremental["hugo (one page edited, output present)"] = summarize(inc)
+        report_hugo_watch = hugo_server_latency(a.hugo, corpus, a.runs, logs / "hugo-server.log")
+        print(f"  hugo server: {report_hugo_watch}", file=sys.stderr)
+    else:
+        report_hugo_watch = None
     report = {"pages": pages, "corpus": corpus, "machine": machine(), "rows": rows, "writes": writes,
-              "incremental": incremental, "watch": report_watch}
+              "incremental": incremental, "watch": report_watch, "hugo_watch": report_hugo_watch}
     save(bench, "side-by-side", report)
     print_side_by_side(report)
 
@@ -323,7 +404,12 @@ def print_side_by_side(r):
     if watch:
         reported = f"{watch['reported'] * 1000:.0f} ms" if watch["reported"] is not None else "not reported"
         print(f"\nimrf-site serve, one page edited: rebuild {reported} (as the server reports it), "
-              f"saved-to-served {watch['served'] * 1000:.0f} ms (median of {watch['runs']})")
+              f"saved-to-served {watch['served'] * 1000:.0f} ms, saved-to-search-current "
+              f"{watch['searchable'] * 1000:.0f} ms (median of {watch['runs']})")
+    hugo_watch = r.get("hugo_watch")
+    if hugo_watch:
+        print(f"\nhugo server, one page edited: saved-to-served {hugo_watch['served'] * 1000:.0f} ms "
+              f"(median of {hugo_watch['runs']})")
 
 
 def print_scale(r):

@@ -1,9 +1,10 @@
-//! `imrf-site build`: the one-shot clean build into the output directory. Each batch of
+//! `imrf-site build`: the one-shot build into the output directory. Each batch of
 //! pages and each language's search index goes to the staging directory as soon as it
 //! is made (`StagedWriter`), and only its links and language alternates stay in memory
 //! for the final checks, so a large site is never held whole; the Markdown's text and
-//! HTML are freed as soon as nothing reads them any more. Remembers nothing between
-//! builds: that is watch mode's (`incremental`).
+//! HTML are freed as soon as nothing reads them any more. With the build cache on, the
+//! pages and search indexes whose keys the last build remembered are reused from the
+//! output directories instead (`remembered`), and what this build made is remembered.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;

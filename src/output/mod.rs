@@ -8,7 +8,9 @@
 //! the swap is one atomic exchange of the two directories where the system offers it
 //! (Linux `renameat2(RENAME_EXCHANGE)`), and every directory imrf-site removes keeps
 //! its proof of ownership (the staging marker or the manifest) until last, so the next
-//! build recognises and clears whatever an interrupted one left behind.
+//! build recognises and clears whatever an interrupted one left behind. With the build
+//! cache on, the replaced output is kept beside the new one, for the next build to start
+//! from (`staging`).
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
