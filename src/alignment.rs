@@ -22,8 +22,8 @@ pub fn warnings(site: &Site, sources: &RenderedSources) -> Vec<Warning> {
             continue;
         }
         let Some(&original) = originals.get(page.key.as_str()) else { continue };
-        let translated = &sources.get(page.source).blocks;
-        let expected = &sources.get(original).blocks;
+        let translated = sources.blocks(page.source);
+        let expected = sources.blocks(original);
         if let Some(difference) = first_difference(translated, expected) {
             warnings.push(Warning { message: describe(site, page.source, original, &difference) });
         }

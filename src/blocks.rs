@@ -22,7 +22,7 @@ use serde::Serialize;
 use crate::content::{FrontMatter, PageKind, SourcePage};
 
 /// What a block is: a translation must have the same kinds in the same order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum BlockKind {
     Heading,

@@ -14,7 +14,7 @@ use rayon::prelude::*;
 
 use super::keys::{Key, hash_debug};
 use super::pdfs::{PdfMemo, typeset_pdfs};
-use super::remembered::{CacheKeys, FileFacts, Recalled, Remembered, facts_of};
+use super::remembered::{CacheKeys, FileFacts, Made, Recalled, Remembered, facts_of};
 use super::stages::{BuildOptions, Prepared, describe_link_problems, precache, prepare, stemmer_urls, theme_dir};
 use crate::assets;
 use crate::cache::BuildCache;
@@ -105,14 +105,18 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Error> {
     let pdfs = typeset_pdfs(&site, &mut PdfMemo::default())?;
     let download_keys: BTreeMap<LangCode, Key> =
         pdfs.downloads.iter().map(|(code, downloads)| (code.clone(), hash_debug(downloads))).collect();
+    // Before the text goes: the keys hash it.
+    let mut keys = recalled.is_some().then(|| CacheKeys::new(&site));
+    // The Markdown of a source the cache knows is rendered only if something reads it.
+    let later = |index: usize| recalled.as_ref()?.markdown(keys.as_ref()?.markdown(index));
     let Prepared { mut site, mut warnings, mut sources, templates } =
-        prepare(site, warnings, &|_| None, &assets.names, pdfs.downloads)?;
+        prepare(site, warnings, &|_| None, &later, &assets.names, pdfs.downloads)?;
     warnings.extend(pdfs.warnings);
     let stemmers = stemmer_urls(&assets.names);
-    // Before the text goes: the keys hash it. Their renderings are in the order of those below.
-    let keys = recalled
-        .is_some()
-        .then(|| CacheKeys::new(&site, &sources, &render::renderings(&site), &download_keys, &stemmers));
+    if let Some(keys) = &mut keys {
+        // In the order of the renderings below.
+        keys.complete(&site, &sources, &render::renderings(&site), &download_keys, &stemmers);
+    }
     // The note as open data reads the Markdown as written, so it is made first.
     let note_data = render::note_data_files(&site);
     // Rendered, and its warnings located: the Markdown text is read no more.
@@ -124,6 +128,9 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Error> {
     let mut writer =
         StagedWriter { staging: &staging, links: Vec::new(), alternates: Vec::new(), precache: precache.as_ref() };
     let mut remembering = Remembering::default();
+    if let Some(keys) = &mut keys {
+        remembering.made.markdown = std::mem::take(&mut keys.markdown);
+    }
     let mut wanted: Vec<(Rendering, Option<&Key>)> = Vec::new();
     match (&mut recalled, &keys) {
         (Some(recalled), Some(keys)) => {
@@ -132,7 +139,7 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Error> {
                 match reused {
                     Some(path) => {
                         writer.reuse(recalled.take_facts(&path));
-                        remembering.renderings.insert(*key, path);
+                        remembering.made.renderings.insert(*key, path);
                     }
                     None => wanted.push((*rendering, Some(key))),
                 }
@@ -157,7 +164,7 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Error> {
         || write_pages(&renderer, &wanted, &mut writer),
         || site.languages.first().map(|first| indexes.make(&sources, 0, first)).transpose(),
     );
-    remembering.renderings.extend(pages?);
+    remembering.made.renderings.extend(pages?);
     remembering.add_index(first_index?);
     writer.write(renderer.site_maps())?;
     writer.write(note_data)?;
@@ -169,6 +176,10 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Error> {
     for (position, language) in site.languages.iter().enumerate().skip(1) {
         remembering.add_index(Some(indexes.make(&sources, position, language)?));
         sources.release_text(|source| last_reader[source] <= position);
+    }
+    let deferred_errors = sources.deferred_errors();
+    if !deferred_errors.is_empty() {
+        return Err(Error::Render(deferred_errors));
     }
     let StagedWriter { links, alternates, .. } = writer;
     if let Some(precache) = &precache {
@@ -184,8 +195,8 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Error> {
     let cache = cache.zip(finished.outputs).map(|(cache, outputs)| {
         let fingerprints = precache.as_ref().map(Precache::recorded).unwrap_or_default();
         let facts = facts_of(links, alternates, fingerprints);
-        let Remembering { renderings: kept, search, reused_indexes } = remembering;
-        let remembered = Remembered::new(&output_dir, hash_debug(&assets.names), kept, search, facts, outputs);
+        let Remembering { made, reused_indexes } = remembering;
+        let remembered = Remembered::new(&output_dir, hash_debug(&assets.names), made, facts, outputs);
         let bytes = match cache.save(&remembered) {
             Ok(bytes) => Some(bytes),
             Err(error) => {
@@ -225,8 +236,7 @@ fn open_cache(options: &BuildOptions) -> (Option<BuildCache>, Vec<Warning>) {
 /// What this build leaves in the cache, gathered as it goes.
 #[derive(Default)]
 struct Remembering {
-    renderings: HashMap<Key, String>,
-    search: HashMap<Key, Vec<String>>,
+    made: Made,
     reused_indexes: usize,
 }
 
@@ -235,7 +245,7 @@ impl Remembering {
         let Some(MadeIndex { key, paths, reused }) = index else { return };
         self.reused_indexes += usize::from(reused);
         if let Some(key) = key {
-            self.search.insert(key, paths);
+            self.made.search.insert(key, paths);
         }
     }
 }

@@ -172,7 +172,7 @@ pub(super) fn render_loaded(
         pdfs.downloads.iter().map(|(code, downloads)| (code.clone(), hash_debug(downloads))).collect();
     let reuse = |index: usize| keys.markdown.get(index).and_then(|key| memo.markdown.get(key)).cloned();
     let Prepared { site, mut warnings, sources, templates } =
-        prepare(site, warnings, &reuse, &assets.names, pdfs.downloads)?;
+        prepare(site, warnings, &reuse, &|_| None, &assets.names, pdfs.downloads)?;
     warnings.extend(pdfs.warnings);
     // Asset names are not part of a rendering's key: a file remembered with older ones
     // has the asset URLs it holds rewritten (`Memo::rebind`). Its language's downloads

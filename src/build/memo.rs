@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use bytes::Bytes;
 use rayon::prelude::*;
 
-use super::keys::{Key, Keys, SourceKeys, hash_debug};
+use super::keys::{Key, Keys, SourceKeys};
 use super::pdfs::PdfMemo;
 use crate::assets::Assets;
 use crate::check;
@@ -177,7 +177,7 @@ impl Memo {
             .enumerate()
             .map(|(index, key)| {
                 let kept = self.footnotes.get(key).copied();
-                kept.unwrap_or_else(|| hash_debug(&sources.get(index).footnotes))
+                kept.unwrap_or_else(|| sources.footnotes_key(index))
             })
             .collect()
     }

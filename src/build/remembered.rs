@@ -18,7 +18,7 @@ use crate::check::PageLinks;
 use crate::hreflang::PageAlternates;
 use crate::offline::Fingerprint;
 use crate::output::{OutputError, Outputs, Staging};
-use crate::render::{RenderedSources, Rendering};
+use crate::render::{MarkdownSummary, RenderedSources, Rendering};
 use crate::site::Site;
 use crate::types::LangCode;
 
@@ -34,10 +34,20 @@ pub(super) struct Remembered {
     renderings: HashMap<Key, String>,
     /// Each language's search index files, by the index's key.
     search: HashMap<Key, Vec<String>>,
+    /// What the build knows of each source's Markdown without rendering it, by its key.
+    markdown: HashMap<Key, MarkdownSummary>,
     /// What the checks and the offline workers read of each file, by path.
     facts: HashMap<String, FileFacts>,
     /// What the output directories hold.
     outputs: Outputs,
+}
+
+/// What a build made, by key, for the next to reuse.
+#[derive(Default)]
+pub(super) struct Made {
+    pub(super) markdown: HashMap<Key, MarkdownSummary>,
+    pub(super) renderings: HashMap<Key, String>,
+    pub(super) search: HashMap<Key, Vec<String>>,
 }
 
 /// What the final checks and the offline workers read of one file.
@@ -48,40 +58,56 @@ pub(super) struct FileFacts {
     pub(super) fingerprint: Option<Fingerprint>,
 }
 
-/// The keys of what a build may reuse: each rendering's (in the order of
-/// `render::renderings`) and each language's search index (in the order of
-/// `site.languages`).
+/// The keys of what a build may reuse: each source's Markdown (by source index), each
+/// rendering's (in the order of `render::renderings`) and each language's search index
+/// (in the order of `site.languages`), computed as watch mode computes them (`keys`).
 pub(super) struct CacheKeys {
+    keys: Keys,
     pub(super) renderings: Vec<Key>,
     pub(super) search: Vec<Key>,
+    /// What this build leaves of each source's Markdown, by its key.
+    pub(super) markdown: HashMap<Key, MarkdownSummary>,
 }
 
 impl CacheKeys {
-    /// Computed as watch mode computes them (`keys`), from the site before its text is
-    /// released, its rendered Markdown and each language's `downloads`.
-    pub(super) fn new(
+    /// The Markdown keys, from the site before its text is released.
+    pub(super) fn new(site: &Site) -> Self {
+        let source_keys: Vec<SourceKeys> = site.sources.par_iter().map(|source| SourceKeys::of(source)).collect();
+        let keys = Keys::new(site, &source_keys);
+        Self { keys, renderings: Vec::new(), search: Vec::new(), markdown: HashMap::new() }
+    }
+
+    /// The key of the Markdown of the source at `index`.
+    pub(super) fn markdown(&self, index: usize) -> &Key {
+        &self.keys.markdown[index]
+    }
+
+    /// The renderings' and search indexes' keys, from the rendered Markdown (before any
+    /// of it is released) and each language's `downloads`.
+    pub(super) fn complete(
+        &mut self,
         site: &Site,
         sources: &RenderedSources,
         renderings: &[Rendering],
         downloads: &BTreeMap<LangCode, Key>,
         stemmers: &BTreeMap<String, String>,
-    ) -> Self {
-        let source_keys: Vec<SourceKeys> = site.sources.par_iter().map(|source| SourceKeys::of(source)).collect();
-        let keys = Keys::new(site, &source_keys);
+    ) {
         let templates = hash_files(&[theme_dir(site).join("templates")]);
-        let footnotes: Vec<Key> =
-            (0..site.sources.len()).into_par_iter().map(|n| hash_debug(&sources.get(n).footnotes)).collect();
-        let renderings =
+        let footnotes: Vec<Key> = (0..site.sources.len()).into_par_iter().map(|n| sources.footnotes_key(n)).collect();
+        let keys = &self.keys;
+        self.renderings =
             renderings.par_iter().map(|r| keys.rendering(site, r, &templates, &footnotes, downloads)).collect();
         let stemmers = hash_debug(stemmers);
-        let search = site.languages.iter().map(|language| keys.search(site, language, &stemmers)).collect();
-        Self { renderings, search }
+        self.search = site.languages.iter().map(|language| keys.search(site, language, &stemmers)).collect();
+        self.markdown =
+            (0..site.sources.len()).into_par_iter().map(|n| (keys.markdown[n], sources.summary(n))).collect();
     }
 }
 
 /// The last build's `Remembered`, as this build reuses it.
 pub(super) struct Recalled {
     assets: Key,
+    markdown: HashMap<Key, MarkdownSummary>,
     renderings: HashMap<Key, String>,
     search: HashMap<Key, Vec<String>>,
     facts: HashMap<String, FileFacts>,
@@ -91,15 +117,17 @@ pub(super) struct Recalled {
 
 impl Remembered {
     /// Splits what the last build remembered into what the output directories hold
-    /// (for `Staging`) and what this build may reuse: nothing when it wrote another
+    /// (for `Staging`) and what this build may reuse: no file when it wrote another
     /// output directory.
     pub(super) fn recall(self, output: &Path) -> (Outputs, Recalled) {
         if self.output != output {
-            return (Outputs::default(), Recalled::nothing());
+            // The Markdown's summaries hold for any output.
+            return (Outputs::default(), Recalled { markdown: self.markdown, ..Recalled::nothing() });
         }
         let hashes = self.outputs.published.iter().map(|(path, record)| (path.clone(), record.hash)).collect();
         let recalled = Recalled {
             assets: self.assets,
+            markdown: self.markdown,
             renderings: self.renderings,
             search: self.search,
             facts: self.facts,
@@ -113,12 +141,12 @@ impl Remembered {
     pub(super) fn new(
         output: &Path,
         assets: Key,
-        renderings: HashMap<Key, String>,
-        search: HashMap<Key, Vec<String>>,
+        made: Made,
         facts: HashMap<String, FileFacts>,
         outputs: Outputs,
     ) -> Self {
-        Self { output: output.to_path_buf(), assets, renderings, search, facts, outputs }
+        let Made { markdown, renderings, search } = made;
+        Self { output: output.to_path_buf(), assets, renderings, search, markdown, facts, outputs }
     }
 }
 
@@ -126,6 +154,7 @@ impl Recalled {
     fn nothing() -> Self {
         Self {
             assets: Key::default(),
+            markdown: HashMap::new(),
             renderings: HashMap::new(),
             search: HashMap::new(),
             facts: HashMap::new(),
@@ -136,7 +165,16 @@ impl Recalled {
     /// Forgets every file when the theme's asset names changed (`assets`, their hash):
     /// pages hold their URLs, and the offline workers' fingerprints their places.
     pub(super) fn for_assets(self, assets: &Key) -> Self {
-        if self.assets == *assets { self } else { Self { hashes: self.hashes, ..Self::nothing() } }
+        if self.assets == *assets {
+            self
+        } else {
+            Self { hashes: self.hashes, markdown: self.markdown, ..Self::nothing() }
+        }
+    }
+
+    /// What the last build knew of the Markdown of `key`.
+    pub(super) fn markdown(&self, key: &Key) -> Option<MarkdownSummary> {
+        self.markdown.get(key).cloned()
     }
 
     /// The output path the rendering of `key` was written to, with its hash.

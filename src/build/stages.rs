@@ -14,7 +14,7 @@ use crate::error::Error;
 use crate::hreflang::HreflangProblem;
 use crate::markdown::Rendered;
 use crate::offline::Precache;
-use crate::render::{self, RenderedSources};
+use crate::render::{self, MarkdownSummary, RenderedSources};
 use crate::site::Site;
 use crate::templates::{Downloads, TemplateGlobals, Templates};
 use crate::types::LangCode;
@@ -66,17 +66,18 @@ pub(super) struct Prepared {
     pub(super) templates: Templates,
 }
 
-/// Renders the loaded site's Markdown (except what `reuse` hands back, by source index)
-/// and loads the templates, which name the assets by `asset_names` and link each
+/// Renders the loaded site's Markdown (except what `reuse` hands back, by source index,
+/// and what `later` has a summary of: rendered when read) and loads the templates, which name the assets by `asset_names` and link each
 /// language's `downloads`.
 pub(super) fn prepare(
     site: Site,
     mut warnings: Vec<Warning>,
     reuse: &(dyn Fn(usize) -> Option<Arc<Rendered>> + Sync),
+    later: &(dyn Fn(usize) -> Option<MarkdownSummary> + Sync),
     asset_names: &BTreeMap<String, String>,
     downloads: BTreeMap<LangCode, Downloads>,
 ) -> Result<Prepared, Error> {
-    let sources = render::render_markdown(&site, reuse).map_err(Error::Render)?;
+    let sources = render::render_markdown(&site, reuse, later).map_err(Error::Render)?;
     warnings.extend(sources.warnings(&site));
     warnings.extend(crate::alignment::warnings(&site, &sources));
     warnings.extend(crate::terminology::warnings(&site));

@@ -82,7 +82,7 @@ pub struct Rendered {
 }
 
 /// A block of the body: what it is and where it starts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct BlockMark {
     pub kind: BlockKind,
     /// The byte offset in the Markdown.

@@ -28,8 +28,8 @@ pub use error::RenderError;
 pub(crate) use generated::GeneratedKind;
 pub(crate) use note_data::note_data_files;
 pub(crate) use renderer::Renderer;
-pub use sources::RenderedSources;
 pub(crate) use sources::render_markdown;
+pub use sources::{MarkdownSummary, RenderedSources};
 
 use error::every_one;
 
