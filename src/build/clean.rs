@@ -97,6 +97,7 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Error> {
         None => (None, None),
     };
     let staging = Staging::begin_with(&output_dir, &options.root, outputs)?;
+    cache_warnings.extend(staging.notice().map(|notice| Warning { message: notice.to_string() }));
     let (site, mut warnings) = Site::load(SitePaths::new(&options.root), options.base_url.as_deref())?;
     warnings.extend(cache_warnings);
     let assets = assets::build(&theme_dir(&site))?;

@@ -15,6 +15,8 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
+
 /// The file in every output directory listing what imrf-site wrote there.
 pub const MANIFEST: &str = ".imrf-site-manifest";
 const MANIFEST_HEADER: &str = "# Written by imrf-site. Every file below was generated; the next build replaces them.";
@@ -198,26 +200,36 @@ pub fn read_manifest(dir: &Path) -> Result<Option<BTreeSet<String>>, OutputError
     }
 }
 
-/// Every file below `dir`, as `/`-separated relative paths.
+/// Every file below `dir`, as `/`-separated relative paths. Folders are listed in
+/// parallel: a large site's output has tens of thousands of files.
 fn list_files(dir: &Path) -> Result<BTreeSet<String>, OutputError> {
     let mut files = BTreeSet::new();
-    let mut pending = vec![dir.to_path_buf()];
-    while let Some(current) = pending.pop() {
-        for entry in std::fs::read_dir(&current).map_err(io(&current, "cannot list"))? {
-            let entry = entry.map_err(io(&current, "cannot list"))?;
-            let path = entry.path();
-            let file_type = entry.file_type().map_err(io(&path, "cannot inspect"))?;
-            if file_type.is_dir() {
-                pending.push(path);
-            } else {
-                let relative = path.strip_prefix(dir).unwrap_or(&path);
-                files.insert(
-                    relative.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/"),
-                );
-            }
+    list_folder(dir, "", &mut files)?;
+    Ok(files)
+}
+
+/// Adds the files below `folder` (at `prefix` inside the listed directory) to `files`.
+fn list_folder(folder: &Path, prefix: &str, files: &mut BTreeSet<String>) -> Result<(), OutputError> {
+    let mut folders = Vec::new();
+    for entry in std::fs::read_dir(folder).map_err(io(folder, "cannot list"))? {
+        let entry = entry.map_err(io(folder, "cannot list"))?;
+        let name = format!("{prefix}{}", entry.file_name().to_string_lossy());
+        let file_type = entry.file_type().map_err(io(&entry.path(), "cannot inspect"))?;
+        if file_type.is_dir() {
+            folders.push((entry.path(), format!("{name}/")));
+        } else {
+            files.insert(name);
         }
     }
-    Ok(files)
+    let below: Vec<BTreeSet<String>> = folders
+        .par_iter()
+        .map(|(path, prefix)| {
+            let mut below = BTreeSet::new();
+            list_folder(path, prefix, &mut below).map(|()| below)
+        })
+        .collect::<Result<_, _>>()?;
+    files.extend(below.into_iter().flatten());
+    Ok(())
 }
 
 fn sibling(path: &Path, suffix: &str) -> PathBuf {

@@ -72,6 +72,8 @@ pub struct Staging {
     finished: bool,
     /// With the cache on: what the output directories hold.
     reuse: Option<Reuse>,
+    /// Why the previous output kept beside the output is not used (nor replaced).
+    notice: Option<String>,
 }
 
 /// What a build with the cache can take from the directories already written.
@@ -83,6 +85,8 @@ struct Reuse {
     owned: BTreeSet<String>,
     /// The output directory's files, by the cache's records (checked when linked).
     published: FileRecords,
+    /// Why the previous output kept beside the output is not used, and not replaced.
+    notice: Option<String>,
 }
 
 #[derive(Default)]
@@ -115,17 +119,16 @@ impl Staging {
         let output = absolute(output)?;
         let dir = sibling(&output, "imrf-site-staging");
         let previous = sibling(&output, "imrf-site-previous");
-        let reuse = match outputs {
-            Some(outputs) => Some(start_from_previous(&dir, &previous, outputs)?),
-            None => {
-                if previous.exists() {
-                    remove_leftover(&previous, "a directory imrf-site did not create is in the way; remove it")?;
-                }
-                prepare_staging(&dir)?;
-                None
-            }
-        };
-        Ok(Self { output, dir, written: Mutex::new(Written::default()), finished: false, reuse })
+        let keep_previous = outputs.is_some();
+        let mut reuse = start_from_previous(&dir, &previous, outputs)?;
+        let notice = reuse.notice.take();
+        let reuse = keep_previous.then_some(reuse);
+        Ok(Self { output, dir, written: Mutex::new(Written::default()), finished: false, reuse, notice })
+    }
+
+    /// Why the previous output kept beside the output could not be used, if it could not.
+    pub fn notice(&self) -> Option<&str> {
+        self.notice.as_deref()
     }
 
     /// Writes a batch of files, in parallel, into the staging directory. A path written
@@ -262,9 +265,12 @@ impl Staging {
         std::fs::write(staging.join(MANIFEST), manifest).map_err(io(staging, "cannot write the manifest"))?;
         std::fs::remove_file(staging.join(STAGING_MARKER)).map_err(io(staging, "cannot finish staging"))?;
         let reuse = self.reuse.take();
-        // The output is kept for the next build only when the cache knows what it holds.
-        let keep =
-            reuse.as_ref().filter(|r| !r.published.is_empty()).map(|_| sibling(&self.output, "imrf-site-previous"));
+        // The output is kept for the next build only when the cache knows what it holds,
+        // and where no folder of someone else's files is in the way.
+        let keep = reuse
+            .as_ref()
+            .filter(|r| !r.published.is_empty() && self.notice.is_none())
+            .map(|_| sibling(&self.output, "imrf-site-previous"));
         let kept = swap_into_place(staging, &self.output, keep.as_deref())?;
         let outputs = reuse.map(|reuse| Outputs {
             published: written.records,
@@ -284,27 +290,49 @@ impl Drop for Staging {
 }
 
 /// Makes the staging directory from the output before last, kept beside the output,
-/// when the cache's records say what it holds and it was left whole (no marker of a
-/// build stopped while writing it); otherwise clears it and starts empty. Each file
-/// the records name is checked; one that changed is forgotten (the build replaces it).
-fn start_from_previous(dir: &Path, previous: &Path, outputs: Outputs) -> Result<Reuse, OutputError> {
-    let usable =
-        !outputs.previous.is_empty() && previous.join(MANIFEST).exists() && !previous.join(STAGING_MARKER).exists();
+/// when the cache's records say what it holds (`outputs`, or `None` when the cache is
+/// off); otherwise clears it and starts empty. Each file the records name is checked;
+/// one that changed is forgotten (the build replaces it). A kept folder holding files
+/// imrf-site did not write is left as it is, unused, and said so (`Reuse::notice`).
+fn start_from_previous(dir: &Path, previous: &Path, outputs: Option<Outputs>) -> Result<Reuse, OutputError> {
     if dir.exists() {
         remove_leftover(dir, "a leftover staging directory that imrf-site did not create is in the way; remove it")?;
     }
-    if !usable {
-        if previous.exists() {
-            remove_leftover(previous, "a directory imrf-site did not create is in the way; remove it")?;
-        }
-        prepare_staging(dir)?;
-        return Ok(Reuse { held: FileRecords::new(), owned: BTreeSet::new(), published: outputs.published });
+    let published = outputs.as_ref().map(|o| o.published.clone()).unwrap_or_default();
+    let empty = |published: FileRecords, notice: Option<String>| {
+        prepare_staging(dir).map(|()| Reuse { held: FileRecords::new(), owned: BTreeSet::new(), published, notice })
+    };
+    if !previous.exists() {
+        return empty(published, None);
     }
     let owned = super::read_manifest(previous)?.unwrap_or_default();
+    let foreign: Vec<String> = super::list_files(previous)?
+        .into_iter()
+        .filter(|path| path != MANIFEST && path != STAGING_MARKER && !owned.contains(path))
+        .collect();
+    if !foreign.is_empty() && !previous.join(STAGING_MARKER).exists() {
+        // Someone else's files: neither published nor deleted. The folder stays as it is.
+        let shown: Vec<&str> = foreign.iter().take(5).map(String::as_str).collect();
+        return empty(
+            published,
+            Some(format!(
+                "{}: the previous output kept here is not used: it holds {} file(s) imrf-site did not write ({}{}); remove them, or the folder, and builds start from it again",
+                previous.display(),
+                foreign.len(),
+                shown.join(", "),
+                if foreign.len() > 5 { ", ..." } else { "" }
+            )),
+        );
+    }
+    let records = outputs.map(|o| o.previous).unwrap_or_default();
+    if records.is_empty() || !previous.join(MANIFEST).exists() || previous.join(STAGING_MARKER).exists() {
+        remove_leftover(previous, "a directory imrf-site did not create is in the way; remove it")?;
+        return empty(published, None);
+    }
     std::fs::rename(previous, dir).map_err(io(dir, "cannot reuse the previous output"))?;
     std::fs::write(dir.join(STAGING_MARKER), "").map_err(io(dir, "cannot mark the staging directory"))?;
-    let held = outputs.previous.into_par_iter().filter(|(path, record)| record.still_at(&dir.join(path))).collect();
-    Ok(Reuse { held, owned, published: outputs.published })
+    let held = records.into_par_iter().filter(|(path, record)| record.still_at(&dir.join(path))).collect();
+    Ok(Reuse { held, owned, published, notice: None })
 }
 
 /// Removes the files of the output before last (`owned`, its manifest) that this build

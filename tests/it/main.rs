@@ -10,6 +10,7 @@ mod architecture;
 mod blocks;
 mod browser;
 mod build;
+mod cache;
 mod errors;
 mod exchange;
 mod glossary;
