@@ -86,17 +86,19 @@ const WRITE_BATCH: usize = 256;
 pub fn build(options: &BuildOptions) -> Result<BuildReport, Error> {
     let started = Instant::now();
     let output_dir = options.output_dir();
-    let (cache, mut cache_warnings) = open_cache(options);
-    let (outputs, recalled) = match &cache {
-        Some(cache) => {
-            let (remembered, warning) = cache.load::<Remembered>();
-            cache_warnings.extend(warning);
-            let (outputs, recalled) = remembered.unwrap_or_default().recall(&output_dir);
-            (Some(outputs), Some(recalled))
-        }
-        None => (None, None),
-    };
-    let staging = Staging::begin_with(&output_dir, &options.root, outputs)?;
+    // The cache is opened once the output folder passed its checks: a build refused
+    // there leaves the site's folder as it was.
+    let (mut cache, mut cache_warnings, mut recalled) = (None, Vec::new(), None);
+    let staging = Staging::begin_with(&output_dir, &options.root, || {
+        let (opened, warnings) = open_cache(options);
+        cache_warnings = warnings;
+        let (remembered, warning) = opened.as_ref().map(BuildCache::load::<Remembered>)?;
+        cache_warnings.extend(warning);
+        let (outputs, remembered) = remembered.unwrap_or_default().recall(&output_dir);
+        cache = opened;
+        recalled = Some(remembered);
+        Some(outputs)
+    })?;
     cache_warnings.extend(staging.notice().map(|notice| Warning { message: notice.to_string() }));
     let (site, mut warnings) = Site::load(SitePaths::new(&options.root), options.base_url.as_deref())?;
     warnings.extend(cache_warnings);

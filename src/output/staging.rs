@@ -108,14 +108,20 @@ impl Staging {
     /// Checks the output directory (see `check_output_dir`) and prepares a fresh staging
     /// directory, after restoring a site that an interrupted swap left aside.
     pub fn begin(output: &Path, root: &Path) -> Result<Self, OutputError> {
-        Self::begin_with(output, root, None)
+        Self::begin_with(output, root, || None)
     }
 
-    /// `begin`, and with `outputs` (the build cache is on) the staging directory starts
-    /// as the output before last, when the cache knows what it holds.
-    pub fn begin_with(output: &Path, root: &Path, outputs: Option<Outputs>) -> Result<Self, OutputError> {
+    /// `begin`, and with the build cache on (`outputs` gives what it knows of the output
+    /// folders, once they passed the checks) the staging directory starts as the output
+    /// before last, when the cache knows what it holds.
+    pub fn begin_with(
+        output: &Path,
+        root: &Path,
+        outputs: impl FnOnce() -> Option<Outputs>,
+    ) -> Result<Self, OutputError> {
         recover_interrupted_swap(&absolute(output)?)?;
         check_output_dir(output, root)?;
+        let outputs = outputs();
         let output = absolute(output)?;
         let dir = sibling(&output, "imrf-site-staging");
         let previous = sibling(&output, "imrf-site-previous");
