@@ -95,13 +95,23 @@ def edit_one_page(corpus, n, layout="site"):
     page.write_text(text)
 
 
+def stop(proc):
+    """Stops a server as Ctrl-C does, or kills it if it does not stop."""
+    import signal
+
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
 def watch_latency(imrf, corpus, runs, log):
     """One-page edits under `imrf-site serve` (watch mode): the rebuild time the server
     reports, and the time from saving the file to the new page being served (polled
     over loopback HTTP). Returns None when this build has no `serve` command."""
     import queue
     import re
-    import signal
     import threading
     import urllib.request
 
@@ -169,18 +179,13 @@ def watch_latency(imrf, corpus, runs, log):
         return {"reported": statistics.median(reported) if reported else None,
                 "served": statistics.median(served), "searchable": statistics.median(searchable), "runs": runs}
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)
         edit_one_page(corpus, "restored")
 
 
 def hugo_server_latency(hugo, corpus, runs, log):
     """`hugo server`'s edit-to-served time for the same one-page edit (rendered to
     memory, its default), polled over loopback HTTP as for imrf-site serve."""
-    import signal
     import socket
     import urllib.request
 
@@ -217,11 +222,7 @@ def hugo_server_latency(hugo, corpus, runs, log):
             time.sleep(0.5)
         return {"served": statistics.median(served), "runs": runs}
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)
         edit_one_page(corpus, "restored", "hugo")
 
 

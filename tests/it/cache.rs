@@ -8,25 +8,12 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use crate::support::{Run, SiteTest, snapshot_tree};
+use crate::support::{Rng, Run, SiteTest, snapshot_tree};
 
 type Tree = Vec<(String, Vec<u8>)>;
 
 const CACHE: &str = ".imrf-site-cache";
 const KEPT: &str = ".public.imrf-site-previous";
-
-/// A small deterministic generator (xorshift), so a failing sequence can be replayed
-/// with `IMRF_CACHE_SEED`.
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: usize) -> usize {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        (self.0 % n as u64) as usize
-    }
-}
 
 /// The rounds of random edits: `IMRF_CACHE_ROUNDS` for a longer run.
 fn rounds() -> usize {

@@ -11,7 +11,7 @@ use imrf_site::build::{self, BuildOptions, Rebuilder, SharedFile};
 use imrf_site::output::OutputFile;
 
 use crate::browser_support::Browser;
-use crate::support::{SiteTest, snapshot_tree};
+use crate::support::{Rng, SiteTest, snapshot_tree};
 
 /// A bound on every wait, not a speed requirement.
 const PATIENCE: Duration = Duration::from_secs(30);
@@ -517,18 +517,6 @@ fn edit_asset(site: &SiteTest, rng: &mut Rng, step: usize) -> &'static str {
     };
     append(site, path, &text);
     path
-}
-
-/// A small deterministic generator (xorshift), so a failing sequence can be replayed.
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: usize) -> usize {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        (self.0 % n as u64) as usize
-    }
 }
 
 #[test]
