@@ -80,7 +80,6 @@ pub(super) fn prepare(
     let sources = render::render_markdown(&site, reuse, later).map_err(Error::Render)?;
     warnings.extend(sources.warnings(&site));
     warnings.extend(crate::alignment::warnings(&site, &sources));
-    warnings.extend(crate::terminology::warnings(&site));
     let globals = TemplateGlobals {
         languages: site.languages.iter().map(|l| (l.code.clone(), l.clone())).collect(),
         base_path: site.base_url.path.clone(),
