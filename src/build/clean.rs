@@ -115,6 +115,7 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Error> {
     let Prepared { mut site, mut warnings, mut sources, templates } =
         prepare(site, warnings, &|_| None, &later, &assets.names, pdfs.downloads)?;
     warnings.extend(pdfs.warnings);
+    warnings.extend(crate::alignment::warnings(&site, &sources));
     warnings.extend(crate::terminology::warnings(&site));
     let stemmers = stemmer_urls(&assets.names);
     if let Some(keys) = &mut keys {

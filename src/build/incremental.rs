@@ -2,8 +2,8 @@
 //! again after each change, every stage's result reused from the `memo` when its `keys`
 //! say the inputs are unchanged, in two phases so that the reload waits only for what
 //! the open page needs: `render_pages` (every file but the search index), then `finish`
-//! (the search index, the offline workers made from every file, the link check and
-//! the glossary check).
+//! (the search index, the offline workers made from every file, the link check, and
+//! the alignment and glossary checks).
 //! Writes nothing; the files are `SharedFile`s for the server.
 
 use std::collections::{BTreeMap, HashMap};
@@ -218,12 +218,12 @@ pub(super) fn render_loaded(
 }
 
 /// The second phase of a watch-mode build: the search index (each language's reused
-/// when its key is remembered), the offline workers, the link check and the glossary
-/// check.
+/// when its key is remembered), the offline workers, the link check, and the alignment
+/// and glossary checks.
 pub(super) fn finish(pages: RenderedPages, memo: &mut Memo) -> WatchedSite {
     let RenderedPages { site, mut files, mut warnings, keys, sources, stemmers } = pages;
-    // In the second phase: it reads every page's file again, and nothing published
-    // depends on it.
+    // In the second phase: they read every page, and nothing published depends on them.
+    warnings.extend(crate::alignment::warnings(&site, &sources));
     warnings.extend(crate::terminology::warnings(&site));
     let stemmers_key = hash_debug(&stemmers);
     let search_keys: Vec<Key> = site.languages.iter().map(|l| keys.search(&site, l, &stemmers_key)).collect();

@@ -67,8 +67,10 @@ pub(super) struct Prepared {
 }
 
 /// Renders the loaded site's Markdown (except what `reuse` hands back, by source index,
-/// and what `later` has a summary of: rendered when read) and loads the templates, which name the assets by `asset_names` and link each
-/// language's `downloads`.
+/// and what `later` has a summary of: rendered when read) and loads the templates,
+/// which name the assets by `asset_names` and link each language's `downloads`. The
+/// alignment and glossary checks are the caller's: watch mode makes them after the
+/// pages are published.
 pub(super) fn prepare(
     site: Site,
     mut warnings: Vec<Warning>,
@@ -79,7 +81,6 @@ pub(super) fn prepare(
 ) -> Result<Prepared, Error> {
     let sources = render::render_markdown(&site, reuse, later).map_err(Error::Render)?;
     warnings.extend(sources.warnings(&site));
-    warnings.extend(crate::alignment::warnings(&site, &sources));
     let globals = TemplateGlobals {
         languages: site.languages.iter().map(|l| (l.code.clone(), l.clone())).collect(),
         base_path: site.base_url.path.clone(),
