@@ -27,6 +27,10 @@ const DATA: &str = "build.cache";
 /// The executable's hash, by its size, date and inode (hashing 60 MB costs 40 ms).
 const BINARY: &str = "binary";
 const LOCK: &str = "lock";
+/// The Cache Directory Tagging Specification's tag, which also marks the folder as ours.
+const TAG: &str = "CACHEDIR.TAG";
+const TAG_TEXT: &str =
+    "Signature: 8a477f597d28d172789f06886806bc55\n# imrf-site's build cache: it can be deleted at any time.\n";
 const HEADER: usize = MAGIC.len() + 4 + 32 + 8 + 16;
 
 /// The cache folder, locked for this build.
@@ -38,22 +42,30 @@ pub struct BuildCache {
 }
 
 impl BuildCache {
-    /// Opens (and creates) the cache folder `dir`. `None`, with a warning saying why,
-    /// when it cannot be used: the build then runs without it.
+    /// Opens (and creates) the cache folder `dir`; a warning saying why when it cannot
+    /// be used: the build then runs without it.
     pub fn open(dir: &Path) -> Result<Self, Warning> {
         let unusable =
             |why: String| Warning { message: format!("{}: the build cache is not used: {why}", dir.display()) };
         std::fs::create_dir_all(dir).map_err(|e| unusable(format!("cannot create the folder ({e})")))?;
+        // The folder is the cache's only if it holds the tag, or nothing yet: `--cache-dir`
+        // pointed at a folder of someone else's files writes nothing there.
+        let tag = dir.join(TAG);
+        let empty = std::fs::read_dir(dir).map_err(|e| unusable(format!("cannot list it ({e})")))?.next().is_none();
+        if !empty && !tag.exists() {
+            return Err(unusable(format!(
+                "it holds other files and no {TAG}, so it is not an imrf-site cache folder; give --cache-dir a new or empty folder"
+            )));
+        }
+        if empty {
+            // Git and backup tools leave the folder out (https://bford.info/cachedir/).
+            let _ = std::fs::write(dir.join(".gitignore"), "# Written by imrf-site: the build cache.\n*\n");
+            std::fs::write(&tag, TAG_TEXT).map_err(|e| unusable(format!("cannot write {TAG} ({e})")))?;
+        }
         let lock = File::create(dir.join(LOCK)).map_err(|e| unusable(format!("cannot create its lock ({e})")))?;
         if rustix::fs::flock(&lock, rustix::fs::FlockOperation::NonBlockingLockExclusive).is_err() {
             return Err(unusable("another imrf-site build is using it".into()));
         }
-        // Git and backup tools leave the folder out (https://bford.info/cachedir/).
-        let _ = std::fs::write(dir.join(".gitignore"), "# Written by imrf-site: the build cache.\n*\n");
-        let _ = std::fs::write(
-            dir.join("CACHEDIR.TAG"),
-            "Signature: 8a477f597d28d172789f06886806bc55\n# imrf-site's build cache: it can be deleted at any time.\n",
-        );
         let binary =
             binary_identity(dir).map_err(|e| unusable(format!("cannot read imrf-site's own executable ({e})")))?;
         Ok(Self { dir: dir.to_path_buf(), _lock: lock, binary })
@@ -210,6 +222,18 @@ mod tests {
             std::fs::write(&path, other).unwrap();
             assert_eq!(cache.load::<Payload>(), (None, None), "byte {place} of the header changed");
         }
+    }
+
+    #[test]
+    fn a_folder_of_other_files_is_not_taken_for_a_cache() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(".gitignore"), "target/\n").unwrap();
+        std::fs::write(dir.path().join(DATA), "mine").unwrap();
+        let refused = BuildCache::open(dir.path()).err().expect("not a cache folder");
+        assert!(refused.message.contains("not an imrf-site cache folder"), "{}", refused.message);
+        assert_eq!(std::fs::read_to_string(dir.path().join(".gitignore")).unwrap(), "target/\n");
+        assert_eq!(std::fs::read_to_string(dir.path().join(DATA)).unwrap(), "mine");
+        assert!(!dir.path().join(LOCK).exists());
     }
 
     #[test]

@@ -111,9 +111,9 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Error> {
     // Before the text goes: the keys hash it.
     let mut keys = recalled.is_some().then(|| CacheKeys::new(&site));
     // The Markdown of a source the cache knows is rendered only if something reads it.
-    let later = |index: usize| recalled.as_ref()?.markdown(keys.as_ref()?.markdown(index));
+    let summary_of = |index: usize| recalled.as_ref()?.markdown(keys.as_ref()?.markdown(index));
     let Prepared { mut site, mut warnings, mut sources, templates } =
-        prepare(site, warnings, &|_| None, &later, &assets.names, pdfs.downloads)?;
+        prepare(site, warnings, &|_| None, &summary_of, &assets.names, pdfs.downloads)?;
     warnings.extend(pdfs.warnings);
     warnings.extend(crate::alignment::warnings(&site, &sources));
     warnings.extend(crate::terminology::warnings(&site));

@@ -1,10 +1,11 @@
 //! What `build` keeps in the build cache for the next build (`Remembered`, saved by
-//! `crate::cache`), and what it reuses from it: each file rendered through a template
-//! and each language's search index, by the key of all they read (`keys`, the same as
-//! watch mode's), found in the output directories (`output::Staging::reuse`), with
-//! what the final checks and the offline workers read of each file (`FileFacts`), so
-//! that a reused file is never read again. Decides what is reusable; the build
-//! (`clean`) does the rest.
+//! `crate::cache`), and what it reuses from it: each source's `MarkdownSummary` (so that
+//! its Markdown is rendered only if read), each file rendered through a template and
+//! each language's search index, by the key of all they read (`keys`, the same as
+//! watch mode's), found in the output directories (`output::Staging::reuse`), with what
+//! the final checks and the offline workers read of each file (`FileFacts`), so that a
+//! reused file is never read again. Decides what is reusable; the build (`clean`) does
+//! the rest.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -205,9 +206,8 @@ impl Recalled {
         let Some(paths) = self.search.get(key) else { return Ok(None) };
         let files: Option<Vec<(&str, u128)>> =
             paths.iter().map(|path| Some((path.as_str(), *self.hashes.get(path)?))).collect();
-        let Some(files) = files.filter(|files| staging.holds_all(files)) else { return Ok(None) };
-        staging.reuse(&files)?;
-        Ok(Some(paths.clone()))
+        let Some(files) = files else { return Ok(None) };
+        Ok(staging.reuse_all(&files)?.then(|| paths.clone()))
     }
 
     /// The offline workers' fingerprint of a reused file.

@@ -24,7 +24,7 @@ const STAGING_MARKER: &str = ".imrf-site-staging";
 
 mod staging;
 
-pub use staging::{FileRecord, FileRecords, Finished, Outputs, Staging, content_hash};
+pub use staging::{FileRecords, Finished, Outputs, Staging};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutputFile {

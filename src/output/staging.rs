@@ -44,10 +44,25 @@ impl FileRecord {
         Self { hash, size: metadata.len(), modified: (metadata.mtime(), metadata.mtime_nsec()), inode: metadata.ino() }
     }
 
-    /// Whether the file at `path` is still the one recorded (nobody replaced or edited it).
-    fn still_at(&self, path: &Path) -> bool {
-        std::fs::symlink_metadata(path).is_ok_and(|m| m.is_file() && FileRecord::of(&m, self.hash) == *self)
+    /// The file at `path`, if it still holds the recorded bytes: its size, date and
+    /// inode are the recorded ones, or (a copy restored from a CI cache, a `touch`) its
+    /// size is and its bytes hash the same. Returns its record as it is now.
+    fn still_at(&self, path: &Path) -> Option<FileRecord> {
+        let metadata = std::fs::symlink_metadata(path).ok().filter(|m| m.is_file() && m.len() == self.size)?;
+        let now = FileRecord::of(&metadata, self.hash);
+        if now == *self {
+            return Some(now);
+        }
+        let bytes = std::fs::read(path).ok()?;
+        (content_hash(&bytes) == self.hash).then_some(now)
     }
+}
+
+/// Whether `path`, a path read from a manifest or the cache, names a place inside the
+/// folder it is joined to: relative, with no `..`, `.` or empty part. Anything else is
+/// never removed, linked or written.
+fn stays_inside(path: &str) -> bool {
+    !path.is_empty() && path.split('/').all(|part| !matches!(part, "" | "." | ".."))
 }
 
 /// What the build cache knows of the output directories, and gets back after a build.
@@ -107,6 +122,7 @@ pub struct Finished {
 impl Staging {
     /// Checks the output directory (see `check_output_dir`) and prepares a fresh staging
     /// directory, after restoring a site that an interrupted swap left aside.
+    #[cfg(test)]
     pub fn begin(output: &Path, root: &Path) -> Result<Self, OutputError> {
         Self::begin_with(output, root, || None)
     }
@@ -155,20 +171,32 @@ impl Staging {
     /// be made and written.
     pub fn reuse(&self, wanted: &[(&str, u128)]) -> Result<Vec<bool>, OutputError> {
         let found = self.find(wanted);
-        self.claim(wanted.iter().zip(&found).filter(|(_, f)| f.is_some()).map(|((path, _), _)| *path))?;
-        let linked = wanted.par_iter().zip(&found).try_for_each(|(&(path, _), found)| match found {
+        self.place(wanted, &found)?;
+        Ok(found.iter().map(Option::is_some).collect())
+    }
+
+    /// Puts each file of `wanted` that was `found` in the staging directory.
+    fn place(&self, wanted: &[(&str, u128)], found: &[Option<(FileRecord, bool)>]) -> Result<(), OutputError> {
+        self.claim(wanted.iter().zip(found).filter(|(_, f)| f.is_some()).map(|((path, _), _)| *path))?;
+        let linked = wanted.par_iter().zip(found).try_for_each(|(&(path, _), found)| match found {
             Some((_, true)) => self.link(path),
             _ => Ok(()),
         });
         linked?;
-        let records = wanted.iter().zip(&found).filter_map(|((path, _), f)| Some((path.to_string(), f.as_ref()?.0)));
+        let records = wanted.iter().zip(found).filter_map(|((path, _), f)| Some((path.to_string(), f.as_ref()?.0)));
         self.remember(records);
-        Ok(found.iter().map(Option::is_some).collect())
+        Ok(())
     }
 
-    /// Whether `reuse` would find every file of `wanted`.
-    pub fn holds_all(&self, wanted: &[(&str, u128)]) -> bool {
-        self.find(wanted).iter().all(Option::is_some)
+    /// `reuse`, all or nothing: every file of `wanted` is put in the staging directory,
+    /// or none is (and `false` says they must all be made).
+    pub fn reuse_all(&self, wanted: &[(&str, u128)]) -> Result<bool, OutputError> {
+        let found = self.find(wanted);
+        if !found.iter().all(Option::is_some) {
+            return Ok(false);
+        }
+        self.place(wanted, &found)?;
+        Ok(true)
     }
 
     /// Where each file of `wanted` can be had: its record, and whether it must be
@@ -177,11 +205,12 @@ impl Staging {
         let Some(reuse) = &self.reuse else { return vec![None; wanted.len()] };
         let linkable = |path: &str, hash: u128| {
             let from = reuse.published.get(path).filter(|r| r.hash == hash)?;
-            from.still_at(&self.output.join(path)).then_some(*from)
+            from.still_at(&self.output.join(path))
         };
         wanted
             .par_iter()
             .map(|&(path, hash)| match reuse.held.get(path) {
+                _ if !stays_inside(path) => None,
                 Some(held) if held.hash == hash => Some((*held, false)),
                 _ => linkable(path, hash).map(|record| (record, true)),
             })
@@ -210,8 +239,12 @@ impl Staging {
         for folder in new_folders {
             let path = self.dir.join(folder);
             match std::fs::create_dir(&path) {
-                // The output before last may have the folder already.
+                // The output before last may have the folder already, or a file there.
                 Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists && path.is_dir() => {}
+                Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
+                    std::fs::remove_file(&path).map_err(io(&path, "cannot replace"))?;
+                    std::fs::create_dir(&path).map_err(io(&path, "cannot create directory"))?;
+                }
                 result => result.map_err(io(&path, "cannot create directory"))?,
             }
         }
@@ -230,12 +263,12 @@ impl Staging {
     fn write_file(&self, file: &OutputFile) -> Result<Option<(String, FileRecord)>, OutputError> {
         let path = self.dir.join(&file.path);
         let Some(reuse) = &self.reuse else {
-            return std::fs::write(&path, &file.bytes).map(|()| None).map_err(io(&path, "cannot write"));
+            return write_new(&path, &file.bytes).map(|_| None);
         };
         let hash = content_hash(&file.bytes);
         let record = match reuse.held.get(&file.path) {
             Some(held) if held.hash == hash => *held,
-            _ => write_new(&path, &file.bytes, hash)?,
+            _ => FileRecord::of(&write_new(&path, &file.bytes)?, hash),
         };
         Ok(Some((file.path.clone(), record)))
     }
@@ -337,31 +370,37 @@ fn start_from_previous(dir: &Path, previous: &Path, outputs: Option<Outputs>) ->
     }
     std::fs::rename(previous, dir).map_err(io(dir, "cannot reuse the previous output"))?;
     std::fs::write(dir.join(STAGING_MARKER), "").map_err(io(dir, "cannot mark the staging directory"))?;
-    let held = records.into_par_iter().filter(|(path, record)| record.still_at(&dir.join(path))).collect();
+    let held = records
+        .into_par_iter()
+        .filter(|(path, _)| stays_inside(path))
+        .filter_map(|(path, record)| Some((path.clone(), record.still_at(&dir.join(&path))?)))
+        .collect();
     Ok(Reuse { held, owned, published, notice: None })
 }
 
 /// Removes the files of the output before last (`owned`, its manifest) that this build
 /// did not write (pages gone since), and the folders they leave empty, deepest first.
 fn remove_unwritten(dir: &Path, owned: &BTreeSet<String>, written: &BTreeSet<String>) -> Result<(), OutputError> {
-    let gone: Vec<&String> = owned.difference(written).collect();
+    let gone: Vec<&String> = owned.difference(written).filter(|path| stays_inside(path)).collect();
     gone.par_iter().try_for_each(|path| {
         let file = dir.join(path);
         std::fs::remove_file(&file).or_else(not_found_is_fine).map_err(io(&file, "cannot remove"))
     })?;
-    let mut folders: Vec<&str> = gone.iter().filter_map(|path| Some(path.rsplit_once('/')?.0)).collect();
-    folders.sort_unstable_by_key(|folder| std::cmp::Reverse(folder.matches('/').count()));
-    folders.dedup();
-    let mut tried = HashSet::new();
-    for folder in folders {
-        let mut current = Some(folder);
-        while let Some(folder) = current.filter(|f| tried.insert(f.to_string())) {
-            // Only an empty folder is removed; one still holding files stays.
-            if std::fs::remove_dir(dir.join(folder)).is_err() {
+    let mut folders: BTreeSet<&str> = BTreeSet::new();
+    for path in &gone {
+        let mut rest = path.as_str();
+        while let Some((folder, _)) = rest.rsplit_once('/') {
+            if !folders.insert(folder) {
                 break;
             }
-            current = folder.rsplit_once('/').map(|(parent, _)| parent);
+            rest = folder;
         }
+    }
+    let mut deepest_first: Vec<&str> = folders.into_iter().collect();
+    deepest_first.sort_by_key(|folder| std::cmp::Reverse(folder.matches('/').count()));
+    for folder in deepest_first {
+        // Only an empty folder goes; one still holding files stays.
+        let _ = std::fs::remove_dir(dir.join(folder));
     }
     Ok(())
 }
@@ -370,17 +409,74 @@ fn not_found_is_fine(error: std::io::Error) -> std::io::Result<()> {
     if error.kind() == std::io::ErrorKind::NotFound { Ok(()) } else { Err(error) }
 }
 
-/// Writes `bytes` to `path` as a new file, replacing the one there (which may be a
-/// link to the output's).
-fn write_new(path: &Path, bytes: &[u8], hash: u128) -> Result<FileRecord, OutputError> {
+/// Writes `bytes` to `path` as a new file, replacing what is there (a file that may be
+/// a link to the output's, or a folder of an earlier build's), never writing into it.
+/// Returns the new file's metadata.
+fn write_new(path: &Path, bytes: &[u8]) -> Result<std::fs::Metadata, OutputError> {
     let mut created = match std::fs::File::create_new(path) {
         Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
-            std::fs::remove_file(path).map_err(io(path, "cannot replace"))?;
+            if path.is_dir() { std::fs::remove_dir_all(path) } else { std::fs::remove_file(path) }
+                .map_err(io(path, "cannot replace"))?;
             std::fs::File::create_new(path)
         }
         created => created,
     }
     .map_err(io(path, "cannot write"))?;
     created.write_all(bytes).map_err(io(path, "cannot write"))?;
-    Ok(FileRecord::of(&created.metadata().map_err(io(path, "cannot inspect"))?, hash))
+    created.metadata().map_err(io(path, "cannot inspect"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_from_a_manifest_or_the_cache_stay_inside_the_folder() {
+        for inside in ["a", "en/index.html", "en/search/s/0.json", ".imrf-site-manifest"] {
+            assert!(stays_inside(inside), "{inside}");
+        }
+        for outside in ["", "/etc/passwd", "../x", "en/../../x", "en//x", "./x", "en/."] {
+            assert!(!stays_inside(outside), "{outside}");
+        }
+    }
+
+    #[test]
+    fn removing_pages_removes_the_folders_they_leave_empty_and_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        let owned: BTreeSet<String> =
+            ["en/guide/a/index.html", "en/guide/b/index.html", "en/kept/index.html", "../outside.txt"]
+                .map(String::from)
+                .into();
+        for path in owned.iter().filter(|p| stays_inside(p)) {
+            std::fs::create_dir_all(dir.path().join(path).parent().unwrap()).unwrap();
+            std::fs::write(dir.path().join(path), "page").unwrap();
+        }
+        let outside = dir.path().join("..").join(format!("outside-{}.txt", std::process::id()));
+        std::fs::write(&outside, "someone's").unwrap();
+        let owned: BTreeSet<String> = owned
+            .into_iter()
+            .map(|p| if p.starts_with("..") { format!("../outside-{}.txt", std::process::id()) } else { p })
+            .collect();
+        let written: BTreeSet<String> = ["en/kept/index.html".to_string()].into();
+        remove_unwritten(dir.path(), &owned, &written).unwrap();
+        assert!(!dir.path().join("en/guide").exists(), "two pages gone, their folders too");
+        assert!(dir.path().join("en/kept/index.html").exists());
+        assert!(outside.exists(), "a path leading outside is never removed");
+        std::fs::remove_file(outside).unwrap();
+    }
+
+    #[test]
+    fn a_new_file_replaces_a_folder_or_a_linked_file_without_writing_into_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let shared = dir.path().join("shared.html");
+        std::fs::write(&shared, "published").unwrap();
+        let link = dir.path().join("link.html");
+        std::fs::hard_link(&shared, &link).unwrap();
+        write_new(&link, b"new").unwrap();
+        assert_eq!(std::fs::read_to_string(&shared).unwrap(), "published", "the linked file is left as it was");
+        assert_eq!(std::fs::read_to_string(&link).unwrap(), "new");
+        std::fs::create_dir_all(dir.path().join("was-a-folder/inside")).unwrap();
+        write_new(&dir.path().join("was-a-folder"), b"file").unwrap();
+        assert_eq!(std::fs::read_to_string(dir.path().join("was-a-folder")).unwrap(), "file");
+    }
 }

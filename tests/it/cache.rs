@@ -761,3 +761,28 @@ fn no_cache_leaves_no_cache() {
     Reused::of(&run);
     assert_equals_a_clean_build(&site, &run, &|| "a cached build after one without the cache".into());
 }
+
+/// A CI run restores the output folders from its cache: every file comes back with a new
+/// inode and date. The build reads and hashes them, reuses what is unchanged, and still
+/// equals a clean build.
+#[test]
+fn output_folders_restored_as_copies_are_reused_once_their_bytes_are_checked() {
+    let site = built_twice();
+    for folder in [site.public(), site.root().join(KEPT)] {
+        let copy = site.root().join("restored");
+        crate::support::copy_dir(&folder, &copy);
+        std::fs::remove_dir_all(&folder).unwrap();
+        std::fs::rename(&copy, &folder).unwrap();
+    }
+    // One file restored with other bytes of the same size is not reused.
+    let page = site.public().join("en/objective-14/index.html");
+    let mut bytes = std::fs::read(&page).unwrap();
+    let at = bytes.len() / 2;
+    bytes[at] = if bytes[at] == b'x' { b'y' } else { b'x' };
+    std::fs::write(&page, bytes).unwrap();
+    append(&site, "site/content/fr/notes.md", "\nRestored, then edited.\n");
+    let run = site.build();
+    let reused = Reused::of(&run);
+    assert!(reused.pages + 3 >= reused.of_pages, "only the edited pages are rendered again: {reused:?}");
+    assert_equals_a_clean_build(&site, &run, &|| "after the output folders were restored as copies".into());
+}
