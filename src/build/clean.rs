@@ -103,7 +103,8 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Error> {
     let (site, mut warnings) = Site::load(SitePaths::new(&options.root), options.base_url.as_deref())?;
     warnings.extend(cache_warnings);
     let assets = assets::build(&theme_dir(&site))?;
-    let mut recalled = recalled.map(|recalled| recalled.for_assets(&hash_debug(&assets.names)));
+    let assets_key = hash_debug(&assets.names);
+    let mut recalled = recalled.map(|recalled| recalled.for_assets(&assets_key));
     // Pages show each PDF's size, so the PDFs are made first.
     let pdfs = typeset_pdfs(&site, &mut PdfMemo::default())?;
     let download_keys: BTreeMap<LangCode, Key> =
@@ -201,7 +202,7 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Error> {
         let fingerprints = precache.as_ref().map(Precache::recorded).unwrap_or_default();
         let facts = facts_of(links, alternates, fingerprints);
         let Remembering { made, reused_indexes } = remembering;
-        let remembered = Remembered::new(&output_dir, hash_debug(&assets.names), made, facts, outputs);
+        let remembered = Remembered::new(&output_dir, assets_key, made, facts, outputs);
         let bytes = match cache.save(&remembered) {
             Ok(bytes) => Some(bytes),
             Err(error) => {

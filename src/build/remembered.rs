@@ -166,11 +166,7 @@ impl Recalled {
     /// Forgets every file when the theme's asset names changed (`assets`, their hash):
     /// pages hold their URLs, and the offline workers' fingerprints their places.
     pub(super) fn for_assets(self, assets: &Key) -> Self {
-        if self.assets == *assets {
-            self
-        } else {
-            Self { hashes: self.hashes, markdown: self.markdown, ..Self::nothing() }
-        }
+        if self.assets == *assets { self } else { Self { markdown: self.markdown, ..Self::nothing() } }
     }
 
     /// What the last build knew of the Markdown of `key`.

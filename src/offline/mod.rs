@@ -80,8 +80,7 @@ impl Precache {
     /// folders that are not the theme's assets are ignored: no worker lists them.
     pub fn record<'f>(&self, files: impl ParallelIterator<Item = (&'f str, &'f [u8])>) {
         let fingerprints: Vec<Fingerprint> = files.filter_map(|(path, bytes)| self.fingerprint(path, bytes)).collect();
-        // A panic while holding the lock leaves a list that is still valid.
-        self.seen.lock().unwrap_or_else(PoisonError::into_inner).extend(fingerprints);
+        self.remember(fingerprints);
     }
 
     /// `record` for files as `build` writes them.
@@ -108,9 +107,10 @@ impl Precache {
         self.languages.iter().map(String::as_str).find(|language| *language == folder)
     }
 
-    /// Fingerprints recorded by an earlier build of the same assets, for files it
-    /// wrote that this build keeps as they are (the build cache).
+    /// Adds fingerprints: `record`'s, or those an earlier build of the same assets
+    /// recorded for files this build keeps as they are (the build cache).
     pub fn remember(&self, fingerprints: impl IntoIterator<Item = Fingerprint>) {
+        // A panic while holding the lock leaves a list that is still valid.
         self.seen.lock().unwrap_or_else(PoisonError::into_inner).extend(fingerprints);
     }
 

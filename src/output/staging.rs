@@ -2,9 +2,10 @@
 //! the build cache on, the staging directory starts as the output before last (kept
 //! beside the output after the previous swap, `.public.imrf-site-previous/`), so a build
 //! writes only the files that differ from it, and links unchanged files from the
-//! output, which holds them already: a one-page edit writes a few files, not the site.
-//! What each directory holds is known from `FileRecords` the cache keeps, checked
-//! against the files' sizes, dates and inodes before anything is reused.
+//! output, which holds them already: a one-page edit writes what it changed, not the
+//! site. What each directory holds is known from `FileRecords` the cache keeps, checked
+//! against the files' sizes, dates and inodes (and, when those differ, their bytes)
+//! before anything is reused.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::io::Write;
@@ -35,7 +36,7 @@ pub type FileRecords = HashMap<String, FileRecord>;
 
 /// The hash that tells two versions of an output file apart (XXH3, 128 bits: hashing
 /// every file a build writes costs about 1 % of the build).
-pub fn content_hash(bytes: &[u8]) -> u128 {
+fn content_hash(bytes: &[u8]) -> u128 {
     xxhash_rust::xxh3::xxh3_128(bytes)
 }
 
@@ -100,8 +101,6 @@ struct Reuse {
     owned: BTreeSet<String>,
     /// The output directory's files, by the cache's records (checked when linked).
     published: FileRecords,
-    /// Why the previous output kept beside the output is not used, and not replaced.
-    notice: Option<String>,
 }
 
 #[derive(Default)]
@@ -142,8 +141,7 @@ impl Staging {
         let dir = sibling(&output, "imrf-site-staging");
         let previous = sibling(&output, "imrf-site-previous");
         let keep_previous = outputs.is_some();
-        let mut reuse = start_from_previous(&dir, &previous, outputs)?;
-        let notice = reuse.notice.take();
+        let (reuse, notice) = start_from_previous(&dir, &previous, outputs)?;
         let reuse = keep_previous.then_some(reuse);
         Ok(Self { output, dir, written: Mutex::new(Written::default()), finished: false, reuse, notice })
     }
@@ -332,14 +330,18 @@ impl Drop for Staging {
 /// when the cache's records say what it holds (`outputs`, or `None` when the cache is
 /// off); otherwise clears it and starts empty. Each file the records name is checked;
 /// one that changed is forgotten (the build replaces it). A kept folder holding files
-/// imrf-site did not write is left as it is, unused, and said so (`Reuse::notice`).
-fn start_from_previous(dir: &Path, previous: &Path, outputs: Option<Outputs>) -> Result<Reuse, OutputError> {
+/// imrf-site did not write is left as it is, unused, and said so (the notice returned).
+fn start_from_previous(
+    dir: &Path,
+    previous: &Path,
+    outputs: Option<Outputs>,
+) -> Result<(Reuse, Option<String>), OutputError> {
     if dir.exists() {
         remove_leftover(dir, "a leftover staging directory that imrf-site did not create is in the way; remove it")?;
     }
-    let published = outputs.as_ref().map(|o| o.published.clone()).unwrap_or_default();
+    let Outputs { published, previous: records } = outputs.unwrap_or_default();
     let empty = |published: FileRecords, notice: Option<String>| {
-        prepare_staging(dir).map(|()| Reuse { held: FileRecords::new(), owned: BTreeSet::new(), published, notice })
+        prepare_staging(dir).map(|()| (Reuse { held: FileRecords::new(), owned: BTreeSet::new(), published }, notice))
     };
     if !previous.exists() {
         return empty(published, None);
@@ -363,7 +365,6 @@ fn start_from_previous(dir: &Path, previous: &Path, outputs: Option<Outputs>) ->
             )),
         );
     }
-    let records = outputs.map(|o| o.previous).unwrap_or_default();
     if records.is_empty() || !previous.join(MANIFEST).exists() || previous.join(STAGING_MARKER).exists() {
         remove_leftover(previous, "a directory imrf-site did not create is in the way; remove it")?;
         return empty(published, None);
@@ -375,7 +376,7 @@ fn start_from_previous(dir: &Path, previous: &Path, outputs: Option<Outputs>) ->
         .filter(|(path, _)| stays_inside(path))
         .filter_map(|(path, record)| Some((path.clone(), record.still_at(&dir.join(&path))?)))
         .collect();
-    Ok(Reuse { held, owned, published, notice: None })
+    Ok((Reuse { held, owned, published }, None))
 }
 
 /// Removes the files of the output before last (`owned`, its manifest) that this build
