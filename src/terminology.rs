@@ -4,26 +4,32 @@
 //! keep only as values) so that each warning names the line and column; reports
 //! warnings, since a page with a wrong term still builds.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
+use aho_corasick::AhoCorasick;
 use rayon::prelude::*;
 
 use crate::diagnostic::{Location, Warning};
 use crate::glossary::{Glossary, Term};
 use crate::site::Site;
+use crate::types::LangCode;
 
 /// One warning per avoided wording found, and per translated objective page whose
 /// title is not its objective's official title.
 pub fn warnings(site: &Site) -> Vec<Warning> {
+    let finders: BTreeMap<&LangCode, AvoidedWordings> =
+        site.glossaries.iter().map(|(code, glossary)| (code, AvoidedWordings::new(glossary))).collect();
     let mut warnings: Vec<Warning> = site
         .sources
         .par_iter()
         .flat_map_iter(|source| {
             let glossary = site.glossaries.get(&source.lang)?;
+            let finder = finders.get(&source.lang)?;
             // The load stage read this file a moment ago; if it has gone since, the next
             // build reports that, and there is nothing to check here.
             let text = crate::files::read_to_string(&source.path).ok()?;
-            let mut found = avoided(&source.path, &text, glossary, false);
+            let mut found = avoided(&source.path, &text, glossary, finder, false);
             if source.lang != site.default_language {
                 found.extend(unofficial_title(&source.path, &text, &source.front, glossary));
             }
@@ -33,8 +39,8 @@ pub fn warnings(site: &Site) -> Vec<Warning> {
         .collect();
     for (code, glossary) in &site.glossaries {
         let path = site.paths.i18n().join(format!("{code}.toml"));
-        if let Ok(text) = crate::files::read_to_string(&path) {
-            warnings.extend(avoided(&path, &text, glossary, true));
+        if let (Ok(text), Some(finder)) = (crate::files::read_to_string(&path), finders.get(code)) {
+            warnings.extend(avoided(&path, &text, glossary, finder, true));
         }
     }
     warnings
@@ -42,25 +48,26 @@ pub fn warnings(site: &Site) -> Vec<Warning> {
 
 /// Each use in `text` of a wording the glossary avoids. In a TOML file (`skip_comments`)
 /// comment lines are not read: they are notes to translators, not published.
-/// The text is searched whole, once per wording (a search per line cost a seventh of a
-/// build of generated pages); only the uses found are placed on their line.
-fn avoided(path: &Path, text: &str, glossary: &Glossary, skip_comments: bool) -> Vec<Warning> {
-    let mut uses: Vec<(usize, &str, &String, &Term)> = glossary
-        .terms
-        .iter()
-        .flat_map(|(name, term)| {
-            uses_of_avoided(text, term).into_iter().map(move |(at, wrong)| (at, wrong, name, term))
-        })
-        .filter(|&(at, ..)| !(skip_comments && in_comment(text, at)))
-        .collect();
-    // Stable: uses at the same place keep the glossary's order.
-    uses.sort_by_key(|&(at, ..)| at);
-    uses.into_iter()
-        .map(|(offset, wrong, name, term)| {
-            let location = Location::of_offset(path, text, offset, 1);
+/// The text is searched once for every wording (`AvoidedWordings`); only the uses found
+/// are placed on their line.
+fn avoided(
+    path: &Path,
+    text: &str,
+    glossary: &Glossary,
+    finder: &AvoidedWordings,
+    skip_comments: bool,
+) -> Vec<Warning> {
+    finder
+        .uses(text)
+        .into_iter()
+        .filter(|found| !(skip_comments && in_comment(text, found.offset)))
+        .map(|found| {
+            let (name, term) = finder.terms[found.term];
+            let location = Location::of_offset(path, text, found.offset, 1);
             Warning {
                 message: format!(
-                    "{location}: \"{wrong}\" is not the official wording; write \"{}\" ({} `terms.{name}`, from {})",
+                    "{location}: \"{}\" is not the official wording; write \"{}\" ({} `terms.{name}`, from {})",
+                    found.wrong,
                     term.official,
                     glossary.path.display(),
                     term.source
@@ -76,25 +83,73 @@ fn in_comment(text: &str, at: usize) -> bool {
     text[line_start..].trim_start().starts_with('#')
 }
 
-/// The byte offsets in `text` where `term`'s avoided wordings occur: as whole words in
-/// scripts that separate words with spaces, anywhere in others (Chinese has no word
-/// boundaries, and Arabic joins prefixes such as و to the word).
-fn uses_of_avoided<'a>(text: &str, term: &'a Term) -> Vec<(usize, &'a str)> {
-    let mut uses = Vec::new();
-    for wrong in &term.avoid {
-        for (offset, _) in text.match_indices(wrong.as_str()) {
-            let joined_before = wrong.chars().next().is_some_and(separates_words)
-                && text[..offset].chars().next_back().is_some_and(char::is_alphanumeric);
-            let joined_after = wrong.chars().next_back().is_some_and(separates_words)
-                && text[offset + wrong.len()..].chars().next().is_some_and(char::is_alphanumeric);
-            let whole = !(joined_before || joined_after);
-            if whole {
-                uses.push((offset, wrong.as_str()));
+/// Every wording a glossary avoids, found in one pass over a text (Aho-Corasick): a
+/// search per wording read each page once per wording, a seventh of a cached build.
+struct AvoidedWordings<'g> {
+    /// The glossary's terms, in its order.
+    terms: Vec<(&'g str, &'g Term)>,
+    /// Each wording with its term's place in `terms`, in the automaton's pattern order.
+    wordings: Vec<(&'g str, usize)>,
+    automaton: Option<AhoCorasick>,
+}
+
+/// One use of an avoided wording: where it starts, which term avoids it, and the wording.
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Use<'g> {
+    offset: usize,
+    term: usize,
+    wrong: &'g str,
+}
+
+impl<'g> AvoidedWordings<'g> {
+    fn new(glossary: &'g Glossary) -> Self {
+        let terms: Vec<(&str, &Term)> = glossary.terms.iter().map(|(name, term)| (name.as_str(), term)).collect();
+        let wordings: Vec<(&str, usize)> = terms
+            .iter()
+            .enumerate()
+            .flat_map(|(t, (_, term))| term.avoid.iter().map(move |wrong| (wrong.as_str(), t)))
+            .filter(|(wrong, _)| !wrong.is_empty())
+            .collect();
+        // A glossary's handful of wordings always builds: the automaton's limits are in
+        // the millions of patterns. Without one, nothing is found, as with no wordings.
+        let automaton =
+            (!wordings.is_empty()).then(|| AhoCorasick::new(wordings.iter().map(|(wrong, _)| *wrong)).ok()).flatten();
+        Self { terms, wordings, automaton }
+    }
+
+    /// The uses in `text` of the avoided wordings: as whole words in scripts that
+    /// separate words with spaces, anywhere in others (Chinese has no word boundaries,
+    /// and Arabic joins prefixes such as و to the word). By place, then the glossary's
+    /// order. A wording's uses never overlap one another (as `str::match_indices` finds
+    /// them); two wordings' uses may.
+    fn uses(&self, text: &str) -> Vec<Use<'g>> {
+        let Some(automaton) = &self.automaton else { return Vec::new() };
+        let mut free_from = vec![0; self.wordings.len()];
+        let mut uses = Vec::new();
+        for found in automaton.find_overlapping_iter(text) {
+            let pattern = found.pattern().as_usize();
+            let (wrong, term) = self.wordings[pattern];
+            let offset = found.start();
+            if offset < free_from[pattern] {
+                continue;
+            }
+            free_from[pattern] = found.end();
+            if is_whole(text, offset, wrong) {
+                uses.push(Use { offset, term, wrong });
             }
         }
+        uses.sort_unstable();
+        uses
     }
-    uses.sort_unstable();
-    uses
+}
+
+/// Whether `wrong`, found at `offset`, is not part of a longer word where words are spaced.
+fn is_whole(text: &str, offset: usize, wrong: &str) -> bool {
+    let joined_before = wrong.chars().next().is_some_and(separates_words)
+        && text[..offset].chars().next_back().is_some_and(char::is_alphanumeric);
+    let joined_after = wrong.chars().next_back().is_some_and(separates_words)
+        && text[offset + wrong.len()..].chars().next().is_some_and(char::is_alphanumeric);
+    !(joined_before || joined_after)
 }
 
 /// A letter or digit of a script that writes spaces between words (Latin, Greek and
@@ -151,16 +206,38 @@ mod tests {
         Term { official: official.into(), avoid: avoid.iter().map(|s| s.to_string()).collect(), source: "S".into() }
     }
 
+    fn uses<'g>(text: &str, glossary: &'g Glossary) -> Vec<(usize, &'g str)> {
+        AvoidedWordings::new(glossary).uses(text).into_iter().map(|found| (found.offset, found.wrong)).collect()
+    }
+
+    fn glossary(terms: &[(&str, Term)]) -> Glossary {
+        Glossary {
+            path: "fr.glossary.toml".into(),
+            terms: terms.iter().map(|(name, term)| (name.to_string(), term.clone())).collect(),
+            objectives: BTreeMap::new(),
+        }
+    }
+
     #[test]
     fn avoided_wordings_match_whole_words_where_words_are_spaced() {
-        let acronyms = term("Forum d'examen", &["IMRF"]);
-        assert_eq!(uses_of_avoided("le Forum (IMRF) et l'IMRF", &acronyms), [(10, "IMRF"), (21, "IMRF")]);
-        assert!(uses_of_avoided("IMRFs, XIMRF, imrf-2022", &acronyms).is_empty());
-        let chinese = term("国际移民问题审查论坛", &["国际移民审查论坛"]);
-        assert_eq!(uses_of_avoided("第三次国际移民审查论坛会议", &chinese).len(), 1);
-        assert!(uses_of_avoided("国际移民问题审查论坛", &chinese).is_empty());
-        let arabic = term("الشمول المالي", &["الإدماج المالي"]);
-        assert_eq!(uses_of_avoided("والإدماج المالي", &arabic).len(), 1);
+        let acronyms = glossary(&[("forum", term("Forum d'examen", &["IMRF"]))]);
+        assert_eq!(uses("le Forum (IMRF) et l'IMRF", &acronyms), [(10, "IMRF"), (21, "IMRF")]);
+        assert!(uses("IMRFs, XIMRF, imrf-2022", &acronyms).is_empty());
+        let chinese = glossary(&[("forum", term("国际移民问题审查论坛", &["国际移民审查论坛"]))]);
+        assert_eq!(uses("第三次国际移民审查论坛会议", &chinese).len(), 1);
+        assert!(uses("国际移民问题审查论坛", &chinese).is_empty());
+        let arabic = glossary(&[("inclusion", term("الشمول المالي", &["الإدماج المالي"]))]);
+        assert_eq!(uses("والإدماج المالي", &arabic).len(), 1);
+    }
+
+    #[test]
+    fn uses_come_by_place_then_glossary_order_and_a_wording_never_overlaps_itself() {
+        let terms = glossary(&[("a_first", term("X", &["migrant workers"])), ("b_second", term("Y", &["migrant"]))]);
+        // "migrant" and "migrant workers" start at the same place: the earlier term first.
+        assert_eq!(uses("migrant workers", &terms), [(0, "migrant workers"), (0, "migrant")]);
+        // Like `match_indices`: "论论" twice in "论论论论", not three times.
+        let cjk = glossary(&[("c", term("Z", &["论论"]))]);
+        assert_eq!(uses("论论论论", &cjk), [(0, "论论"), (6, "论论")]);
     }
 
     #[test]
