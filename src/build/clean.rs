@@ -318,7 +318,7 @@ impl Indexes<'_> {
             return Ok(MadeIndex { key: Some(*key), paths, reused: true });
         }
         let mut paths = Vec::new();
-        search::index_language(self.site, sources, self.stemmers, language, &mut |files| {
+        search::index_language(self.site, sources, self.stemmers, language, None, &mut |files| {
             self.staging.write(&files)?;
             if let Some(precache) = self.precache {
                 precache.record_files(&files);

@@ -22,7 +22,7 @@ use crate::diagnostic::Warning;
 use crate::error::Error;
 use crate::hreflang;
 use crate::render::{self, RenderedSources, Rendering};
-use crate::search;
+use crate::search::{self, TermsMemo};
 use crate::site::{Site, SitePaths};
 use crate::types::LangCode;
 
@@ -229,23 +229,35 @@ pub(super) fn finish(pages: RenderedPages, memo: &mut Memo) -> WatchedSite {
     let search_keys: Vec<Key> = site.languages.iter().map(|l| keys.search(&site, l, &stemmers_key)).collect();
     let mut previous = std::mem::take(&mut memo.search);
     let reused: Vec<Option<Vec<SharedFile>>> = search_keys.iter().map(|key| previous.remove(key)).collect();
+    let mut terms = std::mem::take(&mut memo.search_terms);
+    let mut language_terms: Vec<TermsMemo> =
+        site.languages.iter().map(|language| terms.remove(&language.code).unwrap_or_default()).collect();
     let indexes: Vec<Vec<SharedFile>> = site
         .languages
         .par_iter()
         .zip(reused)
-        .map(|(language, reused)| {
+        .zip(&mut language_terms)
+        .map(|((language, reused), terms)| {
             reused.unwrap_or_else(|| {
                 let mut made = Vec::new();
-                let Ok(()) = search::index_language::<Infallible>(&site, &sources, &stemmers, language, &mut |files| {
-                    made.extend(files.into_iter().map(SharedFile::from));
-                    Ok(())
-                });
+                let Ok(()) = search::index_language::<Infallible>(
+                    &site,
+                    &sources,
+                    &stemmers,
+                    language,
+                    Some(terms),
+                    &mut |files| {
+                        made.extend(files.into_iter().map(SharedFile::from));
+                        Ok(())
+                    },
+                );
                 made
             })
         })
         .collect();
     files.extend(indexes.iter().flatten().cloned());
     memo.search = search_keys.into_iter().zip(indexes).collect();
+    memo.search_terms = site.languages.iter().map(|language| language.code.clone()).zip(language_terms).collect();
     // Made again on every rebuild from every file, as `build` makes them once written.
     let asset_names = memo.assets.as_ref().map(|(_, assets)| &assets.names);
     memo.service_workers = match asset_names.and_then(|names| precache(&site, names)) {

@@ -4,8 +4,13 @@
 //! and the aliases from word to stem; not the tokenizing (`text`), the formula (`score`)
 //! nor the merge of the grams (`grams`).
 
+use std::collections::HashMap;
+use std::ops::Range;
+use std::sync::Arc;
+
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
+use xxhash_rust::xxh3;
 
 use super::documents::Doc;
 use super::format::{CHUNK_DOCS, Posting};
@@ -113,6 +118,51 @@ impl Collected {
         index
     }
 
+    /// The terms of one page's documents, numbered from 0 within the page: what a memo
+    /// keeps between watch-mode rebuilds (`TermsMemo`). Words that are their own stem
+    /// are dropped: only aliases are read of `words` once a page is collected.
+    fn of_page(processor: &TextProcessor, docs: &[Doc]) -> Self {
+        let mut page =
+            docs.iter().enumerate().fold(Collected::default(), |page, (d, doc)| page.add(processor, doc_index(d), doc));
+        page.count_grams();
+        let mut names: Vec<&str> = vec![""; page.found.len()];
+        for (term, &index) in &page.terms {
+            names[index as usize] = term;
+        }
+        let aliases: FxHashMap<Box<str>, u32> = page
+            .words
+            .iter()
+            .filter(|(word, index)| ***word != *names[**index as usize])
+            .map(|(w, i)| (w.clone(), *i))
+            .collect();
+        page.words = aliases;
+        page.grams.shrink_to_fit();
+        page
+    }
+
+    /// A page's terms (`of_page`) appended, its documents numbered from `first_doc`.
+    fn append(mut self, page: &Collected, first_doc: u32) -> Self {
+        let mut renumbered = vec![0; page.found.len()];
+        for (term, &index) in &page.terms {
+            let into = self.term_index(term);
+            renumbered[index as usize] = into;
+            let found = page.found[index as usize].iter().map(|f| Found { doc: f.doc + first_doc, counts: f.counts });
+            self.found[into as usize].extend(found);
+        }
+        for (word, &index) in &page.words {
+            if !self.words.contains_key(word) {
+                self.words.insert(word.clone(), renumbered[index as usize]);
+            }
+        }
+        self.grams.extend(page.grams.iter().map(|g| GramFound {
+            key: g.key,
+            doc: g.doc + first_doc,
+            counts: g.counts,
+        }));
+        self.lengths.extend(page.lengths.iter().map(|&(d, length)| (d + first_doc as usize, length)));
+        self
+    }
+
     /// `later`'s documents appended after this one's. Grams are left to `Index::build`.
     fn merge(mut self, later: Collected) -> Self {
         let mut found: Vec<Option<Vec<Found>>> = later.found.into_iter().map(Some).collect();
@@ -130,33 +180,82 @@ impl Collected {
     }
 }
 
+/// Each page's terms by a hash of its documents' text, kept by `imrf-site serve` from one
+/// rebuild to the next: after a save, only the pages whose text changed are read again
+/// (tokenizing and stemming are most of the cost of an index). Holds the pages of the
+/// last index made only.
+#[derive(Default)]
+pub struct TermsMemo {
+    pages: HashMap<u128, Arc<Collected>>,
+}
+
+/// What tells one page's documents from another's, for the memo: their text, field by
+/// field, the only thing their terms are made of.
+fn docs_key(docs: &[Doc]) -> u128 {
+    let mut hasher = xxh3::Xxh3::new();
+    for doc in docs {
+        for field in [doc.title, &doc.heading, &doc.text] {
+            hasher.update(&(field.len() as u64).to_le_bytes());
+            hasher.update(field.as_bytes());
+        }
+    }
+    hasher.digest128()
+}
+
 impl Index {
-    pub(super) fn build(processor: &TextProcessor, docs: &[Doc], chunks: &[Vec<usize>]) -> Index {
+    /// The index of `docs`, which are the documents of `pages` one after the other
+    /// (each page's range in `docs`), with the ids `chunks` give them. With a memo, each
+    /// page's terms are taken from it when its text is unchanged, and the memo then
+    /// holds this index's pages; the index is the same either way.
+    pub(super) fn build(
+        processor: &TextProcessor,
+        docs: &[Doc],
+        pages: &[Range<usize>],
+        chunks: &[Vec<usize>],
+        memo: Option<&mut TermsMemo>,
+    ) -> Index {
         let mut ids = vec![0; docs.len()];
         for (c, chunk) in chunks.iter().enumerate() {
             for (i, &d) in chunk.iter().enumerate() {
                 ids[d] = doc_index(c * CHUNK_DOCS + i);
             }
         }
-        // One contiguous block of documents per thread: each block's terms are gathered
+        let remembered: Option<Vec<Arc<Collected>>> = memo.map(|memo| {
+            let keys: Vec<u128> = pages.par_iter().map(|range| docs_key(&docs[range.clone()])).collect();
+            let made: Vec<Arc<Collected>> = pages
+                .par_iter()
+                .zip(&keys)
+                .map(|(range, key)| match memo.pages.get(key) {
+                    Some(page) => Arc::clone(page),
+                    None => Arc::new(Collected::of_page(processor, &docs[range.clone()])),
+                })
+                .collect();
+            memo.pages = keys.into_iter().zip(made.iter().cloned()).collect();
+            made
+        });
+        // One contiguous block of pages per thread: each block's terms are gathered
         // once, and the merge touches each block's vocabulary once, however many
         // documents it holds (more blocks even out the load a little but hold more
         // copies of the vocabulary: at 12,000 pages, 4 blocks peaked 20 MiB higher).
-        let block = docs.len().div_ceil(rayon::current_num_threads()).max(1);
-        let mut blocks: Vec<Collected> = docs
+        let block = pages.len().div_ceil(rayon::current_num_threads()).max(1);
+        let mut blocks: Vec<Collected> = pages
             .par_chunks(block)
             .enumerate()
-            .map(|(b, block_docs)| {
-                let first = b * block;
+            .map(|(b, block_pages)| {
+                let block_docs =
+                    block_pages.first().map_or(0, |first| first.start)..block_pages.last().map_or(0, |last| last.end);
                 // Room for every gram the block can hold, so the list never grows by
                 // copying itself: at its peak, that copy would double the largest
                 // allocation of the build. Room never written to takes no memory.
-                let room = block_docs.iter().map(Doc::most_grams).sum();
+                let room = docs[block_docs.clone()].iter().map(Doc::most_grams).sum();
                 let start = Collected { grams: Vec::with_capacity(room), ..Collected::default() };
-                let mut collected = block_docs
-                    .iter()
-                    .enumerate()
-                    .fold(start, |collected, (i, doc)| collected.add(processor, doc_index(first + i), doc));
+                let mut collected = match &remembered {
+                    Some(made) => made[b * block..][..block_pages.len()]
+                        .iter()
+                        .zip(block_pages)
+                        .fold(start, |collected, (page, range)| collected.append(page, doc_index(range.start))),
+                    None => block_docs.fold(start, |collected, d| collected.add(processor, doc_index(d), &docs[d])),
+                };
                 collected.count_grams();
                 collected
             })
@@ -203,7 +302,8 @@ mod tests {
     /// The documents holding `term`, best score first (ties by id, as the client sorts).
     fn ranking(docs: &[Doc], term: &str) -> Vec<usize> {
         let chunks: Vec<Vec<usize>> = (0..docs.len()).map(|d| vec![d]).collect();
-        let index = Index::build(&TextProcessor::for_language("en"), docs, &chunks);
+        let pages: Vec<Range<usize>> = (0..docs.len()).map(|d| d..d + 1).collect();
+        let index = Index::build(&TextProcessor::for_language("en"), docs, &pages, &chunks, None);
         let (_, postings) = index.terms.iter().find(|(t, _)| &**t == term).expect("the term is indexed");
         let mut best: Vec<&Posting> = postings.iter().collect();
         best.sort_by(|a, b| b.score.cmp(&a.score).then(a.doc.cmp(&b.doc)));
@@ -231,6 +331,46 @@ mod tests {
             doc("A", "", format!("consular consular consular {long}")),
         ];
         assert_eq!(ranking(&docs, "consular"), [1, 2, 0]);
+    }
+
+    /// The index's files (shards, separators, tails) for pages of documents given as
+    /// (title, heading, text), with or without a memo.
+    fn files(
+        language: &str,
+        pages: &[Vec<Doc>],
+        memo: Option<&mut TermsMemo>,
+    ) -> (Vec<String>, Vec<String>, Vec<String>) {
+        let mut ranges = Vec::new();
+        let mut docs = Vec::new();
+        for page in pages {
+            ranges.push(docs.len()..docs.len() + page.len());
+            docs.extend(page.iter().map(|d| doc(d.title, &d.heading, d.text.to_string())));
+        }
+        let chunks: Vec<Vec<usize>> = (0..docs.len()).collect::<Vec<_>>().chunks(3).map(<[usize]>::to_vec).collect();
+        Index::build(&TextProcessor::for_language(language), &docs, &ranges, &chunks, memo).shards()
+    }
+
+    #[test]
+    fn pages_remembered_by_their_text_give_the_index_read_afresh() {
+        for (language, texts) in [
+            ("en", ["Migrants send remittances", "Remittance costs fell", "Consular protection abroad"]),
+            ("zh", ["移民汇款回国", "汇款成本下降", "国外领事保护"]),
+        ] {
+            let page = |n: usize, extra: &'static str| {
+                vec![doc(texts[n], "Overview", format!("{} {extra}", texts[(n + 1) % 3])), doc(texts[n], texts[n], "x")]
+            };
+            let mut pages: Vec<Vec<Doc>> = (0..3).map(|n| page(n, "")).collect();
+            let mut memo = TermsMemo::default();
+            assert_eq!(files(language, &pages, Some(&mut memo)), files(language, &pages, None));
+            assert_eq!(memo.pages.len(), 3);
+            // One page edited, one added: the memo gives the others, and the same files.
+            pages[1] = page(1, texts[0]);
+            pages.insert(0, page(2, texts[1]));
+            let remembered = Arc::clone(&memo.pages[&docs_key(&pages[1])]);
+            assert_eq!(files(language, &pages, Some(&mut memo)), files(language, &pages, None));
+            assert!(Arc::ptr_eq(&remembered, &memo.pages[&docs_key(&pages[1])]), "an unchanged page is not read again");
+            assert_eq!(memo.pages.len(), 4, "the memo holds this index's pages only");
+        }
     }
 
     #[test]

@@ -36,29 +36,35 @@ use crate::output::OutputFile;
 use crate::render::RenderedSources;
 use crate::site::{Page, Site};
 use collect::Index;
+pub(crate) use collect::TermsMemo;
 use documents::{Doc, chunk_docs, documents_json, page_docs};
 use format::{DIR_SHARDS, manifest};
 use text::TextProcessor;
 
 /// One language's index files, handed to `emit` part by part (the documents, then the
 /// term shards, then the rest), so that a caller writing them as they come never holds
-/// the whole index in memory. Stops at `emit`'s first error.
+/// the whole index in memory. Stops at `emit`'s first error. With a `memo` (watch mode),
+/// the terms of pages whose text it remembers are not read again (`TermsMemo`).
 pub(crate) fn index_language<E>(
     site: &Site,
     sources: &RenderedSources,
     assets: &BTreeMap<String, String>,
     language: &Language,
+    memo: Option<&mut TermsMemo>,
     emit: &mut dyn FnMut(Vec<OutputFile>) -> Result<(), E>,
 ) -> Result<(), E> {
     let processor = TextProcessor::for_language(language.code.primary());
     let pages: Vec<&Page> = site.pages_in(&language.code).collect();
     let titles: Vec<String> =
         pages.par_iter().map(|page| markdown::inline_text(&site.source(page).front.title)).collect();
-    let docs: Vec<Doc> = pages
-        .par_iter()
-        .zip(&titles)
-        .flat_map_iter(|(page, title)| page_docs(site, sources, language, page, title))
-        .collect();
+    let by_page: Vec<Vec<Doc>> =
+        pages.par_iter().zip(&titles).map(|(page, title)| page_docs(site, sources, language, page, title)).collect();
+    let mut ranges = Vec::with_capacity(by_page.len());
+    let mut docs = Vec::with_capacity(by_page.iter().map(Vec::len).sum());
+    for page in by_page {
+        ranges.push(docs.len()..docs.len() + page.len());
+        docs.extend(page);
+    }
     let chunks = chunk_docs(&docs);
     let mut out = Emitter { base: format!("{}/search", language.code), version: xxh3::Xxh3::new(), emit };
     let documents = chunks
@@ -67,7 +73,7 @@ pub(crate) fn index_language<E>(
         .map(|(n, chunk)| (format!("d/{n}.json"), documents_json(chunk.iter().map(|&d| &docs[d]))))
         .collect();
     out.emit(documents)?;
-    let (shards, separators, tails) = Index::build(&processor, &docs, &chunks).shards();
+    let (shards, separators, tails) = Index::build(&processor, &docs, &ranges, &chunks, memo).shards();
     out.emit(shards.into_iter().enumerate().map(|(n, shard)| (format!("s/{n}.json"), shard)).collect())?;
     let dirs: Vec<&[String]> = separators.chunks(DIR_SHARDS).collect();
     let first_keys: Vec<&str> = dirs.iter().map(|dir| dir[0].as_str()).collect();
