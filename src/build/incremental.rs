@@ -1,9 +1,9 @@
 //! Watch mode's builds (`Rebuilder`, for `imrf-site serve`): the pipeline's steps run
 //! again after each change, every stage's result reused from the `memo` when its `keys`
 //! say the inputs are unchanged, in two phases so that the reload waits only for what
-//! the open page needs: `render_pages` (every file but the search index), then `finish`
-//! (the search index, the offline workers made from every file, the link check, and
-//! the alignment and glossary checks).
+//! the open page needs: `render_pages` (every file but the search index), then `complete`
+//! (the search index and the offline workers made from every file), then `check` (the
+//! link check, and the alignment and glossary checks), which nothing published waits for.
 //! Writes nothing; the files are `SharedFile`s for the server.
 
 use std::collections::{BTreeMap, HashMap};
@@ -27,8 +27,8 @@ use crate::site::{Site, SitePaths};
 use crate::types::LangCode;
 
 /// The first phase of a watch-mode build: every file but the search index, whose
-/// making and the link check are `Rebuilder::finish`'s. The pages a reader has open
-/// are all here.
+/// making and the link check are `Rebuilder::finish`'s (`complete`, then `check`). The
+/// pages a reader has open are all here.
 pub(crate) struct RenderedPages {
     pub(crate) site: Site,
     /// Pages, generated pages, sitemap, robots.txt and assets, in no particular order.
@@ -95,30 +95,39 @@ impl Rebuilder {
         Ok(pages)
     }
 
-    /// The second phase of `rebuild`: the search index and the link check, and the PDFs
-    /// the first phase deferred; when there were any, the pages that show their sizes
-    /// are rendered again (the rest is reused), so the result equals a clean build.
+    /// The second phase of `rebuild`: every file the first left out (`complete`), then
+    /// the checks (`CompleteSite::check`).
     pub(crate) fn finish(&mut self, pages: RenderedPages) -> WatchedSite {
+        self.complete(pages).check()
+    }
+
+    /// The files the first phase left out: the search index and the offline workers,
+    /// and the PDFs it deferred; when there were any, the pages that show their sizes
+    /// are rendered again (the rest is reused), so the result equals a clean build.
+    /// Nothing published waits for the checks, which `serve` runs after publishing.
+    pub(crate) fn complete(&mut self, pages: RenderedPages) -> CompleteSite {
         if !self.memo.pdfs.has_pending() {
-            return finish(pages, &mut self.memo);
+            return complete(pages, &mut self.memo);
         }
         let failures = self.memo.pdfs.typeset_pending(&pages.site);
         let typeset = self.memo.pdfs.typeset;
         // The same files again: every stage but the new sizes' pages is remembered.
-        let mut watched = match render_pages(&self.options, &mut self.memo) {
+        let mut complete_site = match render_pages(&self.options, &mut self.memo) {
             Ok((again, rendered_pages)) => {
                 self.rendered_again = rendered_pages;
-                finish(again, &mut self.memo)
+                complete(again, &mut self.memo)
             }
             Err(error) => {
-                let mut watched = finish(pages, &mut self.memo);
-                watched.warnings.push(Warning { message: format!("the pages could not be rendered again: {error}") });
-                watched
+                let mut complete_site = complete(pages, &mut self.memo);
+                complete_site
+                    .warnings
+                    .push(Warning { message: format!("the pages could not be rendered again: {error}") });
+                complete_site
             }
         };
         self.memo.pdfs.typeset = typeset;
-        watched.warnings.extend(failures);
-        watched
+        complete_site.warnings.extend(failures);
+        complete_site
     }
 
     /// What the second phase made in the last finished build (the search index and the
@@ -217,14 +226,34 @@ pub(super) fn render_loaded(
     Ok((RenderedPages { site, files, warnings, keys, sources, stemmers }, rendered_pages))
 }
 
-/// The second phase of a watch-mode build: the search index (each language's reused
-/// when its key is remembered), the offline workers, the link check, and the alignment
-/// and glossary checks.
-pub(super) fn finish(pages: RenderedPages, memo: &mut Memo) -> WatchedSite {
-    let RenderedPages { site, mut files, mut warnings, keys, sources, stemmers } = pages;
-    // In the second phase: they read every page, and nothing published depends on them.
-    warnings.extend(crate::alignment::warnings(&site, &sources));
-    warnings.extend(crate::terminology::warnings(&site));
+/// A watch-mode build with every file made, its checks not run yet.
+pub(crate) struct CompleteSite {
+    pub(crate) site: Site,
+    /// Every file of the site, in no particular order.
+    pub(crate) files: Vec<SharedFile>,
+    warnings: Vec<Warning>,
+    sources: RenderedSources,
+}
+
+impl CompleteSite {
+    /// The checks of the whole site, which read every page and on which nothing
+    /// published depends: links and language alternates, block alignment, glossaries.
+    pub(crate) fn check(self) -> WatchedSite {
+        let CompleteSite { site, files, mut warnings, sources } = self;
+        warnings.extend(crate::alignment::warnings(&site, &sources));
+        warnings.extend(crate::terminology::warnings(&site));
+        let broken = check::broken_links(&files, &site.base_url.path);
+        let clusters = hreflang::hreflang_problems(&files, &site.base_url.absolute("/"));
+        let link_problems = describe_link_problems(&site, &broken, &clusters);
+        WatchedSite { site, files, warnings, link_problems }
+    }
+}
+
+/// The second phase of a watch-mode build, but its checks: the search index (each
+/// language's reused when its key is remembered, or made from its pages' remembered
+/// terms) and the offline workers.
+pub(super) fn complete(pages: RenderedPages, memo: &mut Memo) -> CompleteSite {
+    let RenderedPages { site, mut files, warnings, keys, sources, stemmers } = pages;
     let stemmers_key = hash_debug(&stemmers);
     let search_keys: Vec<Key> = site.languages.iter().map(|l| keys.search(&site, l, &stemmers_key)).collect();
     let mut previous = std::mem::take(&mut memo.search);
@@ -268,8 +297,5 @@ pub(super) fn finish(pages: RenderedPages, memo: &mut Memo) -> WatchedSite {
         None => Vec::new(),
     };
     files.extend(memo.service_workers.iter().cloned());
-    let broken = check::broken_links(&files, &site.base_url.path);
-    let clusters = hreflang::hreflang_problems(&files, &site.base_url.absolute("/"));
-    let link_problems = describe_link_problems(&site, &broken, &clusters);
-    WatchedSite { site, files, warnings, link_problems }
+    CompleteSite { site, files, warnings, sources }
 }

@@ -122,8 +122,8 @@ pub fn serve(options: &ServeOptions) -> Result<(), ServeError> {
 /// Rebuilds after a batch of changes and publishes the result; true when it built.
 /// Published in two phases: the pages first, with the reload event (the search index
 /// and offline workers of the last build are served with them for the moment), then,
-/// without an event, the whole site once its search index is made and its links are
-/// checked.
+/// without an event, the whole site once its search index is made; its links and
+/// glossaries are checked after that, for the report.
 fn rebuild(
     rebuilder: &mut Rebuilder,
     batch: &Batch,
@@ -143,9 +143,9 @@ fn rebuild(
             live.set_error(None);
             let only_css = !unpublished.everything && unpublished.paths.iter().all(|p| is_stylesheet(p));
             live.broadcast(if only_css { LiveEvent::Css { generation } } else { LiveEvent::Reload { generation } });
-            let site = rebuilder.finish(pages);
-            server.publish(Snapshot::of_files(site.files.iter(), site.files.len(), &base_path, generation));
-            report_success(&site, rebuilder, started, reported);
+            let complete = rebuilder.complete(pages);
+            server.publish(Snapshot::of_files(complete.files.iter(), complete.files.len(), &base_path, generation));
+            report_success(&complete.check(), rebuilder, started, reported);
             true
         }
         Err(error) => {
