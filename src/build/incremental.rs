@@ -22,7 +22,7 @@ use crate::diagnostic::Warning;
 use crate::error::Error;
 use crate::hreflang;
 use crate::render::{self, RenderedSources, Rendering};
-use crate::search::{self, TermsMemo};
+use crate::search::{self, SearchMemo};
 use crate::site::{Site, SitePaths};
 use crate::types::LangCode;
 
@@ -258,14 +258,14 @@ pub(super) fn complete(pages: RenderedPages, memo: &mut Memo) -> CompleteSite {
     let search_keys: Vec<Key> = site.languages.iter().map(|l| keys.search(&site, l, &stemmers_key)).collect();
     let mut previous = std::mem::take(&mut memo.search);
     let reused: Vec<Option<Vec<SharedFile>>> = search_keys.iter().map(|key| previous.remove(key)).collect();
-    let mut terms = std::mem::take(&mut memo.search_terms);
-    let mut language_terms: Vec<TermsMemo> =
+    let mut terms = std::mem::take(&mut memo.search_memos);
+    let mut language_memos: Vec<SearchMemo> =
         site.languages.iter().map(|language| terms.remove(&language.code).unwrap_or_default()).collect();
     let indexes: Vec<Vec<SharedFile>> = site
         .languages
         .par_iter()
         .zip(reused)
-        .zip(&mut language_terms)
+        .zip(&mut language_memos)
         .map(|((language, reused), terms)| {
             reused.unwrap_or_else(|| {
                 let mut made = Vec::new();
@@ -286,7 +286,7 @@ pub(super) fn complete(pages: RenderedPages, memo: &mut Memo) -> CompleteSite {
         .collect();
     files.extend(indexes.iter().flatten().cloned());
     memo.search = search_keys.into_iter().zip(indexes).collect();
-    memo.search_terms = site.languages.iter().map(|language| language.code.clone()).zip(language_terms).collect();
+    memo.search_memos = site.languages.iter().map(|language| language.code.clone()).zip(language_memos).collect();
     // Made again on every rebuild from every file, as `build` makes them once written.
     let asset_names = memo.assets.as_ref().map(|(_, assets)| &assets.names);
     memo.service_workers = match asset_names.and_then(|names| precache(&site, names)) {

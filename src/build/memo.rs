@@ -20,7 +20,7 @@ use crate::content::{self, ContentError, SourcePage};
 use crate::markdown::Rendered;
 use crate::output::OutputFile;
 use crate::render::RenderedSources;
-use crate::search::TermsMemo;
+use crate::search::SearchMemo;
 use crate::site::{Site, SourceFiles};
 use crate::templates::{AssetLinks, Templates};
 use crate::types::LangCode;
@@ -106,8 +106,8 @@ pub(super) struct Memo {
     asset_names: BTreeMap<String, String>,
     /// One language's search index files.
     pub(super) search: HashMap<Key, Vec<SharedFile>>,
-    /// Each language's pages' search terms, for the next index of the language.
-    pub(super) search_terms: HashMap<LangCode, TermsMemo>,
+    /// What each language's next search index can reuse of the last (`SearchMemo`).
+    pub(super) search_memos: HashMap<LangCode, SearchMemo>,
     /// The last finished build's offline workers, made from every file, search index included.
     pub(super) service_workers: Vec<SharedFile>,
     /// One file rendered through a template (a page, a generated page).

@@ -15,6 +15,7 @@ use xxhash_rust::xxh3;
 use super::documents::Doc;
 use super::format::{CHUNK_DOCS, Posting};
 use super::grams::{GramFound, Grams, gram_key};
+use super::hash_texts;
 use super::score::{Field, FieldCounts, Scorer};
 use super::text::TextProcessor;
 
@@ -185,7 +186,7 @@ impl Collected {
 /// (tokenizing and stemming are most of the cost of an index). Holds the pages of the
 /// last index made only.
 #[derive(Default)]
-pub struct TermsMemo {
+pub(super) struct TermsMemo {
     pages: HashMap<u128, Arc<Collected>>,
 }
 
@@ -194,10 +195,7 @@ pub struct TermsMemo {
 fn docs_key(docs: &[Doc]) -> u128 {
     let mut hasher = xxh3::Xxh3::new();
     for doc in docs {
-        for field in [doc.title, &doc.heading, &doc.text] {
-            hasher.update(&(field.len() as u64).to_le_bytes());
-            hasher.update(field.as_bytes());
-        }
+        hash_texts(&mut hasher, [doc.title, &doc.heading, &doc.text]);
     }
     hasher.digest128()
 }
