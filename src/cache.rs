@@ -59,8 +59,10 @@ impl BuildCache {
         }
         if empty {
             // Git and backup tools leave the folder out (https://bford.info/cachedir/).
-            let _ = std::fs::write(dir.join(".gitignore"), "# Written by imrf-site: the build cache.\n*\n");
+            // The tag first: a build started at the same moment that finds the folder no
+            // longer empty must find it tagged too.
             std::fs::write(&tag, TAG_TEXT).map_err(|e| unusable(format!("cannot write {TAG} ({e})")))?;
+            let _ = std::fs::write(dir.join(".gitignore"), "# Written by imrf-site: the build cache.\n*\n");
         }
         let lock = File::create(dir.join(LOCK)).map_err(|e| unusable(format!("cannot create its lock ({e})")))?;
         if rustix::fs::flock(&lock, rustix::fs::FlockOperation::NonBlockingLockExclusive).is_err() {
