@@ -119,40 +119,18 @@ impl Collected {
         index
     }
 
-    /// The terms of one page's documents, numbered from 0 within the page: what a memo
-    /// keeps between watch-mode rebuilds (`TermsMemo`). Words that are their own stem
-    /// are dropped: only aliases are read of `words` once a page is collected.
-    fn of_page(processor: &TextProcessor, docs: &[Doc]) -> Self {
-        let mut page =
-            docs.iter().enumerate().fold(Collected::default(), |page, (d, doc)| page.add(processor, doc_index(d), doc));
-        page.count_grams();
-        let mut names: Vec<&str> = vec![""; page.found.len()];
-        for (term, &index) in &page.terms {
-            names[index as usize] = term;
-        }
-        let aliases: FxHashMap<Box<str>, u32> = page
-            .words
-            .iter()
-            .filter(|(word, index)| ***word != *names[**index as usize])
-            .map(|(w, i)| (w.clone(), *i))
-            .collect();
-        page.words = aliases;
-        page.grams.shrink_to_fit();
-        page
-    }
-
-    /// A page's terms (`of_page`) appended, its documents numbered from `first_doc`.
-    fn append(mut self, page: &Collected, first_doc: u32) -> Self {
-        let mut renumbered = vec![0; page.found.len()];
-        for (term, &index) in &page.terms {
+    /// A page's terms (`PageTerms`) appended, its documents numbered from `first_doc`.
+    fn append(mut self, page: &PageTerms, first_doc: u32) -> Self {
+        let mut renumbered = Vec::with_capacity(page.term_ends.len());
+        for (term, found) in page.terms() {
             let into = self.term_index(term);
-            renumbered[index as usize] = into;
-            let found = page.found[index as usize].iter().map(|f| Found { doc: f.doc + first_doc, counts: f.counts });
+            renumbered.push(into);
+            let found = found.iter().map(|f| Found { doc: f.doc + first_doc, counts: f.counts });
             self.found[into as usize].extend(found);
         }
-        for (word, &index) in &page.words {
+        for (word, term) in page.aliases() {
             if !self.words.contains_key(word) {
-                self.words.insert(word.clone(), renumbered[index as usize]);
+                self.words.insert(word.into(), renumbered[term as usize]);
             }
         }
         self.grams.extend(page.grams.iter().map(|g| GramFound {
@@ -160,7 +138,8 @@ impl Collected {
             doc: g.doc + first_doc,
             counts: g.counts,
         }));
-        self.lengths.extend(page.lengths.iter().map(|&(d, length)| (d + first_doc as usize, length)));
+        let first = first_doc as usize;
+        self.lengths.extend(page.lengths.iter().enumerate().map(|(d, &length)| (first + d, length)));
         self
     }
 
@@ -181,13 +160,93 @@ impl Collected {
     }
 }
 
+/// One page's terms as the memo keeps them, packed into a few flat lists: a page has
+/// hundreds of terms, and a map entry, a string and a list for each (`Collected`) made
+/// the memo of a 12,000-page site five times larger.
+pub(super) struct PageTerms {
+    /// The terms one after another: term `t` ends at `term_ends[t]`.
+    texts: String,
+    term_ends: Vec<u32>,
+    /// Each term's occurrences by the page's documents (numbered from 0), one term
+    /// after another: term `t`'s end at `found_ends[t]`.
+    found: Vec<Found>,
+    found_ends: Vec<u32>,
+    /// The words that differ from their stem, one after another, each with its end in
+    /// `alias_texts` and its term.
+    alias_texts: String,
+    aliases: Vec<(u32, u32)>,
+    /// The page's Han grams, counted (`Collected::count_grams`).
+    grams: Vec<GramFound>,
+    /// Each document's text length, in terms.
+    lengths: Vec<u32>,
+}
+
+/// A length or a place in one page's lists as 32 bits.
+fn small(value: usize) -> u32 {
+    // Invariant: one page's text is far shorter than 4 GiB, so its terms' places fit.
+    u32::try_from(value).unwrap_or(u32::MAX)
+}
+
+impl PageTerms {
+    fn collect(processor: &TextProcessor, docs: &[Doc]) -> Self {
+        let mut page =
+            docs.iter().enumerate().fold(Collected::default(), |page, (d, doc)| page.add(processor, doc_index(d), doc));
+        page.count_grams();
+        let mut names: Vec<&str> = vec![""; page.found.len()];
+        for (term, &index) in &page.terms {
+            names[index as usize] = term;
+        }
+        let mut packed = PageTerms {
+            texts: String::new(),
+            term_ends: Vec::with_capacity(names.len()),
+            found: Vec::with_capacity(page.found.iter().map(Vec::len).sum()),
+            found_ends: Vec::with_capacity(names.len()),
+            alias_texts: String::new(),
+            aliases: Vec::new(),
+            grams: std::mem::take(&mut page.grams),
+            lengths: page.lengths.iter().map(|&(_, length)| length).collect(),
+        };
+        packed.grams.shrink_to_fit();
+        for (name, found) in names.iter().zip(&page.found) {
+            packed.texts.push_str(name);
+            packed.term_ends.push(small(packed.texts.len()));
+            packed.found.extend(found.iter().map(|f| Found { doc: f.doc, counts: f.counts }));
+            packed.found_ends.push(small(packed.found.len()));
+        }
+        for (word, &term) in &page.words {
+            if **word != *names[term as usize] {
+                packed.alias_texts.push_str(word);
+                packed.aliases.push((small(packed.alias_texts.len()), term));
+            }
+        }
+        packed.texts.shrink_to_fit();
+        packed.alias_texts.shrink_to_fit();
+        packed
+    }
+
+    /// Each term with its occurrences.
+    fn terms(&self) -> impl Iterator<Item = (&str, &[Found])> {
+        let starts = std::iter::once(0).chain(self.term_ends.iter().copied());
+        let found_starts = std::iter::once(0).chain(self.found_ends.iter().copied());
+        starts.zip(&self.term_ends).zip(found_starts.zip(&self.found_ends)).map(|((start, &end), (from, &to))| {
+            (&self.texts[start as usize..end as usize], &self.found[from as usize..to as usize])
+        })
+    }
+
+    /// Each word that differs from its stem, with its term's place in `terms`.
+    fn aliases(&self) -> impl Iterator<Item = (&str, u32)> {
+        let starts = std::iter::once(0).chain(self.aliases.iter().map(|&(end, _)| end));
+        starts.zip(&self.aliases).map(|(start, &(end, term))| (&self.alias_texts[start as usize..end as usize], term))
+    }
+}
+
 /// Each page's terms by a hash of its documents' text, kept by `imrf-site serve` from one
 /// rebuild to the next: after a save, only the pages whose text changed are read again
 /// (tokenizing and stemming are most of the cost of an index). Holds the pages of the
 /// last index made only.
 #[derive(Default)]
 pub(super) struct TermsMemo {
-    pages: HashMap<u128, Arc<Collected>>,
+    pages: HashMap<u128, Arc<PageTerms>>,
 }
 
 /// What tells one page's documents from another's, for the memo: their text, field by
@@ -218,14 +277,14 @@ impl Index {
                 ids[d] = doc_index(c * CHUNK_DOCS + i);
             }
         }
-        let remembered: Option<Vec<Arc<Collected>>> = memo.map(|memo| {
+        let remembered: Option<Vec<Arc<PageTerms>>> = memo.map(|memo| {
             let keys: Vec<u128> = pages.par_iter().map(|range| docs_key(&docs[range.clone()])).collect();
-            let made: Vec<Arc<Collected>> = pages
+            let made: Vec<Arc<PageTerms>> = pages
                 .par_iter()
                 .zip(&keys)
                 .map(|(range, key)| match memo.pages.get(key) {
                     Some(page) => Arc::clone(page),
-                    None => Arc::new(Collected::of_page(processor, &docs[range.clone()])),
+                    None => Arc::new(PageTerms::collect(processor, &docs[range.clone()])),
                 })
                 .collect();
             memo.pages = keys.into_iter().zip(made.iter().cloned()).collect();
