@@ -22,7 +22,7 @@ use crate::diagnostic::Warning;
 use crate::error::Error;
 use crate::hreflang;
 use crate::render::{self, RenderedSources, Rendering};
-use crate::search::{self, SearchMemo};
+use crate::search::{self, TermsMemo};
 use crate::site::{Site, SitePaths};
 use crate::types::LangCode;
 
@@ -259,7 +259,7 @@ pub(super) fn complete(pages: RenderedPages, memo: &mut Memo) -> CompleteSite {
     let mut previous = std::mem::take(&mut memo.search);
     let reused: Vec<Option<Vec<SharedFile>>> = search_keys.iter().map(|key| previous.remove(key)).collect();
     let mut terms = std::mem::take(&mut memo.search_memos);
-    let mut language_memos: Vec<SearchMemo> =
+    let mut language_memos: Vec<TermsMemo> =
         site.languages.iter().map(|language| terms.remove(&language.code).unwrap_or_default()).collect();
     let indexes: Vec<Vec<SharedFile>> = site
         .languages

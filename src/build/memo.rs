@@ -20,7 +20,7 @@ use crate::content::{self, ContentError, SourcePage};
 use crate::markdown::Rendered;
 use crate::output::OutputFile;
 use crate::render::RenderedSources;
-use crate::search::SearchMemo;
+use crate::search::TermsMemo;
 use crate::site::{Site, SourceFiles};
 use crate::templates::{AssetLinks, Templates};
 use crate::types::LangCode;
@@ -106,8 +106,8 @@ pub(super) struct Memo {
     asset_names: BTreeMap<String, String>,
     /// One language's search index files.
     pub(super) search: HashMap<Key, Vec<SharedFile>>,
-    /// What each language's next search index can reuse of the last (`SearchMemo`).
-    pub(super) search_memos: HashMap<LangCode, SearchMemo>,
+    /// Each language's pages' search terms, for the language's next index (`TermsMemo`).
+    pub(super) search_memos: HashMap<LangCode, TermsMemo>,
     /// The last finished build's offline workers, made from every file, search index included.
     pub(super) service_workers: Vec<SharedFile>,
     /// One file rendered through a template (a page, a generated page).

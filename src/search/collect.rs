@@ -15,7 +15,6 @@ use xxhash_rust::xxh3;
 use super::documents::Doc;
 use super::format::{CHUNK_DOCS, Posting};
 use super::grams::{GramFound, Grams, gram_key};
-use super::hash_texts;
 use super::score::{Field, FieldCounts, Scorer};
 use super::text::TextProcessor;
 
@@ -245,7 +244,7 @@ impl PageTerms {
 /// (tokenizing and stemming are most of the cost of an index). Holds the pages of the
 /// last index made only.
 #[derive(Default)]
-pub(super) struct TermsMemo {
+pub struct TermsMemo {
     pages: HashMap<u128, Arc<PageTerms>>,
 }
 
@@ -254,7 +253,11 @@ pub(super) struct TermsMemo {
 fn docs_key(docs: &[Doc]) -> u128 {
     let mut hasher = xxh3::Xxh3::new();
     for doc in docs {
-        hash_texts(&mut hasher, [doc.title, &doc.heading, &doc.text]);
+        // Each with its length, so that no two lists of texts run together.
+        for text in [doc.title, &doc.heading, &doc.text] {
+            hasher.update(&(text.len() as u64).to_le_bytes());
+            hasher.update(text.as_bytes());
+        }
     }
     hasher.digest128()
 }

@@ -5,13 +5,10 @@
 //! (`score`). A chunk's JSON follows the layout in `format`.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 
 use rayon::prelude::*;
-use xxhash_rust::xxh3;
 
 use super::format::CHUNK_DOCS;
-use super::hash_texts;
 use crate::content::PageKind;
 use crate::i18n::Language;
 use crate::markdown;
@@ -98,43 +95,13 @@ impl Doc<'_> {
     }
 }
 
-/// Each document chunk's JSON by a hash of its documents, kept by `imrf-site serve` from
-/// one rebuild to the next: a save writes again only the chunks of the changed pages
-/// (and those after them, when a page's documents change size). Holds the chunks of the
-/// last index made only.
-#[derive(Default)]
-pub(super) struct ChunksMemo {
-    chunks: HashMap<u128, String>,
-}
-
-/// The files `d/<n>.json`: each chunk's documents as JSON (`documents_json`), taken
-/// from the memo when it holds the same documents, which then holds these chunks.
-pub(super) fn chunk_files(docs: &[Doc], chunks: &[Vec<usize>], memo: Option<&mut ChunksMemo>) -> Vec<(String, String)> {
-    let json = |chunk: &Vec<usize>| documents_json(chunk.iter().map(|&d| &docs[d]));
-    let bodies: Vec<String> = match memo {
-        None => chunks.par_iter().map(json).collect(),
-        Some(memo) => {
-            let keys: Vec<u128> = chunks.par_iter().map(|chunk| chunk_key(chunk.iter().map(|&d| &docs[d]))).collect();
-            let bodies: Vec<String> = chunks
-                .par_iter()
-                .zip(&keys)
-                .map(|(chunk, key)| memo.chunks.get(key).cloned().unwrap_or_else(|| json(chunk)))
-                .collect();
-            memo.chunks = keys.into_iter().zip(bodies.iter().cloned()).collect();
-            bodies
-        }
-    };
-    bodies.into_iter().enumerate().map(|(n, body)| (format!("d/{n}.json"), body)).collect()
-}
-
-/// What tells one chunk's documents from another's: every string its JSON is made of.
-fn chunk_key<'d, 's: 'd>(docs: impl Iterator<Item = &'d Doc<'s>>) -> u128 {
-    let mut hasher = xxh3::Xxh3::new();
-    for doc in docs {
-        hash_texts(&mut hasher, [doc.url.as_str(), doc.title, &doc.heading, &doc.text, doc.lang.unwrap_or("")]);
-        hasher.update(&[u8::from(doc.lang.is_some())]);
-    }
-    hasher.digest128()
+/// The files `d/<n>.json`: each chunk's documents as JSON (`documents_json`).
+pub(super) fn chunk_files(docs: &[Doc], chunks: &[Vec<usize>]) -> Vec<(String, String)> {
+    chunks
+        .par_iter()
+        .enumerate()
+        .map(|(n, chunk)| (format!("d/{n}.json"), documents_json(chunk.iter().map(|&d| &docs[d]))))
+        .collect()
 }
 
 /// A chunk of documents as JSON: `[[url, title, heading, text, lang], ...]`, written from
@@ -169,29 +136,4 @@ pub(super) fn chunk_docs(docs: &[Doc]) -> Vec<Vec<usize>> {
         chunks.push(current);
     }
     chunks
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn doc<'a>(url: &str, text: &'a str, lang: Option<&'a str>) -> Doc<'a> {
-        Doc { url: url.to_string(), title: "Title", heading: Cow::Borrowed("Heading"), text: Cow::Borrowed(text), lang }
-    }
-
-    #[test]
-    fn remembered_chunks_are_the_chunks_written_afresh() {
-        let mut docs = vec![doc("/a/", "one", None), doc("/b/", "two", Some("en")), doc("/c/", "three", None)];
-        let chunks = vec![vec![0, 1], vec![2]];
-        let mut memo = ChunksMemo::default();
-        assert_eq!(chunk_files(&docs, &chunks, Some(&mut memo)), chunk_files(&docs, &chunks, None));
-        // The second chunk changes, then the language of the first's second document.
-        docs[2].text = Cow::Borrowed("three, edited");
-        assert_eq!(chunk_files(&docs, &chunks, Some(&mut memo)), chunk_files(&docs, &chunks, None));
-        docs[1].lang = None;
-        let files = chunk_files(&docs, &chunks, Some(&mut memo));
-        assert_eq!(files, chunk_files(&docs, &chunks, None));
-        assert!(!files[0].1.contains("\"en\""));
-        assert_eq!(memo.chunks.len(), 2, "the memo holds this index's chunks only");
-    }
 }

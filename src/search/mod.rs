@@ -35,22 +35,22 @@ use crate::markdown;
 use crate::output::OutputFile;
 use crate::render::RenderedSources;
 use crate::site::{Page, Site};
-use collect::{Index, TermsMemo};
-use documents::{ChunksMemo, Doc, chunk_docs, chunk_files, page_docs};
+use collect::Index;
+pub(crate) use collect::TermsMemo;
+use documents::{Doc, chunk_docs, chunk_files, page_docs};
 use format::{DIR_SHARDS, manifest};
 use text::TextProcessor;
 
 /// One language's index files, handed to `emit` part by part (the documents, then the
 /// term shards, then the rest), so that a caller writing them as they come never holds
 /// the whole index in memory. Stops at `emit`'s first error. With a `memo` (watch mode),
-/// the terms of pages and the chunks of documents whose text it remembers are not made
-/// again (`SearchMemo`).
+/// the terms of pages whose text it remembers are not read again (`TermsMemo`).
 pub(crate) fn index_language<E>(
     site: &Site,
     sources: &RenderedSources,
     assets: &BTreeMap<String, String>,
     language: &Language,
-    memo: Option<&mut SearchMemo>,
+    memo: Option<&mut TermsMemo>,
     emit: &mut dyn FnMut(Vec<OutputFile>) -> Result<(), E>,
 ) -> Result<(), E> {
     let processor = TextProcessor::for_language(language.code.primary());
@@ -67,12 +67,8 @@ pub(crate) fn index_language<E>(
     }
     let chunks = chunk_docs(&docs);
     let mut out = Emitter { base: format!("{}/search", language.code), version: xxh3::Xxh3::new(), emit };
-    let (terms_memo, chunks_memo) = match memo {
-        Some(memo) => (Some(&mut memo.terms), Some(&mut memo.chunks)),
-        None => (None, None),
-    };
-    out.emit(chunk_files(&docs, &chunks, chunks_memo))?;
-    let (shards, separators, tails) = Index::build(&processor, &docs, &ranges, &chunks, terms_memo).shards();
+    out.emit(chunk_files(&docs, &chunks))?;
+    let (shards, separators, tails) = Index::build(&processor, &docs, &ranges, &chunks, memo).shards();
     out.emit(shards.into_iter().enumerate().map(|(n, shard)| (format!("s/{n}.json"), shard)).collect())?;
     let dirs: Vec<&[String]> = separators.chunks(DIR_SHARDS).collect();
     let first_keys: Vec<&str> = dirs.iter().map(|dir| dir[0].as_str()).collect();
@@ -81,23 +77,6 @@ pub(crate) fn index_language<E>(
     let version = format!("{:010x}", out.version.digest128() >> 88);
     let manifest = manifest(site, assets, language, &processor, docs.len(), first_keys, version);
     out.emit(vec![("index.json".to_string(), manifest.to_string())])
-}
-
-/// What `imrf-site serve` keeps of a language's index from one rebuild to the next, so
-/// that a save makes again only what the changed pages' text is part of.
-#[derive(Default)]
-pub struct SearchMemo {
-    terms: TermsMemo,
-    chunks: ChunksMemo,
-}
-
-/// A hash of texts, each with its length so that no two lists of texts run together:
-/// what the memos know a page's or a chunk's documents by.
-fn hash_texts<'t>(hasher: &mut xxh3::Xxh3, texts: impl IntoIterator<Item = &'t str>) {
-    for text in texts {
-        hasher.update(&(text.len() as u64).to_le_bytes());
-        hasher.update(text.as_bytes());
-    }
 }
 
 /// Hands a language's index files on, each under `<lang>/search/`, and hashes them in
