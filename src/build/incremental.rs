@@ -107,7 +107,7 @@ impl Rebuilder {
     /// Nothing published waits for the checks, which `serve` runs after publishing.
     pub(crate) fn complete(&mut self, pages: RenderedPages) -> CompleteSite {
         if !self.memo.pdfs.has_pending() {
-            return complete(pages, &mut self.memo);
+            return complete(pages, &mut self.memo, Terms::Remember);
         }
         let failures = self.memo.pdfs.typeset_pending(&pages.site);
         let typeset = self.memo.pdfs.typeset;
@@ -115,10 +115,10 @@ impl Rebuilder {
         let mut complete_site = match render_pages(&self.options, &mut self.memo) {
             Ok((again, rendered_pages)) => {
                 self.rendered_again = rendered_pages;
-                complete(again, &mut self.memo)
+                complete(again, &mut self.memo, Terms::Remember)
             }
             Err(error) => {
-                let mut complete_site = complete(pages, &mut self.memo);
+                let mut complete_site = complete(pages, &mut self.memo, Terms::Remember);
                 complete_site
                     .warnings
                     .push(Warning { message: format!("the pages could not be rendered again: {error}") });
@@ -249,18 +249,29 @@ impl CompleteSite {
     }
 }
 
+/// Whether a build keeps its pages' search terms for the next (`TermsMemo`): watch mode
+/// does; a build that has no next (`check`) would only pay for packing them.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Terms {
+    Remember,
+    Forget,
+}
+
 /// The second phase of a watch-mode build, but its checks: the search index (each
 /// language's reused when its key is remembered, or made from its pages' remembered
 /// terms) and the offline workers.
-pub(super) fn complete(pages: RenderedPages, memo: &mut Memo) -> CompleteSite {
+pub(super) fn complete(pages: RenderedPages, memo: &mut Memo, terms: Terms) -> CompleteSite {
     let RenderedPages { site, mut files, warnings, keys, sources, stemmers } = pages;
     let stemmers_key = hash_debug(&stemmers);
     let search_keys: Vec<Key> = site.languages.iter().map(|l| keys.search(&site, l, &stemmers_key)).collect();
     let mut previous = std::mem::take(&mut memo.search);
     let reused: Vec<Option<Vec<SharedFile>>> = search_keys.iter().map(|key| previous.remove(key)).collect();
-    let mut terms = std::mem::take(&mut memo.search_memos);
-    let mut language_memos: Vec<TermsMemo> =
-        site.languages.iter().map(|language| terms.remove(&language.code).unwrap_or_default()).collect();
+    let mut remembered = std::mem::take(&mut memo.search_memos);
+    let mut language_memos: Vec<Option<TermsMemo>> = site
+        .languages
+        .iter()
+        .map(|language| (terms == Terms::Remember).then(|| remembered.remove(&language.code).unwrap_or_default()))
+        .collect();
     let indexes: Vec<Vec<SharedFile>> = site
         .languages
         .par_iter()
@@ -274,7 +285,7 @@ pub(super) fn complete(pages: RenderedPages, memo: &mut Memo) -> CompleteSite {
                     &sources,
                     &stemmers,
                     language,
-                    Some(terms),
+                    terms.as_mut(),
                     &mut |files| {
                         made.extend(files.into_iter().map(SharedFile::from));
                         Ok(())
@@ -286,7 +297,12 @@ pub(super) fn complete(pages: RenderedPages, memo: &mut Memo) -> CompleteSite {
         .collect();
     files.extend(indexes.iter().flatten().cloned());
     memo.search = search_keys.into_iter().zip(indexes).collect();
-    memo.search_memos = site.languages.iter().map(|language| language.code.clone()).zip(language_memos).collect();
+    memo.search_memos = site
+        .languages
+        .iter()
+        .zip(language_memos)
+        .filter_map(|(language, terms)| Some((language.code.clone(), terms?)))
+        .collect();
     // Made again on every rebuild from every file, as `build` makes them once written.
     let asset_names = memo.assets.as_ref().map(|(_, assets)| &assets.names);
     memo.service_workers = match asset_names.and_then(|names| precache(&site, names)) {

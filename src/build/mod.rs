@@ -27,7 +27,7 @@ pub use incremental::{Rebuilder, WatchedSite};
 pub use memo::SharedFile;
 pub use stages::{BuildOptions, Cache};
 
-use incremental::{complete, render_loaded};
+use incremental::{Terms, complete, render_loaded};
 use memo::Memo;
 
 use crate::diagnostic::Warning;
@@ -51,7 +51,7 @@ pub fn render(options: &BuildOptions) -> Result<RenderedSite, Error> {
     let (site, warnings) = Site::load(SitePaths::new(&options.root), options.base_url.as_deref())?;
     let mut memo = Memo::default();
     let (pages, _) = render_loaded(site, warnings, &mut memo)?;
-    let WatchedSite { site, files, warnings, link_problems } = complete(pages, &mut memo).check();
+    let WatchedSite { site, files, warnings, link_problems } = complete(pages, &mut memo, Terms::Forget).check();
     // Without the memo's share of the files, their bytes move out without a copy.
     drop(memo);
     let mut files: Vec<OutputFile> = files
