@@ -30,10 +30,11 @@ pub(super) struct Index {
     pub(super) scorer: Scorer,
 }
 
-/// A document's position in the language's list, in 32 bits: postings are many.
-fn doc_index(position: usize) -> u32 {
+/// A place in the index's lists in 32 bits, as postings are many: a document's position
+/// in the language's list, a term's number, or a place in one page's packed lists.
+fn place(position: usize) -> u32 {
     // Invariant: a language has far fewer than 2^32 documents (each is a section of a
-    // page), so the position fits.
+    // page) and distinct words, and one page's text is far shorter than 4 GiB, so all fit.
     u32::try_from(position).unwrap_or(u32::MAX)
 }
 
@@ -111,8 +112,7 @@ impl Collected {
         if let Some(&index) = self.terms.get(term) {
             return index;
         }
-        // Invariant: a language has far fewer than 2^32 distinct words, so the count fits.
-        let index = u32::try_from(self.found.len()).unwrap_or(u32::MAX);
+        let index = place(self.found.len());
         self.found.push(Vec::new());
         self.terms.insert(term.into(), index);
         index
@@ -180,16 +180,10 @@ pub(super) struct PageTerms {
     lengths: Vec<u32>,
 }
 
-/// A length or a place in one page's lists as 32 bits.
-fn small(value: usize) -> u32 {
-    // Invariant: one page's text is far shorter than 4 GiB, so its terms' places fit.
-    u32::try_from(value).unwrap_or(u32::MAX)
-}
-
 impl PageTerms {
     fn collect(processor: &TextProcessor, docs: &[Doc]) -> Self {
         let mut page =
-            docs.iter().enumerate().fold(Collected::default(), |page, (d, doc)| page.add(processor, doc_index(d), doc));
+            docs.iter().enumerate().fold(Collected::default(), |page, (d, doc)| page.add(processor, place(d), doc));
         page.count_grams();
         let mut names: Vec<&str> = vec![""; page.found.len()];
         for (term, &index) in &page.terms {
@@ -208,14 +202,14 @@ impl PageTerms {
         packed.grams.shrink_to_fit();
         for (name, found) in names.iter().zip(&page.found) {
             packed.texts.push_str(name);
-            packed.term_ends.push(small(packed.texts.len()));
+            packed.term_ends.push(place(packed.texts.len()));
             packed.found.extend(found.iter().map(|f| Found { doc: f.doc, counts: f.counts }));
-            packed.found_ends.push(small(packed.found.len()));
+            packed.found_ends.push(place(packed.found.len()));
         }
         for (word, &term) in &page.words {
             if **word != *names[term as usize] {
                 packed.alias_texts.push_str(word);
-                packed.aliases.push((small(packed.alias_texts.len()), term));
+                packed.aliases.push((place(packed.alias_texts.len()), term));
             }
         }
         packed.texts.shrink_to_fit();
@@ -277,7 +271,7 @@ impl Index {
         let mut ids = vec![0; docs.len()];
         for (c, chunk) in chunks.iter().enumerate() {
             for (i, &d) in chunk.iter().enumerate() {
-                ids[d] = doc_index(c * CHUNK_DOCS + i);
+                ids[d] = place(c * CHUNK_DOCS + i);
             }
         }
         let remembered: Option<Vec<Arc<PageTerms>>> = memo.map(|memo| {
@@ -313,8 +307,8 @@ impl Index {
                     Some(made) => made[b * block..][..block_pages.len()]
                         .iter()
                         .zip(block_pages)
-                        .fold(start, |collected, (page, range)| collected.append(page, doc_index(range.start))),
-                    None => block_docs.fold(start, |collected, d| collected.add(processor, doc_index(d), &docs[d])),
+                        .fold(start, |collected, (page, range)| collected.append(page, place(range.start))),
+                    None => block_docs.fold(start, |collected, d| collected.add(processor, place(d), &docs[d])),
                 };
                 collected.count_grams();
                 collected
