@@ -21,9 +21,11 @@ use crate::check;
 use crate::diagnostic::Warning;
 use crate::error::Error;
 use crate::hreflang;
-use crate::render::{self, RenderedSources, Rendering};
+use crate::output::OutputFile;
+use crate::render::{self, RenderError, RenderedSources, Rendering};
 use crate::search::{self, TermsMemo};
 use crate::site::{Site, SitePaths};
+use crate::templates::AssetLinks;
 use crate::types::LangCode;
 
 /// The first phase of a watch-mode build: every file but the search index, whose
@@ -78,18 +80,35 @@ impl Rebuilder {
     /// (the first build, or after the watcher lost track) forgets what was read. Both
     /// phases: `render_pages`, then `finish`.
     pub fn rebuild(&mut self, changed: &[PathBuf], everything: bool) -> Result<WatchedSite, Error> {
-        let pages = self.render_pages(changed, everything)?;
+        self.rebuild_with_early_pages(changed, everything, &mut |_| {})
+    }
+
+    /// `rebuild`, handing the pages it renders again to `early` before the rest when
+    /// only pages changed (`EarlyPages`).
+    pub fn rebuild_with_early_pages(
+        &mut self,
+        changed: &[PathBuf],
+        everything: bool,
+        early: EarlyPages,
+    ) -> Result<WatchedSite, Error> {
+        let pages = self.render_pages(changed, everything, early)?;
         Ok(self.finish(pages))
     }
 
-    /// The first phase of `rebuild`: every file but the search index.
-    pub(crate) fn render_pages(&mut self, changed: &[PathBuf], everything: bool) -> Result<RenderedPages, Error> {
+    /// The first phase of `rebuild`: every file but the search index. The pages it
+    /// renders again may be handed to `early` before the rest (`EarlyPages`).
+    pub(crate) fn render_pages(
+        &mut self,
+        changed: &[PathBuf],
+        everything: bool,
+        early: EarlyPages,
+    ) -> Result<RenderedPages, Error> {
         if everything {
             self.memo = Memo::default();
         } else {
             self.memo.forget_files(changed);
         }
-        let (pages, rendered_pages) = render_pages(&self.options, &mut self.memo)?;
+        let (pages, rendered_pages) = render_pages(&self.options, &mut self.memo, early)?;
         self.rendered_pages = rendered_pages;
         self.rendered_again = 0;
         Ok(pages)
@@ -112,7 +131,7 @@ impl Rebuilder {
         let failures = self.memo.pdfs.typeset_pending(&pages.site);
         let typeset = self.memo.pdfs.typeset;
         // The same files again: every stage but the new sizes' pages is remembered.
-        let mut complete_site = match render_pages(&self.options, &mut self.memo) {
+        let mut complete_site = match render_pages(&self.options, &mut self.memo, &mut |_| {}) {
             Ok((again, rendered_pages)) => {
                 self.rendered_again = rendered_pages;
                 complete(again, &mut self.memo, Terms::Remember)
@@ -153,12 +172,20 @@ impl Rebuilder {
     }
 }
 
+/// Where a rebuild hands the pages it rendered again before it renders the generated
+/// pages (`render_loaded`), when nothing else changed since the last build: the same
+/// pages at the same URLs, with the same assets. The last build's files with these
+/// instead are a site a reader may be shown at once (`imrf-site serve` publishes it):
+/// a references page lists every footnote of a language and takes many times longer
+/// to render than the page a contributor just saved.
+pub type EarlyPages<'e> = &'e mut dyn FnMut(&[SharedFile]);
+
 /// Loads the site, reading only the pages `memo` does not hold unchanged (and
 /// remembering those), and renders it (`render_loaded`).
-fn render_pages(options: &BuildOptions, memo: &mut Memo) -> Result<(RenderedPages, usize), Error> {
+fn render_pages(options: &BuildOptions, memo: &mut Memo, early: EarlyPages) -> Result<(RenderedPages, usize), Error> {
     let files = MemoFiles { memo };
     let (site, warnings) = Site::load_with(SitePaths::new(&options.root), options.base_url.as_deref(), &files)?;
-    render_loaded(site, warnings, memo)
+    render_loaded(site, warnings, memo, early)
 }
 
 /// Renders every file of the loaded site but the search index, reusing (and then
@@ -168,14 +195,16 @@ pub(super) fn render_loaded(
     site: Site,
     warnings: Vec<Warning>,
     memo: &mut Memo,
+    early: EarlyPages,
 ) -> Result<(RenderedPages, usize), Error> {
     let keys = Keys::new(&site, &memo.source_keys(&site));
     let theme_dir = theme_dir(&site);
     let assets_key = hash_files(&[theme_dir.join("css"), theme_dir.join("js"), theme_dir.join("static")]);
-    let assets = match memo.assets.take() {
-        Some((key, assets)) if key == assets_key => assets,
-        _ => assets::build(&theme_dir)?,
+    let (assets, same_assets) = match memo.assets.take() {
+        Some((key, assets)) if key == assets_key => (assets, true),
+        _ => (assets::build(&theme_dir)?, false),
     };
+    let same_outline = memo.site_maps.as_ref().is_some_and(|(key, _)| *key == keys.outline);
     // Pages show each PDF's size, so the PDFs are made first.
     let pdfs = typeset_pdfs(&site, &mut memo.pdfs)?;
     let download_keys: BTreeMap<LangCode, Key> =
@@ -196,17 +225,18 @@ pub(super) fn render_loaded(
     let (wanted, wanted_keys): (Vec<Rendering>, Vec<Key>) =
         renderings.iter().zip(&rendering_keys).filter(|(_, key)| !memo.rendered.contains_key(*key)).unzip();
     let renderer = render::Renderer::new(&site, &sources, &templates);
-    let rendered = renderer.files(&wanted).map_err(Error::Render)?;
+    let rendered = if same_assets && same_outline {
+        render_pages_first(&renderer, &wanted, early)?
+    } else {
+        shared(renderer.files(&wanted))?
+    };
     let site_maps = match memo.site_maps.take() {
         Some((key, files)) if key == keys.outline => files,
         _ => renderer.site_maps().into_iter().map(SharedFile::from).collect(),
     };
     let rendered_pages = wanted.iter().filter(|r| matches!(r, Rendering::Page(..))).count();
-    let mut rendered: HashMap<Key, MemoFile> = wanted_keys
-        .into_iter()
-        .zip(rendered)
-        .map(|(key, (file, assets))| (key, MemoFile { file: file.into(), assets }))
-        .collect();
+    let mut rendered: HashMap<Key, MemoFile> =
+        wanted_keys.into_iter().zip(rendered).map(|(key, (file, assets))| (key, MemoFile { file, assets })).collect();
     // What the site no longer has is forgotten.
     rendered.extend(rendering_keys.iter().filter_map(|key| Some((*key, memo.rendered.remove(key)?))));
     memo.rendered = rendered;
@@ -224,6 +254,35 @@ pub(super) fn render_loaded(
     let stemmers = stemmer_urls(&assets.names);
     memo.assets = Some((assets_key, assets));
     Ok((RenderedPages { site, files, warnings, keys, sources, stemmers }, rendered_pages))
+}
+
+/// Renders `wanted`: the pages first, handed to `early`, then the generated pages, in
+/// the order of `wanted`.
+fn render_pages_first(
+    renderer: &render::Renderer,
+    wanted: &[Rendering],
+    early: EarlyPages,
+) -> Result<Vec<(SharedFile, AssetLinks)>, Error> {
+    let is_page = |rendering: &&Rendering| matches!(rendering, Rendering::Page(..));
+    let (pages, generated): (Vec<Rendering>, Vec<Rendering>) = wanted.iter().partition(is_page);
+    if pages.is_empty() || generated.is_empty() {
+        return shared(renderer.files(wanted));
+    }
+    let pages = shared(renderer.files(&pages))?;
+    early(&pages.iter().map(|(file, _)| file.clone()).collect::<Vec<_>>());
+    let mut pages = pages.into_iter();
+    let mut generated = shared(renderer.files(&generated))?.into_iter();
+    // Back in the order of `wanted`, which the keys follow.
+    let rendered = wanted.iter().map(|rendering| if is_page(&rendering) { pages.next() } else { generated.next() });
+    Ok(rendered.flatten().collect())
+}
+
+/// Rendered files as the memo and the server share them.
+fn shared(
+    rendered: Result<Vec<(OutputFile, AssetLinks)>, Vec<RenderError>>,
+) -> Result<Vec<(SharedFile, AssetLinks)>, Error> {
+    let rendered = rendered.map_err(Error::Render)?;
+    Ok(rendered.into_iter().map(|(file, assets)| (SharedFile::from(file), assets)).collect())
 }
 
 /// A watch-mode build with every file made, its checks not run yet.

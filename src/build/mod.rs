@@ -23,7 +23,7 @@ mod remembered;
 mod stages;
 
 pub use clean::{BuildReport, build};
-pub use incremental::{Rebuilder, WatchedSite};
+pub use incremental::{EarlyPages, Rebuilder, WatchedSite};
 pub use memo::SharedFile;
 pub use stages::{BuildOptions, Cache};
 
@@ -50,7 +50,7 @@ pub struct RenderedSite {
 pub fn render(options: &BuildOptions) -> Result<RenderedSite, Error> {
     let (site, warnings) = Site::load(SitePaths::new(&options.root), options.base_url.as_deref())?;
     let mut memo = Memo::default();
-    let (pages, _) = render_loaded(site, warnings, &mut memo)?;
+    let (pages, _) = render_loaded(site, warnings, &mut memo, &mut |_| {})?;
     let WatchedSite { site, files, warnings, link_problems } = complete(pages, &mut memo, Terms::Forget).check();
     // Without the memo's share of the files, their bytes move out without a copy.
     drop(memo);

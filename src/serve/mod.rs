@@ -13,6 +13,7 @@ mod http;
 mod live;
 mod watch;
 
+use std::cell::Cell;
 use std::net::{IpAddr, SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -20,7 +21,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::time::Instant;
 
-use crate::build::{BuildOptions, Rebuilder, WatchedSite};
+use crate::build::{BuildOptions, Rebuilder, SharedFile, WatchedSite};
 use crate::diagnostic::Warning;
 use crate::error::Error;
 
@@ -123,7 +124,10 @@ pub fn serve(options: &ServeOptions) -> Result<(), ServeError> {
 /// Published in two phases: the pages first, with the reload event (the search index
 /// and offline workers of the last build are served with them for the moment), then,
 /// without an event, the whole site once its search index is made; its links and
-/// glossaries are checked after that, for the report.
+/// glossaries are checked after that, for the report. When only pages changed, the
+/// pages rendered again are published (with the event) before the generated pages
+/// that list many pages are made (`EarlyPages`); should the rest fail, the last good
+/// site is served again.
 fn rebuild(
     rebuilder: &mut Rebuilder,
     batch: &Batch,
@@ -133,22 +137,34 @@ fn rebuild(
     reported: &mut Vec<Warning>,
 ) -> bool {
     let started = Instant::now();
-    match rebuilder.render_pages(&batch.paths, batch.everything) {
+    let last = server.snapshot();
+    let generation = last.generation + 1;
+    let announced = Cell::new(false);
+    let mut early = |pages: &[SharedFile]| {
+        server.publish(Snapshot::with_pages(&last, pages, generation));
+        live.set_error(None);
+        live.broadcast(LiveEvent::Reload { generation });
+        announced.set(true);
+    };
+    match rebuilder.render_pages(&batch.paths, batch.everything, &mut early) {
         Ok(pages) => {
-            let last = server.snapshot();
-            let generation = last.generation + 1;
             let base_path = pages.site.base_url.path.clone();
             let served = pages.files.iter().chain(rebuilder.last_finished_files());
             server.publish(Snapshot::of_files(served, last.len(), &base_path, generation));
             live.set_error(None);
             let only_css = !unpublished.everything && unpublished.paths.iter().all(|p| is_stylesheet(p));
-            live.broadcast(if only_css { LiveEvent::Css { generation } } else { LiveEvent::Reload { generation } });
+            if !announced.get() {
+                live.broadcast(if only_css { LiveEvent::Css { generation } } else { LiveEvent::Reload { generation } });
+            }
             let complete = rebuilder.complete(pages);
             server.publish(Snapshot::of_files(complete.files.iter(), complete.files.len(), &base_path, generation));
             report_success(&complete.check(), rebuilder, started, reported);
             true
         }
         Err(error) => {
+            if announced.get() {
+                server.restore(last);
+            }
             report_error(&error);
             eprintln!("Still serving the last good site; fix the file and save it again");
             live.set_error(Some(error.to_string()));

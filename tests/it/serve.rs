@@ -3,6 +3,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -410,6 +411,48 @@ fn ctrl_c_stops_the_server_cleanly() {
     };
     assert!(status.success(), "{status}");
     serving.wait_for("the goodbye", |s| s.log().contains("Stopped"));
+}
+
+#[test]
+fn pages_edited_alone_are_handed_over_before_the_pages_that_list_them_all() {
+    let site = SiteTest::bundled();
+    let mut rebuilder = Rebuilder::new(BuildOptions::new(site.root()));
+    let first = owned(&rebuilder.rebuild(&[], true).unwrap().files);
+    let file = |files: &[OutputFile], path: &str| files.iter().find(|f| f.path == path).unwrap().bytes.clone();
+    let rebuild = |rebuilder: &mut Rebuilder, paths: &[&str]| {
+        let mut early: Vec<OutputFile> = Vec::new();
+        let changed: Vec<PathBuf> = paths.iter().map(|path| site.root().join(path)).collect();
+        let watched =
+            rebuilder.rebuild_with_early_pages(&changed, false, &mut |pages| early.extend(owned(pages))).unwrap();
+        (early, owned(&watched.files))
+    };
+
+    // A footnote of a translation edited (an edit of the original would change the
+    // state of its translations, which their pages' menus show): the references page
+    // lists it, and is made after the page.
+    let page = "site/content/fr/objective-14.md";
+    site.edit(page, "[^asean-consular]: <https://asean.org/", "[^asean-consular]: Edited note. <https://asean.org/");
+    let (early, rebuilt) = rebuild(&mut rebuilder, &[page]);
+    let early_paths: Vec<&str> = early.iter().map(|f| f.path.as_str()).collect();
+    assert!(early_paths.contains(&"fr/objective-14/index.html"), "{early_paths:?}");
+    assert!(early_paths.iter().all(|path| !path.contains("references")), "{early_paths:?}");
+    for handed in &early {
+        assert_eq!(handed.bytes, file(&rebuilt, &handed.path), "{}: handed over as finally built", handed.path);
+    }
+    assert!(String::from_utf8(file(&rebuilt, "fr/objective-14/index.html")).unwrap().contains("Edited note."));
+    let references = "fr/references/index.html";
+    assert_ne!(file(&first, references), file(&rebuilt, references), "the references page is made again");
+    assert!(String::from_utf8(file(&rebuilt, references)).unwrap().contains("Edited note."));
+
+    // Anything but pages changed: nothing is handed over before the whole is made.
+    let stylesheet = "themes/default/css/main.css";
+    append(&site, stylesheet, "\nbody { outline: 1px solid #010203; }\n");
+    site.edit(page, "Edited note.", "Edited again.");
+    assert!(rebuild(&mut rebuilder, &[page, stylesheet]).0.is_empty(), "a stylesheet changed too");
+    let new_page = "site/content/fr/nouvelle.md";
+    site.write(new_page, "+++\ntitle = \"Nouvelle\"\n+++\n\nTexte.\n");
+    site.edit(page, "Edited again.", "Edited once more.");
+    assert!(rebuild(&mut rebuilder, &[page, new_page]).0.is_empty(), "a page added: every page's menu may change");
 }
 
 /// Appends `text` to the site's file at `path`.

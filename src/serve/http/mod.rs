@@ -141,6 +141,11 @@ impl Server {
         *self.shared.snapshot.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(snapshot);
     }
 
+    /// Serves `snapshot` again, one published before.
+    pub(crate) fn restore(&self, snapshot: Arc<Snapshot>) {
+        *self.shared.snapshot.write().unwrap_or_else(PoisonError::into_inner) = snapshot;
+    }
+
     /// Stops listening and closes every connection; returns when they are closed.
     pub(crate) fn stop(self) {
         // The thread may have ended already (it panicked): nothing left to stop then.

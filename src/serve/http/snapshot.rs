@@ -33,6 +33,14 @@ impl Snapshot {
         Self { files: map, base_path: base_path.to_string(), generation }
     }
 
+    /// `last` with `pages` in place of its files at the same paths: what a rebuild
+    /// shows before it is done (`crate::build::EarlyPages`).
+    pub(crate) fn with_pages(last: &Snapshot, pages: &[SharedFile], generation: u64) -> Self {
+        let mut files = last.files.clone();
+        files.extend(pages.iter().map(|f| (Arc::clone(&f.path), f.bytes.clone())));
+        Self { files, base_path: last.base_path.clone(), generation }
+    }
+
     /// How many files it serves.
     pub(crate) fn len(&self) -> usize {
         self.files.len()
