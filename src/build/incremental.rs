@@ -204,7 +204,11 @@ pub(super) fn render_loaded(
         Some((key, assets)) if key == assets_key => (assets, true),
         _ => (assets::build(&theme_dir)?, false),
     };
-    let same_outline = memo.site_maps.as_ref().is_some_and(|(key, _)| *key == keys.outline);
+    // The site maps list every page: the last ones hold while the outline is the same.
+    let kept_site_maps = match memo.site_maps.take() {
+        Some((key, files)) if key == keys.outline => Some(files),
+        _ => None,
+    };
     // Pages show each PDF's size, so the PDFs are made first.
     let pdfs = typeset_pdfs(&site, &mut memo.pdfs)?;
     let download_keys: BTreeMap<LangCode, Key> =
@@ -225,15 +229,12 @@ pub(super) fn render_loaded(
     let (wanted, wanted_keys): (Vec<Rendering>, Vec<Key>) =
         renderings.iter().zip(&rendering_keys).filter(|(_, key)| !memo.rendered.contains_key(*key)).unzip();
     let renderer = render::Renderer::new(&site, &sources, &templates);
-    let rendered = if same_assets && same_outline {
+    let rendered = if same_assets && kept_site_maps.is_some() {
         render_pages_first(&renderer, &wanted, early)?
     } else {
         shared(renderer.files(&wanted))?
     };
-    let site_maps = match memo.site_maps.take() {
-        Some((key, files)) if key == keys.outline => files,
-        _ => renderer.site_maps().into_iter().map(SharedFile::from).collect(),
-    };
+    let site_maps = kept_site_maps.unwrap_or_else(|| renderer.site_maps().into_iter().map(SharedFile::from).collect());
     let rendered_pages = wanted.iter().filter(|r| matches!(r, Rendering::Page(..))).count();
     let mut rendered: HashMap<Key, MemoFile> =
         wanted_keys.into_iter().zip(rendered).map(|(key, (file, assets))| (key, MemoFile { file, assets })).collect();

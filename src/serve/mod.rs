@@ -163,7 +163,8 @@ fn rebuild(
         }
         Err(error) => {
             if announced.get() {
-                server.restore(last);
+                // The last good site again, published before.
+                server.publish(last);
             }
             report_error(&error);
             eprintln!("Still serving the last good site; fix the file and save it again");

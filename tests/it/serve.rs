@@ -428,7 +428,7 @@ fn pages_edited_alone_are_handed_over_before_the_pages_that_list_them_all() {
     };
 
     // A footnote of a translation edited (an edit of the original would change the
-    // state of its translations, which their pages' menus show): the references page
+    // state of its translations, part of the site's outline): the references page
     // lists it, and is made after the page.
     let page = "site/content/fr/objective-14.md";
     site.edit(page, "[^asean-consular]: <https://asean.org/", "[^asean-consular]: Edited note. <https://asean.org/");

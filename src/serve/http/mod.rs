@@ -137,13 +137,8 @@ impl Server {
     }
 
     /// Serves `snapshot` from now on; requests already answering keep the old one.
-    pub(crate) fn publish(&self, snapshot: Snapshot) {
-        *self.shared.snapshot.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(snapshot);
-    }
-
-    /// Serves `snapshot` again, one published before.
-    pub(crate) fn restore(&self, snapshot: Arc<Snapshot>) {
-        *self.shared.snapshot.write().unwrap_or_else(PoisonError::into_inner) = snapshot;
+    pub(crate) fn publish(&self, snapshot: impl Into<Arc<Snapshot>>) {
+        *self.shared.snapshot.write().unwrap_or_else(PoisonError::into_inner) = snapshot.into();
     }
 
     /// Stops listening and closes every connection; returns when they are closed.
