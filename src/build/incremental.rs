@@ -4,7 +4,9 @@
 //! the open page needs: `render_pages` (every file but the search index), then `complete`
 //! (the search index and the offline workers made from every file), then `check` (the
 //! link check, and the alignment and glossary checks), which nothing published waits for.
-//! Writes nothing; the files are `SharedFile`s for the server.
+//! When only pages changed, the first phase hands them over early (`EarlyPages`), and
+//! the search indexes they change right after them. Writes nothing; the files are
+//! `SharedFile`s for the server.
 
 use std::collections::{BTreeMap, HashMap};
 use std::convert::Infallible;
@@ -172,12 +174,13 @@ impl Rebuilder {
     }
 }
 
-/// Where a rebuild hands the pages it rendered again before it renders the generated
-/// pages (`render_loaded`), when nothing else changed since the last build: the same
-/// pages at the same URLs, with the same assets. The last build's files with these
-/// instead are a site a reader may be shown at once (`imrf-site serve` publishes it):
-/// a references page lists every footnote of a language and takes many times longer
-/// to render than the page a contributor just saved.
+/// Where a rebuild hands the pages it rendered again, and then the search indexes they
+/// changed, before it renders the generated pages (`render_loaded`), when nothing else
+/// changed since the last build: the same pages at the same URLs, with the same assets.
+/// The last build's files with these instead are a site a reader may be shown at once
+/// (`imrf-site serve` publishes it): a references page lists every footnote of a
+/// language and takes many times longer to render than the page a contributor just
+/// saved.
 pub type EarlyPages<'e> = &'e mut dyn FnMut(&[SharedFile]);
 
 /// Loads the site, reading only the pages `memo` does not hold unchanged (and
@@ -228,9 +231,14 @@ pub(super) fn render_loaded(
     memo.rebind(&rendering_keys, &templates, &assets.names);
     let (wanted, wanted_keys): (Vec<Rendering>, Vec<Key>) =
         renderings.iter().zip(&rendering_keys).filter(|(_, key)| !memo.rendered.contains_key(*key)).unzip();
+    // The search index reads only the stemmer scripts' URLs among the asset names; given
+    // only those, it cannot read more than its memo key covers.
+    let stemmers = stemmer_urls(&assets.names);
     let renderer = render::Renderer::new(&site, &sources, &templates);
     let rendered = if same_assets && kept_site_maps.is_some() {
-        render_pages_first(&renderer, &wanted, early)?
+        // Only a watch-mode rebuild keeps the site maps: its search terms are remembered.
+        let search = || search_indexes(&site, &sources, &keys, &stemmers, memo, Terms::Remember).made;
+        render_pages_first(&renderer, &wanted, early, search)?
     } else {
         shared(renderer.files(&wanted))?
     };
@@ -250,19 +258,18 @@ pub(super) fn render_loaded(
     memo.site_maps = Some((keys.outline, site_maps));
     files.extend(memo.rendered.values().map(|kept| kept.file.clone()));
     files.extend(assets.files.iter().cloned().map(SharedFile::from));
-    // The search index reads only the stemmer scripts' URLs among the asset names; given
-    // only those, it cannot read more than its memo key covers.
-    let stemmers = stemmer_urls(&assets.names);
     memo.assets = Some((assets_key, assets));
     Ok((RenderedPages { site, files, warnings, keys, sources, stemmers }, rendered_pages))
 }
 
-/// Renders `wanted`: the pages first, handed to `early`, then the generated pages, in
-/// the order of `wanted`.
+/// Renders `wanted`: the pages first, handed to `early`, then the search indexes the
+/// pages changed (`search`), also handed to `early`, then the generated pages; returned
+/// in the order of `wanted`.
 fn render_pages_first(
     renderer: &render::Renderer,
     wanted: &[Rendering],
     early: EarlyPages,
+    search: impl FnOnce() -> Vec<SharedFile>,
 ) -> Result<Vec<(SharedFile, AssetLinks)>, Error> {
     let is_page = |rendering: &&Rendering| matches!(rendering, Rendering::Page(..));
     let (pages, generated): (Vec<Rendering>, Vec<Rendering>) = wanted.iter().partition(is_page);
@@ -271,6 +278,10 @@ fn render_pages_first(
     }
     let pages = shared(renderer.files(&pages))?;
     early(&pages.iter().map(|(file, _)| file.clone()).collect::<Vec<_>>());
+    let search = search();
+    if !search.is_empty() {
+        early(&search);
+    }
     let mut pages = pages.into_iter();
     let mut generated = shared(renderer.files(&generated))?.into_iter();
     // Back in the order of `wanted`, which the keys follow.
@@ -309,6 +320,70 @@ impl CompleteSite {
     }
 }
 
+/// The search indexes of a build: every language's files, in the languages' order, and
+/// the files of the indexes made now (the others were remembered).
+struct SearchIndexes {
+    all: Vec<SharedFile>,
+    made: Vec<SharedFile>,
+}
+
+/// Each language's search index, reused when its key is remembered, or made (from its
+/// pages' remembered terms, with `Terms::Remember`); `memo.search` then holds this
+/// build's indexes, so that a second call reuses them all.
+fn search_indexes(
+    site: &Site,
+    sources: &RenderedSources,
+    keys: &Keys,
+    stemmers: &BTreeMap<String, String>,
+    memo: &mut Memo,
+    terms: Terms,
+) -> SearchIndexes {
+    let stemmers_key = hash_debug(stemmers);
+    let search_keys: Vec<Key> = site.languages.iter().map(|l| keys.search(site, l, &stemmers_key)).collect();
+    let mut previous = std::mem::take(&mut memo.search);
+    let reused: Vec<Option<Vec<SharedFile>>> = search_keys.iter().map(|key| previous.remove(key)).collect();
+    let mut remembered = std::mem::take(&mut memo.search_memos);
+    let mut language_memos: Vec<Option<TermsMemo>> = site
+        .languages
+        .iter()
+        .map(|language| (terms == Terms::Remember).then(|| remembered.remove(&language.code).unwrap_or_default()))
+        .collect();
+    let indexes: Vec<(Vec<SharedFile>, bool)> = site
+        .languages
+        .par_iter()
+        .zip(reused)
+        .zip(&mut language_memos)
+        .map(|((language, reused), terms)| match reused {
+            Some(files) => (files, false),
+            None => {
+                let mut made = Vec::new();
+                let Ok(()) = search::index_language::<Infallible>(
+                    site,
+                    sources,
+                    stemmers,
+                    language,
+                    terms.as_mut(),
+                    &mut |files| {
+                        made.extend(files.into_iter().map(SharedFile::from));
+                        Ok(())
+                    },
+                );
+                (made, true)
+            }
+        })
+        .collect();
+    let all = indexes.iter().flat_map(|(files, _)| files).cloned().collect();
+    let made = indexes.iter().filter(|(_, made)| *made).flat_map(|(files, _)| files).cloned().collect();
+    memo.search = search_keys.into_iter().zip(indexes.into_iter().map(|(files, _)| files)).collect();
+    memo.search_memos = site
+        .languages
+        .iter()
+        .zip(language_memos)
+        .filter_map(|(language, terms)| Some((language.code.clone(), terms?)))
+        .collect();
+    SearchIndexes { all, made }
+}
+
 /// Whether a build keeps its pages' search terms for the next (`TermsMemo`): watch mode
 /// does; a build that has no next (`check`) would only pay for packing them.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -322,47 +397,7 @@ pub(super) enum Terms {
 /// terms) and the offline workers.
 pub(super) fn complete(pages: RenderedPages, memo: &mut Memo, terms: Terms) -> CompleteSite {
     let RenderedPages { site, mut files, warnings, keys, sources, stemmers } = pages;
-    let stemmers_key = hash_debug(&stemmers);
-    let search_keys: Vec<Key> = site.languages.iter().map(|l| keys.search(&site, l, &stemmers_key)).collect();
-    let mut previous = std::mem::take(&mut memo.search);
-    let reused: Vec<Option<Vec<SharedFile>>> = search_keys.iter().map(|key| previous.remove(key)).collect();
-    let mut remembered = std::mem::take(&mut memo.search_memos);
-    let mut language_memos: Vec<Option<TermsMemo>> = site
-        .languages
-        .iter()
-        .map(|language| (terms == Terms::Remember).then(|| remembered.remove(&language.code).unwrap_or_default()))
-        .collect();
-    let indexes: Vec<Vec<SharedFile>> = site
-        .languages
-        .par_iter()
-        .zip(reused)
-        .zip(&mut language_memos)
-        .map(|((language, reused), terms)| {
-            reused.unwrap_or_else(|| {
-                let mut made = Vec::new();
-                let Ok(()) = search::index_language::<Infallible>(
-                    &site,
-                    &sources,
-                    &stemmers,
-                    language,
-                    terms.as_mut(),
-                    &mut |files| {
-                        made.extend(files.into_iter().map(SharedFile::from));
-                        Ok(())
-                    },
-                );
-                made
-            })
-        })
-        .collect();
-    files.extend(indexes.iter().flatten().cloned());
-    memo.search = search_keys.into_iter().zip(indexes).collect();
-    memo.search_memos = site
-        .languages
-        .iter()
-        .zip(language_memos)
-        .filter_map(|(language, terms)| Some((language.code.clone(), terms?)))
-        .collect();
+    files.extend(search_indexes(&site, &sources, &keys, &stemmers, memo, terms).all);
     // Made again on every rebuild from every file, as `build` makes them once written.
     let asset_names = memo.assets.as_ref().map(|(_, assets)| &assets.names);
     memo.service_workers = match asset_names.and_then(|names| precache(&site, names)) {

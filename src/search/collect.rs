@@ -4,7 +4,6 @@
 //! and the aliases from word to stem; not the tokenizing (`text`), the formula (`score`)
 //! nor the merge of the grams (`grams`).
 
-use std::collections::HashMap;
 use std::ops::Range;
 use std::sync::Arc;
 
@@ -32,16 +31,17 @@ pub(super) struct Index {
 
 /// A place in the index's lists in 32 bits, as postings are many: a document's position
 /// in the language's list, a term's number, or a place in one page's packed lists.
-fn place(position: usize) -> u32 {
+pub(super) fn place(position: usize) -> u32 {
     // Invariant: a language has far fewer than 2^32 documents (each is a section of a
     // page) and distinct words, and one page's text is far shorter than 4 GiB, so all fit.
     u32::try_from(position).unwrap_or(u32::MAX)
 }
 
 /// A term's occurrences in one document, by the document's position in the list.
-struct Found {
-    doc: u32,
-    counts: FieldCounts,
+#[derive(Clone, Copy)]
+pub(super) struct Found {
+    pub(super) doc: u32,
+    pub(super) counts: FieldCounts,
 }
 
 /// What one worker collects from a run of consecutive documents. Runs are merged in
@@ -175,13 +175,13 @@ pub(super) struct PageTerms {
     alias_texts: String,
     aliases: Vec<(u32, u32)>,
     /// The page's Han grams, counted (`Collected::count_grams`).
-    grams: Vec<GramFound>,
+    pub(super) grams: Vec<GramFound>,
     /// Each document's text length, in terms.
-    lengths: Vec<u32>,
+    pub(super) lengths: Vec<u32>,
 }
 
 impl PageTerms {
-    fn collect(processor: &TextProcessor, docs: &[Doc]) -> Self {
+    pub(super) fn collect(processor: &TextProcessor, docs: &[Doc]) -> Self {
         let mut page =
             docs.iter().enumerate().fold(Collected::default(), |page, (d, doc)| page.add(processor, place(d), doc));
         page.count_grams();
@@ -218,7 +218,7 @@ impl PageTerms {
     }
 
     /// Each term with its occurrences.
-    fn terms(&self) -> impl Iterator<Item = (&str, &[Found])> {
+    pub(super) fn terms(&self) -> impl Iterator<Item = (&str, &[Found])> {
         let starts = std::iter::once(0).chain(self.term_ends.iter().copied());
         let found_starts = std::iter::once(0).chain(self.found_ends.iter().copied());
         starts.zip(&self.term_ends).zip(found_starts.zip(&self.found_ends)).map(|((start, &end), (from, &to))| {
@@ -226,25 +226,22 @@ impl PageTerms {
         })
     }
 
+    /// Term `t`'s text.
+    pub(super) fn term(&self, t: u32) -> &str {
+        let start = t.checked_sub(1).map_or(0, |previous| self.term_ends[previous as usize]);
+        &self.texts[start as usize..self.term_ends[t as usize] as usize]
+    }
+
     /// Each word that differs from its stem, with its term's place in `terms`.
-    fn aliases(&self) -> impl Iterator<Item = (&str, u32)> {
+    pub(super) fn aliases(&self) -> impl Iterator<Item = (&str, u32)> {
         let starts = std::iter::once(0).chain(self.aliases.iter().map(|&(end, _)| end));
         starts.zip(&self.aliases).map(|(start, &(end, term))| (&self.alias_texts[start as usize..end as usize], term))
     }
 }
 
-/// Each page's terms by a hash of its documents' text, kept by `imrf-site serve` from one
-/// rebuild to the next: after a save, only the pages whose text changed are read again
-/// (tokenizing and stemming are most of the cost of an index). Holds the pages of the
-/// last index made only.
-#[derive(Default)]
-pub struct TermsMemo {
-    pages: HashMap<u128, Arc<PageTerms>>,
-}
-
 /// What tells one page's documents from another's, for the memo: their text, field by
 /// field, the only thing their terms are made of.
-fn docs_key(docs: &[Doc]) -> u128 {
+pub(super) fn docs_key(docs: &[Doc]) -> u128 {
     let mut hasher = xxh3::Xxh3::new();
     for doc in docs {
         // Each with its length, so that no two lists of texts run together.
@@ -258,35 +255,18 @@ fn docs_key(docs: &[Doc]) -> u128 {
 
 impl Index {
     /// The index of `docs`, which are the documents of `pages` one after the other
-    /// (each page's range in `docs`), with the ids `chunks` give them. With a memo, each
-    /// page's terms are taken from it when its text is unchanged, and the memo then
-    /// holds this index's pages; the index is the same either way.
+    /// (each page's range in `docs`), with the ids `chunks` give them. With `remembered`
+    /// (each page's terms, as watch mode keeps them), the pages are not read again, and
+    /// the terms' occurrences are returned with the index (`Occurrences`) for the next
+    /// build's update (`delta`); the index is the same either way.
     pub(super) fn build(
         processor: &TextProcessor,
         docs: &[Doc],
         pages: &[Range<usize>],
         chunks: &[Vec<usize>],
-        memo: Option<&mut TermsMemo>,
-    ) -> Index {
-        let mut ids = vec![0; docs.len()];
-        for (c, chunk) in chunks.iter().enumerate() {
-            for (i, &d) in chunk.iter().enumerate() {
-                ids[d] = place(c * CHUNK_DOCS + i);
-            }
-        }
-        let remembered: Option<Vec<Arc<PageTerms>>> = memo.map(|memo| {
-            let keys: Vec<u128> = pages.par_iter().map(|range| docs_key(&docs[range.clone()])).collect();
-            let made: Vec<Arc<PageTerms>> = pages
-                .par_iter()
-                .zip(&keys)
-                .map(|(range, key)| match memo.pages.get(key) {
-                    Some(page) => Arc::clone(page),
-                    None => Arc::new(PageTerms::collect(processor, &docs[range.clone()])),
-                })
-                .collect();
-            memo.pages = keys.into_iter().zip(made.iter().cloned()).collect();
-            made
-        });
+        remembered: Option<&[Arc<PageTerms>]>,
+    ) -> (Index, Option<Occurrences>) {
+        let ids = doc_ids(docs.len(), chunks);
         // One contiguous block of pages per thread: each block's terms are gathered
         // once, and the merge touches each block's vocabulary once, however many
         // documents it holds (more blocks even out the load a little but hold more
@@ -303,7 +283,7 @@ impl Index {
                 // allocation of the build. Room never written to takes no memory.
                 let room = docs[block_docs.clone()].iter().map(Doc::most_grams).sum();
                 let start = Collected { grams: Vec::with_capacity(room), ..Collected::default() };
-                let mut collected = match &remembered {
+                let mut collected = match remembered {
                     Some(made) => made[b * block..][..block_pages.len()]
                         .iter()
                         .zip(block_pages)
@@ -325,22 +305,47 @@ impl Index {
         for (term, index) in collected.terms {
             names[index as usize] = term;
         }
-        let terms = names
-            .into_par_iter()
-            .zip(collected.found)
-            .map(|(term, found)| {
-                let postings = scorer.postings(found.len(), found.iter().map(|f| (f.doc, f.counts)));
-                (term, postings)
-            })
-            .collect::<Vec<_>>();
+        let score = |term: Box<str>, found: &[Found]| {
+            let postings = scorer.postings(found.len(), found.iter().map(|f| (f.doc, f.counts)));
+            (term, postings)
+        };
+        let (terms, occurrences): (Vec<_>, _) = if remembered.is_some() {
+            let terms =
+                names.par_iter().zip(&collected.found).map(|(term, found)| score(term.clone(), found)).collect();
+            (terms, Some(Occurrences { names, found: collected.found }))
+        } else {
+            // Each term's occurrences are dropped once scored: held until the end, they
+            // would raise the build's peak memory by as much as the postings take.
+            let terms = names.into_par_iter().zip(collected.found).map(|(term, found)| score(term, &found)).collect();
+            (terms, None)
+        };
         let aliases = collected
             .words
             .into_iter()
             .filter(|(word, index)| **word != *terms[*index as usize].0)
             .map(|(word, index)| (word, index as usize))
             .collect();
-        Index { terms, aliases, grams: Grams::new(grams), scorer }
+        (Index { terms, aliases, grams: Grams::new(grams), scorer }, occurrences)
     }
+}
+
+/// Each document's id, by its position: `chunk * CHUNK_DOCS + index in chunk`.
+fn doc_ids(documents: usize, chunks: &[Vec<usize>]) -> Vec<u32> {
+    let mut ids = vec![0; documents];
+    for (c, chunk) in chunks.iter().enumerate() {
+        for (i, &d) in chunk.iter().enumerate() {
+            ids[d] = place(c * CHUNK_DOCS + i);
+        }
+    }
+    ids
+}
+
+/// The terms (Han grams aside) of an index and each one's occurrences, by document
+/// position, as `Index::build` merged them: what `delta` updates after an edit.
+pub(super) struct Occurrences {
+    /// Each term, by its number.
+    pub(super) names: Vec<Box<str>>,
+    pub(super) found: Vec<Vec<Found>>,
 }
 
 #[cfg(test)]
@@ -357,7 +362,7 @@ mod tests {
     fn ranking(docs: &[Doc], term: &str) -> Vec<usize> {
         let chunks: Vec<Vec<usize>> = (0..docs.len()).map(|d| vec![d]).collect();
         let pages: Vec<Range<usize>> = (0..docs.len()).map(|d| d..d + 1).collect();
-        let index = Index::build(&TextProcessor::for_language("en"), docs, &pages, &chunks, None);
+        let (index, _) = Index::build(&TextProcessor::for_language("en"), docs, &pages, &chunks, None);
         let (_, postings) = index.terms.iter().find(|(t, _)| &**t == term).expect("the term is indexed");
         let mut best: Vec<&Posting> = postings.iter().collect();
         best.sort_by(|a, b| b.score.cmp(&a.score).then(a.doc.cmp(&b.doc)));
@@ -385,46 +390,6 @@ mod tests {
             doc("A", "", format!("consular consular consular {long}")),
         ];
         assert_eq!(ranking(&docs, "consular"), [1, 2, 0]);
-    }
-
-    /// The index's files (shards, separators, tails) for pages of documents given as
-    /// (title, heading, text), with or without a memo.
-    fn files(
-        language: &str,
-        pages: &[Vec<Doc>],
-        memo: Option<&mut TermsMemo>,
-    ) -> (Vec<String>, Vec<String>, Vec<String>) {
-        let mut ranges = Vec::new();
-        let mut docs = Vec::new();
-        for page in pages {
-            ranges.push(docs.len()..docs.len() + page.len());
-            docs.extend(page.iter().map(|d| doc(d.title, &d.heading, d.text.to_string())));
-        }
-        let chunks: Vec<Vec<usize>> = (0..docs.len()).collect::<Vec<_>>().chunks(3).map(<[usize]>::to_vec).collect();
-        Index::build(&TextProcessor::for_language(language), &docs, &ranges, &chunks, memo).shards()
-    }
-
-    #[test]
-    fn pages_remembered_by_their_text_give_the_index_read_afresh() {
-        for (language, texts) in [
-            ("en", ["Migrants send remittances", "Remittance costs fell", "Consular protection abroad"]),
-            ("zh", ["移民汇款回国", "汇款成本下降", "国外领事保护"]),
-        ] {
-            let page = |n: usize, extra: &'static str| {
-                vec![doc(texts[n], "Overview", format!("{} {extra}", texts[(n + 1) % 3])), doc(texts[n], texts[n], "x")]
-            };
-            let mut pages: Vec<Vec<Doc>> = (0..3).map(|n| page(n, "")).collect();
-            let mut memo = TermsMemo::default();
-            assert_eq!(files(language, &pages, Some(&mut memo)), files(language, &pages, None));
-            assert_eq!(memo.pages.len(), 3);
-            // One page edited, one added: the memo gives the others, and the same files.
-            pages[1] = page(1, texts[0]);
-            pages.insert(0, page(2, texts[1]));
-            let remembered = Arc::clone(&memo.pages[&docs_key(&pages[1])]);
-            assert_eq!(files(language, &pages, Some(&mut memo)), files(language, &pages, None));
-            assert!(Arc::ptr_eq(&remembered, &memo.pages[&docs_key(&pages[1])]), "an unchanged page is not read again");
-            assert_eq!(memo.pages.len(), 4, "the memo holds this index's pages only");
-        }
     }
 
     #[test]

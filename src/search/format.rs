@@ -10,41 +10,46 @@
 //!   of each group of `DIR_SHARDS` term shards, the number of documents, the UI strings
 //!   and plural forms, and `v`, a hash of every file below, appended to their URLs so
 //!   caches never mix two builds.
-//! - `s/<n>.json`: a contiguous range of keys in UTF-16 order (JavaScript's string order):
-//!   `{"t": [[term, df, postings], ...], "a": [[word, stem], ...]}`. Postings are a string
-//!   of base-64 varints, pairs of (document id minus the previous one, score), by id; a
-//!   document's id is `chunk * 32 + index in chunk`. A term found in more than
-//!   `HEAD_POSTINGS` documents keeps only its best there, and the rest in `t/<n>.json`
+//! - `s/<name>.json`: a contiguous range of keys in UTF-16 order (JavaScript's string
+//!   order): `{"t": [[term, df, postings], ...], "a": [[word, stem], ...]}`. Postings are a
+//!   string of base-64 varints, pairs of (document id minus the previous one, score), by
+//!   id; a document's id is `chunk * 32 + index in chunk`. A term found in more than
+//!   `HEAD_POSTINGS` documents keeps only its best there, and the rest in `t/<name>.json`
 //!   (a JSON string, same encoding), named by a fourth element.
 //!   `a` maps each indexed word to its stem, so that a prefix the reader is still typing
 //!   (`migratio`) reaches the stem (`migrat`) of the words it begins.
-//! - `s/dir-<k>.json`: the separators of shards `k * DIR_SHARDS` onwards: for each, the
-//!   shortest prefix of its first key that sorts after the previous shard's last key. Two
-//!   levels keep the manifest small when a large site has thousands of shards.
+//!   Shards and tails are named by a hash of their content (`named`): a file that did not
+//!   change keeps its name from one build to the next, so a reader's cache still holds it,
+//!   and `search.js` fetches them without the version.
+//! - `s/dir-<k>.json`: `[[separator, name], ...]` for shards `k * DIR_SHARDS` onwards, in
+//!   key order: each shard's name and the shortest prefix of its first key that sorts
+//!   after the previous shard's last key. Two levels keep the manifest small when a large
+//!   site has thousands of shards.
 //! - `d/<n>.json`: a chunk of documents: `[[url, title, heading, text, lang], ...]`
 //!   (`lang` only when the text is not in the index's language). Chunks stay small, so a
 //!   first page of results fetches little even on a large site.
 //!
-//! Written by: `manifest` (`index.json`) and `ShardBuffer` (a term shard's object) here,
-//! the term rows and tails in `shards`, the document chunks in `documents`, the file
+//! Written by: `manifest` (`index.json`), `ShardBuffer` (a term shard's object) and
+//! `named` here, the term rows and tails in `shards`, the document chunks in `documents`, the file
 //! names and the version in `index_language` (`mod.rs`).
 
 use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
+use xxhash_rust::xxh3::xxh3_128;
 
 use super::text::TextProcessor;
 use crate::i18n::Language;
 use crate::site::Site;
 
 /// Bumped when the file layout changes, so a cached client never misreads an index.
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 /// Shards per directory file.
 pub(super) const DIR_SHARDS: usize = 64;
 /// Documents per chunk at most: ids are `chunk * CHUNK_DOCS + index`.
 pub(super) const CHUNK_DOCS: usize = 32;
 /// Postings kept in the shard; the rest wait in a tail file until the reader asks for more.
-const HEAD_POSTINGS: usize = 1000;
+pub(super) const HEAD_POSTINGS: usize = 1000;
 /// The digits of the postings' varints (URL-safe base 64): 5 bits of value per digit,
 /// digits from the upper half continuing the number.
 const DIGITS: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -85,7 +90,6 @@ pub(super) fn manifest(
         "text": { "stemmer": stemmer, "foldLatin": processor.folds_latin(), "foldYo": processor.folds_yo() },
         "docs": docs,
         "dirs": first_keys,
-        "dirShards": DIR_SHARDS,
         "strings": strings,
         "results": plurals,
     })
@@ -150,23 +154,12 @@ pub(super) fn separator(previous: &str, key: &str) -> String {
 pub(super) struct ShardBuffer {
     terms: String,
     aliases: String,
-    /// The rows' bytes, each with its separator.
-    pub(super) bytes: usize,
 }
 
 impl ShardBuffer {
-    pub(super) fn is_empty(&self) -> bool {
-        self.bytes == 0
-    }
-
-    pub(super) fn push_term(&mut self, row: &str) {
-        push_row(&mut self.terms, row);
-        self.bytes += row.len() + 1;
-    }
-
-    pub(super) fn push_alias(&mut self, row: &str) {
-        push_row(&mut self.aliases, row);
-        self.bytes += row.len() + 1;
+    /// A term's row (a Han gram's too) or an alias's.
+    pub(super) fn push(&mut self, row: &str, is_term: bool) {
+        push_row(if is_term { &mut self.terms } else { &mut self.aliases }, row);
     }
 
     /// The shard's JSON; the buffer starts afresh.
@@ -175,6 +168,19 @@ impl ShardBuffer {
         *self = Self::default();
         json
     }
+}
+
+/// A file named by its content: a shard or a tail.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) struct NamedFile {
+    pub(super) name: String,
+    pub(super) body: String,
+}
+
+/// `body` with its name: 80 bits of its hash in hexadecimal, so that two files of one
+/// index (tens of thousands at most) never share a name unless they are the same.
+pub(super) fn named(body: String) -> NamedFile {
+    NamedFile { name: format!("{:020x}", xxh3_128(body.as_bytes()) >> 48), body }
 }
 
 fn push_row(rows: &mut String, row: &str) {

@@ -21,7 +21,7 @@ pub(super) fn gram_key(gram: &str) -> u64 {
 }
 
 /// The characters of the gram `gram_key` numbered.
-fn gram_chars(key: u64) -> impl Iterator<Item = char> {
+pub(super) fn gram_chars(key: u64) -> impl Iterator<Item = char> {
     let character = |half: u64| u32::try_from(half & 0xFFFF_FFFF).ok().and_then(character_of_rank);
     character(key >> 32).into_iter().chain(character(key).filter(|_| key & 0xFFFF_FFFF != 0))
 }
@@ -116,6 +116,11 @@ impl Grams {
             let end = self.starts.get((g + 1) * count + b).copied().unwrap_or(block.len());
             &block[self.starts[g * count + b]..end]
         })
+    }
+
+    /// Gram `g`'s occurrences, by document.
+    pub(super) fn occurrences(&self, g: usize) -> impl Iterator<Item = &GramFound> {
+        self.runs(g).flatten()
     }
 
     /// The number of documents gram `g` occurs in.

@@ -17,6 +17,7 @@
 //! - `text`: the text processing both sides share.
 
 mod collect;
+mod delta;
 mod documents;
 mod format;
 mod grams;
@@ -27,7 +28,7 @@ pub mod text;
 use std::collections::BTreeMap;
 
 use rayon::prelude::*;
-use serde_json::json;
+use serde_json::{Value, json};
 use xxhash_rust::xxh3;
 
 use crate::i18n::Language;
@@ -36,9 +37,10 @@ use crate::output::OutputFile;
 use crate::render::RenderedSources;
 use crate::site::{Page, Site};
 use collect::Index;
-pub(crate) use collect::TermsMemo;
+pub(crate) use delta::TermsMemo;
 use documents::{Doc, chunk_docs, chunk_files, page_docs};
 use format::{DIR_SHARDS, manifest};
+use shards::ShardFiles;
 use text::TextProcessor;
 
 /// One language's index files, handed to `emit` part by part (the documents, then the
@@ -68,12 +70,22 @@ pub(crate) fn index_language<E>(
     let chunks = chunk_docs(&docs);
     let mut out = Emitter { base: format!("{}/search", language.code), version: xxh3::Xxh3::new(), emit };
     out.emit(chunk_files(&docs, &chunks))?;
-    let (shards, separators, tails) = Index::build(&processor, &docs, &ranges, &chunks, memo).shards();
-    out.emit(shards.into_iter().enumerate().map(|(n, shard)| (format!("s/{n}.json"), shard)).collect())?;
-    let dirs: Vec<&[String]> = separators.chunks(DIR_SHARDS).collect();
-    let first_keys: Vec<&str> = dirs.iter().map(|dir| dir[0].as_str()).collect();
-    out.emit(dirs.iter().enumerate().map(|(k, dir)| (format!("s/dir-{k}.json"), json!(dir).to_string())).collect())?;
-    out.emit(tails.into_iter().enumerate().map(|(n, tail)| (format!("t/{n}.json"), tail)).collect())?;
+    let ShardFiles { shards, separators, tails } = match memo {
+        Some(memo) => memo.index(&processor, &docs, &ranges, &chunks),
+        None => Index::build(&processor, &docs, &ranges, &chunks, None).0.shards(),
+    };
+    let dirs: Vec<Value> = separators
+        .iter()
+        .zip(&shards)
+        .map(|(separator, shard)| json!([separator, shard.name]))
+        .collect::<Vec<_>>()
+        .chunks(DIR_SHARDS)
+        .map(|dir| Value::from(dir.to_vec()))
+        .collect();
+    let first_keys: Vec<&str> = separators.iter().step_by(DIR_SHARDS).map(String::as_str).collect();
+    out.emit(shards.into_iter().map(|shard| (format!("s/{}.json", shard.name), shard.body)).collect())?;
+    out.emit(dirs.iter().enumerate().map(|(k, dir)| (format!("s/dir-{k}.json"), dir.to_string())).collect())?;
+    out.emit(tails.into_iter().map(|tail| (format!("t/{}.json", tail.name), tail.body)).collect())?;
     let version = format!("{:010x}", out.version.digest128() >> 88);
     let manifest = manifest(site, assets, language, &processor, docs.len(), first_keys, version);
     out.emit(vec![("index.json".to_string(), manifest.to_string())])

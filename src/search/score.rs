@@ -54,8 +54,8 @@ impl FieldCounts {
 
 /// What scores a term's postings: the documents' ids and lengths, by position.
 pub(super) struct Scorer {
-    ids: Vec<DocRef>,
-    lengths: Vec<u32>,
+    pub(super) ids: Vec<DocRef>,
+    pub(super) lengths: Vec<u32>,
     documents: f64,
     average_length: f64,
 }
@@ -64,8 +64,16 @@ impl Scorer {
     pub(super) fn new(ids: Vec<DocRef>, lengths: Vec<u32>) -> Self {
         let documents = lengths.len() as f64;
         let total: f64 = lengths.iter().map(|&l| f64::from(l)).sum();
-        let average_length = if lengths.is_empty() { 1.0 } else { (total / documents).max(1.0) };
+        // Rounded to a whole term: an edit of a few words then leaves it, and so the scores
+        // of every document it did not touch, as they were (`delta` rewrites only the rows
+        // of the terms it touched), and ranks as well as the exact mean.
+        let average_length = if lengths.is_empty() { 1.0 } else { (total / documents).round().max(1.0) };
         Self { ids, lengths, documents, average_length }
+    }
+
+    /// The mean text length the scores are normalized by.
+    pub(super) fn average_length(&self) -> f64 {
+        self.average_length
     }
 
     /// The postings of a term found in `df` documents, given by position with their counts.

@@ -125,9 +125,9 @@ pub fn serve(options: &ServeOptions) -> Result<(), ServeError> {
 /// and offline workers of the last build are served with them for the moment), then,
 /// without an event, the whole site once its search index is made; its links and
 /// glossaries are checked after that, for the report. When only pages changed, the
-/// pages rendered again are published (with the event) before the generated pages
-/// that list many pages are made (`EarlyPages`); should the rest fail, the last good
-/// site is served again.
+/// pages rendered again are published (with the event), then the search indexes they
+/// changed, before the generated pages that list many pages are made (`EarlyPages`);
+/// should the rest fail, the last good site is served again.
 fn rebuild(
     rebuilder: &mut Rebuilder,
     batch: &Batch,
@@ -140,11 +140,14 @@ fn rebuild(
     let last = server.snapshot();
     let generation = last.generation + 1;
     let announced = Cell::new(false);
-    let mut early = |pages: &[SharedFile]| {
-        server.publish(Snapshot::with_pages(&last, pages, generation));
-        live.set_error(None);
-        live.broadcast(LiveEvent::Reload { generation });
-        announced.set(true);
+    // Called with the pages, then with the search indexes they changed: each time, the
+    // site served so far with these files in place.
+    let mut early = |files: &[SharedFile]| {
+        server.publish(Snapshot::with_pages(&server.snapshot(), files, generation));
+        if !announced.replace(true) {
+            live.set_error(None);
+            live.broadcast(LiveEvent::Reload { generation });
+        }
     };
     match rebuilder.render_pages(&batch.paths, batch.everything, &mut early) {
         Ok(pages) => {

@@ -429,13 +429,16 @@ fn pages_edited_alone_are_handed_over_before_the_pages_that_list_them_all() {
 
     // A footnote of a translation edited (an edit of the original would change the
     // state of its translations, part of the site's outline): the references page
-    // lists it, and is made after the page.
+    // lists it, and is made after the page and its language's search index.
     let page = "site/content/fr/objective-14.md";
     site.edit(page, "[^asean-consular]: <https://asean.org/", "[^asean-consular]: Edited note. <https://asean.org/");
     let (early, rebuilt) = rebuild(&mut rebuilder, &[page]);
     let early_paths: Vec<&str> = early.iter().map(|f| f.path.as_str()).collect();
     assert!(early_paths.contains(&"fr/objective-14/index.html"), "{early_paths:?}");
     assert!(early_paths.iter().all(|path| !path.contains("references")), "{early_paths:?}");
+    // The search index the page changed follows it, before the references page too.
+    assert!(early_paths.contains(&"fr/search/index.json"), "{early_paths:?}");
+    assert!(early_paths.iter().all(|path| !path.starts_with("en/search/")), "an unchanged index: {early_paths:?}");
     for handed in &early {
         assert_eq!(handed.bytes, file(&rebuilt, &handed.path), "{}: handed over as finally built", handed.path);
     }

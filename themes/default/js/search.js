@@ -364,34 +364,43 @@
     });
   };
   var I = Index.prototype;
+  // A file of the index, fetched once. Shards and tails are named by their content
+  // (`named`): they need no version, and a reader's cache keeps them across builds.
   I.file = function (path) {
     var self = this;
     if (!this.files[path]) {
-      this.files[path] = this.load(this.base + path + "?v=" + this.manifest.v).then(JSON.parse);
+      var immutable = /^[st]\/[0-9a-f]+\.json$/.test(path);
+      this.files[path] = this.load(this.base + path + (immutable ? "" : "?v=" + this.manifest.v)).then(JSON.parse);
       this.files[path].catch(function () {
         delete self.files[path];
       });
     }
     return this.files[path];
   };
-  // The last of `list` (sorted separators) that is not after `key`.
-  function lastNotAfter(list, key) {
+  // The last of `list` (sorted) that is not after `key`; `at(i)` reads entry i.
+  function lastNotAfter(list, key, at) {
     var lo = 0, hi = list.length - 1;
     while (lo < hi) {
       var mid = (lo + hi + 1) >> 1;
-      if (list[mid] <= key) lo = mid;
+      if (at(list[mid]) <= key) lo = mid;
       else hi = mid - 1;
     }
     return lo;
   }
+  function itself(entry) {
+    return entry;
+  }
+  function separatorOf(entry) {
+    return entry[0];
+  }
   // The shards that may hold `key` and, with `more`, the keys it begins (at most
-  // MAX_SCOPE_SHARDS, within one directory file): a promise of shard numbers.
+  // MAX_SCOPE_SHARDS, within one directory file): a promise of shard names.
   I.shardsFor = function (key, more) {
-    var k = lastNotAfter(this.manifest.dirs, key), size = this.manifest.dirShards;
-    return this.file("s/dir-" + k + ".json").then(function (separators) {
-      var first = lastNotAfter(separators, key), list = [k * size + first];
-      for (var n = first + 1; more && n < separators.length && separators[n].startsWith(key) && list.length < MAX_SCOPE_SHARDS; n++) {
-        list.push(k * size + n);
+    var k = lastNotAfter(this.manifest.dirs, key, itself);
+    return this.file("s/dir-" + k + ".json").then(function (entries) {
+      var first = lastNotAfter(entries, key, separatorOf), list = [entries[first][1]];
+      for (var n = first + 1; more && n < entries.length && entries[n][0].startsWith(key) && list.length < MAX_SCOPE_SHARDS; n++) {
+        list.push(entries[n][1]);
       }
       return list;
     });
@@ -407,11 +416,11 @@
       return unique([].concat.apply([], lists));
     });
   };
-  I.shards = function (numbers) {
+  I.shards = function (names) {
     var self = this;
     return Promise.all(
-      numbers.map(function (n) {
-        return self.file("s/" + n + ".json");
+      names.map(function (name) {
+        return self.file("s/" + name + ".json");
       })
     );
   };

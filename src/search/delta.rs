@@ -1,0 +1,427 @@
+//! Watch mode's search index, kept from one build to the next (`TermsMemo`): each page's
+//! terms by its text, and the last index's occurrences and rows. After an edit, only the
+//! pages whose text changed are read, and only the rows of the terms and words they hold
+//! are written again; the shards are then cut and named from the rows as a build from
+//! nothing cuts and names them (`shards::assemble`), so the files are the same. An edit
+//! that changes the documents (how many a page has, how they fall into chunks), the mean
+//! length the scores use, or many pages at once, makes the index afresh.
+
+use std::collections::HashMap;
+use std::ops::Range;
+use std::sync::Arc;
+
+use rayon::prelude::*;
+use rustc_hash::{FxHashMap, FxHashSet};
+
+use super::collect::{Found, Index, Occurrences, PageTerms, docs_key, place};
+use super::documents::Doc;
+use super::grams::gram_chars;
+use super::score::Scorer;
+use super::shards::{Row, ShardFiles, assemble, row_order};
+use super::text::TextProcessor;
+
+/// Past one changed page in this many, the index is made afresh, which is then faster.
+const MOST_CHANGED: usize = 8;
+
+/// What `imrf-site serve` keeps of one language's index from one build to the next.
+#[derive(Default)]
+pub struct TermsMemo {
+    /// Each page's terms by a hash of its documents' text (`docs_key`): tokenizing and
+    /// stemming are most of the cost of an index. Holds the last index's pages only.
+    pages: HashMap<u128, Arc<PageTerms>>,
+    last: Option<LastIndex>,
+    /// Whether the last index was an update of the one before.
+    #[cfg(test)]
+    updated: bool,
+}
+
+impl TermsMemo {
+    /// The term shards of `docs`, which are the documents of `pages` one after the other
+    /// (each page's range in `docs`), with the ids `chunks` give them: updated from the
+    /// last index when it can be, made afresh otherwise; the same files either way.
+    pub(super) fn index(
+        &mut self,
+        processor: &TextProcessor,
+        docs: &[Doc],
+        pages: &[Range<usize>],
+        chunks: &[Vec<usize>],
+    ) -> ShardFiles {
+        let keys: Vec<u128> = pages.par_iter().map(|range| docs_key(&docs[range.clone()])).collect();
+        let made: Vec<Arc<PageTerms>> = pages
+            .par_iter()
+            .zip(&keys)
+            .map(|(range, key)| match self.pages.get(key) {
+                Some(page) => Arc::clone(page),
+                None => Arc::new(PageTerms::collect(processor, &docs[range.clone()])),
+            })
+            .collect();
+        self.pages = keys.iter().copied().zip(made.iter().cloned()).collect();
+        let last = self.last.take().filter(|last| last.pages == pages && last.chunks == chunks);
+        if let Some(mut last) = last {
+            if let Some(files) = last.update(&keys, &made) {
+                self.last = Some(last);
+                #[cfg(test)]
+                {
+                    self.updated = true;
+                }
+                return files;
+            }
+        }
+        #[cfg(test)]
+        {
+            self.updated = false;
+        }
+        let (index, occurrences) = Index::build(processor, docs, pages, chunks, Some(&made));
+        let Some(occurrences) = occurrences else {
+            // Not reached: with the pages' terms given, the occurrences are returned.
+            return index.shards();
+        };
+        let last = LastIndex::new(index, occurrences, pages, chunks, keys, made);
+        let files = assemble(&last.rows);
+        self.last = Some(last);
+        files
+    }
+}
+
+/// The last index, as an edit updates it.
+struct LastIndex {
+    /// Each page's documents, and the chunks they fall into: an update keeps both.
+    pages: Vec<Range<usize>>,
+    chunks: Vec<Vec<usize>>,
+    /// Each page's `docs_key` and terms.
+    keys: Vec<u128>,
+    terms: Vec<Arc<PageTerms>>,
+    /// Each document's id and text length, by position, and the mean length the scores
+    /// are normalized by.
+    ids: Vec<u32>,
+    lengths: Vec<u32>,
+    average_length: f64,
+    /// Each term's (Han grams too) number, text and occurrences by document position;
+    /// a term no page holds any longer keeps its number, with no occurrences and no row.
+    numbers: FxHashMap<Box<str>, u32>,
+    names: Vec<Box<str>>,
+    found: Vec<Vec<Found>>,
+    /// Each word that differs from its stem, with its stem's number and how many pages
+    /// hold it.
+    aliases: FxHashMap<Box<str>, (u32, u32)>,
+    /// Every row of the shards, in key order.
+    rows: Vec<Row>,
+}
+
+/// A row to write again: its key, whether it is a term's, and the row (none when the
+/// key is gone).
+type Change = (Box<str>, bool, Option<Row>);
+
+impl LastIndex {
+    fn new(
+        index: Index,
+        occurrences: Occurrences,
+        pages: &[Range<usize>],
+        chunks: &[Vec<usize>],
+        keys: Vec<u128>,
+        terms: Vec<Arc<PageTerms>>,
+    ) -> Self {
+        let rows = index.rows();
+        let Occurrences { mut names, mut found } = occurrences;
+        for g in 0..index.grams.len() {
+            names.push(index.grams.text(g).into());
+            found.push(index.grams.occurrences(g).map(|f| Found { doc: f.doc, counts: f.counts }).collect());
+        }
+        let numbers = names.iter().enumerate().map(|(n, name)| (name.clone(), place(n))).collect();
+        let mut last = LastIndex {
+            pages: pages.to_vec(),
+            chunks: chunks.to_vec(),
+            keys,
+            terms: Vec::new(),
+            average_length: index.scorer.average_length(),
+            ids: index.scorer.ids,
+            lengths: index.scorer.lengths,
+            numbers,
+            names,
+            found,
+            aliases: FxHashMap::default(),
+            rows,
+        };
+        for page in &terms {
+            last.count_aliases(page, &mut FxHashSet::default());
+        }
+        last.terms = terms;
+        last
+    }
+
+    /// The shards after the pages whose `keys` changed, now holding the terms `made`
+    /// (each page's, in order); none when the index must be made afresh (the caller
+    /// then drops this one, which may be half updated).
+    fn update(&mut self, keys: &[u128], made: &[Arc<PageTerms>]) -> Option<ShardFiles> {
+        let changed: Vec<usize> = (0..keys.len()).filter(|&p| keys[p] != self.keys[p]).collect();
+        if changed.len() > (keys.len() / MOST_CHANGED).max(1) {
+            return None;
+        }
+        let mut terms = FxHashSet::default();
+        let mut words = FxHashSet::default();
+        for &p in &changed {
+            let range = self.pages[p].clone();
+            if made[p].lengths.len() != range.len() {
+                return None;
+            }
+            let old = std::mem::replace(&mut self.terms[p], Arc::clone(&made[p]));
+            self.forget_page(&old, place(range.start)..place(range.end), &mut terms, &mut words);
+            self.add_page(&made[p], place(range.start), &mut terms, &mut words);
+            self.lengths[range].copy_from_slice(&made[p].lengths);
+            self.keys[p] = keys[p];
+        }
+        let scorer = Scorer::new(self.ids.clone(), self.lengths.clone());
+        if scorer.average_length() != self.average_length {
+            return None;
+        }
+        let terms: Vec<u32> = terms.into_iter().collect();
+        let mut changes: Vec<Change> = terms
+            .par_iter()
+            .map(|&n| {
+                let (name, found) = (&self.names[n as usize], &self.found[n as usize]);
+                let postings = scorer.postings(found.len(), found.iter().map(|f| (f.doc, f.counts)));
+                (name.clone(), true, (!found.is_empty()).then(|| Row::term(name, &postings)))
+            })
+            .collect();
+        for word in words {
+            let row = match self.aliases.get(&word) {
+                Some(&(stem, pages)) if pages > 0 => Some(Row::alias(&word, &self.names[stem as usize])),
+                _ => {
+                    self.aliases.remove(&word);
+                    None
+                }
+            };
+            changes.push((word, false, row));
+        }
+        self.apply(changes);
+        Some(assemble(&self.rows))
+    }
+
+    /// Takes out a page's occurrences, its documents at `docs`; notes the keys touched.
+    fn forget_page(
+        &mut self,
+        page: &PageTerms,
+        docs: Range<u32>,
+        terms: &mut FxHashSet<u32>,
+        words: &mut FxHashSet<Box<str>>,
+    ) {
+        let texts = page.terms().map(|(term, _)| term.to_string());
+        let grams = page.grams.chunk_by(|a, b| a.key == b.key).map(|run| gram_chars(run[0].key).collect());
+        for text in texts.chain(grams) {
+            if let Some(&n) = self.numbers.get(text.as_str()) {
+                let found = &mut self.found[n as usize];
+                let from = found.partition_point(|f| f.doc < docs.start);
+                let to = found.partition_point(|f| f.doc < docs.end);
+                found.drain(from..to);
+                terms.insert(n);
+            }
+        }
+        for (word, _) in page.aliases() {
+            if let Some((_, pages)) = self.aliases.get_mut(word) {
+                *pages = pages.saturating_sub(1);
+            }
+            words.insert(word.into());
+        }
+    }
+
+    /// Adds a page's occurrences, its documents numbered from `first_doc`; notes the
+    /// keys touched.
+    fn add_page(
+        &mut self,
+        page: &PageTerms,
+        first_doc: u32,
+        terms: &mut FxHashSet<u32>,
+        words: &mut FxHashSet<Box<str>>,
+    ) {
+        let found_terms = page.terms().map(|(term, found)| (term.to_string(), found.to_vec()));
+        let found_grams = page.grams.chunk_by(|a, b| a.key == b.key).map(|run| {
+            (gram_chars(run[0].key).collect(), run.iter().map(|f| Found { doc: f.doc, counts: f.counts }).collect())
+        });
+        for (text, found) in found_terms.chain(found_grams) {
+            let n = self.number(&text);
+            let list = &mut self.found[n as usize];
+            let at = list.partition_point(|f| f.doc < first_doc);
+            list.splice(at..at, found.iter().map(|f| Found { doc: f.doc + first_doc, counts: f.counts }));
+            terms.insert(n);
+        }
+        self.count_aliases(page, words);
+    }
+
+    /// Counts a page's words that differ from their stems; notes them.
+    fn count_aliases(&mut self, page: &PageTerms, words: &mut FxHashSet<Box<str>>) {
+        for (word, term) in page.aliases() {
+            let stem = self.number(page.term(term));
+            self.aliases.entry(word.into()).or_insert((stem, 0)).1 += 1;
+            words.insert(word.into());
+        }
+    }
+
+    /// A term's number, given to it now if it has none.
+    fn number(&mut self, text: &str) -> u32 {
+        if let Some(&n) = self.numbers.get(text) {
+            return n;
+        }
+        let n = place(self.names.len());
+        self.names.push(text.into());
+        self.found.push(Vec::new());
+        self.numbers.insert(text.into(), n);
+        n
+    }
+
+    /// The rows with `changes` made: rows written again, added or taken out.
+    fn apply(&mut self, mut changes: Vec<Change>) {
+        changes.sort_by(|a, b| row_order(&a.0, a.1, &b.0, b.1));
+        let places: Vec<Result<usize, usize>> = changes
+            .iter()
+            .map(|(key, is_term, _)| self.rows.binary_search_by(|row| row_order(&row.key, row.is_term, key, *is_term)))
+            .collect();
+        if places.iter().zip(&changes).all(|(place, (_, _, row))| place.is_ok() && row.is_some()) {
+            for (place, (_, _, row)) in places.into_iter().zip(changes) {
+                if let (Ok(at), Some(row)) = (place, row) {
+                    self.rows[at] = row;
+                }
+            }
+            return;
+        }
+        let old = std::mem::take(&mut self.rows);
+        let mut rows = Vec::with_capacity(old.len() + changes.len());
+        let mut old = old.into_iter().enumerate().peekable();
+        for (place, (_, _, row)) in places.into_iter().zip(changes) {
+            let (Ok(at) | Err(at)) = place;
+            while let Some((_, kept)) = old.next_if(|(n, _)| *n < at) {
+                rows.push(kept);
+            }
+            if place.is_ok() {
+                // The row written again (or taken out) is not kept.
+                old.next();
+            }
+            rows.extend(row);
+        }
+        rows.extend(old.map(|(_, kept)| kept));
+        self.rows = rows;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::borrow::Cow;
+
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::search::documents::chunk_docs;
+
+    /// What pages are made of: words that share a stem, words that are their own, Han.
+    const WORDS: [&str; 16] = [
+        "migrants",
+        "migrant",
+        "migration",
+        "remittances",
+        "remittance",
+        "consular",
+        "protection",
+        "protections",
+        "children",
+        "child",
+        "汇款",
+        "移民",
+        "领事保护",
+        "costs",
+        "cost",
+        "inclusion",
+    ];
+
+    /// Pages of documents, each document a list of words (by place in `WORDS`).
+    type Pages = Vec<Vec<Vec<usize>>>;
+
+    fn texts(pages: &Pages) -> Vec<Vec<String>> {
+        pages
+            .iter()
+            .map(|page| page.iter().map(|doc| doc.iter().map(|&w| WORDS[w]).collect::<Vec<_>>().join(" ")).collect())
+            .collect()
+    }
+
+    /// The documents of `pages` one after the other, and each page's range.
+    fn documents(texts: &[Vec<String>]) -> (Vec<Doc<'_>>, Vec<Range<usize>>) {
+        let mut docs = Vec::new();
+        let mut ranges = Vec::new();
+        for (p, page) in texts.iter().enumerate() {
+            let start = docs.len();
+            for (d, text) in page.iter().enumerate() {
+                let url = format!("/en/page-{p}/#s{d}");
+                docs.push(Doc {
+                    url,
+                    title: "Page",
+                    heading: Cow::Borrowed("Section"),
+                    text: Cow::Borrowed(text),
+                    lang: None,
+                });
+            }
+            ranges.push(start..docs.len());
+        }
+        (docs, ranges)
+    }
+
+    /// The index's shard files made with the memo, and afresh.
+    fn both(memo: &mut TermsMemo, language: &str, pages: &Pages) -> (ShardFiles, ShardFiles) {
+        let texts = texts(pages);
+        let (docs, ranges) = documents(&texts);
+        let chunks = chunk_docs(&docs);
+        let processor = TextProcessor::for_language(language);
+        let kept = memo.index(&processor, &docs, &ranges, &chunks);
+        let (fresh, _) = Index::build(&processor, &docs, &ranges, &chunks, None);
+        (kept, fresh.shards())
+    }
+
+    fn page() -> impl Strategy<Value = Vec<Vec<usize>>> {
+        prop::collection::vec(prop::collection::vec(0..WORDS.len(), 0..10), 1..4)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+
+        #[test]
+        fn an_index_updated_by_edits_equals_one_made_afresh(
+            mut pages in prop::collection::vec(page(), 12..20),
+            edits in prop::collection::vec((0..20usize, 0..4usize, prop::collection::vec(0..WORDS.len(), 0..10), 0..8u8), 1..12),
+        ) {
+            let mut memo = TermsMemo::default();
+            let (kept, fresh) = both(&mut memo, "en", &pages);
+            prop_assert_eq!(kept, fresh);
+            for (p, d, words, kind) in edits {
+                let p = p % pages.len();
+                let d = d % pages[p].len();
+                match kind {
+                    // A document's words replaced by as many others: the delta's case.
+                    0..=4 => {
+                        let length = pages[p][d].len();
+                        pages[p][d] = words.iter().cycle().take(length).copied().collect();
+                    }
+                    5 => pages[p][d] = words,
+                    6 => pages[p].push(words),
+                    _ => pages.insert(p, vec![words]),
+                }
+                let (kept, fresh) = both(&mut memo, "en", &pages);
+                prop_assert_eq!(kept, fresh);
+            }
+        }
+    }
+
+    #[test]
+    fn a_one_word_edit_updates_the_last_index() {
+        let mut pages: Pages = (0..16).map(|p| vec![vec![p % 16, 1, 2, 3, 4], vec![5, 6, 10, 11, 7]]).collect();
+        let mut memo = TermsMemo::default();
+        both(&mut memo, "en", &pages);
+        assert!(!memo.updated, "the first index is made afresh");
+        // A word for another: a term and an alias gone, a Han gram added.
+        pages[3][1] = vec![5, 6, 10, 12, 8];
+        let (kept, fresh) = both(&mut memo, "en", &pages);
+        assert!(memo.updated, "one page edited updates the index");
+        assert_eq!(kept, fresh);
+        // A document added changes every later id: made afresh, and the same again.
+        pages[3].push(vec![0]);
+        let (kept, fresh) = both(&mut memo, "en", &pages);
+        assert!(!memo.updated);
+        assert_eq!(kept, fresh);
+    }
+}
