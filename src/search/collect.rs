@@ -38,7 +38,7 @@ pub(super) fn place(position: usize) -> u32 {
 }
 
 /// A term's occurrences in one document, by the document's position in the list.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub(super) struct Found {
     pub(super) doc: u32,
     pub(super) counts: FieldCounts,

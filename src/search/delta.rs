@@ -14,7 +14,7 @@ use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::collect::{Found, Index, Occurrences, PageTerms, docs_key, place};
-use super::documents::Doc;
+use super::documents::{Doc, chunk_key, documents_json};
 use super::grams::gram_chars;
 use super::score::Scorer;
 use super::shards::{Row, ShardFiles, assemble, row_order};
@@ -29,6 +29,8 @@ pub struct TermsMemo {
     /// Each page's terms by a hash of its documents' text (`docs_key`): tokenizing and
     /// stemming are most of the cost of an index. Holds the last index's pages only.
     pages: HashMap<u128, Arc<PageTerms>>,
+    /// Each document chunk's JSON by its `chunk_key`. Holds the last index's chunks only.
+    chunks: HashMap<u128, String>,
     last: Option<LastIndex>,
     /// Whether the last index was an update of the one before.
     #[cfg(test)]
@@ -36,6 +38,29 @@ pub struct TermsMemo {
 }
 
 impl TermsMemo {
+    /// The files `d/<n>.json` of `chunks` (`documents::chunk_files`), each chunk's JSON
+    /// reused when the last index had a chunk of the same documents.
+    pub(super) fn chunk_files(&mut self, docs: &[Doc], chunks: &[Vec<usize>]) -> Vec<(String, String)> {
+        let keys: Vec<u128> = chunks.par_iter().map(|chunk| chunk_key(documents(docs, chunk))).collect();
+        let mut last = std::mem::take(&mut self.chunks);
+        let made: Vec<Option<String>> = chunks
+            .par_iter()
+            .zip(&keys)
+            .map(|(chunk, key)| (!last.contains_key(key)).then(|| documents_json(documents(docs, chunk))))
+            .collect();
+        let mut files = Vec::with_capacity(chunks.len());
+        for (n, ((chunk, key), made)) in chunks.iter().zip(&keys).zip(made).enumerate() {
+            // A chunk the same as an earlier one of this index finds it in the new map.
+            let body = made
+                .or_else(|| last.remove(key))
+                .or_else(|| self.chunks.get(key).cloned())
+                .unwrap_or_else(|| documents_json(documents(docs, chunk)));
+            files.push((format!("d/{n}.json"), body.clone()));
+            self.chunks.insert(*key, body);
+        }
+        files
+    }
+
     /// The term shards of `docs`, which are the documents of `pages` one after the other
     /// (each page's range in `docs`), with the ids `chunks` give them: updated from the
     /// last index when it can be, made afresh otherwise; the same files either way.
@@ -108,6 +133,20 @@ struct LastIndex {
     rows: Vec<Row>,
 }
 
+/// A chunk's documents.
+fn documents<'d, 's>(docs: &'d [Doc<'s>], chunk: &'d [usize]) -> impl Iterator<Item = &'d Doc<'s>> {
+    chunk.iter().map(|&d| &docs[d])
+}
+
+/// Each term's (and Han gram's) occurrences in one page, by its text.
+fn occurrences(page: &PageTerms) -> FxHashMap<String, Vec<Found>> {
+    let terms = page.terms().map(|(term, found)| (term.to_string(), found.to_vec()));
+    let grams = page.grams.chunk_by(|a, b| a.key == b.key).map(|run| {
+        (gram_chars(run[0].key).collect(), run.iter().map(|f| Found { doc: f.doc, counts: f.counts }).collect())
+    });
+    terms.chain(grams).collect()
+}
+
 /// A row to write again: its key, whether it is a term's, and the row (none when the
 /// key is gone).
 type Change = (Box<str>, bool, Option<Row>);
@@ -143,7 +182,7 @@ impl LastIndex {
             rows,
         };
         for page in &terms {
-            last.count_aliases(page, &mut FxHashSet::default());
+            last.count_aliases(page);
         }
         last.terms = terms;
         last
@@ -165,8 +204,8 @@ impl LastIndex {
                 return None;
             }
             let old = std::mem::replace(&mut self.terms[p], Arc::clone(&made[p]));
-            self.forget_page(&old, place(range.start)..place(range.end), &mut terms, &mut words);
-            self.add_page(&made[p], place(range.start), &mut terms, &mut words);
+            self.replace_page(&old, &made[p], place(range.start)..place(range.end), &mut terms);
+            self.replace_aliases(&old, &made[p], &mut words);
             self.lengths[range].copy_from_slice(&made[p].lengths);
             self.keys[p] = keys[p];
         }
@@ -197,62 +236,62 @@ impl LastIndex {
         Some(assemble(&self.rows))
     }
 
-    /// Takes out a page's occurrences, its documents at `docs`; notes the keys touched.
-    fn forget_page(
-        &mut self,
-        page: &PageTerms,
-        docs: Range<u32>,
-        terms: &mut FxHashSet<u32>,
-        words: &mut FxHashSet<Box<str>>,
-    ) {
-        let texts = page.terms().map(|(term, _)| term.to_string());
-        let grams = page.grams.chunk_by(|a, b| a.key == b.key).map(|run| gram_chars(run[0].key).collect());
-        for text in texts.chain(grams) {
-            if let Some(&n) = self.numbers.get(text.as_str()) {
-                let found = &mut self.found[n as usize];
-                let from = found.partition_point(|f| f.doc < docs.start);
-                let to = found.partition_point(|f| f.doc < docs.end);
-                found.drain(from..to);
+    /// Puts a page's new occurrences in place of its old ones, its documents at `docs`,
+    /// and notes the terms whose rows change: those the page gained or lost, or holds in
+    /// other counts, or in a document whose length changed (which scores it anew). A
+    /// term the page holds as before, in documents of the same lengths, keeps its row.
+    fn replace_page(&mut self, old: &PageTerms, new: &PageTerms, docs: Range<u32>, terms: &mut FxHashSet<u32>) {
+        let resized: Vec<bool> = old.lengths.iter().zip(&new.lengths).map(|(was, is)| was != is).collect();
+        let (old, new) = (occurrences(old), occurrences(new));
+        let same = |found: &Vec<Found>, other: &FxHashMap<String, Vec<Found>>, text: &str| {
+            other.get(text) == Some(found) && found.iter().all(|f| !resized[f.doc as usize])
+        };
+        // Every changed term's old occurrences out, then the new ones in: taking them out
+        // takes out every occurrence in the page's documents.
+        for (text, found) in &old {
+            if let Some(&n) = self.numbers.get(text.as_str()).filter(|_| !same(found, &new, text)) {
+                let list = &mut self.found[n as usize];
+                let from = list.partition_point(|f| f.doc < docs.start);
+                let to = list.partition_point(|f| f.doc < docs.end);
+                list.drain(from..to);
                 terms.insert(n);
             }
         }
-        for (word, _) in page.aliases() {
-            if let Some((_, pages)) = self.aliases.get_mut(word) {
+        for (text, found) in &new {
+            if same(found, &old, text) {
+                continue;
+            }
+            let n = self.number(text);
+            let list = &mut self.found[n as usize];
+            let at = list.partition_point(|f| f.doc < docs.start);
+            list.splice(at..at, found.iter().map(|f| Found { doc: f.doc + docs.start, counts: f.counts }));
+            terms.insert(n);
+        }
+    }
+
+    /// Counts the words that differ from their stems that a page gained, and uncounts
+    /// those it lost; notes them.
+    fn replace_aliases(&mut self, old: &PageTerms, new: &PageTerms, words: &mut FxHashSet<Box<str>>) {
+        let had: FxHashSet<&str> = old.aliases().map(|(word, _)| word).collect();
+        let has: FxHashSet<&str> = new.aliases().map(|(word, _)| word).collect();
+        for word in had.difference(&has) {
+            if let Some((_, pages)) = self.aliases.get_mut(*word) {
                 *pages = pages.saturating_sub(1);
             }
+            words.insert((*word).into());
+        }
+        for (word, term) in new.aliases().filter(|(word, _)| !had.contains(word)) {
+            let stem = self.number(new.term(term));
+            self.aliases.entry(word.into()).or_insert((stem, 0)).1 += 1;
             words.insert(word.into());
         }
     }
 
-    /// Adds a page's occurrences, its documents numbered from `first_doc`; notes the
-    /// keys touched.
-    fn add_page(
-        &mut self,
-        page: &PageTerms,
-        first_doc: u32,
-        terms: &mut FxHashSet<u32>,
-        words: &mut FxHashSet<Box<str>>,
-    ) {
-        let found_terms = page.terms().map(|(term, found)| (term.to_string(), found.to_vec()));
-        let found_grams = page.grams.chunk_by(|a, b| a.key == b.key).map(|run| {
-            (gram_chars(run[0].key).collect(), run.iter().map(|f| Found { doc: f.doc, counts: f.counts }).collect())
-        });
-        for (text, found) in found_terms.chain(found_grams) {
-            let n = self.number(&text);
-            let list = &mut self.found[n as usize];
-            let at = list.partition_point(|f| f.doc < first_doc);
-            list.splice(at..at, found.iter().map(|f| Found { doc: f.doc + first_doc, counts: f.counts }));
-            terms.insert(n);
-        }
-        self.count_aliases(page, words);
-    }
-
-    /// Counts a page's words that differ from their stems; notes them.
-    fn count_aliases(&mut self, page: &PageTerms, words: &mut FxHashSet<Box<str>>) {
+    /// Counts a page's words that differ from their stems.
+    fn count_aliases(&mut self, page: &PageTerms) {
         for (word, term) in page.aliases() {
             let stem = self.number(page.term(term));
             self.aliases.entry(word.into()).or_insert((stem, 0)).1 += 1;
-            words.insert(word.into());
         }
     }
 
@@ -309,7 +348,7 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
-    use crate::search::documents::chunk_docs;
+    use crate::search::documents::{chunk_docs, chunk_files};
 
     /// What pages are made of: words that share a stem, words that are their own, Han.
     const WORDS: [&str; 16] = [
@@ -342,7 +381,7 @@ mod tests {
     }
 
     /// The documents of `pages` one after the other, and each page's range.
-    fn documents(texts: &[Vec<String>]) -> (Vec<Doc<'_>>, Vec<Range<usize>>) {
+    fn page_documents(texts: &[Vec<String>]) -> (Vec<Doc<'_>>, Vec<Range<usize>>) {
         let mut docs = Vec::new();
         let mut ranges = Vec::new();
         for (p, page) in texts.iter().enumerate() {
@@ -362,15 +401,17 @@ mod tests {
         (docs, ranges)
     }
 
-    /// The index's shard files made with the memo, and afresh.
-    fn both(memo: &mut TermsMemo, language: &str, pages: &Pages) -> (ShardFiles, ShardFiles) {
+    /// The index's document chunks and shard files, made with the memo, and afresh.
+    type Files = (Vec<(String, String)>, ShardFiles);
+
+    fn both(memo: &mut TermsMemo, language: &str, pages: &Pages) -> (Files, Files) {
         let texts = texts(pages);
-        let (docs, ranges) = documents(&texts);
+        let (docs, ranges) = page_documents(&texts);
         let chunks = chunk_docs(&docs);
         let processor = TextProcessor::for_language(language);
-        let kept = memo.index(&processor, &docs, &ranges, &chunks);
+        let kept = (memo.chunk_files(&docs, &chunks), memo.index(&processor, &docs, &ranges, &chunks));
         let (fresh, _) = Index::build(&processor, &docs, &ranges, &chunks, None);
-        (kept, fresh.shards())
+        (kept, (chunk_files(&docs, &chunks), fresh.shards()))
     }
 
     fn page() -> impl Strategy<Value = Vec<Vec<usize>>> {

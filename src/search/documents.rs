@@ -106,7 +106,7 @@ pub(super) fn chunk_files(docs: &[Doc], chunks: &[Vec<usize>]) -> Vec<(String, S
 
 /// A chunk of documents as JSON: `[[url, title, heading, text, lang], ...]`, written from
 /// the documents' strings, not copies of them.
-fn documents_json<'d, 's: 'd>(docs: impl Iterator<Item = &'d Doc<'s>>) -> String {
+pub(super) fn documents_json<'d, 's: 'd>(docs: impl Iterator<Item = &'d Doc<'s>>) -> String {
     let rows: Vec<Vec<&str>> = docs
         .map(|doc| {
             let mut row = vec![doc.url.as_str(), doc.title, &doc.heading, &doc.text];
@@ -116,6 +116,19 @@ fn documents_json<'d, 's: 'd>(docs: impl Iterator<Item = &'d Doc<'s>>) -> String
         .collect();
     // Invariant: a list of lists of strings always serializes.
     serde_json::to_string(&rows).unwrap_or_default()
+}
+
+/// What tells one chunk's documents from another's: everything its JSON holds.
+pub(super) fn chunk_key<'d, 's: 'd>(docs: impl Iterator<Item = &'d Doc<'s>>) -> u128 {
+    let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+    for doc in docs {
+        // Each with its length, so that no two lists of texts run together.
+        for text in [doc.url.as_str(), doc.title, &doc.heading, &doc.text, doc.lang.unwrap_or("\u{0}")] {
+            hasher.update(&(text.len() as u64).to_le_bytes());
+            hasher.update(text.as_bytes());
+        }
+    }
+    hasher.digest128()
 }
 
 /// Groups consecutive documents into chunks of about `CHUNK_BYTES`.

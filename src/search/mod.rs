@@ -52,7 +52,7 @@ pub(crate) fn index_language<E>(
     sources: &RenderedSources,
     assets: &BTreeMap<String, String>,
     language: &Language,
-    memo: Option<&mut TermsMemo>,
+    mut memo: Option<&mut TermsMemo>,
     emit: &mut dyn FnMut(Vec<OutputFile>) -> Result<(), E>,
 ) -> Result<(), E> {
     let processor = TextProcessor::for_language(language.code.primary());
@@ -69,7 +69,10 @@ pub(crate) fn index_language<E>(
     }
     let chunks = chunk_docs(&docs);
     let mut out = Emitter { base: format!("{}/search", language.code), version: xxh3::Xxh3::new(), emit };
-    out.emit(chunk_files(&docs, &chunks))?;
+    out.emit(match memo.as_deref_mut() {
+        Some(memo) => memo.chunk_files(&docs, &chunks),
+        None => chunk_files(&docs, &chunks),
+    })?;
     let ShardFiles { shards, separators, tails } = match memo {
         Some(memo) => memo.index(&processor, &docs, &ranges, &chunks),
         None => Index::build(&processor, &docs, &ranges, &chunks, None).0.shards(),
