@@ -13,6 +13,10 @@ use crate::build::SharedFile;
 pub(crate) struct Snapshot {
     /// By path; the paths are the site's own, so a fast hash is safe.
     files: FxHashMap<Arc<str>, Bytes>,
+    /// The snapshot these files are laid over (`with_pages`), which serves every path
+    /// they do not hold: a rebuild's early files are published without copying the
+    /// tens of thousands of paths of a large site.
+    under: Option<Arc<Snapshot>>,
     /// The base URL's path (`/` or `/imrf/`): the site is served under it.
     base_path: String,
     /// Counts successful builds, so a page can tell whether it is out of date.
@@ -30,30 +34,30 @@ impl Snapshot {
     ) -> Self {
         let mut map = FxHashMap::with_capacity_and_hasher(expected, Default::default());
         map.extend(files.map(|f| (Arc::clone(&f.path), f.bytes.clone())));
-        Self { files: map, base_path: base_path.to_string(), generation }
+        Self { files: map, under: None, base_path: base_path.to_string(), generation }
     }
 
-    /// `last` with `pages` in place of its files at the same paths: what a rebuild
-    /// shows before it is done (`crate::build::EarlyPages`).
-    pub(crate) fn with_pages(last: &Snapshot, pages: &[SharedFile], generation: u64) -> Self {
-        let mut files = last.files.clone();
-        files.extend(pages.iter().map(|f| (Arc::clone(&f.path), f.bytes.clone())));
-        Self { files, base_path: last.base_path.clone(), generation }
+    /// `last` with `pages` laid over it, in place of its files at the same paths: what a
+    /// rebuild shows before it is done (`crate::build::EarlyPages`). A rebuild lays a
+    /// few such layers at most, and then publishes a whole snapshot.
+    pub(crate) fn with_pages(last: &Arc<Snapshot>, pages: &[SharedFile], generation: u64) -> Self {
+        let files = pages.iter().map(|f| (Arc::clone(&f.path), f.bytes.clone())).collect();
+        Self { files, under: Some(Arc::clone(last)), base_path: last.base_path.clone(), generation }
     }
 
-    /// How many files it serves.
+    /// About how many files it serves (a layer's paths may also be under it).
     pub(crate) fn len(&self) -> usize {
-        self.files.len()
+        self.files.len() + self.under.as_ref().map_or(0, |under| under.len())
     }
 
     /// Before the first successful build: every page is the error overlay.
     pub(crate) fn empty() -> Self {
-        Self { files: FxHashMap::default(), base_path: "/".into(), generation: 0 }
+        Self { files: FxHashMap::default(), under: None, base_path: "/".into(), generation: 0 }
     }
 
     /// The file at output path `path` (`en/index.html`).
     pub(super) fn file(&self, path: &str) -> Option<&Bytes> {
-        self.files.get(path)
+        self.files.get(path).or_else(|| self.under.as_ref()?.file(path))
     }
 
     /// The base URL's path, `/` or `/imrf/`.
