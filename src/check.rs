@@ -242,7 +242,7 @@ mod tests {
     use super::*;
 
     fn file(path: &str, text: &str) -> OutputFile {
-        OutputFile::new(path, text)
+        OutputFile::new(path, text.to_string())
     }
 
     #[test]

@@ -159,10 +159,7 @@ mod tests {
                 format!("<link rel=\"alternate\" hreflang=\"{code}\" href=\"https://example.org/imrf/{href}\">\n")
             })
             .collect();
-        OutputFile {
-            path: path.to_string(),
-            bytes: format!("<html><head>\n{links}</head><body></body></html>").into_bytes(),
-        }
+        OutputFile { path: path.to_string(), bytes: format!("<html><head>\n{links}</head><body></body></html>").into() }
     }
 
     #[test]

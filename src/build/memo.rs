@@ -36,13 +36,13 @@ pub struct SharedFile {
 
 impl From<OutputFile> for SharedFile {
     fn from(file: OutputFile) -> Self {
-        Self { path: file.path.into(), bytes: Bytes::from(file.bytes) }
+        Self { path: file.path.into(), bytes: file.bytes }
     }
 }
 
 impl From<SharedFile> for OutputFile {
     fn from(file: SharedFile) -> Self {
-        Self::new(file.path.to_string(), file.bytes.to_vec())
+        Self::new(file.path.to_string(), file.bytes)
     }
 }
 

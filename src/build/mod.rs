@@ -54,10 +54,8 @@ pub fn render(options: &BuildOptions) -> Result<RenderedSite, Error> {
     let WatchedSite { site, files, warnings, link_problems } = complete(pages, &mut memo, Terms::Forget).check();
     // Without the memo's share of the files, their bytes move out without a copy.
     drop(memo);
-    let mut files: Vec<OutputFile> = files
-        .into_iter()
-        .map(|file| OutputFile { path: file.path.to_string(), bytes: Vec::from(file.bytes) })
-        .collect();
+    let mut files: Vec<OutputFile> =
+        files.into_iter().map(|file| OutputFile { path: file.path.to_string(), bytes: file.bytes }).collect();
     files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(RenderedSite { site, files, warnings, link_problems })
 }

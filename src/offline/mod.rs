@@ -85,7 +85,7 @@ impl Precache {
 
     /// `record` for files as `build` writes them.
     pub fn record_files(&self, files: &[OutputFile]) {
-        self.record(files.par_iter().map(|file| (file.path.as_str(), file.bytes.as_slice())));
+        self.record(files.par_iter().map(|file| (file.path.as_str(), &*file.bytes)));
     }
 
     fn fingerprint(&self, path: &str, bytes: &[u8]) -> Option<Fingerprint> {

@@ -29,12 +29,12 @@ fn files(base: &str) -> Vec<OutputFile> {
 }
 
 fn record(precache: &Precache, files: &[OutputFile]) {
-    precache.record(files.par_iter().map(|f| (f.path.as_str(), f.bytes.as_slice())));
+    precache.record(files.par_iter().map(|f| (f.path.as_str(), &*f.bytes)));
 }
 
 /// The URLs and version a worker holds, read back from its script.
 fn listed(worker: &OutputFile) -> (String, Vec<String>) {
-    let script = String::from_utf8(worker.bytes.clone()).unwrap();
+    let script = String::from_utf8(worker.bytes.to_vec()).unwrap();
     let version = script.split("var VERSION = \"").nth(1).unwrap().split('"').next().unwrap().to_string();
     let list = script.split("var FILES = ").nth(1).unwrap().split(";\n").next().unwrap();
     (version, serde_json::from_str(list).unwrap())
@@ -89,7 +89,8 @@ fn the_version_changes_with_any_listed_file_and_only_with_those() {
     assert_ne!(en, fr);
     let edited = |path: &str| {
         let mut changed = original.clone();
-        changed.iter_mut().find(|f| f.path == path).unwrap().bytes.push(b' ');
+        let file = changed.iter_mut().find(|f| f.path == path).unwrap();
+        file.bytes = [&file.bytes[..], b" "].concat().into();
         changed
     };
     assert_ne!(version_of(&edited("en/objective-14/index.html"), 0), en, "a page of the language");

@@ -15,6 +15,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
+use bytes::Bytes;
 use rayon::prelude::*;
 
 /// The file in every output directory listing what imrf-site wrote there.
@@ -30,11 +31,12 @@ pub use staging::{FileRecords, Finished, Outputs, Staging};
 pub struct OutputFile {
     /// Path inside the output directory, with `/` separators.
     pub path: String,
-    pub bytes: Vec<u8>,
+    /// Shared, not copied, with whatever else holds them (watch mode's memo and server).
+    pub bytes: Bytes,
 }
 
 impl OutputFile {
-    pub fn new(path: impl Into<String>, bytes: impl Into<Vec<u8>>) -> Self {
+    pub fn new(path: impl Into<String>, bytes: impl Into<Bytes>) -> Self {
         Self { path: path.into(), bytes: bytes.into() }
     }
 }

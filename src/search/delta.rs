@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use std::ops::Range;
 use std::sync::Arc;
 
+use bytes::Bytes;
 use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet};
 
@@ -30,7 +31,7 @@ pub struct TermsMemo {
     /// stemming are most of the cost of an index. Holds the last index's pages only.
     pages: HashMap<u128, Arc<PageTerms>>,
     /// Each document chunk's JSON by its `chunk_key`. Holds the last index's chunks only.
-    chunks: HashMap<u128, String>,
+    chunks: HashMap<u128, Bytes>,
     last: Option<LastIndex>,
     /// Whether the last index was an update of the one before.
     #[cfg(test)]
@@ -40,13 +41,13 @@ pub struct TermsMemo {
 impl TermsMemo {
     /// The files `d/<n>.json` of `chunks` (`documents::chunk_files`), each chunk's JSON
     /// reused when the last index had a chunk of the same documents.
-    pub(super) fn chunk_files(&mut self, docs: &[Doc], chunks: &[Vec<usize>]) -> Vec<(String, String)> {
+    pub(super) fn chunk_files(&mut self, docs: &[Doc], chunks: &[Vec<usize>]) -> Vec<(String, Bytes)> {
         let keys: Vec<u128> = chunks.par_iter().map(|chunk| chunk_key(documents(docs, chunk))).collect();
         let mut last = std::mem::take(&mut self.chunks);
-        let made: Vec<Option<String>> = chunks
+        let made: Vec<Option<Bytes>> = chunks
             .par_iter()
             .zip(&keys)
-            .map(|(chunk, key)| (!last.contains_key(key)).then(|| documents_json(documents(docs, chunk))))
+            .map(|(chunk, key)| (!last.contains_key(key)).then(|| documents_json(documents(docs, chunk)).into()))
             .collect();
         let mut files = Vec::with_capacity(chunks.len());
         for (n, ((chunk, key), made)) in chunks.iter().zip(&keys).zip(made).enumerate() {
@@ -54,7 +55,7 @@ impl TermsMemo {
             let body = made
                 .or_else(|| last.remove(key))
                 .or_else(|| self.chunks.get(key).cloned())
-                .unwrap_or_else(|| documents_json(documents(docs, chunk)));
+                .unwrap_or_else(|| documents_json(documents(docs, chunk)).into());
             files.push((format!("d/{n}.json"), body.clone()));
             self.chunks.insert(*key, body);
         }
@@ -402,7 +403,7 @@ mod tests {
     }
 
     /// The index's document chunks and shard files, made with the memo, and afresh.
-    type Files = (Vec<(String, String)>, ShardFiles);
+    type Files = (Vec<(String, Bytes)>, ShardFiles);
 
     fn both(memo: &mut TermsMemo, language: &str, pages: &Pages) -> (Files, Files) {
         let texts = texts(pages);

@@ -6,6 +6,7 @@
 
 use std::borrow::Cow;
 
+use bytes::Bytes;
 use rayon::prelude::*;
 
 use super::format::CHUNK_DOCS;
@@ -96,11 +97,11 @@ impl Doc<'_> {
 }
 
 /// The files `d/<n>.json`: each chunk's documents as JSON (`documents_json`).
-pub(super) fn chunk_files(docs: &[Doc], chunks: &[Vec<usize>]) -> Vec<(String, String)> {
+pub(super) fn chunk_files(docs: &[Doc], chunks: &[Vec<usize>]) -> Vec<(String, Bytes)> {
     chunks
         .par_iter()
         .enumerate()
-        .map(|(n, chunk)| (format!("d/{n}.json"), documents_json(chunk.iter().map(|&d| &docs[d]))))
+        .map(|(n, chunk)| (format!("d/{n}.json"), documents_json(chunk.iter().map(|&d| &docs[d])).into()))
         .collect()
 }
 

@@ -27,6 +27,7 @@ pub mod text;
 
 use std::collections::BTreeMap;
 
+use bytes::Bytes;
 use rayon::prelude::*;
 use serde_json::{Value, json};
 use xxhash_rust::xxh3;
@@ -104,7 +105,7 @@ struct Emitter<'e, E> {
 }
 
 impl<E> Emitter<'_, E> {
-    fn emit(&mut self, files: Vec<(String, String)>) -> Result<(), E> {
+    fn emit<B: AsRef<[u8]> + Into<Bytes> + Sync>(&mut self, files: Vec<(String, B)>) -> Result<(), E> {
         // Each file hashed on its own, in parallel; the version hashes their hashes.
         let hashes: Vec<u128> = files
             .par_iter()
@@ -112,7 +113,7 @@ impl<E> Emitter<'_, E> {
                 let mut file = xxh3::Xxh3::new();
                 file.update(&(path.len() as u64).to_le_bytes());
                 file.update(path.as_bytes());
-                file.update(body.as_bytes());
+                file.update(body.as_ref());
                 file.digest128()
             })
             .collect();

@@ -418,7 +418,7 @@ fn pages_edited_alone_are_handed_over_before_the_pages_that_list_them_all() {
     let site = SiteTest::bundled();
     let mut rebuilder = Rebuilder::new(BuildOptions::new(site.root()));
     let first = owned(&rebuilder.rebuild(&[], true).unwrap().files);
-    let file = |files: &[OutputFile], path: &str| files.iter().find(|f| f.path == path).unwrap().bytes.clone();
+    let file = |files: &[OutputFile], path: &str| files.iter().find(|f| f.path == path).unwrap().bytes.to_vec();
     let rebuild = |rebuilder: &mut Rebuilder, paths: &[&str]| {
         let mut early: Vec<OutputFile> = Vec::new();
         let changed: Vec<PathBuf> = paths.iter().map(|path| site.root().join(path)).collect();
@@ -466,7 +466,7 @@ fn append(site: &SiteTest, path: &str, text: &str) {
 
 /// Watch mode's files as a clean build gives them.
 fn owned(files: &[SharedFile]) -> Vec<OutputFile> {
-    files.iter().map(|f| OutputFile::new(f.path.to_string(), f.bytes.to_vec())).collect()
+    files.iter().map(|f| OutputFile::new(f.path.to_string(), f.bytes.clone())).collect()
 }
 
 /// The paths of the files that differ between two builds, or that only one has.
