@@ -11,7 +11,8 @@
 //!   `Index` of terms with their postings.
 //! - `grams`: Han grams as numbers that sort as UTF-16 does, merged across workers.
 //! - `score`: BM25F over title, heading and text.
-//! - `shards`: the index's keys in UTF-16 order, cut into term shards.
+//! - `shards`: the index's keys in UTF-16 order, cut into term shards named by content.
+//! - `delta`: watch mode's index, updated after an edit by the rows it touches.
 //! - `format`: the file layout `search.js` reads (the Rust/JS contract, stated there
 //!   only; `search.js` points to this file for it), its version and the encoders.
 //! - `text`: the text processing both sides share.
@@ -47,7 +48,8 @@ use text::TextProcessor;
 /// One language's index files, handed to `emit` part by part (the documents, then the
 /// term shards, then the rest), so that a caller writing them as they come never holds
 /// the whole index in memory. Stops at `emit`'s first error. With a `memo` (watch mode),
-/// the terms of pages whose text it remembers are not read again (`TermsMemo`).
+/// the last index is updated where it can be: only the pages whose text changed are
+/// read, and only the rows and document chunks they touch are written again (`TermsMemo`).
 pub(crate) fn index_language<E>(
     site: &Site,
     sources: &RenderedSources,

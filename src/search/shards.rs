@@ -1,17 +1,20 @@
 //! The term shards: every key of the `Index` (terms, aliases and Han grams) in UTF-16
-//! order, JavaScript's string order, cut into `s/<name>.json` files of about
-//! `SHARD_BYTES`, each named by its content, with the long terms' tails in `t/<name>.json`.
-//! Owns the key order and where shards are cut: the cut after a key depends on the keys
-//! and their document counts only, never on scores, and shards are cut again where a
-//! cut of the last build falls (`shard_ends`), so that an edit changes the shards of
-//! the keys it touches, not every shard after them (`delta`). Rows are spelled as
-//! `format` says.
+//! order, JavaScript's string order, cut into `s/<name>.json` files of about 12 KB, each
+//! named by its content, with the long terms' tails in `t/<name>.json`. Owns the key
+//! order and where shards are cut: the cut after a key depends on the keys and their
+//! document counts only, never on scores, so that past an edit the cuts fall again where
+//! they fell (`shard_ends`) and an edit changes the shards of the keys it touches, not
+//! every shard after them (`delta`). Writes the shards row by row (`Index::shards`), or
+//! from rows kept one by one (`assemble`), the same files either way. Rows are spelled
+//! as `format` says.
 
 use rayon::prelude::*;
 use xxhash_rust::xxh3::xxh3_64;
 
 use super::collect::Index;
-use super::format::{NamedFile, Posting, ShardBuffer, encode, is_long, named, push_json_string, push_number};
+use super::format::{
+    HEAD_POSTINGS, NamedFile, Posting, ShardBuffer, encode, is_long, named, push_json_string, push_number,
+};
 
 /// A shard is not closed before its estimated bytes (`row_size`) reach this...
 const MIN_SHARD_BYTES: usize = 8 * 1024;
@@ -53,7 +56,7 @@ pub(super) fn shard_ends<'k>(keys: impl Iterator<Item = (&'k str, usize)>) -> Sh
 /// are in the shard.
 pub(super) fn row_size(key: &str, documents: Option<usize>, stem: &str) -> usize {
     match documents {
-        Some(df) => key.len() + 12 + 3 * df.min(super::format::HEAD_POSTINGS),
+        Some(df) => key.len() + 12 + 3 * df.min(HEAD_POSTINGS),
         None => key.len() + stem.len() + 6,
     }
 }
