@@ -151,8 +151,9 @@ impl Rebuilder {
         complete_site
     }
 
-    /// What the second phase made in the last finished build (the search index and the
-    /// offline workers), to serve with the pages of a build that is not finished yet.
+    /// The search indexes and offline workers made last (the search indexes may be this
+    /// build's, made early: `EarlyPages`), to serve with the pages of a build that is not
+    /// finished yet.
     pub(crate) fn last_finished_files(&self) -> impl Iterator<Item = &SharedFile> {
         self.memo.search.values().flatten().chain(&self.memo.service_workers)
     }

@@ -460,6 +460,31 @@ mod tests {
         let (kept, fresh) = both(&mut memo, "en", &pages);
         assert!(memo.updated, "one page edited updates the index");
         assert_eq!(kept, fresh);
+    }
+
+    #[test]
+    fn long_terms_keep_their_tails_through_an_update() {
+        // "migrants" in more documents than a shard keeps postings for: a tail file.
+        let mut pages: Pages = (0..1100).map(|p| vec![vec![0, 5 + p % 3, 8 + p % 2]]).collect();
+        let mut memo = TermsMemo::default();
+        let (_, (_, fresh)) = both(&mut memo, "en", &pages);
+        assert!(!fresh.tails.is_empty());
+        pages[7][0] = vec![0, 0, 6];
+        let (kept, fresh) = both(&mut memo, "en", &pages);
+        assert!(memo.updated);
+        assert_eq!(kept, fresh);
+        // The long term gone from one document: its tail is written again.
+        pages[9][0] = vec![7, 5, 8];
+        let (kept, fresh) = both(&mut memo, "en", &pages);
+        assert!(memo.updated);
+        assert_eq!(kept, fresh);
+    }
+
+    #[test]
+    fn a_section_added_makes_the_index_afresh() {
+        let mut pages: Pages = (0..16).map(|p| vec![vec![p % 16, 1, 2, 3, 4], vec![5, 6, 10, 11, 7]]).collect();
+        let mut memo = TermsMemo::default();
+        both(&mut memo, "en", &pages);
         // A document added changes every later id: made afresh, and the same again.
         pages[3].push(vec![0]);
         let (kept, fresh) = both(&mut memo, "en", &pages);

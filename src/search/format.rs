@@ -8,8 +8,9 @@
 //! Layout under `<lang>/search/` (`search.js` reads the same):
 //! - `index.json`: the text processing to apply to queries, the first separator (below)
 //!   of each group of `DIR_SHARDS` term shards, the number of documents, the UI strings
-//!   and plural forms, and `v`, a hash of every file below, appended to their URLs so
-//!   caches never mix two builds.
+//!   and plural forms, and `v`, a hash of every file below, appended to the URLs of the
+//!   files not named by their content (directories and document chunks) so caches never
+//!   mix two builds.
 //! - `s/<name>.json`: a contiguous range of keys in UTF-16 order (JavaScript's string
 //!   order): `{"t": [[term, df, postings], ...], "a": [[word, stem], ...]}`. Postings are a
 //!   string of base-64 varints, pairs of (document id minus the previous one, score), by
@@ -42,7 +43,7 @@ use super::text::TextProcessor;
 use crate::i18n::Language;
 use crate::site::Site;
 
-/// Bumped when the file layout changes, so a cached client never misreads an index.
+/// Bumped when the file layout changes; the manifest says which layout its files follow.
 const FORMAT: u32 = 2;
 /// Shards per directory file.
 pub(super) const DIR_SHARDS: usize = 64;

@@ -104,6 +104,6 @@ fn score(idf: f64, counts: FieldCounts, relative_length: f64) -> u32 {
     let body = f64::from(counts.body) / (1.0 - B + B * relative_length);
     let weighted = TITLE_WEIGHT * f64::from(counts.title) + HEADING_WEIGHT * f64::from(counts.heading) + body;
     let value = idf * weighted * (K1 + 1.0) / (K1 + weighted);
-    // Rounded to hundredths, at least 1 so that every match counts.
+    // Rounded to tenths, at least 1 so that every match counts.
     (value * SCORE_SCALE).round().clamp(1.0, f64::from(u32::MAX)) as u32
 }

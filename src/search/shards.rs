@@ -35,11 +35,17 @@ pub(super) fn shard_ends<'k>(keys: impl Iterator<Item = (&'k str, usize)>) -> Sh
     let mut ends = Vec::new();
     let mut bytes = 0;
     let mut last = None;
-    for (n, (key, size)) in keys.enumerate() {
+    let mut keys = keys.enumerate().peekable();
+    while let Some((n, (key, size))) = keys.next() {
         bytes += size;
         last = Some(n);
-        let closes = bytes >= MAX_SHARD_BYTES
-            || (bytes >= MIN_SHARD_BYTES && xxh3_64(key.as_bytes()) % (CUT_CHANCE_BYTES as u64) < size as u64);
+        // A term's row and an alias's row of the same key stay in one shard: a shard that
+        // began with the alias's would have that key as its separator, and `search.js`
+        // would look for the term there.
+        let splits_a_key = keys.peek().is_some_and(|(_, (next, _))| *next == key);
+        let closes = !splits_a_key
+            && (bytes >= MAX_SHARD_BYTES
+                || (bytes >= MIN_SHARD_BYTES && xxh3_64(key.as_bytes()) % (CUT_CHANCE_BYTES as u64) < size as u64));
         if closes {
             ends.push(n);
             bytes = 0;
@@ -361,5 +367,15 @@ mod tests {
         assert_eq!(before.last(), Some(&19_999));
         let estimated: Vec<usize> = before.windows(2).map(|pair| (pair[1] - pair[0]) * 60).collect();
         assert!(estimated.iter().all(|&bytes| (MIN_SHARD_BYTES..MAX_SHARD_BYTES + 60).contains(&bytes)));
+    }
+
+    #[test]
+    fn a_term_and_an_alias_of_the_same_key_share_a_shard() {
+        // Every key twice (a term's row, then an alias's), each row past the largest shard.
+        let keys: Vec<String> = (0..50).map(|n| format!("key{n:02}")).collect();
+        let rows = keys.iter().flat_map(|key| [(key.as_str(), MAX_SHARD_BYTES), (key.as_str(), MAX_SHARD_BYTES)]);
+        let ends = shard_ends(rows);
+        assert_eq!(ends.len(), 50);
+        assert!(ends.iter().all(|end| end % 2 == 1), "{ends:?}");
     }
 }

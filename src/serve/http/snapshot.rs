@@ -1,6 +1,7 @@
 //! What the preview serves: one successful build's files by output path, shared with
 //! the build (nothing is copied), with the base path the site lives under and the
-//! build's generation. Never changes once made; the server swaps in a new one.
+//! build's generation, or a rebuild's early files laid over such a snapshot. Never
+//! changes once made; the server swaps in a new one.
 
 use std::sync::Arc;
 

@@ -734,7 +734,7 @@
     this.serial = 0;
   }
   var U = Searcher.prototype;
-  U.run = function (query, typing) {
+  U.run = function (query, typing, retried) {
     var self = this, serial = ++this.serial;
     this.query = query;
     if (!query.trim()) {
@@ -752,7 +752,14 @@
         });
       })
       .catch(function () {
-        if (serial === self.serial) self.show([], null, document.body.getAttribute("data-search-error") || "");
+        if (serial !== self.serial) return;
+        // The site may have been published again since the index was opened, its shards
+        // named anew: the index is opened afresh, once, before the error shows.
+        if (!retried) {
+          opened = null;
+          return self.run(query, typing, true);
+        }
+        self.show([], null, document.body.getAttribute("data-search-error") || "");
       });
   };
   // Shows `n` more results, loading their documents (and the tails, past the heads).
