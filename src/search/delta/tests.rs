@@ -1,0 +1,153 @@
+//! The index updated by random edits, and made afresh, file by file.
+
+use std::borrow::Cow;
+
+use proptest::prelude::*;
+
+use super::*;
+use crate::search::documents::{chunk_docs, chunk_files};
+
+/// What pages are made of: words that share a stem, words that are their own, Han.
+const WORDS: [&str; 16] = [
+    "migrants",
+    "migrant",
+    "migration",
+    "remittances",
+    "remittance",
+    "consular",
+    "protection",
+    "protections",
+    "children",
+    "child",
+    "汇款",
+    "移民",
+    "领事保护",
+    "costs",
+    "cost",
+    "inclusion",
+];
+
+/// Pages of documents, each document a list of words (by place in `WORDS`).
+type Pages = Vec<Vec<Vec<usize>>>;
+
+fn texts(pages: &Pages) -> Vec<Vec<String>> {
+    pages
+        .iter()
+        .map(|page| page.iter().map(|doc| doc.iter().map(|&w| WORDS[w]).collect::<Vec<_>>().join(" ")).collect())
+        .collect()
+}
+
+/// The documents of `pages` one after the other, and each page's range.
+fn page_documents(texts: &[Vec<String>]) -> (Vec<Doc<'_>>, Vec<Range<usize>>) {
+    let mut docs = Vec::new();
+    let mut ranges = Vec::new();
+    for (p, page) in texts.iter().enumerate() {
+        let start = docs.len();
+        for (d, text) in page.iter().enumerate() {
+            let url = format!("/en/page-{p}/#s{d}");
+            docs.push(Doc {
+                url,
+                title: "Page",
+                heading: Cow::Borrowed("Section"),
+                text: Cow::Borrowed(text),
+                lang: None,
+            });
+        }
+        ranges.push(start..docs.len());
+    }
+    (docs, ranges)
+}
+
+/// The index's document chunks and shard files, made with the memo, and afresh.
+type Files = (Vec<(String, Bytes)>, ShardFiles);
+
+fn both(memo: &mut TermsMemo, language: &str, pages: &Pages) -> (Files, Files) {
+    let texts = texts(pages);
+    let (docs, ranges) = page_documents(&texts);
+    let chunks = chunk_docs(&docs);
+    let processor = TextProcessor::for_language(language);
+    let kept = (memo.chunk_files(&docs, &chunks), memo.index(&processor, &docs, &ranges, &chunks));
+    let (fresh, _) = Index::build(&processor, &docs, &ranges, &chunks, None);
+    (kept, (chunk_files(&docs, &chunks), fresh.shards()))
+}
+
+fn page() -> impl Strategy<Value = Vec<Vec<usize>>> {
+    prop::collection::vec(prop::collection::vec(0..WORDS.len(), 0..10), 1..4)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn an_index_updated_by_edits_equals_one_made_afresh(
+        mut pages in prop::collection::vec(page(), 12..20),
+        edits in prop::collection::vec((0..20usize, 0..4usize, prop::collection::vec(0..WORDS.len(), 0..10), 0..8u8), 1..12),
+    ) {
+        let mut memo = TermsMemo::default();
+        let (kept, fresh) = both(&mut memo, "en", &pages);
+        prop_assert_eq!(kept, fresh);
+        for (p, d, words, kind) in edits {
+            let p = p % pages.len();
+            let d = d % pages[p].len();
+            match kind {
+                // A document's words replaced by as many others: the delta's case.
+                0..=4 => {
+                    let length = pages[p][d].len();
+                    pages[p][d] = words.iter().cycle().take(length).copied().collect();
+                }
+                5 => pages[p][d] = words,
+                6 => pages[p].push(words),
+                _ => pages.insert(p, vec![words]),
+            }
+            let (kept, fresh) = both(&mut memo, "en", &pages);
+            prop_assert_eq!(kept, fresh);
+        }
+    }
+}
+
+/// Sixteen pages of two sections each, and a memo holding their index.
+fn indexed_pages() -> (Pages, TermsMemo) {
+    let pages: Pages = (0..16).map(|p| vec![vec![p % 16, 1, 2, 3, 4], vec![5, 6, 10, 11, 7]]).collect();
+    let mut memo = TermsMemo::default();
+    both(&mut memo, "en", &pages);
+    assert!(!memo.updated, "the first index is made afresh");
+    (pages, memo)
+}
+
+#[test]
+fn a_one_word_edit_updates_the_last_index() {
+    let (mut pages, mut memo) = indexed_pages();
+    // A word for another: a term and an alias gone, a Han gram added.
+    pages[3][1] = vec![5, 6, 10, 12, 8];
+    let (kept, fresh) = both(&mut memo, "en", &pages);
+    assert!(memo.updated, "one page edited updates the index");
+    assert_eq!(kept, fresh);
+}
+
+#[test]
+fn long_terms_keep_their_tails_through_an_update() {
+    // "migrants" in more documents than a shard keeps postings for: a tail file.
+    let mut pages: Pages = (0..1100).map(|p| vec![vec![0, 5 + p % 3, 8 + p % 2]]).collect();
+    let mut memo = TermsMemo::default();
+    let (_, (_, fresh)) = both(&mut memo, "en", &pages);
+    assert!(!fresh.tails.is_empty());
+    pages[7][0] = vec![0, 0, 6];
+    let (kept, fresh) = both(&mut memo, "en", &pages);
+    assert!(memo.updated);
+    assert_eq!(kept, fresh);
+    // The long term gone from one document: its tail is written again.
+    pages[9][0] = vec![7, 5, 8];
+    let (kept, fresh) = both(&mut memo, "en", &pages);
+    assert!(memo.updated);
+    assert_eq!(kept, fresh);
+}
+
+#[test]
+fn a_section_added_makes_the_index_afresh() {
+    let (mut pages, mut memo) = indexed_pages();
+    // A document added changes every later id: made afresh, and the same again.
+    pages[3].push(vec![0]);
+    let (kept, fresh) = both(&mut memo, "en", &pages);
+    assert!(!memo.updated);
+    assert_eq!(kept, fresh);
+}
