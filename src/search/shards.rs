@@ -1,5 +1,5 @@
 //! The term shards: every key of the `Index` (terms, aliases and Han grams) in UTF-16
-//! order, JavaScript's string order, cut into `s/<name>.json` files of about 12 KB, each
+//! order, JavaScript's string order, cut into `s/<name>.json` files of about 15 KB, each
 //! named by its content, with the long terms' tails in `t/<name>.json`. Owns the key
 //! order and where shards are cut: the cut after a key depends on the keys and their
 //! document counts only, never on scores, so that past an edit the cuts fall again where

@@ -16,7 +16,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::collect::{Found, Index, Occurrences, PageTerms, docs_key, place};
 use super::documents::{Doc, chunk_key, documents_json};
-use super::grams::gram_chars;
+use super::grams::{GramFound, gram_chars};
 use super::score::Scorer;
 use super::shards::{Row, ShardFiles, assemble, row_order};
 use super::text::TextProcessor;
@@ -43,23 +43,16 @@ impl TermsMemo {
     /// reused when the last index had a chunk of the same documents.
     pub(super) fn chunk_files(&mut self, docs: &[Doc], chunks: &[Vec<usize>]) -> Vec<(String, Bytes)> {
         let keys: Vec<u128> = chunks.par_iter().map(|chunk| chunk_key(documents(docs, chunk))).collect();
-        let mut last = std::mem::take(&mut self.chunks);
-        let made: Vec<Option<Bytes>> = chunks
+        let bodies: Vec<Bytes> = chunks
             .par_iter()
             .zip(&keys)
-            .map(|(chunk, key)| (!last.contains_key(key)).then(|| documents_json(documents(docs, chunk)).into()))
+            .map(|(chunk, key)| match self.chunks.get(key) {
+                Some(body) => body.clone(),
+                None => documents_json(documents(docs, chunk)).into(),
+            })
             .collect();
-        let mut files = Vec::with_capacity(chunks.len());
-        for (n, ((chunk, key), made)) in chunks.iter().zip(&keys).zip(made).enumerate() {
-            // A chunk the same as an earlier one of this index finds it in the new map.
-            let body = made
-                .or_else(|| last.remove(key))
-                .or_else(|| self.chunks.get(key).cloned())
-                .unwrap_or_else(|| documents_json(documents(docs, chunk)).into());
-            files.push((format!("d/{n}.json"), body.clone()));
-            self.chunks.insert(*key, body);
-        }
-        files
+        self.chunks = keys.into_iter().zip(bodies.iter().cloned()).collect();
+        bodies.into_iter().enumerate().map(|(n, body)| (format!("d/{n}.json"), body)).collect()
     }
 
     /// The term shards of `docs`, which are the documents of `pages` one after the other
@@ -82,20 +75,18 @@ impl TermsMemo {
             })
             .collect();
         self.pages = keys.iter().copied().zip(made.iter().cloned()).collect();
-        let last = self.last.take().filter(|last| last.pages == pages && last.chunks == chunks);
-        if let Some(mut last) = last {
-            if let Some(files) = last.update(&keys, &made) {
-                self.last = Some(last);
-                #[cfg(test)]
-                {
-                    self.updated = true;
-                }
-                return files;
-            }
-        }
+        let updated =
+            self.last.take().filter(|last| last.pages == pages && last.chunks == chunks).and_then(|mut last| {
+                let files = last.update(&keys, &made)?;
+                Some((last, files))
+            });
         #[cfg(test)]
         {
-            self.updated = false;
+            self.updated = updated.is_some();
+        }
+        if let Some((last, files)) = updated {
+            self.last = Some(last);
+            return files;
         }
         let (index, occurrences) = Index::build(processor, docs, pages, chunks, Some(&made));
         let Some(occurrences) = occurrences else {
@@ -142,10 +133,16 @@ fn documents<'d, 's>(docs: &'d [Doc<'s>], chunk: &'d [usize]) -> impl Iterator<I
 /// Each term's (and Han gram's) occurrences in one page, by its text.
 fn occurrences(page: &PageTerms) -> FxHashMap<String, Vec<Found>> {
     let terms = page.terms().map(|(term, found)| (term.to_string(), found.to_vec()));
-    let grams = page.grams.chunk_by(|a, b| a.key == b.key).map(|run| {
-        (gram_chars(run[0].key).collect(), run.iter().map(|f| Found { doc: f.doc, counts: f.counts }).collect())
-    });
+    let grams = page
+        .grams
+        .chunk_by(|a, b| a.key == b.key)
+        .map(|run| (gram_chars(run[0].key).collect(), run.iter().map(gram_found).collect()));
     terms.chain(grams).collect()
+}
+
+/// A Han gram's occurrences in one document, as a term's are kept.
+fn gram_found(found: &GramFound) -> Found {
+    Found { doc: found.doc, counts: found.counts }
 }
 
 /// A row to write again: its key, whether it is a term's, and the row (none when the
@@ -165,7 +162,7 @@ impl LastIndex {
         let Occurrences { mut names, mut found } = occurrences;
         for g in 0..index.grams.len() {
             names.push(index.grams.text(g).into());
-            found.push(index.grams.occurrences(g).map(|f| Found { doc: f.doc, counts: f.counts }).collect());
+            found.push(index.grams.occurrences(g).map(gram_found).collect());
         }
         let numbers = names.iter().enumerate().map(|(n, name)| (name.clone(), place(n))).collect();
         let mut last = LastIndex {
@@ -183,7 +180,9 @@ impl LastIndex {
             rows,
         };
         for page in &terms {
-            last.count_aliases(page);
+            for (word, term) in page.aliases() {
+                last.count_alias(word, page.term(term));
+            }
         }
         last.terms = terms;
         last
@@ -219,8 +218,9 @@ impl LastIndex {
             .par_iter()
             .map(|&n| {
                 let (name, found) = (&self.names[n as usize], &self.found[n as usize]);
-                let postings = scorer.postings(found.len(), found.iter().map(|f| (f.doc, f.counts)));
-                (name.clone(), true, (!found.is_empty()).then(|| Row::term(name, &postings)))
+                let row = (!found.is_empty())
+                    .then(|| Row::term(name, &scorer.postings(found.len(), found.iter().map(|f| (f.doc, f.counts)))));
+                (name.clone(), true, row)
             })
             .collect();
         for word in words {
@@ -282,18 +282,15 @@ impl LastIndex {
             words.insert((*word).into());
         }
         for (word, term) in new.aliases().filter(|(word, _)| !had.contains(word)) {
-            let stem = self.number(new.term(term));
-            self.aliases.entry(word.into()).or_insert((stem, 0)).1 += 1;
+            self.count_alias(word, new.term(term));
             words.insert(word.into());
         }
     }
 
-    /// Counts a page's words that differ from their stems.
-    fn count_aliases(&mut self, page: &PageTerms) {
-        for (word, term) in page.aliases() {
-            let stem = self.number(page.term(term));
-            self.aliases.entry(word.into()).or_insert((stem, 0)).1 += 1;
-        }
+    /// Counts one more page holding `word`, which stems to `stem`.
+    fn count_alias(&mut self, word: &str, stem: &str) {
+        let stem = self.number(stem);
+        self.aliases.entry(word.into()).or_insert((stem, 0)).1 += 1;
     }
 
     /// A term's number, given to it now if it has none.
