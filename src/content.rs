@@ -63,6 +63,9 @@ pub struct SourcePage {
     pub key: String,
     pub path: PathBuf,
     pub front: FrontMatter,
+    /// The front matter as written (the TOML between the `+++` lines, from the file's
+    /// second line), for the checks that read the file as a person wrote it.
+    pub front_text: String,
     pub body: String,
     /// The file line on which the body starts, for error locations.
     pub body_line: usize,
@@ -176,6 +179,7 @@ pub fn parse_page(lang: &LangCode, key: &str, path: &Path, text: &str) -> Result
         key: key.to_string(),
         path: path.to_path_buf(),
         front,
+        front_text: front_text.to_string(),
         body: body.to_string(),
         body_line,
         content_hash: OnceLock::new(),

@@ -1,8 +1,8 @@
 //! What a language's glossary (`glossary`) requires of its pages and UI strings: no wording it
 //! marks to avoid, and, on a translated objective page, the objective's official title.
-//! Reads the source files again (their front matter included, which the loaded pages
-//! keep only as values) so that each warning names the line and column; reports
-//! warnings, since a page with a wrong term still builds.
+//! Reads each page as written (its front matter's text and its body, which the loaded
+//! pages keep) so that each warning names the line and column; reports warnings, since
+//! a page with a wrong term still builds.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -26,12 +26,14 @@ pub fn warnings(site: &Site) -> Vec<Warning> {
         .flat_map_iter(|source| {
             let glossary = site.glossaries.get(&source.lang)?;
             let finder = finders.get(&source.lang)?;
-            // The load stage read this file a moment ago; if it has gone since, the next
-            // build reports that, and there is nothing to check here.
-            let text = crate::files::read_to_string(&source.path).ok()?;
-            let mut found = avoided(&source.path, &text, glossary, finder, false);
+            // The front matter from the file's second line, then the body: the file as
+            // read, without reading it again.
+            let front = Text { text: &source.front_text, first_line: 2 };
+            let body = Text { text: &source.body, first_line: source.body_line };
+            let mut found = avoided(&source.path, front, glossary, finder, false);
+            found.extend(avoided(&source.path, body, glossary, finder, false));
             if source.lang != site.default_language {
-                found.extend(unofficial_title(&source.path, &text, &source.front, glossary));
+                found.extend(unofficial_title(&source.path, front, &source.front, glossary));
             }
             Some(found)
         })
@@ -40,7 +42,7 @@ pub fn warnings(site: &Site) -> Vec<Warning> {
     for (code, glossary) in &site.glossaries {
         let path = site.paths.i18n().join(format!("{code}.toml"));
         if let (Ok(text), Some(finder)) = (crate::files::read_to_string(&path), finders.get(code)) {
-            warnings.extend(avoided(&path, &text, glossary, finder, true));
+            warnings.extend(avoided(&path, Text { text: &text, first_line: 1 }, glossary, finder, true));
         }
     }
     warnings
@@ -52,7 +54,7 @@ pub fn warnings(site: &Site) -> Vec<Warning> {
 /// are placed on their line.
 fn avoided(
     path: &Path,
-    text: &str,
+    Text { text, first_line }: Text,
     glossary: &Glossary,
     finder: &AvoidedWordings,
     skip_comments: bool,
@@ -63,7 +65,7 @@ fn avoided(
         .filter(|found| !(skip_comments && in_comment(text, found.offset)))
         .map(|found| {
             let (name, term) = finder.terms[found.term];
-            let location = Location::of_offset(path, text, found.offset, 1);
+            let location = Location::of_offset(path, text, found.offset, first_line);
             Warning {
                 message: format!(
                     "{location}: \"{}\" is not the official wording; write \"{}\" ({} `terms.{name}`, from {})",
@@ -75,6 +77,13 @@ fn avoided(
             }
         })
         .collect()
+}
+
+/// A part of a file, and the line it starts on.
+#[derive(Clone, Copy)]
+struct Text<'t> {
+    text: &'t str,
+    first_line: usize,
 }
 
 /// Whether byte `at` of a TOML file is on a comment line.
@@ -162,7 +171,7 @@ fn separates_words(c: char) -> bool {
 /// glossary gives for its objective (typography aside: quotes, dashes and spaces fold).
 fn unofficial_title(
     path: &Path,
-    text: &str,
+    front_text: Text,
     front: &crate::content::FrontMatter,
     glossary: &Glossary,
 ) -> Option<Warning> {
@@ -171,7 +180,7 @@ fn unofficial_title(
     if crate::blocks::normalized(&front.title) == crate::blocks::normalized(&official.title) {
         return None;
     }
-    let location = title_location(path, text);
+    let location = title_location(path, front_text);
     Some(Warning {
         message: format!(
             "{location}: the title is not objective {number}'s official title; write \"{}\" ({} `objectives.{number}`, from {})",
@@ -182,16 +191,14 @@ fn unofficial_title(
     })
 }
 
-/// Where the front matter sets `title`: the first line that starts with the key.
-fn title_location(path: &Path, text: &str) -> Location {
+/// Where the front matter (`front`, its text) sets `title`: the first line that starts
+/// with the key.
+fn title_location(path: &Path, Text { text, first_line }: Text) -> Location {
     let mut offset = 0;
     for line in text.split_inclusive('\n') {
         let trimmed = line.trim_start();
         if trimmed.strip_prefix("title").is_some_and(|rest| rest.trim_start().starts_with('=')) {
-            return Location::of_offset(path, text, offset + line.len() - trimmed.len(), 1);
-        }
-        if offset > 0 && line.trim_end() == "+++" {
-            break;
+            return Location::of_offset(path, text, offset + line.len() - trimmed.len(), first_line);
         }
         offset += line.len();
     }
@@ -242,7 +249,10 @@ mod tests {
 
     #[test]
     fn the_title_line_is_found_in_the_front_matter() {
-        let text = "+++\nsource_hash = \"x\"\n  title = \"T\"\n+++\ntitle = body\n";
-        assert_eq!(title_location(Path::new("a.md"), text).to_string(), "a.md:3:3");
+        let page = "+++\nsource_hash = \"x\"\n  title = \"T\"\n+++\ntitle = body\n";
+        let page =
+            crate::content::parse_page(&LangCode::parse("fr").unwrap(), "a.md", Path::new("a.md"), page).unwrap();
+        let front = Text { text: &page.front_text, first_line: 2 };
+        assert_eq!(title_location(Path::new("a.md"), front).to_string(), "a.md:3:3");
     }
 }
