@@ -6,7 +6,7 @@
 //! pages and search indexes whose keys the last build remembered are reused from the
 //! output directories instead (`remembered`), and what this build made is remembered.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -143,8 +143,9 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Error> {
             let reused = recalled.reuse_renderings(&keys.renderings, &staging)?;
             for ((rendering, key), reused) in renderings.iter().zip(&keys.renderings).zip(reused) {
                 match reused {
-                    Some(path) => {
-                        writer.reuse(recalled.take_facts(&path));
+                    Some((path, facts)) => {
+                        writer.reuse(facts);
+                        remembering.reused.push(path.clone());
                         remembering.made.renderings.insert(*key, path);
                     }
                     None => wanted.push((*rendering, Some(key))),
@@ -200,8 +201,10 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Error> {
     warnings.extend(problems.into_iter().map(|message| Warning { message }));
     let cache = cache.zip(finished.outputs).map(|(cache, outputs)| {
         let fingerprints = precache.as_ref().map(Precache::recorded).unwrap_or_default();
-        let facts = facts_of(links, alternates, fingerprints);
-        let Remembering { made, reused_indexes } = remembering;
+        let Remembering { made, reused_indexes, reused } = remembering;
+        let reused: HashSet<&str> = reused.iter().map(String::as_str).collect();
+        let mut facts = facts_of(links, alternates, fingerprints, &reused);
+        facts.extend(recalled.as_ref().map(|recalled| recalled.facts_of_reused(&reused)).unwrap_or_default());
         let remembered = Remembered::new(&output_dir, assets_key, made, facts, outputs);
         let bytes = match cache.save(&remembered) {
             Ok(bytes) => Some(bytes),
@@ -244,12 +247,17 @@ fn open_cache(options: &BuildOptions) -> (Option<BuildCache>, Vec<Warning>) {
 struct Remembering {
     made: Made,
     reused_indexes: usize,
+    /// The files taken as the last build wrote them.
+    reused: Vec<String>,
 }
 
 impl Remembering {
     fn add_index(&mut self, index: Option<MadeIndex>) {
         let Some(MadeIndex { key, paths, reused }) = index else { return };
         self.reused_indexes += usize::from(reused);
+        if reused {
+            self.reused.extend(paths.iter().cloned());
+        }
         if let Some(key) = key {
             self.made.search.insert(key, paths);
         }

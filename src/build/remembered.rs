@@ -4,12 +4,15 @@
 //! each language's search index, by the key of all they read (`keys`, the same as
 //! watch mode's), found in the output directories (`output::Staging::reuse`), with what
 //! the final checks and the offline workers read of each file (`FileFacts`), so that a
-//! reused file is never read again. Decides what is reusable; the build (`clean`) does
-//! the rest.
+//! reused file is never read again. Each file's facts are encoded on their own: a file
+//! reused as it is hands its encoded facts on to the next build, so saving and loading
+//! the cache does not encode and decode every link of every page (most of its bytes).
+//! Decides what is reusable; the build (`clean`) does the rest.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
+use bytes::Bytes;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -37,8 +40,9 @@ pub(super) struct Remembered {
     search: HashMap<Key, Vec<String>>,
     /// What the build knows of each source's Markdown without rendering it, by its key.
     markdown: HashMap<Key, MarkdownSummary>,
-    /// What the checks and the offline workers read of each file, by path.
-    facts: HashMap<String, FileFacts>,
+    /// What the checks and the offline workers read of each file (`FileFacts`, encoded),
+    /// by path.
+    facts: HashMap<String, Bytes>,
     /// What the output directories hold.
     outputs: Outputs,
 }
@@ -111,7 +115,7 @@ pub(super) struct Recalled {
     markdown: HashMap<Key, MarkdownSummary>,
     renderings: HashMap<Key, String>,
     search: HashMap<Key, Vec<String>>,
-    facts: HashMap<String, FileFacts>,
+    facts: HashMap<String, Bytes>,
     /// The hash of each file of the output, as the last build wrote it.
     hashes: HashMap<String, u128>,
 }
@@ -139,13 +143,7 @@ impl Remembered {
 
     /// What this build leaves the next: `renderings` and `search` (filled as it
     /// went), the facts of every file, and the output directories' records.
-    pub(super) fn new(
-        output: &Path,
-        assets: Key,
-        made: Made,
-        facts: HashMap<String, FileFacts>,
-        outputs: Outputs,
-    ) -> Self {
+    pub(super) fn new(output: &Path, assets: Key, made: Made, facts: HashMap<String, Bytes>, outputs: Outputs) -> Self {
         let Made { markdown, renderings, search } = made;
         Self { output: output.to_path_buf(), assets, renderings, search, markdown, facts, outputs }
     }
@@ -180,17 +178,37 @@ impl Recalled {
         Some((path, *self.hashes.get(path)?))
     }
 
-    /// For each key, the rendering's output path when the last build made it and
-    /// `staging` now holds it; the rest must be rendered.
-    pub(super) fn reuse_renderings(&self, keys: &[Key], staging: &Staging) -> Result<Vec<Option<String>>, OutputError> {
-        let wanted: Vec<(usize, (&str, u128))> =
-            keys.iter().enumerate().filter_map(|(n, key)| Some((n, self.rendering(key)?))).collect();
-        let files: Vec<(&str, u128)> = wanted.iter().map(|(_, file)| *file).collect();
+    /// What the checks and the offline workers read of the file at `path`, as the last
+    /// build wrote it (nothing, for a file it has no facts of); `None` when they cannot
+    /// be decoded, and the file must be made again.
+    fn facts(&self, path: &str) -> Option<FileFacts> {
+        match self.facts.get(path) {
+            Some(bytes) => postcard::from_bytes(bytes).ok(),
+            None => Some(FileFacts::default()),
+        }
+    }
+
+    /// For each key, the rendering's output path and facts when the last build made it
+    /// and `staging` now holds it; the rest must be rendered.
+    pub(super) fn reuse_renderings(
+        &self,
+        keys: &[Key],
+        staging: &Staging,
+    ) -> Result<Vec<Option<(String, FileFacts)>>, OutputError> {
+        let wanted: Vec<(usize, (&str, u128), FileFacts)> = keys
+            .par_iter()
+            .enumerate()
+            .filter_map(|(n, key)| {
+                let file = self.rendering(key)?;
+                Some((n, file, self.facts(file.0)?))
+            })
+            .collect();
+        let files: Vec<(&str, u128)> = wanted.iter().map(|(_, file, _)| *file).collect();
         let found = staging.reuse(&files)?;
-        let mut reused = vec![None; keys.len()];
-        for ((n, (path, _)), found) in wanted.into_iter().zip(found) {
+        let mut reused: Vec<Option<(String, FileFacts)>> = keys.iter().map(|_| None).collect();
+        for ((n, (path, _), facts), found) in wanted.into_iter().zip(found) {
             if found {
-                reused[n] = Some(path.to_string());
+                reused[n] = Some((path.to_string(), facts));
             }
         }
         Ok(reused)
@@ -208,34 +226,42 @@ impl Recalled {
 
     /// The offline workers' fingerprint of a reused file.
     pub(super) fn fingerprint(&self, path: &str) -> Option<Fingerprint> {
-        self.facts.get(path)?.fingerprint.clone()
+        self.facts(path)?.fingerprint
     }
 
-    /// Takes the facts of a reused file.
-    pub(super) fn take_facts(&mut self, path: &str) -> FileFacts {
-        self.facts.remove(path).unwrap_or_default()
+    /// The encoded facts of the files of `reused`, which this build took as the last
+    /// one wrote them, for the next build.
+    pub(super) fn facts_of_reused(&self, reused: &HashSet<&str>) -> HashMap<String, Bytes> {
+        reused.iter().filter_map(|path| Some((path.to_string(), self.facts.get(*path)?.clone()))).collect()
     }
 }
 
-/// The facts of every file, from this build's link scans, alternates and offline
-/// fingerprints.
+/// The facts of every file this build wrote, from its link scans, alternates and offline
+/// fingerprints, each encoded; the `reused` files' are the last build's (`Recalled::facts_of_reused`).
 pub(super) fn facts_of(
     links: Vec<PageLinks>,
     alternates: Vec<PageAlternates>,
     fingerprints: Vec<Fingerprint>,
-) -> HashMap<String, FileFacts> {
+    reused: &HashSet<&str>,
+) -> HashMap<String, Bytes> {
     let mut facts: HashMap<String, FileFacts> = HashMap::new();
-    for scan in links {
+    let written = |path: &str| !reused.contains(path);
+    for scan in links.into_iter().filter(|scan| written(scan.page())) {
         let path = scan.page().to_string();
         facts.entry(path).or_default().links = Some(scan);
     }
-    for page in alternates {
+    for page in alternates.into_iter().filter(|page| written(page.page())) {
         let path = page.page().to_string();
         facts.entry(path).or_default().alternates = Some(page);
     }
-    for fingerprint in fingerprints {
+    for fingerprint in fingerprints.into_iter().filter(|fingerprint| written(fingerprint.path())) {
         let path = fingerprint.path().to_string();
         facts.entry(path).or_default().fingerprint = Some(fingerprint);
     }
     facts
+        .into_par_iter()
+        // Facts that could not be encoded are left empty, which the next build cannot
+        // decode: it makes the file again.
+        .map(|(path, facts)| (path, Bytes::from(postcard::to_stdvec(&facts).unwrap_or_default())))
+        .collect()
 }
