@@ -89,18 +89,26 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Error> {
     // The cache is opened once the output folder passed its checks: a build refused
     // there leaves the site's folder as it was.
     let (mut cache, mut cache_warnings, mut recalled) = (None, Vec::new(), None);
-    let staging = Staging::begin_with(&output_dir, &options.root, || {
-        let (opened, warnings) = open_cache(options);
-        cache_warnings = warnings;
-        let (remembered, warning) = opened.as_ref().map(BuildCache::load::<Remembered>)?;
-        cache_warnings.extend(warning);
-        let (outputs, remembered) = remembered.unwrap_or_default().recall(&output_dir);
-        cache = opened;
-        recalled = Some(remembered);
-        Some(outputs)
-    })?;
+    // The site is read while the output folders are listed and checked and the cache is
+    // read: neither waits for the other, and reading the site changes nothing.
+    let (staging, site) = rayon::join(
+        || {
+            Staging::begin_with(&output_dir, &options.root, || {
+                let (opened, warnings) = open_cache(options);
+                cache_warnings = warnings;
+                let (remembered, warning) = opened.as_ref().map(BuildCache::load::<Remembered>)?;
+                cache_warnings.extend(warning);
+                let (outputs, remembered) = remembered.unwrap_or_default().recall(&output_dir);
+                cache = opened;
+                recalled = Some(remembered);
+                Some(outputs)
+            })
+        },
+        || Site::load(SitePaths::new(&options.root), options.base_url.as_deref()),
+    );
+    let staging = staging?;
     cache_warnings.extend(staging.notice().map(|notice| Warning { message: notice.to_string() }));
-    let (site, mut warnings) = Site::load(SitePaths::new(&options.root), options.base_url.as_deref())?;
+    let (site, mut warnings) = site?;
     warnings.extend(cache_warnings);
     let assets = assets::build(&theme_dir(&site))?;
     let assets_key = hash_debug(&assets.names);
