@@ -172,15 +172,17 @@ impl Site {
         relative.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/")
     }
 
-    /// Frees the Markdown text of every source, once it is rendered and its warnings are
-    /// located: a clean build, which writes as it goes, reads only the rendering after that
-    /// (the content hashes that translation states needed were made while loading).
+    /// Frees the Markdown and front matter text of every source, once it is rendered and
+    /// its warnings are located: a clean build, which writes as it goes, reads only the
+    /// rendering after that (the content hashes that translation states needed were made
+    /// while loading).
     pub fn release_source_text(&mut self) {
         for source in &mut self.sources {
             // A page the memo shares keeps its text: only a clean build, which shares
             // none, calls this.
             if let Some(source) = Arc::get_mut(source) {
                 source.body = String::new();
+                source.front_text = String::new();
             }
         }
     }

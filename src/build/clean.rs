@@ -24,7 +24,7 @@ use crate::error::Error;
 use crate::hreflang::{self, PageAlternates};
 use crate::i18n::Language;
 use crate::offline::Precache;
-use crate::output::{OutputFile, Staging};
+use crate::output::{Finished, OutputFile, Staging};
 use crate::render::{self, RenderedSources, Rendering};
 use crate::search;
 use crate::site::{Site, SitePaths};
@@ -200,36 +200,40 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Error> {
     if let Some(precache) = &precache {
         staging.write(&precache.service_workers())?;
     }
-    let finished = staging.finish()?;
-    let paths = &finished.paths;
-    let broken = check::broken_links_among(&links, paths.iter().map(String::as_str), &site.base_url.path);
-    let clusters =
-        hreflang::problems_among(&alternates, paths.iter().map(String::as_str), &site.base_url.absolute("/"));
-    let problems = describe_link_problems(&site, &broken, &clusters);
-    warnings.extend(problems.into_iter().map(|message| Warning { message }));
-    let cache = cache.zip(finished.outputs).map(|(cache, outputs)| {
-        let fingerprints = precache.as_ref().map(Precache::recorded).unwrap_or_default();
-        let Remembering { made, reused_indexes, reused } = remembering;
-        let reused: HashSet<&str> = reused.iter().map(String::as_str).collect();
-        let mut facts = facts_of(links, alternates, fingerprints, &reused);
-        facts.extend(recalled.as_ref().map(|recalled| recalled.facts_of_reused(&reused)).unwrap_or_default());
-        let remembered = Remembered::new(&output_dir, assets_key, made, facts, outputs);
-        let bytes = match cache.save(&remembered) {
-            Ok(bytes) => Some(bytes),
-            Err(error) => {
-                warnings.push(Warning {
+    let Finished { paths, outputs } = staging.finish()?;
+    // The cache is saved while the links are checked: both only read what was made.
+    let (problems, saved) = rayon::join(
+        || {
+            let broken = check::broken_links_among(&links, paths.iter().map(String::as_str), &site.base_url.path);
+            let clusters =
+                hreflang::problems_among(&alternates, paths.iter().map(String::as_str), &site.base_url.absolute("/"));
+            describe_link_problems(&site, &broken, &clusters)
+        },
+        || {
+            cache.zip(outputs).map(|(cache, outputs)| {
+                let fingerprints = precache.as_ref().map(Precache::recorded).unwrap_or_default();
+                let Remembering { made, reused_indexes, reused } = remembering;
+                let reused: HashSet<&str> = reused.iter().map(String::as_str).collect();
+                let mut facts = facts_of(&links, &alternates, &fingerprints, &reused);
+                facts.extend(recalled.as_ref().map(|recalled| recalled.facts_of_reused(&reused)).unwrap_or_default());
+                let remembered = Remembered::new(&output_dir, assets_key, made, facts, outputs);
+                let saved = cache.save(&remembered).map_err(|error| Warning {
                     message: format!("{}: the build cache could not be saved: {error}", cache.dir().display()),
                 });
-                None
-            }
-        };
-        let indexes = (reused_indexes, site.languages.len());
-        CacheReport {
-            dir: cache.dir().to_path_buf(),
-            renderings: (reused_renderings, renderings.len()),
-            indexes,
-            bytes,
-        }
+                let report = CacheReport {
+                    dir: cache.dir().to_path_buf(),
+                    renderings: (reused_renderings, renderings.len()),
+                    indexes: (reused_indexes, site.languages.len()),
+                    bytes: saved.as_ref().ok().copied(),
+                };
+                (report, saved.err())
+            })
+        },
+    );
+    warnings.extend(problems.into_iter().map(|message| Warning { message }));
+    let cache = saved.map(|(report, warning)| {
+        warnings.extend(warning);
+        report
     });
     Ok(BuildReport {
         pages: paths.iter().filter(|path| path.ends_with(".html")).count(),

@@ -236,32 +236,63 @@ impl Recalled {
     }
 }
 
+/// `FileFacts` as this build encodes them, borrowed from what it kept (the same
+/// encoding: a reference encodes as what it refers to).
+#[derive(Default, Serialize)]
+struct FactsOf<'f> {
+    links: Option<&'f PageLinks>,
+    alternates: Option<&'f PageAlternates>,
+    fingerprint: Option<&'f Fingerprint>,
+}
+
 /// The facts of every file this build wrote, from its link scans, alternates and offline
 /// fingerprints, each encoded; the `reused` files' are the last build's (`Recalled::facts_of_reused`).
 pub(super) fn facts_of(
-    links: Vec<PageLinks>,
-    alternates: Vec<PageAlternates>,
-    fingerprints: Vec<Fingerprint>,
+    links: &[PageLinks],
+    alternates: &[PageAlternates],
+    fingerprints: &[Fingerprint],
     reused: &HashSet<&str>,
 ) -> HashMap<String, Bytes> {
-    let mut facts: HashMap<String, FileFacts> = HashMap::new();
+    let mut facts: HashMap<&str, FactsOf> = HashMap::new();
     let written = |path: &str| !reused.contains(path);
-    for scan in links.into_iter().filter(|scan| written(scan.page())) {
-        let path = scan.page().to_string();
-        facts.entry(path).or_default().links = Some(scan);
+    for scan in links.iter().filter(|scan| written(scan.page())) {
+        facts.entry(scan.page()).or_default().links = Some(scan);
     }
-    for page in alternates.into_iter().filter(|page| written(page.page())) {
-        let path = page.page().to_string();
-        facts.entry(path).or_default().alternates = Some(page);
+    for page in alternates.iter().filter(|page| written(page.page())) {
+        facts.entry(page.page()).or_default().alternates = Some(page);
     }
-    for fingerprint in fingerprints.into_iter().filter(|fingerprint| written(fingerprint.path())) {
-        let path = fingerprint.path().to_string();
-        facts.entry(path).or_default().fingerprint = Some(fingerprint);
+    for fingerprint in fingerprints.iter().filter(|fingerprint| written(fingerprint.path())) {
+        facts.entry(fingerprint.path()).or_default().fingerprint = Some(fingerprint);
     }
     facts
         .into_par_iter()
         // Facts that could not be encoded are left empty, which the next build cannot
         // decode: it makes the file again.
-        .map(|(path, facts)| (path, Bytes::from(postcard::to_stdvec(&facts).unwrap_or_default())))
+        .map(|(path, facts)| (path.to_string(), Bytes::from(postcard::to_stdvec(&facts).unwrap_or_default())))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::output::OutputFile;
+
+    #[test]
+    fn facts_encoded_from_what_a_build_kept_decode_as_file_facts() {
+        let page = OutputFile::new(
+            "en/a/index.html",
+            r#"<head><link rel="alternate" hreflang="fr" href="https://example.org/fr/a/"></head><a href="/en/b/#x">b</a><p id="y">"#,
+        );
+        // One anchor: the bytes of a set of several would follow its own order.
+        let (links, alternates) = (PageLinks::of(&page).unwrap(), PageAlternates::of(&page).unwrap());
+        let encoded = facts_of(std::slice::from_ref(&links), std::slice::from_ref(&alternates), &[], &HashSet::new());
+        let decoded: FileFacts = postcard::from_bytes(&encoded["en/a/index.html"]).unwrap();
+        assert_eq!(decoded.alternates, Some(alternates.clone()));
+        assert!(decoded.fingerprint.is_none());
+        let whole = FileFacts { links: Some(links), alternates: Some(alternates), fingerprint: None };
+        assert_eq!(postcard::to_stdvec(&decoded).unwrap(), postcard::to_stdvec(&whole).unwrap());
+        let reused = HashSet::from(["en/a/index.html"]);
+        let none = facts_of(std::slice::from_ref(whole.links.as_ref().unwrap()), &[], &[], &reused);
+        assert!(none.is_empty(), "a reused file's facts are the last build's, not encoded again");
+    }
 }
