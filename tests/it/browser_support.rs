@@ -385,6 +385,10 @@ impl Browser {
         let browser =
             Browser { agent, driver, session: format!("{base}/session/{id}"), _profile: profile, _turn: turn };
         browser.set_viewport(1280, 900);
+        // A headless window need not hold the system's focus, and without it no element
+        // matches `:focus` (Chromium 148 starts so): the page is told it has focus, as a
+        // reader's open window does.
+        browser.cdp("Emulation.setFocusEmulationEnabled", json!({ "enabled": true }));
         Some(browser)
     }
 
