@@ -112,7 +112,7 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Error> {
     warnings.extend(cache_warnings);
     let assets = assets::build(&theme_dir(&site))?;
     let assets_key = hash_debug(&assets.names);
-    let mut recalled = recalled.map(|recalled| recalled.for_assets(&assets_key));
+    let recalled = recalled.map(|recalled| recalled.for_assets(&assets_key));
     // Pages show each PDF's size, so the PDFs are made first.
     let pdfs = typeset_pdfs(&site, &mut PdfMemo::default())?;
     let download_keys: BTreeMap<LangCode, Key> =
@@ -146,7 +146,7 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Error> {
         remembering.made.markdown = std::mem::take(&mut keys.markdown);
     }
     let mut wanted: Vec<(Rendering, Option<&Key>)> = Vec::new();
-    match (&mut recalled, &keys) {
+    match (&recalled, &keys) {
         (Some(recalled), Some(keys)) => {
             let reused = recalled.reuse_renderings(&keys.renderings, &staging)?;
             for ((rendering, key), reused) in renderings.iter().zip(&keys.renderings).zip(reused) {

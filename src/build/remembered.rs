@@ -5,9 +5,11 @@
 //! watch mode's), found in the output directories (`output::Staging::reuse`), with what
 //! the final checks and the offline workers read of each file (`FileFacts`), so that a
 //! reused file is never read again. Each file's facts are encoded on their own: a file
-//! reused as it is hands its encoded facts on to the next build, so saving and loading
-//! the cache does not encode and decode every link of every page (most of its bytes).
-//! Decides what is reusable; the build (`clean`) does the rest.
+//! reused as it is hands its encoded facts on to the next build, so saving the cache
+//! does not encode every link of every page again (they are most of its bytes), and
+//! loading it decodes them only where they are reused, in parallel. A file whose facts
+//! do not decode is made again. Decides what is reusable; the build (`clean`) does the
+//! rest.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -214,12 +216,17 @@ impl Recalled {
         Ok(reused)
     }
 
-    /// The files of the search index of `key`, when the last build made it and
-    /// `staging` now holds them all.
+    /// The files of the search index of `key`, when the last build made it, their
+    /// facts decode, and `staging` now holds them all.
     pub(super) fn reuse_search(&self, key: &Key, staging: &Staging) -> Result<Option<Vec<String>>, OutputError> {
         let Some(paths) = self.search.get(key) else { return Ok(None) };
-        let files: Option<Vec<(&str, u128)>> =
-            paths.iter().map(|path| Some((path.as_str(), *self.hashes.get(path)?))).collect();
+        let files: Option<Vec<(&str, u128)>> = paths
+            .iter()
+            .map(|path| {
+                self.facts(path)?;
+                Some((path.as_str(), *self.hashes.get(path)?))
+            })
+            .collect();
         let Some(files) = files else { return Ok(None) };
         Ok(staging.reuse_all(&files)?.then(|| paths.clone()))
     }
