@@ -14,7 +14,7 @@ use rayon::prelude::*;
 
 use super::keys::{Key, hash_debug};
 use super::pdfs::{PdfMemo, typeset_pdfs};
-use super::remembered::{CacheKeys, FileFacts, Made, Recalled, Remembered, facts_of};
+use super::remembered::{CacheKeys, FileFacts, Made, Recalled, Remembered, ReusedIndex, facts_of};
 use super::stages::{BuildOptions, Prepared, describe_link_problems, precache, prepare, stemmer_urls, theme_dir};
 use crate::assets;
 use crate::cache::BuildCache;
@@ -330,10 +330,10 @@ impl Indexes<'_> {
     fn make(&self, sources: &RenderedSources, position: usize, language: &Language) -> Result<MadeIndex, Error> {
         let key = self.keys.and_then(|keys| keys.get(position)).copied();
         if let (Some(key), Some(recalled)) = (&key, self.recalled)
-            && let Some(paths) = recalled.reuse_search(key, self.staging)?
+            && let Some(ReusedIndex { paths, fingerprints }) = recalled.reuse_search(key, self.staging)?
         {
             if let Some(precache) = self.precache {
-                precache.remember(paths.iter().filter_map(|path| recalled.fingerprint(path)));
+                precache.remember(fingerprints);
             }
             return Ok(MadeIndex { key: Some(*key), paths, reused: true });
         }

@@ -111,6 +111,13 @@ impl CacheKeys {
     }
 }
 
+/// A search index taken as the last build wrote it: its files, and the offline
+/// workers' fingerprints of them.
+pub(super) struct ReusedIndex {
+    pub(super) paths: Vec<String>,
+    pub(super) fingerprints: Vec<Fingerprint>,
+}
+
 /// The last build's `Remembered`, as this build reuses it.
 pub(super) struct Recalled {
     assets: Key,
@@ -216,24 +223,19 @@ impl Recalled {
         Ok(reused)
     }
 
-    /// The files of the search index of `key`, when the last build made it, their
-    /// facts decode, and `staging` now holds them all.
-    pub(super) fn reuse_search(&self, key: &Key, staging: &Staging) -> Result<Option<Vec<String>>, OutputError> {
+    /// The files of the search index of `key`, with the offline workers' fingerprints
+    /// their facts hold, when the last build made it, their facts decode, and `staging`
+    /// now holds them all.
+    pub(super) fn reuse_search(&self, key: &Key, staging: &Staging) -> Result<Option<ReusedIndex>, OutputError> {
         let Some(paths) = self.search.get(key) else { return Ok(None) };
-        let files: Option<Vec<(&str, u128)>> = paths
-            .iter()
-            .map(|path| {
-                self.facts(path)?;
-                Some((path.as_str(), *self.hashes.get(path)?))
-            })
-            .collect();
-        let Some(files) = files else { return Ok(None) };
-        Ok(staging.reuse_all(&files)?.then(|| paths.clone()))
-    }
-
-    /// The offline workers' fingerprint of a reused file.
-    pub(super) fn fingerprint(&self, path: &str) -> Option<Fingerprint> {
-        self.facts(path)?.fingerprint
+        let mut fingerprints = Vec::new();
+        let mut files = Vec::with_capacity(paths.len());
+        for path in paths {
+            let (Some(facts), Some(hash)) = (self.facts(path), self.hashes.get(path)) else { return Ok(None) };
+            fingerprints.extend(facts.fingerprint);
+            files.push((path.as_str(), *hash));
+        }
+        Ok(staging.reuse_all(&files)?.then(|| ReusedIndex { paths: paths.clone(), fingerprints }))
     }
 
     /// The encoded facts of the files of `reused`, which this build took as the last
