@@ -3,9 +3,8 @@
 //! file that exists. `build` reports these as warnings (the
 //! site still works, bar one link), `check` as errors. Reads only the rendered files.
 
-use std::borrow::{Borrow, Cow};
+use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap, HashSet};
-use std::hash::Hash;
 
 use rayon::prelude::*;
 
@@ -42,35 +41,81 @@ impl Target {
     }
 }
 
-/// What one HTML page links to and which anchors it offers: borrowed from the page
-/// (`Scan<&str>`), or owned (`PageLinks`) to outlive it when pages are written as they
-/// are made.
+/// What one HTML page links to and which anchors it offers, kept after the page itself
+/// is written and dropped, until the check at the end of the build. Packed into a few
+/// flat lists: a large site has hundreds of thousands of links and ids, and a string
+/// allocated for each held over twice the memory (and made the build cache, which keeps
+/// them, slower to read).
 #[derive(serde::Serialize, serde::Deserialize)]
-#[serde(bound(deserialize = "S: serde::Deserialize<'de> + Eq + Hash"))]
-pub struct Scan<S> {
-    page: S,
-    /// Each `href` and `src` value, with what it points to.
-    links: Vec<(S, Target)>,
-    ids: HashSet<S>,
+pub struct PageLinks {
+    /// The page's path inside the output directory.
+    page: Box<str>,
+    /// The `href` and `src` values, then the ids, one after another.
+    texts: Box<str>,
+    /// Where each link ends in `texts`, and what it points to.
+    links: Box<[(u32, Target)]>,
+    /// Where each id ends in `texts`: the ids sorted, each once.
+    ids: Box<[u32]>,
 }
 
-/// A page's links and anchors, kept after the page itself is written and dropped.
-pub type PageLinks = Scan<Box<str>>;
+/// A place in one page's text in 32 bits.
+fn text_end(texts: &str) -> u32 {
+    // Invariant: a page's links and ids are far shorter than 4 GiB.
+    u32::try_from(texts.len()).unwrap_or(u32::MAX)
+}
 
 impl PageLinks {
+    /// The links and anchors of an output file; `None` unless it is an HTML page.
+    pub fn of(file: &impl HtmlFile) -> Option<PageLinks> {
+        if !file.path().ends_with(".html") {
+            return None;
+        }
+        let (links, mut ids) = scan(file.bytes());
+        ids.sort_unstable();
+        ids.dedup();
+        let mut texts =
+            String::with_capacity(links.iter().map(|(href, _)| href.len()).chain(ids.iter().map(|id| id.len())).sum());
+        let mut ends = |text: &str| {
+            texts.push_str(text);
+            text_end(&texts)
+        };
+        let links = links.into_iter().map(|(href, target)| (ends(href), target)).collect();
+        let ids = ids.into_iter().map(ends).collect();
+        Some(PageLinks { page: file.path().into(), texts: texts.into(), links, ids })
+    }
+
     /// The page's path inside the output directory.
     pub fn page(&self) -> &str {
         &self.page
     }
 
-    /// The links and anchors of an output file; `None` unless it is an HTML page.
-    pub fn of(file: &OutputFile) -> Option<PageLinks> {
-        let scan = scan_file(file)?;
-        Some(Scan {
-            page: scan.page.into(),
-            links: scan.links.into_iter().map(|(href, reason)| (href.into(), reason)).collect(),
-            ids: scan.ids.into_iter().map(Box::from).collect(),
-        })
+    /// Each `href` and `src` value, in the page's order, with what it points to.
+    fn links(&self) -> impl Iterator<Item = (&str, Target)> {
+        let starts = std::iter::once(0).chain(self.links.iter().map(|&(end, _)| end));
+        starts.zip(self.links.iter()).map(|(start, &(end, target))| (&self.texts[start as usize..end as usize], target))
+    }
+
+    /// The id at `index` in the sorted list.
+    fn id(&self, index: usize) -> &str {
+        let start = match index.checked_sub(1) {
+            Some(previous) => self.ids[previous],
+            None => self.links.last().map_or(0, |&(end, _)| end),
+        };
+        &self.texts[start as usize..self.ids[index] as usize]
+    }
+
+    /// Whether the page has an element with this id.
+    fn has_id(&self, id: &str) -> bool {
+        let (mut low, mut high) = (0, self.ids.len());
+        while low < high {
+            let middle = low + (high - low) / 2;
+            match self.id(middle).cmp(id) {
+                std::cmp::Ordering::Less => low = middle + 1,
+                std::cmp::Ordering::Greater => high = middle,
+                std::cmp::Ordering::Equal => return true,
+            }
+        }
+        false
     }
 }
 
@@ -95,34 +140,30 @@ impl HtmlFile for OutputFile {
 /// targets are found by hash lookups of their folder form (`en/a/` for `en/a/index.html`),
 /// so links cost no allocation but for relative paths.
 pub fn broken_links<F: HtmlFile + Sync>(files: &[F], base_path: &str) -> Vec<BrokenLink> {
-    let scans: Vec<Scan<&str>> = files.par_iter().filter_map(scan_file).collect();
+    let scans: Vec<PageLinks> = files.par_iter().filter_map(PageLinks::of).collect();
     broken_links_among(&scans, files.iter().map(HtmlFile::path), base_path)
 }
 
 /// `broken_links` for pages scanned earlier, given the paths of every file of the site.
-pub fn broken_links_among<'p, S>(
-    scans: &[Scan<S>],
+pub fn broken_links_among<'p>(
+    scans: &[PageLinks],
     paths: impl Iterator<Item = &'p str>,
     base_path: &str,
-) -> Vec<BrokenLink>
-where
-    S: AsRef<str> + Borrow<str> + Eq + Hash + Sync,
-{
+) -> Vec<BrokenLink> {
     let all_paths: HashSet<&str> = paths.map(folder_form).collect();
-    let ids: HashMap<&str, &HashSet<S>> = scans.iter().map(|s| (folder_form(s.page.as_ref()), &s.ids)).collect();
+    let pages: HashMap<&str, &PageLinks> = scans.iter().map(|scan| (folder_form(scan.page()), scan)).collect();
     let broken: Vec<BrokenLink> = scans
         .par_iter()
         .flat_map_iter(|scan| {
-            let page = scan.page.as_ref();
-            scan.links.iter().filter_map(|(href, missing)| {
-                let href = href.as_ref();
+            let page = scan.page();
+            scan.links().filter_map(|(href, missing)| {
                 let (target, fragment) = resolve(page, href, base_path)?;
                 let reason = match target {
                     None => Some("leads outside the site"),
                     Some(target) if !all_paths.contains(target.as_ref()) => Some(missing.missing()),
-                    Some(target) => match (fragment, ids.get(target.as_ref())) {
-                        (Some(fragment), Some(ids)) => {
-                            (!fragment.is_empty() && !ids.contains(fragment)).then_some("points to a missing anchor")
+                    Some(target) => match (fragment, pages.get(target.as_ref())) {
+                        (Some(fragment), Some(linked)) => {
+                            (!fragment.is_empty() && !linked.has_id(fragment)).then_some("points to a missing anchor")
                         }
                         _ => None,
                     },
@@ -132,13 +173,6 @@ where
         })
         .collect();
     broken.into_iter().collect::<BTreeSet<_>>().into_iter().collect()
-}
-
-fn scan_file(file: &impl HtmlFile) -> Option<Scan<&str>> {
-    if !file.path().ends_with(".html") {
-        return None;
-    }
-    Some(scan(file.path(), file.bytes()))
 }
 
 /// An output path as links name it: `en/a/index.html` is `en/a/`, `index.html` is ``.
@@ -198,9 +232,9 @@ fn resolve<'a>(page: &'a str, href: &'a str, base_path: &str) -> Option<(Option<
 /// at once (as the theme and Markdown renderer write attributes: double quotes, no
 /// spaces around `=`, a space before the name). The page is read as bytes, and only the
 /// values as text: checking the whole page's UTF-8 would cost more than the scan.
-fn scan<'a>(page: &'a str, html: &'a [u8]) -> Scan<&'a str> {
+fn scan(html: &[u8]) -> (Vec<(&str, Target)>, Vec<&str>) {
     let mut links = Vec::new();
-    let mut ids = HashSet::new();
+    let mut ids = Vec::new();
     // Per attribute name, where its last value ended: a match starting inside it is part
     // of that value, not an attribute (as when each name is searched for on its own).
     let mut resume = [0usize; 3];
@@ -229,12 +263,10 @@ fn scan<'a>(page: &'a str, html: &'a [u8]) -> Scan<&'a str> {
         match name {
             0 => links.push((value, Target::Page)),
             1 => links.push((value, Target::File)),
-            _ => {
-                ids.insert(value);
-            }
+            _ => ids.push(value),
         }
     }
-    Scan { page, links, ids }
+    (links, ids)
 }
 
 #[cfg(test)]
@@ -263,10 +295,12 @@ mod tests {
                 "en/index.html: link to /en/b/ points to no page",
             ]
         );
-        // Scanned as pages are written, kept after they are dropped: the same findings.
+        // Kept in the build cache and read back by the next build: the same findings.
         let kept: Vec<PageLinks> = files.iter().filter_map(PageLinks::of).collect();
+        let encoded = postcard::to_stdvec(&kept).expect("links encode");
+        let decoded: Vec<PageLinks> = postcard::from_bytes(&encoded).expect("links decode");
         let paths = files.iter().map(|f| f.path.as_str());
-        assert_eq!(broken_links_among(&kept, paths, "/"), broken_links(&files, "/"));
+        assert_eq!(broken_links_among(&decoded, paths, "/"), broken_links(&files, "/"));
     }
 
     #[test]
@@ -308,6 +342,19 @@ mod tests {
                 "en/index.html: link to a/index.html#z points to a missing anchor"
             ]
         );
+    }
+
+    #[test]
+    fn every_anchor_of_a_page_is_found_whatever_its_order_or_repeats() {
+        let ids = ["zeta", "a", "fn-1", "a", "p-12", "p-2", "", "fnref-1-2", "ü"];
+        let targets: String = ids.iter().map(|id| format!(r#"<b id="{id}"></b>"#)).collect();
+        let links: String = ["fn-1", "p-1", "zet", "zetas", "A", "ü", "p-12"]
+            .iter()
+            .map(|id| format!(r##"<a href="/en/a/#{id}">x</a>"##))
+            .collect();
+        let files = [file("en/index.html", &links), file("en/a/index.html", &targets)];
+        let broken: Vec<String> = broken_links(&files, "/").iter().map(|b| b.href.clone()).collect();
+        assert_eq!(broken, ["/en/a/#A", "/en/a/#p-1", "/en/a/#zet", "/en/a/#zetas"]);
     }
 
     #[test]
