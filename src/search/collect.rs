@@ -66,6 +66,7 @@ struct Collected {
 impl Collected {
     fn add(mut self, processor: &TextProcessor, d: u32, doc: &Doc) -> Self {
         let mut length = 0;
+        let first_gram = self.grams.len();
         for (text, field) in [(doc.title, Field::Title), (&doc.heading, Field::Heading), (&doc.text, Field::Body)] {
             processor.for_each_word(text, |word, han| {
                 if han {
@@ -84,19 +85,37 @@ impl Collected {
             });
         }
         self.lengths.push((d as usize, length));
+        // Counted document by document, so that the list holds one row per gram of each
+        // document rather than one per occurrence: a Chinese index's largest list, at
+        // the build's peak memory.
+        self.count_grams_from(first_gram);
         self
     }
 
     /// `grams` sorted by gram and document, each document's rows of a gram made one.
     fn count_grams(&mut self) {
-        self.grams.sort_unstable_by_key(|found| (found.key, found.doc));
-        self.grams.dedup_by(|later, kept| {
-            let same = later.key == kept.key && later.doc == kept.doc;
-            if same {
-                kept.counts.add_all(later.counts);
+        self.count_grams_from(0);
+    }
+
+    /// `count_grams` for the rows from `first` on, in place.
+    fn count_grams_from(&mut self, first: usize) {
+        let grams = &mut self.grams;
+        grams[first..].sort_unstable_by_key(|found| (found.key, found.doc));
+        let mut kept = first;
+        for next in first..grams.len() {
+            let last = kept.checked_sub(1).filter(|&last| last >= first);
+            match last {
+                Some(last) if grams[last].key == grams[next].key && grams[last].doc == grams[next].doc => {
+                    let counts = grams[next].counts;
+                    grams[last].counts.add_all(counts);
+                }
+                _ => {
+                    grams.swap(kept, next);
+                    kept += 1;
+                }
             }
-            same
-        });
+        }
+        grams.truncate(kept);
     }
 
     fn term_of(&mut self, processor: &TextProcessor, word: &str) -> usize {
