@@ -319,10 +319,27 @@ impl Staging {
 
 impl Drop for Staging {
     fn drop(&mut self) {
-        if !self.finished {
-            // Best effort: what stays behind is marked, and the next build clears it.
-            let _ = super::remove_owned(&self.dir);
+        if self.finished || self.give_back_previous() {
+            return;
         }
+        // Best effort: what stays behind is marked, and the next build clears it.
+        let _ = super::remove_owned(&self.dir);
+    }
+}
+
+impl Staging {
+    /// A build that failed before it wrote anything (a mistake in a page's front
+    /// matter) puts the output before last back beside the output, as it found it, so
+    /// that the build after the fix starts from it. Whether it did.
+    fn give_back_previous(&mut self) -> bool {
+        let started_from_previous = self.reuse.as_ref().is_some_and(|reuse| !reuse.owned.is_empty());
+        let untouched = self.written.get_mut().unwrap_or_else(PoisonError::into_inner).paths.is_empty();
+        if !started_from_previous || !untouched {
+            return false;
+        }
+        let previous = sibling(&self.output, "imrf-site-previous");
+        // The marker goes first: a folder kept beside the output never holds it.
+        std::fs::remove_file(self.dir.join(STAGING_MARKER)).is_ok() && std::fs::rename(&self.dir, previous).is_ok()
     }
 }
 

@@ -618,6 +618,29 @@ fn the_kept_output_is_never_trusted_blindly() {
     }
 }
 
+/// A build that fails before it writes anything (a mistake in a page's front matter)
+/// leaves the output before last beside the output, untouched, and the build after the
+/// fix starts from it.
+#[test]
+fn a_build_that_fails_on_a_typo_keeps_the_output_before_last() {
+    use std::os::unix::fs::MetadataExt;
+    let site = built_twice();
+    let page = "en/objective-14/index.html";
+    let inode = |path: PathBuf| std::fs::metadata(path).unwrap().ino();
+    let kept_page = inode(site.root().join(KEPT).join(page));
+    let notes = site.source("site/content/en/notes.md");
+    site.write("site/content/en/notes.md", notes.replacen("title = \"Notes\"", "title = ", 1));
+    let failed = site.build();
+    assert!(!failed.success(), "the typo fails the build");
+    assert!(failed.stderr().contains("notes.md"), "{}", failed.stderr());
+    assert_eq!(inode(site.root().join(KEPT).join(page)), kept_page, "the kept output is where it was");
+    assert!(!site.root().join(".public.imrf-site-staging").exists(), "no staging folder is left");
+    site.write("site/content/en/notes.md", &notes);
+    let fixed = site.build();
+    assert_equals_a_clean_build(&site, &fixed, &|| "after the typo was fixed".to_string());
+    assert_eq!(inode(site.public().join(page)), kept_page, "the build after the fix started from the kept output");
+}
+
 /// Files the kept output holds that its manifest does not list (put there by hand, or
 /// by a tool: a `.DS_Store`) were not made by imrf-site: they are never published, and
 /// the builds after go on.
