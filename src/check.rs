@@ -92,7 +92,13 @@ impl PageLinks {
     /// Each `href` and `src` value, in the page's order, with what it points to.
     fn links(&self) -> impl Iterator<Item = (&str, Target)> {
         let starts = std::iter::once(0).chain(self.links.iter().map(|&(end, _)| end));
-        starts.zip(self.links.iter()).map(|(start, &(end, target))| (&self.texts[start as usize..end as usize], target))
+        starts.zip(self.links.iter()).map(|(start, &(end, target))| (self.text(start, end), target))
+    }
+
+    /// `texts` from `start` to `end`; nothing if they do not fit it (lists read back from
+    /// a damaged build cache must not panic the build).
+    fn text(&self, start: u32, end: u32) -> &str {
+        self.texts.get(start as usize..end as usize).unwrap_or_default()
     }
 
     /// The id at `index` in the sorted list.
@@ -101,7 +107,7 @@ impl PageLinks {
             Some(previous) => self.ids[previous],
             None => self.links.last().map_or(0, |&(end, _)| end),
         };
-        &self.texts[start as usize..self.ids[index] as usize]
+        self.text(start, self.ids[index])
     }
 
     /// Whether the page has an element with this id.
@@ -355,6 +361,16 @@ mod tests {
         let files = [file("en/index.html", &links), file("en/a/index.html", &targets)];
         let broken: Vec<String> = broken_links(&files, "/").iter().map(|b| b.href.clone()).collect();
         assert_eq!(broken, ["/en/a/#A", "/en/a/#p-1", "/en/a/#zet", "/en/a/#zetas"]);
+    }
+
+    #[test]
+    fn links_that_do_not_fit_their_text_are_read_as_empty_not_a_panic() {
+        let page = file("en/index.html", r##"<a href="#x">x</a><b id="x"></b>"##);
+        let mut damaged = PageLinks::of(&page).expect("an HTML page");
+        damaged.links = Box::new([(99, Target::Page), (1, Target::Page)]);
+        damaged.ids = Box::new([0, 200]);
+        let broken = broken_links_among(&[damaged], ["en/index.html"].into_iter(), "/");
+        assert!(broken.is_empty(), "{broken:?}");
     }
 
     #[test]
