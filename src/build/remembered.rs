@@ -290,9 +290,8 @@ mod tests {
     fn facts_encoded_from_what_a_build_kept_decode_as_file_facts() {
         let page = OutputFile::new(
             "en/a/index.html",
-            r#"<head><link rel="alternate" hreflang="fr" href="https://example.org/fr/a/"></head><a href="/en/b/#x">b</a><p id="y">"#,
+            r#"<head><link rel="alternate" hreflang="fr" href="https://example.org/fr/a/"></head><a href="/en/b/#x">b</a><p id="y"><p id="a">"#,
         );
-        // One anchor: the bytes of a set of several would follow its own order.
         let (links, alternates) = (PageLinks::of(&page).unwrap(), PageAlternates::of(&page).unwrap());
         let encoded = facts_of(std::slice::from_ref(&links), std::slice::from_ref(&alternates), &[], &HashSet::new());
         let decoded: FileFacts = postcard::from_bytes(&encoded["en/a/index.html"]).unwrap();

@@ -78,8 +78,9 @@ pub struct Outputs {
 /// A build being written: files go into a staging directory beside the output as they
 /// are made (so a large site need not be held in memory whole), and `finish` writes the
 /// manifest and swaps the staging directory into place. Dropped without `finish` (a
-/// failed build), it removes the staging directory; if the process dies first, the
-/// directory keeps its marker and the next build clears it.
+/// failed build), it removes the staging directory, or, when nothing was written into
+/// it, gives the output before last it started from back; if the process dies first,
+/// the directory keeps its marker and the next build clears it.
 pub struct Staging {
     output: PathBuf,
     dir: PathBuf,
@@ -93,12 +94,15 @@ pub struct Staging {
 }
 
 /// What a build with the cache can take from the directories already written.
+#[derive(Default)]
 struct Reuse {
     /// The files the staging directory held when the build began (the output before
     /// last), each checked.
     held: FileRecords,
     /// Every file its manifest lists: those this build does not write are removed.
     owned: BTreeSet<String>,
+    /// Whether the staging directory is the output before last, renamed.
+    from_previous: bool,
     /// The output directory's files, by the cache's records (checked when linked).
     published: FileRecords,
 }
@@ -283,6 +287,20 @@ impl Staging {
         std::fs::hard_link(self.output.join(path), &to).map_err(io(&to, "cannot link"))
     }
 
+    /// A build that failed before it wrote anything (a mistake in a page's front
+    /// matter) puts the output before last back beside the output, as it found it, so
+    /// that the build after the fix starts from it. Whether it did.
+    fn give_back_previous(&mut self) -> bool {
+        let started_from_previous = self.reuse.as_ref().is_some_and(|reuse| reuse.from_previous);
+        let untouched = self.written.get_mut().unwrap_or_else(PoisonError::into_inner).paths.is_empty();
+        if !started_from_previous || !untouched {
+            return false;
+        }
+        let previous = sibling(&self.output, "imrf-site-previous");
+        // The marker goes first: a folder kept beside the output never holds it.
+        std::fs::remove_file(self.dir.join(STAGING_MARKER)).is_ok() && std::fs::rename(&self.dir, previous).is_ok()
+    }
+
     /// Writes the manifest of every file written and puts the new site in place.
     /// Returns the paths written (the manifest), and with the cache on, the records of
     /// the new output and of the previous one, kept beside it.
@@ -327,22 +345,6 @@ impl Drop for Staging {
     }
 }
 
-impl Staging {
-    /// A build that failed before it wrote anything (a mistake in a page's front
-    /// matter) puts the output before last back beside the output, as it found it, so
-    /// that the build after the fix starts from it. Whether it did.
-    fn give_back_previous(&mut self) -> bool {
-        let started_from_previous = self.reuse.as_ref().is_some_and(|reuse| !reuse.owned.is_empty());
-        let untouched = self.written.get_mut().unwrap_or_else(PoisonError::into_inner).paths.is_empty();
-        if !started_from_previous || !untouched {
-            return false;
-        }
-        let previous = sibling(&self.output, "imrf-site-previous");
-        // The marker goes first: a folder kept beside the output never holds it.
-        std::fs::remove_file(self.dir.join(STAGING_MARKER)).is_ok() && std::fs::rename(&self.dir, previous).is_ok()
-    }
-}
-
 /// Makes the staging directory from the output before last, kept beside the output,
 /// when the cache's records say what it holds (`outputs`, or `None` when the cache is
 /// off); otherwise clears it and starts empty. Each file the records name is checked;
@@ -357,9 +359,7 @@ fn start_from_previous(
         remove_leftover(dir, "a leftover staging directory that imrf-site did not create is in the way; remove it")?;
     }
     let Outputs { published, previous: records } = outputs.unwrap_or_default();
-    let empty = |published: FileRecords, notice: Option<String>| {
-        prepare_staging(dir).map(|()| (Reuse { held: FileRecords::new(), owned: BTreeSet::new(), published }, notice))
-    };
+    let empty = |published, notice| prepare_staging(dir).map(|()| (Reuse { published, ..Reuse::default() }, notice));
     if !previous.exists() {
         return empty(published, None);
     }
@@ -393,7 +393,7 @@ fn start_from_previous(
         .filter(|(path, _)| stays_inside(path))
         .filter_map(|(path, record)| Some((path.clone(), record.still_at(&dir.join(&path))?)))
         .collect();
-    Ok((Reuse { held, owned, published }, None))
+    Ok((Reuse { held, owned, from_previous: true, published }, None))
 }
 
 /// Removes the files of the output before last (`owned`, its manifest) that this build

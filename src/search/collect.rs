@@ -54,8 +54,9 @@ struct Collected {
     /// Each stem (or unstemmed word) to its index in `found`.
     terms: FxHashMap<Box<str>, u32>,
     found: Vec<Vec<Found>>,
-    /// Each Han gram met, in document order, then (once the run is read) sorted by gram
-    /// and document with each document's occurrences of a gram counted in one row:
+    /// Each Han gram met, in document order, each document's occurrences of a gram
+    /// counted in one row as the document is read, then (once the run is read) sorted by
+    /// gram and document:
     /// Chinese text has many more distinct grams than a language has words, and one
     /// list sorted once costs far less than a table looked up at every character.
     grams: Vec<GramFound>,
