@@ -55,10 +55,10 @@ struct Collected {
     terms: FxHashMap<Box<str>, u32>,
     found: Vec<Vec<Found>>,
     /// Each Han gram met, in document order, each document's occurrences of a gram
-    /// counted in one row as the document is read, then (once the run is read) sorted by
-    /// gram and document:
-    /// Chinese text has many more distinct grams than a language has words, and one
-    /// list sorted once costs far less than a table looked up at every character.
+    /// counted in one row as the document is read (`count_document_grams`), then (once
+    /// the run is read) sorted by gram and document (`sort_grams`): Chinese text has many
+    /// more distinct grams than a language has words, and sorted lists cost far less than
+    /// a table looked up at every character.
     grams: Vec<GramFound>,
     /// The text length (in terms) of each document seen, by position.
     lengths: Vec<(usize, u32)>,
@@ -89,34 +89,32 @@ impl Collected {
         // Counted document by document, so that the list holds one row per gram of each
         // document rather than one per occurrence: a Chinese index's largest list, at
         // the build's peak memory.
-        self.count_grams_from(first_gram);
+        self.count_document_grams(first_gram);
         self
     }
 
-    /// `grams` sorted by gram and document, each document's rows of a gram made one.
-    fn count_grams(&mut self) {
-        self.count_grams_from(0);
-    }
-
-    /// `count_grams` for the rows from `first` on, in place.
-    fn count_grams_from(&mut self, first: usize) {
+    /// The rows from `first` on, one document's, sorted by gram, and each gram's rows
+    /// made one, in place.
+    fn count_document_grams(&mut self, first: usize) {
         let grams = &mut self.grams;
-        grams[first..].sort_unstable_by_key(|found| (found.key, found.doc));
+        grams[first..].sort_unstable_by_key(|found| found.key);
         let mut kept = first;
         for next in first..grams.len() {
-            let last = kept.checked_sub(1).filter(|&last| last >= first);
-            match last {
-                Some(last) if grams[last].key == grams[next].key && grams[last].doc == grams[next].doc => {
-                    let counts = grams[next].counts;
-                    grams[last].counts.add_all(counts);
-                }
-                _ => {
-                    grams.swap(kept, next);
-                    kept += 1;
-                }
+            if kept > first && grams[kept - 1].key == grams[next].key {
+                let counts = grams[next].counts;
+                grams[kept - 1].counts.add_all(counts);
+            } else {
+                grams.swap(kept, next);
+                kept += 1;
             }
         }
         grams.truncate(kept);
+    }
+
+    /// `grams` sorted by gram and document. Each document's grams are counted as it is
+    /// read (`add`, or the page's own `PageTerms`), so each (gram, document) has one row.
+    fn sort_grams(&mut self) {
+        self.grams.sort_unstable_by_key(|found| (found.key, found.doc));
     }
 
     fn term_of(&mut self, processor: &TextProcessor, word: &str) -> usize {
@@ -194,7 +192,7 @@ pub(super) struct PageTerms {
     /// `alias_texts` and its term.
     alias_texts: String,
     aliases: Vec<(u32, u32)>,
-    /// The page's Han grams, counted (`Collected::count_grams`).
+    /// The page's Han grams, counted and sorted (`Collected::sort_grams`).
     pub(super) grams: Vec<GramFound>,
     /// Each document's text length, in terms.
     pub(super) lengths: Vec<u32>,
@@ -204,7 +202,7 @@ impl PageTerms {
     pub(super) fn collect(processor: &TextProcessor, docs: &[Doc]) -> Self {
         let mut page =
             docs.iter().enumerate().fold(Collected::default(), |page, (d, doc)| page.add(processor, place(d), doc));
-        page.count_grams();
+        page.sort_grams();
         let mut names: Vec<&str> = vec![""; page.found.len()];
         for (term, &index) in &page.terms {
             names[index as usize] = term;
@@ -310,7 +308,7 @@ impl Index {
                         .fold(start, |collected, (page, range)| collected.append(page, place(range.start))),
                     None => block_docs.fold(start, |collected, d| collected.add(processor, place(d), &docs[d])),
                 };
-                collected.count_grams();
+                collected.sort_grams();
                 collected
             })
             .collect();
@@ -418,7 +416,7 @@ mod tests {
         let first = doc("汇款", "", "汇款汇款");
         let second = doc("移民", "汇款", "移民");
         let mut collected = Collected::default().add(&processor, 0, &first).add(&processor, 1, &second);
-        collected.count_grams();
+        collected.sort_grams();
         let rows: Vec<(u32, u8, u8, u16)> = collected
             .grams
             .iter()
