@@ -284,6 +284,13 @@ fn no_page_scrolls_sideways_at_320_pixels() {
 }
 
 /// (left, right) of the first element matching `css`.
+/// Opens `url` and waits until its stylesheet applies: a layout measured before would
+/// be the unstyled page's. Fails naming the stylesheet if it never does.
+fn goto_styled(browser: &Browser, url: &str) {
+    browser.goto(url);
+    browser.wait_for("[...document.styleSheets].some((sheet) => sheet.cssRules.length > 0)", "the stylesheet");
+}
+
 fn span(browser: &Browser, css: &str) -> (f64, f64) {
     let rect = browser.execute(
         "const r = document.querySelector(arguments[0]).getBoundingClientRect(); return [r.left, r.right];",
@@ -299,13 +306,13 @@ fn right_to_left_pages_mirror_the_layout() {
     let server = StaticServer::start(&site.public());
     browser.set_viewport(1280, 900);
 
-    browser.goto(&server.url("/en/objective-15/"));
+    goto_styled(&browser, &server.url("/en/objective-15/"));
     let (toc, prose) = (span(&browser, ".toc"), span(&browser, ".prose"));
     assert!(toc.0 > prose.1, "English: the table of contents should sit after (right of) the text: {toc:?} {prose:?}");
     let (brand, search) = (span(&browser, ".brand"), span(&browser, ".header-search"));
     assert!(brand.1 < search.0);
 
-    browser.goto(&server.url("/ar/objective-15/"));
+    goto_styled(&browser, &server.url("/ar/objective-15/"));
     let (toc, prose) = (span(&browser, ".toc"), span(&browser, ".prose"));
     assert!(toc.1 < prose.0, "Arabic: the table of contents should sit left of the text: {toc:?} {prose:?}");
     let (brand, search) = (span(&browser, ".brand"), span(&browser, ".header-search"));
