@@ -283,14 +283,16 @@ fn no_page_scrolls_sideways_at_320_pixels() {
     assert!(failures.is_empty(), "pages wider than 320 px:\n{}", failures.join("\n"));
 }
 
-/// (left, right) of the first element matching `css`.
-/// Opens `url` and waits until its stylesheet applies: a layout measured before would
-/// be the unstyled page's. Fails naming the stylesheet if it never does.
+/// Opens `url` and waits until the theme's stylesheet holds its rules. A page whose
+/// stylesheet did not load then fails naming it, rather than with the unstyled page's
+/// layout (a run once measured that).
 fn goto_styled(browser: &Browser, url: &str) {
     browser.goto(url);
-    browser.wait_for("[...document.styleSheets].some((sheet) => sheet.cssRules.length > 0)", "the stylesheet");
+    let loaded = "document.querySelector('link[rel=stylesheet]')?.sheet?.cssRules.length > 0";
+    browser.wait_for(loaded, "the stylesheet");
 }
 
+/// (left, right) of the first element matching `css`.
 fn span(browser: &Browser, css: &str) -> (f64, f64) {
     let rect = browser.execute(
         "const r = document.querySelector(arguments[0]).getBoundingClientRect(); return [r.left, r.right];",
