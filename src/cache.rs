@@ -80,19 +80,25 @@ impl BuildCache {
     /// What the last build saved, if this binary wrote it and it is whole. A file that
     /// is damaged is reported; one from another binary (or none) is simply not there.
     pub fn load<T: DeserializeOwned>(&self) -> (Option<T>, Option<Warning>) {
-        let path = self.dir.join(DATA);
+        self.load_file(DATA)
+    }
+
+    /// `load`, from the cache's file `name` (a file of its own for each language's
+    /// search index, `build::clean`).
+    pub fn load_file<T: DeserializeOwned>(&self, name: &str) -> (Option<T>, Option<Warning>) {
+        let path = self.dir.join(name);
         let bytes = match std::fs::read(&path) {
             Ok(bytes) => bytes,
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => return (None, None),
-            Err(error) => return (None, Some(self.set_aside(&format!("it cannot be read ({error})")))),
+            Err(error) => return (None, Some(self.set_aside(name, &format!("it cannot be read ({error})")))),
         };
         match self.payload(&bytes) {
             Ok(Some(payload)) => match postcard::from_bytes(payload) {
                 Ok(value) => (Some(value), None),
-                Err(error) => (None, Some(self.set_aside(&format!("it cannot be decoded ({error})")))),
+                Err(error) => (None, Some(self.set_aside(name, &format!("it cannot be decoded ({error})")))),
             },
             Ok(None) => (None, None),
-            Err(why) => (None, Some(self.set_aside(why))),
+            Err(why) => (None, Some(self.set_aside(name, why))),
         }
     }
 
@@ -121,8 +127,8 @@ impl BuildCache {
     }
 
     /// Removes a damaged cache file, and says so.
-    fn set_aside(&self, why: &str) -> Warning {
-        let path = self.dir.join(DATA);
+    fn set_aside(&self, name: &str, why: &str) -> Warning {
+        let path = self.dir.join(name);
         let _ = std::fs::remove_file(&path);
         Warning {
             message: format!(
@@ -132,9 +138,19 @@ impl BuildCache {
         }
     }
 
+    /// Removes the cache's file `name`, if it is there.
+    pub fn remove_file(&self, name: &str) {
+        let _ = std::fs::remove_file(self.dir.join(name));
+    }
+
     /// Saves `value` for the next build, replacing the cache file whole. Returns the
     /// file's size in bytes.
     pub fn save<T: Serialize>(&self, value: &T) -> std::io::Result<u64> {
+        self.save_file(DATA, value)
+    }
+
+    /// `save`, to the cache's file `name`.
+    pub fn save_file<T: Serialize>(&self, name: &str, value: &T) -> std::io::Result<u64> {
         let payload = postcard::to_stdvec(value).map_err(std::io::Error::other)?;
         let mut bytes = Vec::with_capacity(HEADER + payload.len());
         bytes.extend_from_slice(MAGIC);
@@ -143,11 +159,11 @@ impl BuildCache {
         bytes.extend_from_slice(&(payload.len() as u64).to_le_bytes());
         bytes.extend_from_slice(&xxhash_rust::xxh3::xxh3_128(&payload).to_le_bytes());
         bytes.extend_from_slice(&payload);
-        let temporary = self.dir.join(format!("{DATA}.{}.tmp", std::process::id()));
+        let temporary = self.dir.join(format!("{name}.{}.tmp", std::process::id()));
         let mut file = File::create(&temporary)?;
         file.write_all(&bytes)?;
         drop(file);
-        std::fs::rename(&temporary, self.dir.join(DATA))?;
+        std::fs::rename(&temporary, self.dir.join(name))?;
         Ok(bytes.len() as u64)
     }
 }

@@ -27,6 +27,7 @@ use crate::offline::Precache;
 use crate::output::{Finished, OutputFile, Staging};
 use crate::render::{self, RenderedSources, Rendering};
 use crate::search;
+use crate::search::{KeptMeta, KeptStore};
 use crate::site::{Site, SitePaths};
 use crate::types::LangCode;
 
@@ -48,6 +49,8 @@ pub(crate) struct CacheReport {
     dir: PathBuf,
     renderings: (usize, usize),
     indexes: (usize, usize),
+    /// Search indexes updated from the one the cache keeps (`search::Kept`).
+    updated_indexes: usize,
     /// The cache file's size after this build, when it could be saved.
     bytes: Option<u64>,
 }
@@ -63,8 +66,13 @@ impl BuildReport {
         );
         let Some(cache) = &self.cache else { return built };
         let size = cache.bytes.map_or("not saved".to_string(), |bytes| format!("{:.1} MB", bytes as f64 / 1e6));
+        let updated = match cache.updated_indexes {
+            0 => String::new(),
+            1 => ", and updated 1 search index".to_string(),
+            n => format!(", and updated {n} search indexes"),
+        };
         format!(
-            "{built}\nReused {} of {} pages and {} of {} search indexes from the build cache ({}, {size})",
+            "{built}\nReused {} of {} pages and {} of {} search indexes from the build cache ({}, {size}){updated}",
             cache.renderings.0,
             cache.renderings.1,
             cache.indexes.0,
@@ -165,12 +173,13 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Error> {
     let reused_renderings = renderings.len() - wanted.len();
     let renderer = render::Renderer::new(&site, &sources, &templates);
     let indexes = Indexes {
+        cache: cache.as_ref(),
         site: &site,
         stemmers: &stemmers,
         staging: &staging,
         precache: precache.as_ref(),
         recalled: recalled.as_ref(),
-        keys: keys.as_ref().map(|keys| keys.search.as_slice()),
+        keys: keys.as_ref(),
     };
     // The first language's search index is made while the pages render: each fills the
     // other's waits (folders made one by one, the index's merges), 4 % of the wall time
@@ -212,7 +221,7 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Error> {
         || {
             cache.zip(outputs).map(|(cache, outputs)| {
                 let fingerprints = precache.as_ref().map(Precache::recorded).unwrap_or_default();
-                let Remembering { made, reused_indexes, reused } = remembering;
+                let Remembering { made, reused_indexes, updated_indexes, reused } = remembering;
                 let reused: HashSet<&str> = reused.iter().map(String::as_str).collect();
                 let mut facts = facts_of(&links, &alternates, &fingerprints, &reused);
                 facts.extend(recalled.as_ref().map(|recalled| recalled.facts_of_reused(&reused)).unwrap_or_default());
@@ -224,6 +233,7 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Error> {
                     dir: cache.dir().to_path_buf(),
                     renderings: (reused_renderings, renderings.len()),
                     indexes: (reused_indexes, site.languages.len()),
+                    updated_indexes,
                     bytes: saved.as_ref().ok().copied(),
                 };
                 (report, saved.err())
@@ -259,17 +269,17 @@ fn open_cache(options: &BuildOptions) -> (Option<BuildCache>, Vec<Warning>) {
 struct Remembering {
     made: Made,
     reused_indexes: usize,
+    updated_indexes: usize,
     /// The files taken as the last build wrote them.
     reused: Vec<String>,
 }
 
 impl Remembering {
     fn add_index(&mut self, index: Option<MadeIndex>) {
-        let Some(MadeIndex { key, paths, reused }) = index else { return };
-        self.reused_indexes += usize::from(reused);
-        if reused {
-            self.reused.extend(paths.iter().cloned());
-        }
+        let Some(MadeIndex { key, paths, reused, whole, updated }) = index else { return };
+        self.reused_indexes += usize::from(whole);
+        self.updated_indexes += usize::from(updated);
+        self.reused.extend(reused);
         if let Some(key) = key {
             self.made.search.insert(key, paths);
         }
@@ -308,45 +318,91 @@ fn write_pages(
 /// One language's search index, made or reused.
 struct MadeIndex {
     key: Option<Key>,
+    /// Every file of the index.
     paths: Vec<String>,
-    reused: bool,
+    /// Those taken as the last build wrote them.
+    reused: Vec<String>,
+    /// Whether the whole index was, or the one the cache keeps was updated.
+    whole: bool,
+    updated: bool,
 }
 
 /// What making each language's search index reads.
 struct Indexes<'b> {
+    cache: Option<&'b BuildCache>,
     site: &'b Site,
     stemmers: &'b BTreeMap<String, String>,
     staging: &'b Staging,
     precache: Option<&'b Precache>,
     recalled: Option<&'b Recalled>,
-    /// Each language's index key, with the cache on.
-    keys: Option<&'b [Key]>,
+    /// The cache keys, with the cache on.
+    keys: Option<&'b CacheKeys>,
 }
 
 impl Indexes<'_> {
     /// The search index of `language` (at `position` in the site's languages): the
-    /// last build's when its key is the same and its files are at hand, or made and
-    /// written part by part.
+    /// last build's when its key is the same and its files are at hand; with the cache
+    /// on, the index the cache keeps updated for the pages that changed, or made afresh
+    /// and kept; or made. Written part by part.
     fn make(&self, sources: &RenderedSources, position: usize, language: &Language) -> Result<MadeIndex, Error> {
-        let key = self.keys.and_then(|keys| keys.get(position)).copied();
+        let key = self.keys.and_then(|keys| keys.search.get(position)).copied();
         if let (Some(key), Some(recalled)) = (&key, self.recalled)
-            && let Some(ReusedIndex { paths, fingerprints }) = recalled.reuse_search(key, self.staging)?
+            && let Some(reused) = recalled.reuse_search(key, self.staging)?
         {
-            if let Some(precache) = self.precache {
-                precache.remember(fingerprints);
-            }
-            return Ok(MadeIndex { key: Some(*key), paths, reused: true });
+            return Ok(self.reused(key, reused));
         }
         let mut paths = Vec::new();
-        search::index_language(self.site, sources, self.stemmers, language, None, &mut |files| {
+        let mut emit = |files: Vec<OutputFile>| {
             self.staging.write(&files)?;
             if let Some(precache) = self.precache {
                 precache.record_files(&files);
             }
             paths.extend(files.into_iter().map(|file| file.path));
             Ok::<(), Error>(())
-        })?;
-        Ok(MadeIndex { key, paths, reused: false })
+        };
+        let (Some(cache), Some(keys)) = (self.cache, self.keys) else {
+            search::index_language(self.site, sources, self.stemmers, language, None, &mut emit)?;
+            return Ok(MadeIndex { key, paths, reused: Vec::new(), whole: false, updated: false });
+        };
+        let name = format!("search-{}", language.code);
+        let store = KeptStore::new(&cache.dir().join("search").join(language.code.as_str()));
+        let mut reused = Vec::new();
+        let mut reuse = |files: &[(String, u128)]| {
+            let Some(recalled) = self.recalled else { return Ok(files.is_empty()) };
+            let Some(ReusedIndex { paths, fingerprints }) = recalled.reuse_files(files, self.staging)? else {
+                return Ok(false);
+            };
+            if let Some(precache) = self.precache {
+                precache.remember(fingerprints);
+            }
+            reused = paths;
+            Ok::<bool, Error>(true)
+        };
+        let kept = search::Kept {
+            store: &store,
+            base: keys.search_bases[position],
+            page_keys: keys.search_pages[position].clone(),
+            // A kept index that cannot be read is made afresh, as if there were none.
+            last: cache.load_file::<KeptMeta>(&name).0,
+        };
+        let (meta, updated) =
+            search::index_language_kept(self.site, sources, self.stemmers, language, kept, &mut emit, &mut reuse)?;
+        match meta {
+            Some(meta) if cache.save_file(&name, &meta).is_ok() => store.keep_only(&meta),
+            // The last one kept no longer describes the output: the next build must
+            // not update it.
+            _ => cache.remove_file(&name),
+        }
+        paths.extend(reused.iter().cloned());
+        Ok(MadeIndex { key, paths, reused, whole: false, updated })
+    }
+
+    /// The last build's index of `key`, taken whole.
+    fn reused(&self, key: &Key, ReusedIndex { paths, fingerprints }: ReusedIndex) -> MadeIndex {
+        if let Some(precache) = self.precache {
+            precache.remember(fingerprints);
+        }
+        MadeIndex { key: Some(*key), reused: paths.clone(), paths, whole: true, updated: false }
     }
 }
 

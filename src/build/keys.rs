@@ -76,17 +76,31 @@ impl Keys {
     }
 
     /// A language's search index reads its pages, their Markdown, and the stemmer
-    /// scripts' URLs.
+    /// scripts' URLs: what `search_base` and `search_pages` hash.
     pub(super) fn search(&self, site: &Site, language: &Language, stemmers: &Key) -> Key {
         let mut hasher = blake3::Hasher::new();
-        hasher.update(&self.site);
-        hasher.update(stemmers);
-        hasher.update(language.code.as_str().as_bytes());
-        for (page, identity) in site.pages.iter().zip(&self.pages).filter(|(page, _)| page.lang == language.code) {
-            hasher.update(identity);
-            hasher.update(&self.markdown[page.source]);
+        hasher.update(&self.search_base(language, stemmers));
+        for page in self.search_pages(site, language) {
+            hasher.update(&page);
         }
         *hasher.finalize().as_bytes()
+    }
+
+    /// What a language's search index reads besides its pages: the site, the stemmer
+    /// scripts' URLs, the language.
+    pub(super) fn search_base(&self, language: &Language, stemmers: &Key) -> Key {
+        hash_parts(&[&self.site, stemmers, language.code.as_str().as_bytes()])
+    }
+
+    /// What each page of a language's search index is made from, in the site's order:
+    /// the page (`page_identity`) and its source's Markdown.
+    pub(super) fn search_pages(&self, site: &Site, language: &Language) -> Vec<Key> {
+        site.pages
+            .iter()
+            .zip(&self.pages)
+            .filter(|(page, _)| page.lang == language.code)
+            .map(|(page, identity)| hash_parts(&[identity, &self.markdown[page.source]]))
+            .collect()
     }
 
     /// A rendering reads the outline and the templates, its language's downloads (a

@@ -72,6 +72,10 @@ pub(super) struct CacheKeys {
     keys: Keys,
     pub(super) renderings: Vec<Key>,
     pub(super) search: Vec<Key>,
+    /// Each language's search index's keys for the index kept in the cache
+    /// (`search::Kept`): what it reads besides its pages, and each page's.
+    pub(super) search_bases: Vec<Key>,
+    pub(super) search_pages: Vec<Vec<Key>>,
     /// What this build leaves of each source's Markdown, by its key.
     pub(super) markdown: HashMap<Key, MarkdownSummary>,
 }
@@ -81,7 +85,14 @@ impl CacheKeys {
     pub(super) fn new(site: &Site) -> Self {
         let source_keys: Vec<SourceKeys> = site.sources.par_iter().map(|source| SourceKeys::of(source)).collect();
         let keys = Keys::new(site, &source_keys);
-        Self { keys, renderings: Vec::new(), search: Vec::new(), markdown: HashMap::new() }
+        Self {
+            keys,
+            renderings: Vec::new(),
+            search: Vec::new(),
+            search_bases: Vec::new(),
+            search_pages: Vec::new(),
+            markdown: HashMap::new(),
+        }
     }
 
     /// The key of the Markdown of the source at `index`.
@@ -106,6 +117,8 @@ impl CacheKeys {
             renderings.par_iter().map(|r| keys.rendering(site, r, &templates, &footnotes, downloads)).collect();
         let stemmers = hash_debug(stemmers);
         self.search = site.languages.iter().map(|language| keys.search(site, language, &stemmers)).collect();
+        self.search_bases = site.languages.iter().map(|language| keys.search_base(language, &stemmers)).collect();
+        self.search_pages = site.languages.iter().map(|language| keys.search_pages(site, language)).collect();
         self.markdown =
             (0..site.sources.len()).into_par_iter().map(|n| (keys.markdown[n], sources.summary(n))).collect();
     }
@@ -228,14 +241,34 @@ impl Recalled {
     /// now holds them all.
     pub(super) fn reuse_search(&self, key: &Key, staging: &Staging) -> Result<Option<ReusedIndex>, OutputError> {
         let Some(paths) = self.search.get(key) else { return Ok(None) };
-        let mut fingerprints = Vec::new();
         let mut files = Vec::with_capacity(paths.len());
         for path in paths {
-            let (Some(facts), Some(hash)) = (self.facts(path), self.hashes.get(path)) else { return Ok(None) };
-            fingerprints.extend(facts.fingerprint);
-            files.push((path.as_str(), *hash));
+            let Some(hash) = self.hashes.get(path) else { return Ok(None) };
+            files.push((path.clone(), *hash));
         }
-        Ok(staging.reuse_all(&files)?.then(|| ReusedIndex { paths: paths.clone(), fingerprints }))
+        self.reuse_files(&files, staging)
+    }
+
+    /// `files` (each path with its content's hash) as the last build wrote them, with
+    /// the offline workers' fingerprints their facts hold, when the last build wrote
+    /// each with that hash (and not with other asset names, `for_assets`), their facts
+    /// decode, and `staging` now holds them all.
+    pub(super) fn reuse_files(
+        &self,
+        files: &[(String, u128)],
+        staging: &Staging,
+    ) -> Result<Option<ReusedIndex>, OutputError> {
+        let mut fingerprints = Vec::new();
+        for (path, hash) in files {
+            let (Some(facts), Some(written)) = (self.facts(path), self.hashes.get(path)) else { return Ok(None) };
+            if written != hash {
+                return Ok(None);
+            }
+            fingerprints.extend(facts.fingerprint);
+        }
+        let wanted: Vec<(&str, u128)> = files.iter().map(|(path, hash)| (path.as_str(), *hash)).collect();
+        let paths = || files.iter().map(|(path, _)| path.clone()).collect();
+        Ok(staging.reuse_all(&wanted)?.then(|| ReusedIndex { paths: paths(), fingerprints }))
     }
 
     /// The encoded facts of the files of `reused`, which this build took as the last

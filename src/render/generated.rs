@@ -111,7 +111,7 @@ impl<'a> Renderer<'a> {
     fn references(&self, lang: &LangCode) -> Vec<ReferenceView> {
         let mut references: Vec<ReferenceView> = Vec::new();
         // Where each cited URL already is in `references`: one lookup per footnote.
-        let mut by_url: HashMap<&str, usize> = HashMap::new();
+        let mut by_url: HashMap<String, usize> = HashMap::new();
         let pages = self.reading_order(lang);
         for page in pages {
             let source = self.site.source(page);
@@ -126,7 +126,7 @@ impl<'a> Renderer<'a> {
                 ),
                 None => markdown::inline_text(&source.front.title),
             };
-            for footnote in &self.sources.get(page.source).footnotes {
+            for footnote in self.sources.cited_notes(page.source).iter() {
                 let citations = footnote.reference_ids.iter().map(|id| CitationView {
                     title: title.clone(),
                     url: format!("{}#{id}", self.link(&page.url)),
@@ -136,8 +136,8 @@ impl<'a> Renderer<'a> {
                 match existing {
                     Some(index) => references[index].citations.extend(citations),
                     None => {
-                        if let Some(url) = footnote.url.as_deref() {
-                            by_url.insert(url, references.len());
+                        if let Some(url) = &footnote.url {
+                            by_url.insert(url.clone(), references.len());
                         }
                         references.push(ReferenceView {
                             html: footnote.content_html.clone(),

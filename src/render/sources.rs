@@ -3,6 +3,7 @@
 //! with the warnings the HTML sanitizer leaves. Knows no template; the Markdown itself
 //! is `markdown`'s.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
@@ -44,28 +45,55 @@ pub struct RenderedSources {
 
 /// What a build knows of a source's Markdown without rendering it, from the build
 /// cache (by the key of all the rendering reads): what the alignment check, the
-/// sanitizer's warnings and the references page's key read.
+/// sanitizer's warnings and the references page read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MarkdownSummary {
     blocks: Vec<BlockMark>,
     /// What the sanitizer removed: byte offset, and what.
     sanitized: Vec<(usize, String)>,
+    notes: Vec<CitedNote>,
+    /// A hash of `notes`: all a references page reads of the source.
     footnotes: [u8; 32],
 }
 
 impl MarkdownSummary {
     pub fn of(rendered: &Rendered) -> Self {
+        let notes = cited_notes(rendered);
         Self {
             blocks: rendered.blocks.clone(),
             sanitized: rendered.sanitized.iter().map(|s| (s.offset, s.what.to_string())).collect(),
-            footnotes: footnotes_key(rendered),
+            footnotes: notes_key(&notes),
+            notes,
         }
     }
 }
 
-/// A hash of a rendering's footnotes: all a references page reads of it.
-fn footnotes_key(rendered: &Rendered) -> [u8; 32] {
-    *blake3::hash(format!("{:?}", rendered.footnotes).as_bytes()).as_bytes()
+/// What a references page reads of a footnote: its number, where the text cites it,
+/// the first URL it links to, and its HTML.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct CitedNote {
+    pub(crate) number: usize,
+    pub(crate) reference_ids: Vec<String>,
+    pub(crate) url: Option<String>,
+    pub(crate) content_html: String,
+}
+
+fn cited_notes(rendered: &Rendered) -> Vec<CitedNote> {
+    rendered
+        .footnotes
+        .iter()
+        .map(|note| CitedNote {
+            number: note.number,
+            reference_ids: note.reference_ids.clone(),
+            url: note.url.clone(),
+            content_html: note.content_html.clone(),
+        })
+        .collect()
+}
+
+/// A hash of a source's cited notes.
+fn notes_key(notes: &[CitedNote]) -> [u8; 32] {
+    *blake3::hash(&postcard::to_stdvec(notes).unwrap_or_else(|_| format!("{notes:?}").into_bytes())).as_bytes()
 }
 
 /// A source whose rendering waits until it is read.
@@ -223,7 +251,16 @@ impl RenderedSources {
     pub(crate) fn footnotes_key(&self, index: usize) -> [u8; 32] {
         match (self.cells[index].get(), &self.deferred[index]) {
             (None, Some(deferred)) => deferred.summary.footnotes,
-            _ => footnotes_key(self.get(index)),
+            _ => notes_key(&cited_notes(self.get(index))),
+        }
+    }
+
+    /// What a references page reads of a source's footnotes, without rendering a
+    /// deferred source.
+    pub(crate) fn cited_notes(&self, index: usize) -> Cow<'_, [CitedNote]> {
+        match (self.cells[index].get(), &self.deferred[index]) {
+            (None, Some(deferred)) => Cow::Borrowed(&deferred.summary.notes),
+            _ => Cow::Owned(cited_notes(self.get(index))),
         }
     }
 

@@ -38,7 +38,7 @@ pub(super) fn place(position: usize) -> u32 {
 }
 
 /// A term's occurrences in one document, by the document's position in the list.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(super) struct Found {
     pub(super) doc: u32,
     pub(super) counts: FieldCounts,
@@ -64,8 +64,23 @@ struct Collected {
     lengths: Vec<(usize, u32)>,
 }
 
+/// Words to their stems, kept by each worker across the pages it collects one by one
+/// (`PageTerms::collect`): stemming each page's words anew was most of the cost.
+#[derive(Default)]
+pub(super) struct Stems(FxHashMap<Box<str>, Box<str>>);
+
+impl Stems {
+    fn stem(&mut self, processor: &TextProcessor, word: &str) -> &str {
+        if !self.0.contains_key(word) {
+            self.0.insert(word.into(), processor.stem(word).into());
+        }
+        // Invariant: inserted just above when it was not there.
+        self.0.get(word).map_or("", |stem| stem)
+    }
+}
+
 impl Collected {
-    fn add(mut self, processor: &TextProcessor, d: u32, doc: &Doc) -> Self {
+    fn add(mut self, processor: &TextProcessor, mut stems: Option<&mut Stems>, d: u32, doc: &Doc) -> Self {
         let mut length = 0;
         let first_gram = self.grams.len();
         for (text, field) in [(doc.title, Field::Title), (&doc.heading, Field::Heading), (&doc.text, Field::Body)] {
@@ -73,7 +88,7 @@ impl Collected {
                 if han {
                     self.grams.push(GramFound { key: gram_key(word), doc: d, counts: FieldCounts::of(field) });
                 } else {
-                    let term = self.term_of(processor, word);
+                    let term = self.term_of(processor, stems.as_deref_mut(), word);
                     let found = &mut self.found[term];
                     match found.last_mut() {
                         Some(last) if last.doc == d => last.counts.add(field),
@@ -117,11 +132,14 @@ impl Collected {
         self.grams.sort_unstable_by_key(|found| (found.key, found.doc));
     }
 
-    fn term_of(&mut self, processor: &TextProcessor, word: &str) -> usize {
+    fn term_of(&mut self, processor: &TextProcessor, stems: Option<&mut Stems>, word: &str) -> usize {
         if let Some(&term) = self.words.get(word) {
             return term as usize;
         }
-        let index = self.term_index(&processor.stem(word));
+        let index = match stems {
+            Some(stems) => self.term_index(stems.stem(processor, word)),
+            None => self.term_index(&processor.stem(word)),
+        };
         self.words.insert(word.into(), index);
         index as usize
     }
@@ -180,6 +198,7 @@ impl Collected {
 /// One page's terms as the memo keeps them, packed into a few flat lists: a page has
 /// hundreds of terms, and a map entry, a string and a list for each (`Collected`) made
 /// the memo of a 12,000-page site five times larger.
+#[derive(Default, serde::Serialize, serde::Deserialize)]
 pub(super) struct PageTerms {
     /// The terms one after another: term `t` ends at `term_ends[t]`.
     texts: String,
@@ -199,9 +218,12 @@ pub(super) struct PageTerms {
 }
 
 impl PageTerms {
-    pub(super) fn collect(processor: &TextProcessor, docs: &[Doc]) -> Self {
-        let mut page =
-            docs.iter().enumerate().fold(Collected::default(), |page, (d, doc)| page.add(processor, place(d), doc));
+    /// A page's terms, its words stemmed through `stems`.
+    pub(super) fn collect(processor: &TextProcessor, stems: &mut Stems, docs: &[Doc]) -> Self {
+        let mut page = docs
+            .iter()
+            .enumerate()
+            .fold(Collected::default(), |page, (d, doc)| page.add(processor, Some(&mut *stems), place(d), doc));
         page.sort_grams();
         let mut names: Vec<&str> = vec![""; page.found.len()];
         for (term, &index) in &page.terms {
@@ -306,7 +328,7 @@ impl Index {
                         .iter()
                         .zip(block_pages)
                         .fold(start, |collected, (page, range)| collected.append(page, place(range.start))),
-                    None => block_docs.fold(start, |collected, d| collected.add(processor, place(d), &docs[d])),
+                    None => block_docs.fold(start, |collected, d| collected.add(processor, None, place(d), &docs[d])),
                 };
                 collected.sort_grams();
                 collected
@@ -415,7 +437,7 @@ mod tests {
         let processor = TextProcessor::for_language("zh");
         let first = doc("汇款", "", "汇款汇款");
         let second = doc("移民", "汇款", "移民");
-        let mut collected = Collected::default().add(&processor, 0, &first).add(&processor, 1, &second);
+        let mut collected = Collected::default().add(&processor, None, 0, &first).add(&processor, None, 1, &second);
         collected.sort_grams();
         let rows: Vec<(u32, u8, u8, u16)> = collected
             .grams

@@ -134,11 +134,20 @@ pub(super) fn chunk_key<'d, 's: 'd>(docs: impl Iterator<Item = &'d Doc<'s>>) -> 
 
 /// Groups consecutive documents into chunks of about `CHUNK_BYTES`.
 pub(super) fn chunk_docs(docs: &[Doc]) -> Vec<Vec<usize>> {
+    chunk_sizes(docs.iter().map(doc_size))
+}
+
+/// What a document counts for in its chunk's size.
+pub(super) fn doc_size(doc: &Doc) -> usize {
+    doc.url.len() + doc.title.len() + doc.heading.len() + doc.text.len()
+}
+
+/// Groups consecutive documents of these sizes into chunks of about `CHUNK_BYTES`.
+pub(super) fn chunk_sizes(sizes: impl Iterator<Item = usize>) -> Vec<Vec<usize>> {
     let mut chunks: Vec<Vec<usize>> = Vec::new();
     let mut current = Vec::new();
     let mut bytes = 0;
-    for (d, doc) in docs.iter().enumerate() {
-        let size = doc.url.len() + doc.title.len() + doc.heading.len() + doc.text.len();
+    for (d, size) in sizes.enumerate() {
         if !current.is_empty() && (bytes + size > CHUNK_BYTES || current.len() == CHUNK_DOCS) {
             chunks.push(std::mem::take(&mut current));
             bytes = 0;

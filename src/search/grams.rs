@@ -48,6 +48,7 @@ fn character_of_rank(rank: u32) -> Option<char> {
 }
 
 /// A Han gram's occurrences in one document: `Found` with its gram (`gram_key`).
+#[derive(serde::Serialize, serde::Deserialize)]
 pub(super) struct GramFound {
     pub(super) key: u64,
     pub(super) doc: u32,

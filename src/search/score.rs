@@ -16,7 +16,7 @@ const SCORE_SCALE: f64 = 10.0;
 
 /// How often a term occurs in each field of one document. 8 bits for the short fields
 /// and 16 for the text count far beyond where BM25 saturates, and keep postings small.
-#[derive(Default, Clone, Copy, PartialEq, Eq)]
+#[derive(Default, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(super) struct FieldCounts {
     pub(super) title: u8,
     pub(super) heading: u8,

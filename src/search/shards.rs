@@ -39,14 +39,7 @@ pub(super) fn shard_ends<'k>(keys: impl Iterator<Item = (&'k str, usize)>) -> Sh
     while let Some((n, (key, size))) = keys.next() {
         bytes += size;
         last = Some(n);
-        // A term's row and an alias's row of the same key stay in one shard: a shard that
-        // began with the alias's would have that key as its separator, and `search.js`
-        // would look for the term there.
-        let splits_a_key = keys.peek().is_some_and(|(_, (next, _))| *next == key);
-        let closes = !splits_a_key
-            && (bytes >= MAX_SHARD_BYTES
-                || (bytes >= MIN_SHARD_BYTES && xxh3_64(key.as_bytes()) % (CUT_CHANCE_BYTES as u64) < size as u64));
-        if closes {
+        if closes_after(key, size, bytes, keys.peek().map(|(_, (next, _))| *next)) {
             ends.push(n);
             bytes = 0;
         }
@@ -55,6 +48,42 @@ pub(super) fn shard_ends<'k>(keys: impl Iterator<Item = (&'k str, usize)>) -> Sh
         ends.push(last);
     }
     ends
+}
+
+/// Whether a shard closes after `key`, whose row's estimated size is `size`, with
+/// `bytes` estimated since the last cut (its own included), when `next` is the key after.
+fn closes_after(key: &str, size: usize, bytes: usize, next: Option<&str>) -> bool {
+    // A term's row and an alias's row of the same key stay in one shard: a shard that
+    // began with the alias's would have that key as its separator, and `search.js`
+    // would look for the term there.
+    let splits_a_key = next == Some(key);
+    !splits_a_key
+        && (bytes >= MAX_SHARD_BYTES
+            || (bytes >= MIN_SHARD_BYTES && xxh3_64(key.as_bytes()) % (CUT_CHANCE_BYTES as u64) < size as u64))
+}
+
+/// Where a run of rows is cut, the row before it ending a shard, and `next` the key of
+/// the row after it (none at the index's end, which ends a shard). `None` when the run's
+/// last row does not end a shard (the cuts past it may then move too).
+pub(super) fn run_ends(rows: &[Row], next: Option<&str>) -> Option<ShardEnds> {
+    let mut ends = Vec::new();
+    let mut bytes = 0;
+    for (n, row) in rows.iter().enumerate() {
+        bytes += row.size;
+        let after = rows.get(n + 1).map(|row| &*row.key).or(next);
+        if closes_after(&row.key, row.size, bytes, after) {
+            ends.push(n);
+            bytes = 0;
+        }
+    }
+    match next {
+        _ if rows.is_empty() => Some(ends),
+        None if ends.last() != Some(&(rows.len() - 1)) => {
+            ends.push(rows.len() - 1);
+            Some(ends)
+        }
+        _ => (ends.last() == Some(&(rows.len() - 1))).then_some(ends),
+    }
 }
 
 /// About how many bytes a row takes, from what is known before its scores: a term's
@@ -163,17 +192,7 @@ impl Index {
 pub(super) fn assemble(rows: &[Row]) -> ShardFiles {
     let ends = shard_ends(rows.iter().map(|row| (&*row.key, row.size)));
     let starts = shard_starts(&ends);
-    let shards = starts
-        .par_iter()
-        .zip(&ends)
-        .map(|(&start, &end)| {
-            let mut shard = ShardBuffer::default();
-            for row in &rows[start..=end] {
-                shard.push(&row.json, row.is_term);
-            }
-            named(shard.take())
-        })
-        .collect();
+    let shards = shard_bodies(rows, &starts, &ends);
     let mut files = ShardFiles {
         shards,
         separators: separators(&starts, &ends, |n| &rows[n].key),
@@ -183,17 +202,33 @@ pub(super) fn assemble(rows: &[Row]) -> ShardFiles {
     files
 }
 
+/// The shards of `rows` that start and end where `starts` and `ends` say.
+pub(super) fn shard_bodies(rows: &[Row], starts: &[usize], ends: &[usize]) -> Vec<NamedFile> {
+    starts
+        .par_iter()
+        .zip(ends)
+        .map(|(&start, &end)| {
+            let mut shard = ShardBuffer::default();
+            for row in &rows[start..=end] {
+                shard.push(&row.json, row.is_term);
+            }
+            named(shard.take())
+        })
+        .collect()
+}
+
 /// One row of a term shard as watch mode keeps it (`delta`), with its key and what the
 /// cuts and the shard need of it.
 pub(super) struct Row {
     pub(super) key: Box<str>,
     /// A term's row (or a Han gram's), not an alias's.
     pub(super) is_term: bool,
-    json: Box<str>,
+    pub(super) json: Box<str>,
     /// Its estimated size (`row_size`).
-    size: usize,
-    /// A long term's tail file.
-    tail: Option<Box<NamedFile>>,
+    pub(super) size: usize,
+    /// A long term's tail file. A row read back from the build cache (`delta::kept`)
+    /// has its tail's name only: the file is in the output already.
+    pub(super) tail: Option<Box<NamedFile>>,
 }
 
 impl Row {
@@ -217,7 +252,7 @@ pub(super) fn row_order(key: &str, is_term: bool, other: &str, other_is_term: bo
 }
 
 /// Where each shard starts, from where each ends.
-fn shard_starts(ends: &[usize]) -> Vec<usize> {
+pub(super) fn shard_starts(ends: &[usize]) -> Vec<usize> {
     std::iter::once(0).chain(ends.iter().map(|end| end + 1)).take(ends.len()).collect()
 }
 

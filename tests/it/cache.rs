@@ -555,6 +555,27 @@ fn for_every_file(dir: &Path, f: fn(&Path)) {
     }
 }
 
+#[test]
+fn a_text_edit_updates_the_kept_search_index_and_a_damaged_one_is_made_afresh() {
+    let site = SiteTest::fixture("serve");
+    let first = site.build().ok();
+    assert!(!first.contains("updated"), "nothing kept yet: {first}");
+    append(&site, "site/content/en/notes.md", "\nOne more paragraph.\n");
+    let run = site.build();
+    assert!(run.ok().contains(", and updated 1 search index"), "{}", run.stdout());
+    assert_equals_a_clean_build(&site, &run, &|| "a text edit, the search index updated".into());
+    // Every file the kept index is stored in damaged: the index is made afresh, and right.
+    for_every_file(&site.root().join(CACHE).join("search"), overwrite_in_place);
+    append(&site, "site/content/en/notes.md", "\nAnd one more.\n");
+    let run = site.build();
+    assert!(!run.ok().contains("updated"), "{}", run.stdout());
+    assert_equals_a_clean_build(&site, &run, &|| "a text edit, the kept index damaged".into());
+    append(&site, "site/content/en/notes.md", "\nAnd the last.\n");
+    let run = site.build();
+    assert!(run.ok().contains(", and updated 1 search index"), "kept again: {}", run.stdout());
+    assert_equals_a_clean_build(&site, &run, &|| "a text edit after the index was made afresh".into());
+}
+
 const SECOND_EDIT: &str = "\nA second build.\n";
 
 /// A site built twice with the cache, so that the output before last is kept.

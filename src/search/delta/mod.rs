@@ -14,7 +14,7 @@ use bytes::Bytes;
 use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use super::collect::{Found, Index, Occurrences, PageTerms, docs_key, place};
+use super::collect::{Found, Index, Occurrences, PageTerms, Stems, docs_key, place};
 use super::documents::{Doc, chunk_key, documents_json};
 use super::grams::{GramFound, gram_chars};
 use super::score::Scorer;
@@ -69,9 +69,9 @@ impl TermsMemo {
         let made: Vec<Arc<PageTerms>> = pages
             .par_iter()
             .zip(&keys)
-            .map(|(range, key)| match self.pages.get(key) {
+            .map_init(Stems::default, |stems, (range, key)| match self.pages.get(key) {
                 Some(page) => Arc::clone(page),
-                None => Arc::new(PageTerms::collect(processor, &docs[range.clone()])),
+                None => Arc::new(PageTerms::collect(processor, stems, &docs[range.clone()])),
             })
             .collect();
         self.pages = keys.iter().copied().zip(made.iter().cloned()).collect();
@@ -145,6 +145,34 @@ fn gram_found(found: &GramFound) -> Found {
     Found { doc: found.doc, counts: found.counts }
 }
 
+/// What an edit changed of one page's terms (Han grams too): the terms whose old
+/// occurrences go, and those whose new ones come in, with them. A term the page holds
+/// as before, in documents of the same lengths, is in neither and keeps its row; one
+/// it gained, lost, holds in other counts, or holds in a document whose length changed
+/// (which scores it anew) is in one or both.
+pub(super) struct Differing {
+    pub(super) lost: Vec<String>,
+    pub(super) gained: Vec<(String, Vec<Found>)>,
+}
+
+/// What changed between a page's `old` and `new` terms.
+pub(super) fn differing(old: &PageTerms, new: &PageTerms) -> Differing {
+    let resized: Vec<bool> = old.lengths.iter().zip(&new.lengths).map(|(was, is)| was != is).collect();
+    let (old, new) = (occurrences(old), occurrences(new));
+    let same = |found: &Vec<Found>, other: &FxHashMap<String, Vec<Found>>, text: &str| {
+        other.get(text) == Some(found) && found.iter().all(|f| !resized.get(f.doc as usize).copied().unwrap_or(true))
+    };
+    let lost = old.iter().filter(|(text, found)| !same(found, &new, text)).map(|(text, _)| text.clone()).collect();
+    let gained = new.into_iter().filter(|(text, found)| !same(found, &old, text)).collect();
+    Differing { lost, gained }
+}
+
+/// Whether `changed` pages of `pages` are too many to update the index by: past one in
+/// `MOST_CHANGED`, it is made afresh, which is then faster.
+pub(super) fn too_many(changed: usize, pages: usize) -> bool {
+    changed > (pages / MOST_CHANGED).max(1)
+}
+
 /// A row to write again: its key, whether it is a term's, and the row (none when the
 /// key is gone).
 type Change = (Box<str>, bool, Option<Row>);
@@ -192,22 +220,33 @@ impl LastIndex {
     /// (each page's, in order); none when the index must be made afresh (the caller
     /// then drops this one, which may be half updated).
     fn update(&mut self, keys: &[u128], made: &[Arc<PageTerms>]) -> Option<ShardFiles> {
-        let changed: Vec<usize> = (0..keys.len()).filter(|&p| keys[p] != self.keys[p]).collect();
-        if changed.len() > (keys.len() / MOST_CHANGED).max(1) {
+        let changed: Vec<(usize, Arc<PageTerms>)> =
+            (0..keys.len()).filter(|&p| keys[p] != self.keys[p]).map(|p| (p, Arc::clone(&made[p]))).collect();
+        if too_many(changed.len(), keys.len()) {
             return None;
         }
+        self.update_pages(&changed)?;
+        for &(p, _) in &changed {
+            self.keys[p] = keys[p];
+        }
+        Some(assemble(&self.rows))
+    }
+
+    /// The rows after the pages `changed` (each with its new terms) changed; none when
+    /// the index must be made afresh: a page has another number of documents, or the
+    /// mean length moved (the caller then drops this index, which may be half updated).
+    fn update_pages(&mut self, changed: &[(usize, Arc<PageTerms>)]) -> Option<()> {
         let mut terms = FxHashSet::default();
         let mut words = FxHashSet::default();
-        for &p in &changed {
-            let range = self.pages[p].clone();
-            if made[p].lengths.len() != range.len() {
+        for (p, new) in changed {
+            let range = self.pages[*p].clone();
+            if new.lengths.len() != range.len() {
                 return None;
             }
-            let old = std::mem::replace(&mut self.terms[p], Arc::clone(&made[p]));
-            self.replace_page(&old, &made[p], place(range.start)..place(range.end), &mut terms);
-            self.replace_aliases(&old, &made[p], &mut words);
-            self.lengths[range].copy_from_slice(&made[p].lengths);
-            self.keys[p] = keys[p];
+            let old = std::mem::replace(&mut self.terms[*p], Arc::clone(new));
+            self.replace_page(&differing(&old, new), place(range.start)..place(range.end), &mut terms);
+            self.replace_aliases(&old, new, &mut words);
+            self.lengths[range].copy_from_slice(&new.lengths);
         }
         let scorer = Scorer::new(self.ids.clone(), self.lengths.clone());
         if scorer.average_length() != self.average_length {
@@ -234,23 +273,16 @@ impl LastIndex {
             changes.push((word, false, row));
         }
         self.apply(changes);
-        Some(assemble(&self.rows))
+        Some(())
     }
 
-    /// Puts a page's new occurrences in place of its old ones, its documents at `docs`,
-    /// and notes the terms whose rows change: those the page gained or lost, or holds in
-    /// other counts, or in a document whose length changed (which scores it anew). A
-    /// term the page holds as before, in documents of the same lengths, keeps its row.
-    fn replace_page(&mut self, old: &PageTerms, new: &PageTerms, docs: Range<u32>, terms: &mut FxHashSet<u32>) {
-        let resized: Vec<bool> = old.lengths.iter().zip(&new.lengths).map(|(was, is)| was != is).collect();
-        let (old, new) = (occurrences(old), occurrences(new));
-        let same = |found: &Vec<Found>, other: &FxHashMap<String, Vec<Found>>, text: &str| {
-            other.get(text) == Some(found) && found.iter().all(|f| !resized[f.doc as usize])
-        };
+    /// Puts a page's changed occurrences (`differing`) in place of its old ones, its
+    /// documents at `docs`, and notes the terms whose rows change.
+    fn replace_page(&mut self, changed: &Differing, docs: Range<u32>, terms: &mut FxHashSet<u32>) {
         // Every changed term's old occurrences out, then the new ones in: taking them out
         // takes out every occurrence in the page's documents.
-        for (text, found) in &old {
-            if let Some(&n) = self.numbers.get(text.as_str()).filter(|_| !same(found, &new, text)) {
+        for text in &changed.lost {
+            if let Some(&n) = self.numbers.get(text.as_str()) {
                 let list = &mut self.found[n as usize];
                 let from = list.partition_point(|f| f.doc < docs.start);
                 let to = list.partition_point(|f| f.doc < docs.end);
@@ -258,10 +290,7 @@ impl LastIndex {
                 terms.insert(n);
             }
         }
-        for (text, found) in &new {
-            if same(found, &old, text) {
-                continue;
-            }
+        for (text, found) in &changed.gained {
             let n = self.number(text);
             let list = &mut self.found[n as usize];
             let at = list.partition_point(|f| f.doc < docs.start);
@@ -339,5 +368,6 @@ impl LastIndex {
     }
 }
 
+pub(crate) mod kept;
 #[cfg(test)]
 mod tests;

@@ -6,6 +6,7 @@ use proptest::prelude::*;
 
 use super::*;
 use crate::search::documents::{chunk_docs, chunk_files};
+use crate::search::format::NamedFile;
 
 /// What pages are made of: words that share a stem, words that are their own, Han.
 const WORDS: [&str; 16] = [
@@ -150,4 +151,116 @@ fn a_section_added_makes_the_index_afresh() {
     let (kept, fresh) = both(&mut memo, "en", &pages);
     assert!(!memo.updated);
     assert_eq!(kept, fresh);
+}
+
+/// The files a language's index left in the output, by path: what `kept::update`
+/// hands on without bytes is taken from there.
+type Output = std::collections::BTreeMap<String, Bytes>;
+
+/// The index kept in `store` and updated for `pages` (made and kept afresh when it
+/// cannot be), put in `output`, against one made afresh: the same files. Returns the
+/// new meta, and whether it was an update.
+fn kept_round(
+    store: &kept::KeptStore,
+    meta: Option<kept::KeptMeta>,
+    pages: &Pages,
+    output: &mut Output,
+) -> (kept::KeptMeta, bool) {
+    let texts = texts(pages);
+    let (docs, ranges) = page_documents(&texts);
+    let chunks = chunk_docs(&docs);
+    let processor = TextProcessor::for_language("en");
+    let page_keys: Vec<kept::InputKey> =
+        texts.iter().map(|page| *blake3::hash(format!("{page:?}").as_bytes()).as_bytes()).collect();
+    let docs_of = |p: usize| -> Vec<Doc> { page_documents(&texts).0.drain(ranges[p].clone()).collect() };
+    let updated = meta
+        .filter(|meta| meta.fits(&[0; 32], page_keys.len()))
+        .and_then(|meta| kept::update(&processor, &meta, store, page_keys.clone(), &docs_of));
+    let was_update = updated.is_some();
+    let (files, meta) = match updated {
+        Some(update) => update,
+        None => {
+            let documents = kept::Documents { docs: &docs, pages: &ranges, chunks: &chunks };
+            let (files, meta) = kept::make_and_keep(&processor, &documents, [0; 32], page_keys, store);
+            (files, meta.expect("the index is kept"))
+        }
+    };
+    store.keep_only(&meta);
+    let mut read = |files: &[kept::IndexFile]| -> Vec<(String, Bytes)> {
+        files
+            .iter()
+            .map(|file| {
+                if let Some(body) = &file.body {
+                    output.insert(file.path.clone(), body.clone());
+                }
+                let body = output.get(&file.path).expect("a file not written is in the output").clone();
+                assert_eq!(file.hash.version, kept::file_hash(&file.path, &body), "{}", file.path);
+                assert_eq!(file.hash.content, xxhash_rust::xxh3::xxh3_128(&body), "{}", file.path);
+                (file.path.clone(), body)
+            })
+            .collect()
+    };
+    let (chunk_bodies, shard_bodies, tail_bodies) = (read(&files.chunks), read(&files.shards), read(&files.tails));
+    let (fresh, _) = Index::build(&processor, &docs, &ranges, &chunks, None);
+    let fresh = fresh.shards();
+    assert_eq!(chunk_bodies, chunk_files(&docs, &chunks));
+    let named = |files: &[NamedFile], folder: &str| -> Vec<(String, Bytes)> {
+        files.iter().map(|file| (format!("{folder}/{}.json", file.name), Bytes::from(file.body.clone()))).collect()
+    };
+    assert_eq!(shard_bodies, named(&fresh.shards, "s"));
+    assert_eq!(files.separators, fresh.separators);
+    assert_eq!(tail_bodies, named(&fresh.tails, "t"));
+    assert_eq!(files.documents, docs.len());
+    (meta, was_update)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(32))]
+
+    #[test]
+    fn an_index_kept_on_disk_and_updated_by_edits_equals_one_made_afresh(
+        mut pages in prop::collection::vec(page(), 12..40),
+        edits in prop::collection::vec((0..40usize, 0..4usize, prop::collection::vec(0..WORDS.len(), 0..10), 0..8u8), 1..12),
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = kept::KeptStore::new(dir.path());
+        let mut output = Output::new();
+        let (mut meta, _) = kept_round(&store, None, &pages, &mut output);
+        for (p, d, words, kind) in edits {
+            let p = p % pages.len();
+            let d = d % pages[p].len();
+            match kind {
+                0..=4 => {
+                    let length = pages[p][d].len();
+                    pages[p][d] = words.iter().cycle().take(length).copied().collect();
+                }
+                5 => pages[p][d] = words,
+                6 => pages[p].push(words),
+                _ => pages.insert(p, vec![words]),
+            }
+            meta = kept_round(&store, Some(meta), &pages, &mut output).0;
+        }
+    }
+}
+
+#[test]
+fn a_kept_index_is_updated_through_a_tail_and_made_afresh_when_a_stored_file_is_gone() {
+    let mut pages: Pages = (0..1100).map(|p| vec![vec![0, 5 + p % 3, 8 + p % 2]]).collect();
+    let dir = tempfile::tempdir().unwrap();
+    let store = kept::KeptStore::new(dir.path());
+    let mut output = Output::new();
+    let (meta, updated) = kept_round(&store, None, &pages, &mut output);
+    assert!(!updated);
+    pages[7][0] = vec![0, 0, 6];
+    let (meta, updated) = kept_round(&store, Some(meta), &pages, &mut output);
+    assert!(updated, "one page edited updates the kept index");
+    pages[9][0] = vec![7, 5, 8];
+    let (meta, updated) = kept_round(&store, Some(meta), &pages, &mut output);
+    assert!(updated);
+    for entry in std::fs::read_dir(dir.path()).unwrap() {
+        std::fs::write(entry.unwrap().path(), b"damaged").unwrap();
+    }
+    pages[11][0] = vec![1, 5, 8];
+    let (_, updated) = kept_round(&store, Some(meta), &pages, &mut output);
+    assert!(!updated, "damaged files make the index afresh");
 }
