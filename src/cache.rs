@@ -138,6 +138,12 @@ impl BuildCache {
         }
     }
 
+    /// The bytes of every file in the cache folder: the cache file and each language's
+    /// kept search index.
+    pub fn size(&self) -> u64 {
+        folder_size(&self.dir)
+    }
+
     /// Removes the cache's file `name`, if it is there.
     pub fn remove_file(&self, name: &str) {
         let _ = std::fs::remove_file(self.dir.join(name));
@@ -166,6 +172,18 @@ impl BuildCache {
         std::fs::rename(&temporary, self.dir.join(name))?;
         Ok(bytes.len() as u64)
     }
+}
+
+fn folder_size(dir: &Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
+    entries
+        .flatten()
+        .map(|entry| match entry.file_type() {
+            Ok(kind) if kind.is_dir() => folder_size(&entry.path()),
+            Ok(_) => entry.metadata().map_or(0, |metadata| metadata.len()),
+            Err(_) => 0,
+        })
+        .sum()
 }
 
 /// A hash of the running executable, remembered in the cache folder by the file's size,
@@ -204,8 +222,15 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let cache = BuildCache::open(dir.path()).unwrap();
         assert_eq!(cache.load::<Payload>(), (None, None), "nothing saved yet");
-        cache.save(&payload()).unwrap();
+        let saved = cache.save(&payload()).unwrap();
         assert_eq!(cache.load::<Payload>().0, Some(payload()));
+        std::fs::create_dir_all(dir.path().join("search/en")).unwrap();
+        std::fs::write(dir.path().join("search/en/kept"), [0; 1000]).unwrap();
+        let others: u64 = [TAG, ".gitignore", BINARY, LOCK]
+            .iter()
+            .map(|name| std::fs::metadata(dir.path().join(name)).unwrap().len())
+            .sum();
+        assert_eq!(cache.size(), saved + 1000 + others, "the cache file, a kept index, the folder's own files");
 
         let path = dir.path().join(DATA);
         let whole = std::fs::read(&path).unwrap();

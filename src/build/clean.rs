@@ -51,7 +51,7 @@ pub(crate) struct CacheReport {
     indexes: (usize, usize),
     /// Search indexes updated from the one the cache keeps (`search::Kept`).
     updated_indexes: usize,
-    /// The cache file's size after this build, when it could be saved.
+    /// The cache folder's size after this build, when the cache could be saved.
     bytes: Option<u64>,
 }
 
@@ -234,7 +234,7 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Error> {
                     renderings: (reused_renderings, renderings.len()),
                     indexes: (reused_indexes, site.languages.len()),
                     updated_indexes,
-                    bytes: saved.as_ref().ok().copied(),
+                    bytes: saved.as_ref().ok().map(|_| cache.size()),
                 };
                 (report, saved.err())
             })
@@ -343,7 +343,8 @@ impl Indexes<'_> {
     /// The search index of `language` (at `position` in the site's languages): the
     /// last build's when its key is the same and its files are at hand; with the cache
     /// on, the index the cache keeps updated for the pages that changed, or made afresh
-    /// and kept; or made. Written part by part.
+    /// and kept (keeping costs a second or more on a large site: not on the first build);
+    /// or made. Written part by part.
     fn make(&self, sources: &RenderedSources, position: usize, language: &Language) -> Result<MadeIndex, Error> {
         let key = self.keys.and_then(|keys| keys.search.get(position)).copied();
         if let (Some(key), Some(recalled)) = (&key, self.recalled)
@@ -360,7 +361,11 @@ impl Indexes<'_> {
             paths.extend(files.into_iter().map(|file| file.path));
             Ok::<(), Error>(())
         };
-        let (Some(cache), Some(keys)) = (self.cache, self.keys) else {
+        // The index is kept only once the output has an index from an earlier build: the
+        // first build with the cache (or after a new imrf-site) makes every index the
+        // quick way, and a language's index is kept from the first build that changes it.
+        let earlier = self.recalled.is_some_and(Recalled::made_indexes);
+        let (Some(cache), Some(keys), true) = (self.cache, self.keys, earlier) else {
             search::index_language(self.site, sources, self.stemmers, language, None, &mut emit)?;
             return Ok(MadeIndex { key, paths, reused: Vec::new(), whole: false, updated: false });
         };

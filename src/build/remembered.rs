@@ -189,6 +189,11 @@ impl Recalled {
         if self.assets == *assets { self } else { Self { markdown: self.markdown, ..Self::nothing() } }
     }
 
+    /// Whether the last build made search indexes into this output.
+    pub(super) fn made_indexes(&self) -> bool {
+        !self.search.is_empty()
+    }
+
     /// What the last build knew of the Markdown of `key`.
     pub(super) fn markdown(&self, key: &Key) -> Option<MarkdownSummary> {
         self.markdown.get(key).cloned()

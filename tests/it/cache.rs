@@ -558,20 +558,30 @@ fn for_every_file(dir: &Path, f: fn(&Path)) {
 #[test]
 fn a_text_edit_updates_the_kept_search_index_and_a_damaged_one_is_made_afresh() {
     let site = SiteTest::fixture("serve");
+    // One word for another: the page keeps its length, and so the index its mean length.
+    let say = |from: &str, to: &str| {
+        let text = site.source("site/content/en/notes.md");
+        assert!(text.contains(from));
+        site.write("site/content/en/notes.md", text.replace(from, to));
+        site.build()
+    };
     let first = site.build().ok();
     assert!(!first.contains("updated"), "nothing kept yet: {first}");
-    append(&site, "site/content/en/notes.md", "\nOne more paragraph.\n");
-    let run = site.build();
+    assert!(!site.root().join(CACHE).join("search").exists(), "the first build keeps no index");
+    // The first build that changes the English index makes it afresh and keeps it.
+    let run = say("point back", "lead back");
+    assert!(!run.ok().contains("updated"), "{}", run.stdout());
+    assert!(site.root().join(CACHE).join("search").join("en").exists(), "the English index is kept");
+    assert_equals_a_clean_build(&site, &run, &|| "a text edit, the search index kept".into());
+    let run = say("lead back", "refer back");
     assert!(run.ok().contains(", and updated 1 search index"), "{}", run.stdout());
     assert_equals_a_clean_build(&site, &run, &|| "a text edit, the search index updated".into());
     // Every file the kept index is stored in damaged: the index is made afresh, and right.
     for_every_file(&site.root().join(CACHE).join("search"), overwrite_in_place);
-    append(&site, "site/content/en/notes.md", "\nAnd one more.\n");
-    let run = site.build();
+    let run = say("refer back", "link back");
     assert!(!run.ok().contains("updated"), "{}", run.stdout());
     assert_equals_a_clean_build(&site, &run, &|| "a text edit, the kept index damaged".into());
-    append(&site, "site/content/en/notes.md", "\nAnd the last.\n");
-    let run = site.build();
+    let run = say("link back", "point back");
     assert!(run.ok().contains(", and updated 1 search index"), "kept again: {}", run.stdout());
     assert_equals_a_clean_build(&site, &run, &|| "a text edit after the index was made afresh".into());
 }
