@@ -1,6 +1,8 @@
 //! The build cache on disk (`<root>/.imrf-site-cache/`, or `--cache-dir`): one file
 //! holding what a build remembers for the next (the payload is the build's own type,
-//! `build::Remembered`), and the lock that keeps two builds from using it at once.
+//! `build::Remembered`), files of the same form for each language's kept search index
+//! (`search-<lang>`, whose own files under `search/<lang>/` are `search`'s), and the
+//! lock that keeps two builds from using it at once.
 //! Owns the file's integrity, never its meaning: a cache written by another binary, cut
 //! short, or damaged is detected and set aside with a warning, so the build runs as if
 //! there were none; it can cost time, never a wrong page.
@@ -22,7 +24,7 @@ use crate::diagnostic::Warning;
 
 const MAGIC: &[u8] = b"imrf-site build cache\n";
 /// Bumped when the payload's types change.
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 const DATA: &str = "build.cache";
 /// The executable's hash, by its size, date and inode (hashing 60 MB costs 40 ms).
 const BINARY: &str = "binary";

@@ -201,6 +201,10 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Error> {
         remembering.add_index(Some(indexes.make(&sources, position, language)?));
         sources.release_text(|source| last_reader[source] <= position);
     }
+    warnings.append(&mut remembering.warnings);
+    if let Some(cache) = &cache {
+        forget_kept_indexes_but(cache, &site.languages);
+    }
     let deferred_errors = sources.deferred_errors();
     if !deferred_errors.is_empty() {
         return Err(Error::Render(deferred_errors));
@@ -221,7 +225,7 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Error> {
         || {
             cache.zip(outputs).map(|(cache, outputs)| {
                 let fingerprints = precache.as_ref().map(Precache::recorded).unwrap_or_default();
-                let Remembering { made, reused_indexes, updated_indexes, reused } = remembering;
+                let Remembering { made, reused_indexes, updated_indexes, reused, .. } = remembering;
                 let reused: HashSet<&str> = reused.iter().map(String::as_str).collect();
                 let mut facts = facts_of(&links, &alternates, &fingerprints, &reused);
                 facts.extend(recalled.as_ref().map(|recalled| recalled.facts_of_reused(&reused)).unwrap_or_default());
@@ -270,13 +274,16 @@ struct Remembering {
     made: Made,
     reused_indexes: usize,
     updated_indexes: usize,
+    /// About the kept search indexes.
+    warnings: Vec<Warning>,
     /// The files taken as the last build wrote them.
     reused: Vec<String>,
 }
 
 impl Remembering {
     fn add_index(&mut self, index: Option<MadeIndex>) {
-        let Some(MadeIndex { key, paths, reused, whole, updated }) = index else { return };
+        let Some(MadeIndex { key, paths, reused, whole, updated, warning }) = index else { return };
+        self.warnings.extend(warning);
         self.reused_indexes += usize::from(whole);
         self.updated_indexes += usize::from(updated);
         self.reused.extend(reused);
@@ -325,6 +332,8 @@ struct MadeIndex {
     /// Whether the whole index was, or the one the cache keeps was updated.
     whole: bool,
     updated: bool,
+    /// Why the index the cache kept could not be read.
+    warning: Option<Warning>,
 }
 
 /// What making each language's search index reads.
@@ -367,10 +376,10 @@ impl Indexes<'_> {
         let earlier = self.recalled.is_some_and(Recalled::made_indexes);
         let (Some(cache), Some(keys), true) = (self.cache, self.keys, earlier) else {
             search::index_language(self.site, sources, self.stemmers, language, None, &mut emit)?;
-            return Ok(MadeIndex { key, paths, reused: Vec::new(), whole: false, updated: false });
+            return Ok(MadeIndex { key, paths, reused: Vec::new(), whole: false, updated: false, warning: None });
         };
-        let name = format!("search-{}", language.code);
-        let store = KeptStore::new(&cache.dir().join("search").join(language.code.as_str()));
+        let name = kept_meta_name(language.code.as_str());
+        let store = KeptStore::new(&kept_store_dir(cache, language.code.as_str()));
         let mut reused = Vec::new();
         let mut reuse = |files: &[(String, u128)]| {
             let Some(recalled) = self.recalled else { return Ok(files.is_empty()) };
@@ -383,12 +392,13 @@ impl Indexes<'_> {
             reused = paths;
             Ok::<bool, Error>(true)
         };
+        // A kept index that cannot be read is made afresh, as if there were none.
+        let (last, warning) = cache.load_file::<KeptMeta>(&name);
         let kept = search::Kept {
             store: &store,
             base: keys.search_bases[position],
             page_keys: keys.search_pages[position].clone(),
-            // A kept index that cannot be read is made afresh, as if there were none.
-            last: cache.load_file::<KeptMeta>(&name).0,
+            last,
         };
         let (meta, updated) =
             search::index_language_kept(self.site, sources, self.stemmers, language, kept, &mut emit, &mut reuse)?;
@@ -399,7 +409,7 @@ impl Indexes<'_> {
             _ => cache.remove_file(&name),
         }
         paths.extend(reused.iter().cloned());
-        Ok(MadeIndex { key, paths, reused, whole: false, updated })
+        Ok(MadeIndex { key, paths, reused, whole: false, updated, warning })
     }
 
     /// The last build's index of `key`, taken whole.
@@ -407,7 +417,36 @@ impl Indexes<'_> {
         if let Some(precache) = self.precache {
             precache.remember(fingerprints);
         }
-        MadeIndex { key: Some(*key), reused: paths.clone(), paths, whole: true, updated: false }
+        MadeIndex { key: Some(*key), reused: paths.clone(), paths, whole: true, updated: false, warning: None }
+    }
+}
+
+/// The cache's file of a language's kept search index, and the folder of its files.
+fn kept_meta_name(code: &str) -> String {
+    format!("{KEPT_META}{code}")
+}
+
+fn kept_store_dir(cache: &BuildCache, code: &str) -> PathBuf {
+    cache.dir().join(KEPT_STORE).join(code)
+}
+
+const KEPT_META: &str = "search-";
+const KEPT_STORE: &str = "search";
+
+/// Deletes the kept search indexes of languages the site no longer has.
+fn forget_kept_indexes_but(cache: &BuildCache, languages: &[Language]) {
+    let kept = |code: &str| languages.iter().any(|language| language.code.as_str() == code);
+    let metas = std::fs::read_dir(cache.dir()).into_iter().flatten().flatten();
+    for name in metas.filter_map(|entry| entry.file_name().into_string().ok()) {
+        if let Some(code) = name.strip_prefix(KEPT_META).filter(|code| !kept(code)) {
+            cache.remove_file(&kept_meta_name(code));
+        }
+    }
+    let stores = std::fs::read_dir(cache.dir().join(KEPT_STORE)).into_iter().flatten().flatten();
+    for entry in stores {
+        if entry.file_name().to_str().is_some_and(|code| !kept(code)) {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
     }
 }
 

@@ -2,9 +2,11 @@
 //! document chunks under `/<lang>/search/`, which `themes/default/js/search.js` fetches
 //! only as a query needs them. Owns what is indexed, the ranking scores (BM25F, computed
 //! here so the client only adds numbers) and the file layout; does not search (the
-//! browser does) and writes nothing (the caller's `emit` does).
+//! browser does) and writes no output file (the caller's `emit` does; the index a build
+//! keeps for the next goes to the cache folder it is given).
 //!
-//! `index_language` is the entry point; each step has its module:
+//! `index_language` is the entry point, and `index_language_kept` for a build with the
+//! cache; each step has its module:
 //! - `documents`: what is indexed: every published page's sections, guiding questions and
 //!   footnotes, each with its anchor, grouped into chunks that give each its id.
 //! - `collect`: the documents' words, stems and Han grams gathered in parallel into an
@@ -12,7 +14,8 @@
 //! - `grams`: Han grams as numbers that sort as UTF-16 does, merged across workers.
 //! - `score`: BM25F over title, heading and text.
 //! - `shards`: the index's keys in UTF-16 order, cut into term shards named by content.
-//! - `delta`: watch mode's index, updated after an edit by the rows it touches.
+//! - `delta`: an index updated after an edit by the rows it touches: watch mode's, in
+//!   memory, and the one the build cache keeps on disk (`delta::kept`).
 //! - `format`: the file layout `search.js` reads (the Rust/JS contract, stated there
 //!   only; `search.js` points to this file for it), its version and the encoders.
 //! - `text`: the text processing both sides share.

@@ -76,6 +76,25 @@ fn page() -> impl Strategy<Value = Vec<Vec<usize>>> {
     prop::collection::vec(prop::collection::vec(0..WORDS.len(), 0..10), 1..4)
 }
 
+/// An edit of `pages`: a page (any number, taken modulo), a document of it, words,
+/// and what to do with them.
+type Edit = (usize, usize, Vec<usize>, u8);
+
+fn apply(pages: &mut Pages, (p, d, words, kind): Edit) {
+    let p = p % pages.len();
+    let d = d % pages[p].len();
+    match kind {
+        // A document's words replaced by as many others: the delta's case.
+        0..=4 => {
+            let length = pages[p][d].len();
+            pages[p][d] = words.iter().cycle().take(length).copied().collect();
+        }
+        5 => pages[p][d] = words,
+        6 => pages[p].push(words),
+        _ => pages.insert(p, vec![words]),
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(48))]
 
@@ -87,19 +106,8 @@ proptest! {
         let mut memo = TermsMemo::default();
         let (kept, fresh) = both(&mut memo, "en", &pages);
         prop_assert_eq!(kept, fresh);
-        for (p, d, words, kind) in edits {
-            let p = p % pages.len();
-            let d = d % pages[p].len();
-            match kind {
-                // A document's words replaced by as many others: the delta's case.
-                0..=4 => {
-                    let length = pages[p][d].len();
-                    pages[p][d] = words.iter().cycle().take(length).copied().collect();
-                }
-                5 => pages[p][d] = words,
-                6 => pages[p].push(words),
-                _ => pages.insert(p, vec![words]),
-            }
+        for edit in edits {
+            apply(&mut pages, edit);
             let (kept, fresh) = both(&mut memo, "en", &pages);
             prop_assert_eq!(kept, fresh);
         }
@@ -166,7 +174,16 @@ fn kept_round(
     pages: &Pages,
     output: &mut Output,
 ) -> (kept::KeptMeta, bool) {
-    let texts = texts(pages);
+    kept_round_of(store, meta, texts(pages), output)
+}
+
+/// `kept_round`, for pages given as their documents' texts.
+fn kept_round_of(
+    store: &kept::KeptStore,
+    meta: Option<kept::KeptMeta>,
+    texts: Vec<Vec<String>>,
+    output: &mut Output,
+) -> (kept::KeptMeta, bool) {
     let (docs, ranges) = page_documents(&texts);
     let chunks = chunk_docs(&docs);
     let processor = TextProcessor::for_language("en");
@@ -226,18 +243,8 @@ proptest! {
         let store = kept::KeptStore::new(dir.path());
         let mut output = Output::new();
         let (mut meta, _) = kept_round(&store, None, &pages, &mut output);
-        for (p, d, words, kind) in edits {
-            let p = p % pages.len();
-            let d = d % pages[p].len();
-            match kind {
-                0..=4 => {
-                    let length = pages[p][d].len();
-                    pages[p][d] = words.iter().cycle().take(length).copied().collect();
-                }
-                5 => pages[p][d] = words,
-                6 => pages[p].push(words),
-                _ => pages.insert(p, vec![words]),
-            }
+        for edit in edits {
+            apply(&mut pages, edit);
             meta = kept_round(&store, Some(meta), &pages, &mut output).0;
         }
     }
@@ -263,4 +270,59 @@ fn a_kept_index_is_updated_through_a_tail_and_made_afresh_when_a_stored_file_is_
     pages[11][0] = vec![1, 5, 8];
     let (_, updated) = kept_round(&store, Some(meta), &pages, &mut output);
     assert!(!updated, "damaged files make the index afresh");
+}
+
+/// A word of a large vocabulary: `n / 3` spelled in letters, bare or with a suffix its
+/// stem drops, so that many words share a stem (aliases) and an index of a few thousand
+/// words has dozens of shards.
+fn many_words(n: usize) -> String {
+    let mut stem = String::from("b");
+    let mut rest = n / 3;
+    loop {
+        stem.push(char::from(b'a' + (rest % 26) as u8));
+        rest /= 26;
+        if rest == 0 {
+            break;
+        }
+    }
+    stem.push_str("ok");
+    match n % 3 {
+        0 => stem,
+        1 => format!("{stem}ing"),
+        _ => format!("{stem}s"),
+    }
+}
+
+/// Words in a large vocabulary (`many_words`), forty to a document, each word on one page.
+const MANY_WORDS: usize = 9000;
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(12))]
+
+    #[test]
+    fn a_kept_index_of_many_shards_updated_by_edits_equals_one_made_afresh(
+        edits in prop::collection::vec((0..usize::MAX, prop::collection::vec(0..2 * MANY_WORDS, 40), 0..3u8), 1..8),
+    ) {
+        let mut pages: Vec<Vec<usize>> = (0..MANY_WORDS).collect::<Vec<_>>().chunks(40).map(<[usize]>::to_vec).collect();
+        let texts = |pages: &Vec<Vec<usize>>| -> Vec<Vec<String>> {
+            let text = |doc: &Vec<usize>| doc.iter().map(|&w| many_words(w)).collect::<Vec<_>>().join(" ");
+            pages.iter().map(|doc| vec![text(doc)]).collect()
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let store = kept::KeptStore::new(dir.path());
+        let mut output = Output::new();
+        let (mut meta, _) = kept_round_of(&store, None, texts(&pages), &mut output);
+        prop_assert!(meta.shard_count() > 10, "{} shards", meta.shard_count());
+        for (p, words, kind) in edits {
+            let p = p % pages.len();
+            let length = pages[p].len();
+            pages[p] = match kind {
+                // Its first word over and over: every other key of the page gone.
+                0 => vec![pages[p][0]; length],
+                // Words of other pages, and new ones (from `MANY_WORDS` on).
+                _ => words.into_iter().take(length).collect(),
+            };
+            meta = kept_round_of(&store, Some(meta), texts(&pages), &mut output).0;
+        }
+    }
 }

@@ -26,7 +26,7 @@ pub(crate) use update::update;
 
 use super::{LastIndex, TermsMemo};
 use crate::search::collect::{Found, PageTerms, place};
-use crate::search::documents::{Doc, doc_size};
+use crate::search::documents::{Doc, chunk_sizes, doc_size};
 use crate::search::format::NamedFile;
 use crate::search::shards::{Row, ShardFiles, row_order, shard_ends, shard_starts};
 use crate::search::text::TextProcessor;
@@ -144,8 +144,30 @@ impl KeptMeta {
     }
 
     /// The pages whose keys are not those of `page_keys`.
-    pub(crate) fn changed_pages(&self, page_keys: &[InputKey]) -> Vec<usize> {
-        (0..page_keys.len()).filter(|&p| page_keys[p] != self.page_keys[p]).collect()
+    fn changed_pages(&self, page_keys: &[InputKey]) -> Vec<usize> {
+        page_keys.iter().zip(&self.page_keys).enumerate().filter(|(_, (new, old))| new != old).map(|(p, _)| p).collect()
+    }
+
+    /// Whether its lists agree with one another, for `page_keys` pages: they do as this
+    /// build wrote them, and the cache file's hash vouches for its bytes, but an update
+    /// indexes one list by another and must never read past one.
+    fn consistent(&self, pages: usize) -> bool {
+        let documents = self.sizes.len();
+        let chunks = chunk_sizes(self.sizes.iter().map(|&size| size as usize)).len();
+        self.page_keys.len() == pages
+            && self.page_docs.len() == pages
+            && self.page_docs.iter().map(|&docs| docs as usize).sum::<usize>() == documents
+            && self.ids.len() == documents
+            && self.lengths.len() == documents
+            && self.chunks.len() == chunks
+            && self.blocks.len() == pages.div_ceil(PAGE_BLOCK)
+            && !self.shards.is_empty()
+    }
+
+    /// How many term shards the index has.
+    #[cfg(test)]
+    pub(crate) fn shard_count(&self) -> usize {
+        self.shards.len()
     }
 
     /// Each page's documents, by position.

@@ -34,8 +34,11 @@ pub(crate) fn update<'s>(
     page_keys: Vec<InputKey>,
     docs_of: &(dyn Fn(usize) -> Vec<Doc<'s>> + Sync),
 ) -> Option<(KeptFiles, KeptMeta)> {
+    if !meta.consistent(page_keys.len()) {
+        return None;
+    }
     let changed = meta.changed_pages(&page_keys);
-    if too_many(changed.len(), page_keys.len()) || meta.blocks.len() != page_keys.len().div_ceil(PAGE_BLOCK) {
+    if too_many(changed.len(), page_keys.len()) {
         return None;
     }
     let ranges = meta.page_ranges();
