@@ -352,8 +352,8 @@ impl Indexes<'_> {
     /// The search index of `language` (at `position` in the site's languages): the
     /// last build's when its key is the same and its files are at hand; with the cache
     /// on, the index the cache keeps updated for the pages that changed, or made afresh
-    /// and kept (keeping costs a second or more on a large site: not on the first build);
-    /// or made. Written part by part.
+    /// and kept (keeping costs more than making: not on the first build); or made.
+    /// Written part by part.
     fn make(&self, sources: &RenderedSources, position: usize, language: &Language) -> Result<MadeIndex, Error> {
         let key = self.keys.and_then(|keys| keys.search.get(position)).copied();
         if let (Some(key), Some(recalled)) = (&key, self.recalled)
@@ -404,8 +404,8 @@ impl Indexes<'_> {
             search::index_language_kept(self.site, sources, self.stemmers, language, kept, &mut emit, &mut reuse)?;
         match meta {
             Some(meta) if cache.save_file(&name, &meta).is_ok() => store.keep_only(&meta),
-            // The last one kept no longer describes the output: the next build must
-            // not update it.
+            // The one kept before describes an older index: dropped, so that the next
+            // build makes the index afresh rather than update it from further back.
             _ => cache.remove_file(&name),
         }
         paths.extend(reused.iter().cloned());

@@ -7,6 +7,9 @@
 //! cuts fall where they fell (`shards::run_ends`): the files are those a build from
 //! nothing writes. Each stored file is named by its content's hash and checked against
 //! it when read: one missing or damaged makes the index afresh, never a wrong one.
+//!
+//! Here: what is kept, and an index made afresh and kept (`make_and_keep`); `update`:
+//! the update after an edit; `store`: the folder the files are stored in.
 
 use std::collections::BTreeMap;
 use std::ops::Range;

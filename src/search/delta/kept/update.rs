@@ -26,7 +26,8 @@ use crate::search::text::TextProcessor;
 /// keys `page_keys` changed (`docs_of` gives a page's documents, by its place): the
 /// files, the changed ones with their bytes, and the new meta. None when the index must
 /// be made afresh: too many pages changed, one has another number of documents, the
-/// documents fall into other chunks, the mean length moved, or a stored file is missing.
+/// documents fall into other chunks, the mean length moved, a stored file is missing,
+/// or the meta's lists disagree.
 pub(crate) fn update<'s>(
     processor: &TextProcessor,
     meta: &KeptMeta,
