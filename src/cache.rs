@@ -82,25 +82,27 @@ impl BuildCache {
     /// What the last build saved, if this binary wrote it and it is whole. A file that
     /// is damaged is reported; one from another binary (or none) is simply not there.
     pub fn load<T: DeserializeOwned>(&self) -> (Option<T>, Option<Warning>) {
-        self.load_file(DATA)
+        self.load_file(DATA, "everything")
     }
 
     /// `load`, from the cache's file `name` (a file of its own for each language's
-    /// search index, `build::clean`).
-    pub fn load_file<T: DeserializeOwned>(&self, name: &str) -> (Option<T>, Option<Warning>) {
+    /// search index, `build::clean`), which holds what the build then makes again
+    /// (`instead`, for the warning: "the English search index").
+    pub fn load_file<T: DeserializeOwned>(&self, name: &str, instead: &str) -> (Option<T>, Option<Warning>) {
         let path = self.dir.join(name);
+        let set_aside = |why: &str| Some(self.set_aside(name, why, instead));
         let bytes = match std::fs::read(&path) {
             Ok(bytes) => bytes,
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => return (None, None),
-            Err(error) => return (None, Some(self.set_aside(name, &format!("it cannot be read ({error})")))),
+            Err(error) => return (None, set_aside(&format!("it cannot be read ({error})"))),
         };
         match self.payload(&bytes) {
             Ok(Some(payload)) => match postcard::from_bytes(payload) {
                 Ok(value) => (Some(value), None),
-                Err(error) => (None, Some(self.set_aside(name, &format!("it cannot be decoded ({error})")))),
+                Err(error) => (None, set_aside(&format!("it cannot be decoded ({error})"))),
             },
             Ok(None) => (None, None),
-            Err(why) => (None, Some(self.set_aside(name, why))),
+            Err(why) => (None, set_aside(why)),
         }
     }
 
@@ -129,12 +131,12 @@ impl BuildCache {
     }
 
     /// Removes a damaged cache file, and says so.
-    fn set_aside(&self, name: &str, why: &str) -> Warning {
+    fn set_aside(&self, name: &str, why: &str, instead: &str) -> Warning {
         let path = self.dir.join(name);
         let _ = std::fs::remove_file(&path);
         Warning {
             message: format!(
-                "{}: the build cache was not used, {why}; this build makes everything again",
+                "{}: the build cache was not used, {why}; this build makes {instead} again",
                 path.display()
             ),
         }

@@ -393,7 +393,8 @@ impl Indexes<'_> {
             Ok::<bool, Error>(true)
         };
         // A kept index that cannot be read is made afresh, as if there were none.
-        let (last, warning) = cache.load_file::<KeptMeta>(&name);
+        let instead = format!("the search index of {}", language.code);
+        let (last, warning) = cache.load_file::<KeptMeta>(&name, &instead);
         let kept = search::Kept {
             store: &store,
             base: keys.search_bases[position],

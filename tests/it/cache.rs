@@ -584,6 +584,17 @@ fn a_text_edit_updates_the_kept_search_index_and_a_damaged_one_is_made_afresh() 
     let run = say("link back", "point back");
     assert!(run.ok().contains(", and updated 1 search index"), "kept again: {}", run.stdout());
     assert_equals_a_clean_build(&site, &run, &|| "a text edit after the index was made afresh".into());
+    // The kept index's own cache file damaged: said once, and the index made afresh.
+    std::fs::write(site.root().join(CACHE).join("search-en"), b"damaged").unwrap();
+    let run = say("point back", "lead back");
+    assert!(!run.ok().contains("updated"), "{}", run.stdout());
+    let about_cache: Vec<String> = warnings(&run).into_iter().filter(|m| m.contains("build cache")).collect();
+    assert_eq!(about_cache.len(), 1, "{:?}", run.messages());
+    assert!(about_cache[0].contains("this build makes the search index of en again"), "{about_cache:?}");
+    let (cold, cold_messages) = cold_build(&site);
+    assert!(differences(&snapshot_tree(&site.public()), &cold).is_empty(), "the kept meta damaged");
+    let other: Vec<String> = warnings(&run).into_iter().filter(|m| !m.contains("build cache")).collect();
+    assert_eq!(other, cold_messages);
 }
 
 const SECOND_EDIT: &str = "\nA second build.\n";
