@@ -370,7 +370,7 @@ impl Index {
 }
 
 /// Each document's id, by its position: `chunk * CHUNK_DOCS + index in chunk`.
-fn doc_ids(documents: usize, chunks: &[Vec<usize>]) -> Vec<u32> {
+pub(super) fn doc_ids(documents: usize, chunks: &[Vec<usize>]) -> Vec<u32> {
     let mut ids = vec![0; documents];
     for (c, chunk) in chunks.iter().enumerate() {
         for (i, &d) in chunk.iter().enumerate() {

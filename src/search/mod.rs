@@ -102,9 +102,9 @@ pub(crate) struct Kept<'k> {
 /// `index_language` for a build with the cache: the last build's index (`kept.last`)
 /// updated for the pages whose keys changed, when it can be and `reuse` finds the files
 /// it did not change (their paths in the output and content hashes; false when one is
-/// not there as the last build wrote it), or made
-/// afresh; the files changed or made go to `emit`. What was kept for the next build
-/// (none when it could not be stored), and whether the index was updated.
+/// not there as the last build wrote it), or made afresh; the files changed or made go
+/// to `emit`. What was kept for the next build (none when it could not be stored), and
+/// whether the index was updated.
 pub(crate) fn index_language_kept<E>(
     site: &Site,
     sources: &RenderedSources,
@@ -196,9 +196,7 @@ impl<E> Emitter<'_, E> {
         for hash in &hashes {
             self.version.update(&hash.to_le_bytes());
         }
-        (self.emit)(
-            files.into_iter().map(|(path, body)| OutputFile::new(format!("{}/{path}", self.base), body)).collect(),
-        )
+        self.hand_on(files)
     }
 
     /// Files of a kept index: every one's hash counts in the version, and only those
@@ -207,8 +205,14 @@ impl<E> Emitter<'_, E> {
         for file in &files {
             self.version.update(&file.hash.version.to_le_bytes());
         }
-        let written = files.into_iter().filter_map(|file| Some((file.path, file.body?)));
-        (self.emit)(written.map(|(path, body)| OutputFile::new(format!("{}/{path}", self.base), body)).collect())
+        self.hand_on(files.into_iter().filter_map(|file| Some((file.path, file.body?))))
+    }
+
+    /// Hands files on to `emit`, each under the index's folder.
+    fn hand_on<B: Into<Bytes>>(&mut self, files: impl IntoIterator<Item = (String, B)>) -> Result<(), E> {
+        (self.emit)(
+            files.into_iter().map(|(path, body)| OutputFile::new(format!("{}/{path}", self.base), body)).collect(),
+        )
     }
 
     /// A kept index's files in the order of `index_language`'s, then its manifest.

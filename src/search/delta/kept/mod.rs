@@ -102,11 +102,11 @@ pub(crate) struct KeptMeta {
     page_keys: Vec<InputKey>,
     /// Each page's number of documents.
     page_docs: Vec<u32>,
-    /// Each document's size as chunks count it (`doc_size`), id and text length.
+    /// Each document's size as chunks count it (`doc_size`), and its text length. Its
+    /// id follows from the chunks, which follow from the sizes; the mean length the
+    /// scores use, from the lengths.
     sizes: Vec<u32>,
-    ids: Vec<u32>,
     lengths: Vec<u32>,
-    average_length: f64,
     /// Each document chunk's file hashes.
     chunks: Vec<Hashes>,
     shards: Vec<ShardRecord>,
@@ -160,7 +160,6 @@ impl KeptMeta {
         self.page_keys.len() == pages
             && self.page_docs.len() == pages
             && self.page_docs.iter().map(|&docs| docs as usize).sum::<usize>() == documents
-            && self.ids.len() == documents
             && self.lengths.len() == documents
             && self.chunks.len() == chunks
             && self.blocks.len() == pages.div_ceil(PAGE_BLOCK)
@@ -284,9 +283,7 @@ impl LastIndex {
             page_keys,
             page_docs: self.pages.iter().map(|range| place(range.len())).collect(),
             sizes,
-            ids: self.ids.clone(),
             lengths: self.lengths.clone(),
-            average_length: self.average_length,
             chunks: files.chunks.iter().map(|chunk| chunk.hash).collect(),
             shards,
             tails,

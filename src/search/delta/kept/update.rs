@@ -16,9 +16,10 @@ use super::{
     Hashes, IndexFile, InputKey, KeptFiles, KeptMeta, KeptRow, PAGE_BLOCK, ShardRecord, shard_path, tail_path,
     write_block,
 };
-use crate::search::collect::{PageTerms, Stems, place};
+use crate::search::collect::{PageTerms, Stems, doc_ids, place};
 use crate::search::documents::{Doc, chunk_sizes, doc_size, documents_json};
 use crate::search::format::NamedFile;
+use crate::search::score::Scorer;
 use crate::search::shards::{Row, row_order, run_ends, shard_bodies, shard_starts};
 use crate::search::text::TextProcessor;
 
@@ -161,14 +162,16 @@ struct Updating<'m> {
 impl<'m> Updating<'m> {
     fn new(meta: &'m KeptMeta, store: &'m KeptStore, ranges: &[Range<usize>], chunks: &[Vec<usize>]) -> Self {
         let placeholder = Arc::new(PageTerms::default());
+        let ids = doc_ids(meta.sizes.len(), chunks);
+        let average_length = Scorer::new(ids.clone(), meta.lengths.clone()).average_length();
         let last = LastIndex {
             pages: ranges.to_vec(),
             chunks: chunks.to_vec(),
             keys: vec![0; ranges.len()],
             terms: vec![placeholder; ranges.len()],
-            ids: meta.ids.clone(),
+            ids,
             lengths: meta.lengths.clone(),
-            average_length: meta.average_length,
+            average_length,
             numbers: FxHashMap::default(),
             names: Vec::new(),
             found: Vec::new(),
@@ -182,13 +185,11 @@ impl<'m> Updating<'m> {
     fn load(&mut self, wanted: &BTreeSet<usize>) -> Option<()> {
         let read: Vec<Vec<KeptRow>> =
             wanted.par_iter().map(|&s| self.store.read(self.meta.shards.get(s)?.rows)).collect::<Option<_>>()?;
-        for rows in read {
-            for row in rows {
-                self.old_tails.extend(row.tail.clone());
-                let row = self.last.take_in(row);
-                self.last.rows.push(row);
-            }
+        let mut rows = std::mem::take(&mut self.last.rows);
+        for shard in read {
+            self.take_in_shard(shard, &mut rows);
         }
+        self.last.rows = rows;
         self.loaded.extend(wanted);
         Some(())
     }
@@ -196,11 +197,16 @@ impl<'m> Updating<'m> {
     /// Reads the shard at `place`, its rows after `rows`.
     fn load_one(&mut self, place: usize, rows: &mut Vec<Row>) -> Option<()> {
         let read: Vec<KeptRow> = self.store.read(self.meta.shards.get(place)?.rows)?;
-        for row in read {
+        self.take_in_shard(read, rows);
+        Some(())
+    }
+
+    /// Takes in the rows of a shard read back, after `rows`, noting the tails they name.
+    fn take_in_shard(&mut self, shard: Vec<KeptRow>, rows: &mut Vec<Row>) {
+        for row in shard {
             self.old_tails.extend(row.tail.clone());
             rows.push(self.last.take_in(row));
         }
-        Some(())
     }
 
     /// The updated rows, by loaded shard: each one's rows are those before the next
@@ -338,9 +344,7 @@ impl<'m> Updating<'m> {
             page_keys: kept.page_keys,
             page_docs: meta.page_docs.clone(),
             sizes: kept.sizes,
-            ids: meta.ids.clone(),
             lengths: self.last.lengths,
-            average_length: meta.average_length,
             chunks: files.chunks.iter().map(|chunk| chunk.hash).collect(),
             shards: records,
             tails,
