@@ -6,6 +6,8 @@
 
 use std::collections::BTreeMap;
 
+use rayon::prelude::*;
+
 use crate::diagnostic::{Location, Warning};
 use crate::markdown::BlockMark;
 use crate::render::RenderedSources;
@@ -14,21 +16,32 @@ use crate::site::{Site, Translation};
 /// One warning for each translation whose blocks differ from its original's, naming
 /// both files, the first block that differs and its lines.
 pub fn warnings(site: &Site, sources: &RenderedSources) -> Vec<Warning> {
+    pairs(site)
+        .par_iter()
+        .filter_map(|&(translation, original)| compare(site, sources, translation, original))
+        .collect()
+}
+
+/// The translations the check compares with their originals, in the site's page order:
+/// (the translation's source, its original's source).
+pub fn pairs(site: &Site) -> Vec<(usize, usize)> {
     let originals: BTreeMap<&str, usize> =
         site.pages_in(&site.default_language).map(|page| (page.key.as_str(), page.source)).collect();
-    let mut warnings = Vec::new();
-    for page in &site.pages {
-        if !matches!(page.translation, Translation::Current | Translation::Outdated | Translation::Unstamped) {
-            continue;
-        }
-        let Some(&original) = originals.get(page.key.as_str()) else { continue };
-        let translated = sources.blocks(page.source);
-        let expected = sources.blocks(original);
-        if let Some(difference) = first_difference(translated, expected) {
-            warnings.push(Warning { message: describe(site, page.source, original, &difference) });
-        }
-    }
-    warnings
+    site.pages
+        .iter()
+        .filter(|page| {
+            matches!(page.translation, Translation::Current | Translation::Outdated | Translation::Unstamped)
+        })
+        .filter_map(|page| Some((page.source, *originals.get(page.key.as_str())?)))
+        .collect()
+}
+
+/// The warning when the blocks of the source at `translation` differ from those of
+/// the source at `original`. It reads only the two sources (path, front matter, body)
+/// and their rendered blocks.
+pub fn compare(site: &Site, sources: &RenderedSources, translation: usize, original: usize) -> Option<Warning> {
+    let difference = first_difference(sources.blocks(translation), sources.blocks(original))?;
+    Some(Warning { message: describe(site, translation, original, &difference) })
 }
 
 /// Where two pages' blocks first differ: the block's position (0-based), and what each

@@ -16,36 +16,61 @@ use crate::site::Site;
 use crate::types::LangCode;
 
 /// One warning per avoided wording found, and per translated objective page whose
-/// title is not its objective's official title.
+/// title is not its objective's official title: every source's (`GlossaryCheck`), then
+/// the UI strings'.
 pub fn warnings(site: &Site) -> Vec<Warning> {
-    let finders: BTreeMap<&LangCode, AvoidedWordings> =
-        site.glossaries.iter().map(|(code, glossary)| (code, AvoidedWordings::new(glossary))).collect();
-    let mut warnings: Vec<Warning> = site
-        .sources
-        .par_iter()
-        .flat_map_iter(|source| {
-            let glossary = site.glossaries.get(&source.lang)?;
-            let finder = finders.get(&source.lang)?;
-            // The front matter from the file's second line, then the body: the file as
-            // read, without reading it again.
-            let front = Text { text: &source.front_text, first_line: 2 };
-            let body = Text { text: &source.body, first_line: source.body_line };
-            let mut found = avoided(&source.path, front, glossary, finder, false);
-            found.extend(avoided(&source.path, body, glossary, finder, false));
-            if source.lang != site.default_language {
-                found.extend(unofficial_title(&source.path, front, &source.front, glossary));
-            }
-            Some(found)
-        })
-        .flatten()
-        .collect();
-    for (code, glossary) in &site.glossaries {
-        let path = site.paths.i18n().join(format!("{code}.toml"));
-        if let (Ok(text), Some(finder)) = (crate::files::read_to_string(&path), finders.get(code)) {
-            warnings.extend(avoided(&path, Text { text: &text, first_line: 1 }, glossary, finder, true));
-        }
-    }
+    let check = GlossaryCheck::new(site);
+    let mut warnings: Vec<Warning> =
+        (0..site.sources.len()).into_par_iter().flat_map_iter(|n| check.of_source(n)).collect();
+    warnings.extend(check.of_ui_strings());
     warnings
+}
+
+/// The glossary check of a site, one file at a time: `build` with the build cache checks
+/// only the sources that changed.
+pub struct GlossaryCheck<'s> {
+    site: &'s Site,
+    finders: BTreeMap<&'s LangCode, AvoidedWordings<'s>>,
+}
+
+impl<'s> GlossaryCheck<'s> {
+    pub fn new(site: &'s Site) -> Self {
+        let finders = site.glossaries.iter().map(|(code, glossary)| (code, AvoidedWordings::new(glossary))).collect();
+        Self { site, finders }
+    }
+
+    /// The warnings of the source at `index`: what it reads is its path, front matter
+    /// (as written and as read), body and language's glossary, and the site's default
+    /// language.
+    pub fn of_source(&self, index: usize) -> Vec<Warning> {
+        let source = &self.site.sources[index];
+        let (Some(glossary), Some(finder)) = (self.site.glossaries.get(&source.lang), self.finders.get(&source.lang))
+        else {
+            return Vec::new();
+        };
+        // The front matter from the file's second line, then the body: the file as
+        // read, without reading it again.
+        let front = Text { text: &source.front_text, first_line: 2 };
+        let body = Text { text: &source.body, first_line: source.body_line };
+        let mut found = avoided(&source.path, front, glossary, finder, false);
+        found.extend(avoided(&source.path, body, glossary, finder, false));
+        if source.lang != self.site.default_language {
+            found.extend(unofficial_title(&source.path, front, &source.front, glossary));
+        }
+        found
+    }
+
+    /// The warnings of each language's UI strings (`i18n/<code>.toml`), read again here.
+    pub fn of_ui_strings(&self) -> Vec<Warning> {
+        let mut warnings = Vec::new();
+        for (code, glossary) in &self.site.glossaries {
+            let path = self.site.paths.i18n().join(format!("{code}.toml"));
+            if let (Ok(text), Some(finder)) = (crate::files::read_to_string(&path), self.finders.get(code)) {
+                warnings.extend(avoided(&path, Text { text: &text, first_line: 1 }, glossary, finder, true));
+            }
+        }
+        warnings
+    }
 }
 
 /// Each use in `text` of a wording the glossary avoids. In a TOML file (`skip_comments`)

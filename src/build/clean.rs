@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
+use super::checks;
 use super::keys::{Key, hash_debug};
 use super::pdfs::{PdfMemo, typeset_pdfs};
 use super::remembered::{CacheKeys, FileFacts, Made, Recalled, Remembered, ReusedIndex, facts_of};
@@ -132,8 +133,8 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Error> {
     let Prepared { mut site, mut warnings, mut sources, templates } =
         prepare(site, warnings, &|_| None, &summary_of, &assets.names, pdfs.downloads)?;
     warnings.extend(pdfs.warnings);
-    warnings.extend(crate::alignment::warnings(&site, &sources));
-    warnings.extend(crate::terminology::warnings(&site));
+    let (check_warnings, checked) = checks::warnings(&site, &sources, keys.as_ref().zip(recalled.as_ref()));
+    warnings.extend(check_warnings);
     let stemmers = stemmer_urls(&assets.names);
     if let Some(keys) = &mut keys {
         // In the order of the renderings below.
@@ -153,6 +154,7 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Error> {
     if let Some(keys) = &mut keys {
         remembering.made.markdown = std::mem::take(&mut keys.markdown);
     }
+    remembering.made.checks = checked;
     let mut wanted: Vec<(Rendering, Option<&Key>)> = Vec::new();
     match (&recalled, &keys) {
         (Some(recalled), Some(keys)) => {

@@ -161,7 +161,7 @@ fn page_identity(site: &Site, page: &Page) -> Key {
 }
 
 /// Hashes parts so that their boundaries count (`ab`,`c` differs from `a`,`bc`).
-fn hash_parts(parts: &[&[u8]]) -> Key {
+pub(super) fn hash_parts(parts: &[&[u8]]) -> Key {
     let mut hasher = blake3::Hasher::new();
     for part in parts {
         hasher.update(&(part.len() as u64).to_le_bytes());

@@ -10,10 +10,12 @@
 //! - `keys`: watch mode's memo keys, the hashes of each stage's inputs;
 //! - `memo`: what watch mode remembers between builds, and `SharedFile`;
 //! - `pdfs`: each language's PDF, and the downloads pages link to (with a memo of its own);
+//! - `checks`: `build`'s alignment and glossary checks, each file's kept in the build cache;
 //! - `remembered`: what `build` keeps in the build cache on disk, and reuses from it;
 //! - `incremental`: `Rebuilder`, watch mode's two-phase builds over the memo;
 //! - here: `render`, the whole site in memory for `check`.
 
+mod checks;
 mod clean;
 mod incremental;
 mod keys;

@@ -18,6 +18,7 @@ use bytes::Bytes;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::checks::Checked;
 use super::keys::{Key, Keys, SourceKeys, hash_debug, hash_files};
 use super::stages::theme_dir;
 use crate::check::PageLinks;
@@ -42,6 +43,8 @@ pub(super) struct Remembered {
     search: HashMap<Key, Vec<String>>,
     /// What the build knows of each source's Markdown without rendering it, by its key.
     markdown: HashMap<Key, MarkdownSummary>,
+    /// Each file's alignment and glossary warnings, by the key of what they read.
+    checks: Checked,
     /// What the checks and the offline workers read of each file (`FileFacts`, encoded),
     /// by path.
     facts: HashMap<String, Bytes>,
@@ -53,6 +56,7 @@ pub(super) struct Remembered {
 #[derive(Default)]
 pub(super) struct Made {
     pub(super) markdown: HashMap<Key, MarkdownSummary>,
+    pub(super) checks: Checked,
     pub(super) renderings: HashMap<Key, String>,
     pub(super) search: HashMap<Key, Vec<String>>,
 }
@@ -135,6 +139,7 @@ pub(super) struct ReusedIndex {
 pub(super) struct Recalled {
     assets: Key,
     markdown: HashMap<Key, MarkdownSummary>,
+    checks: Checked,
     renderings: HashMap<Key, String>,
     search: HashMap<Key, Vec<String>>,
     facts: HashMap<String, Bytes>,
@@ -148,13 +153,17 @@ impl Remembered {
     /// output directory.
     pub(super) fn recall(self, output: &Path) -> (Outputs, Recalled) {
         if self.output != output {
-            // The Markdown's summaries hold for any output.
-            return (Outputs::default(), Recalled { markdown: self.markdown, ..Recalled::nothing() });
+            // The Markdown's summaries and the checks hold for any output.
+            return (
+                Outputs::default(),
+                Recalled { markdown: self.markdown, checks: self.checks, ..Recalled::nothing() },
+            );
         }
         let hashes = self.outputs.published.iter().map(|(path, record)| (path.clone(), record.hash)).collect();
         let recalled = Recalled {
             assets: self.assets,
             markdown: self.markdown,
+            checks: self.checks,
             renderings: self.renderings,
             search: self.search,
             facts: self.facts,
@@ -166,8 +175,8 @@ impl Remembered {
     /// What this build leaves the next: `renderings` and `search` (filled as it
     /// went), the facts of every file, and the output directories' records.
     pub(super) fn new(output: &Path, assets: Key, made: Made, facts: HashMap<String, Bytes>, outputs: Outputs) -> Self {
-        let Made { markdown, renderings, search } = made;
-        Self { output: output.to_path_buf(), assets, renderings, search, markdown, facts, outputs }
+        let Made { markdown, checks, renderings, search } = made;
+        Self { output: output.to_path_buf(), assets, renderings, search, markdown, checks, facts, outputs }
     }
 }
 
@@ -176,6 +185,7 @@ impl Recalled {
         Self {
             assets: Key::default(),
             markdown: HashMap::new(),
+            checks: Checked::new(),
             renderings: HashMap::new(),
             search: HashMap::new(),
             facts: HashMap::new(),
@@ -186,7 +196,11 @@ impl Recalled {
     /// Forgets every file when the theme's asset names changed (`assets`, their hash):
     /// pages hold their URLs, and the offline workers' fingerprints their places.
     pub(super) fn for_assets(self, assets: &Key) -> Self {
-        if self.assets == *assets { self } else { Self { markdown: self.markdown, ..Self::nothing() } }
+        if self.assets == *assets {
+            self
+        } else {
+            Self { markdown: self.markdown, checks: self.checks, ..Self::nothing() }
+        }
     }
 
     /// Whether the last build made search indexes into this output.
@@ -197,6 +211,11 @@ impl Recalled {
     /// What the last build knew of the Markdown of `key`.
     pub(super) fn markdown(&self, key: &Key) -> Option<MarkdownSummary> {
         self.markdown.get(key).cloned()
+    }
+
+    /// The warnings of the file check of `key`, as the last build found them.
+    pub(super) fn checked(&self, key: &Key) -> Option<Vec<String>> {
+        self.checks.get(key).cloned()
     }
 
     /// The output path the rendering of `key` was written to, with its hash.

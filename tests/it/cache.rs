@@ -246,7 +246,7 @@ impl<'s> Editor<'s> {
         let target = pages[self.rng.below(pages.len())].clone();
         let content = format!("site/content/{target}");
         let tag = format!("r{round}e{n}");
-        let what = match self.rng.below(21) {
+        let what = match self.rng.below(23) {
             0..=4 => {
                 let link = if self.rng.below(3) == 0 { format!(" {}", self.some_link()) } else { String::new() };
                 if self.rng.below(2) == 0 {
@@ -388,6 +388,23 @@ impl<'s> Editor<'s> {
                     None => Some("https://mirror.example/imrf/"),
                 };
                 format!("builds with --base-url {:?}", self.base_url)
+            }
+            19 => {
+                // The French glossary avoids "Paragraph" or stops avoiding it: pages with
+                // it warn, or no longer do.
+                let path = "i18n/fr.glossary.toml";
+                let avoided = site.source(path).contains("\"Paragraph\"");
+                let value = if avoided {
+                    r#"["IMRF", "Forum international d’examen des migrations"]"#
+                } else {
+                    r#"["IMRF", "Paragraph"]"#
+                };
+                set_toml(site, path, "avoid", value);
+                format!("{path}: avoid = {value}")
+            }
+            20 => {
+                append(site, &content, &format!("\nThe IMRF met ({tag}).\n"));
+                format!("text of {target} with a wording the French glossary avoids")
             }
             _ => {
                 let link = self.some_link();
