@@ -161,19 +161,26 @@ impl BuildCache {
 
     /// `save`, to the cache's file `name`.
     pub fn save_file<T: Serialize>(&self, name: &str, value: &T) -> std::io::Result<u64> {
-        let payload = postcard::to_stdvec(value).map_err(std::io::Error::other)?;
-        let mut bytes = Vec::with_capacity(HEADER + payload.len());
+        let path = self.dir.join(name);
+        // The header, then the payload encoded after it in one buffer, sized as the last
+        // file was: a cache file is tens of megabytes, and a buffer grown by doubling
+        // copies it over and over.
+        let last_size = std::fs::metadata(&path).map_or(0, |metadata| metadata.len());
+        let mut bytes = Vec::with_capacity(usize::try_from(last_size).unwrap_or(0).max(HEADER));
         bytes.extend_from_slice(MAGIC);
         bytes.extend_from_slice(&FORMAT.to_le_bytes());
         bytes.extend_from_slice(&self.binary);
-        bytes.extend_from_slice(&(payload.len() as u64).to_le_bytes());
-        bytes.extend_from_slice(&xxhash_rust::xxh3::xxh3_128(&payload).to_le_bytes());
-        bytes.extend_from_slice(&payload);
+        bytes.resize(HEADER, 0);
+        let mut bytes = postcard::to_extend(value, bytes).map_err(std::io::Error::other)?;
+        let (header, payload) = bytes.split_at_mut(HEADER);
+        let length = (payload.len() as u64).to_le_bytes();
+        let hash = xxhash_rust::xxh3::xxh3_128(payload).to_le_bytes();
+        header[HEADER - 24..].copy_from_slice(&[&length[..], &hash[..]].concat());
         let temporary = self.dir.join(format!("{name}.{}.tmp", std::process::id()));
         let mut file = File::create(&temporary)?;
         file.write_all(&bytes)?;
         drop(file);
-        std::fs::rename(&temporary, self.dir.join(name))?;
+        std::fs::rename(&temporary, path)?;
         Ok(bytes.len() as u64)
     }
 }

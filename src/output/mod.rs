@@ -23,9 +23,11 @@ pub const MANIFEST: &str = ".imrf-site-manifest";
 const MANIFEST_HEADER: &str = "# Written by imrf-site. Every file below was generated; the next build replaces them.";
 const STAGING_MARKER: &str = ".imrf-site-staging";
 
+mod records;
 mod staging;
 
-pub use staging::{FileRecords, Finished, Outputs, Staging};
+pub use records::{FileRecords, Outputs};
+pub use staging::{Finished, Staging};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutputFile {
@@ -203,30 +205,33 @@ pub fn read_manifest(dir: &Path) -> Result<Option<BTreeSet<String>>, OutputError
 }
 
 /// Every file below `dir`, as `/`-separated relative paths. Folders are listed in
-/// parallel: a large site's output has tens of thousands of files.
+/// parallel: a large site's output has tens of thousands of files. The names are
+/// gathered in lists and sorted once (a sorted set filled folder by folder sorted each
+/// name once per level).
 fn list_files(dir: &Path) -> Result<BTreeSet<String>, OutputError> {
-    let mut files = BTreeSet::new();
+    let mut files = Vec::new();
     list_folder(dir, "", &mut files)?;
-    Ok(files)
+    Ok(files.into_iter().collect())
 }
 
 /// Adds the files below `folder` (at `prefix` inside the listed directory) to `files`.
-fn list_folder(folder: &Path, prefix: &str, files: &mut BTreeSet<String>) -> Result<(), OutputError> {
+fn list_folder(folder: &Path, prefix: &str, files: &mut Vec<String>) -> Result<(), OutputError> {
     let mut folders = Vec::new();
     for entry in std::fs::read_dir(folder).map_err(io(folder, "cannot list"))? {
         let entry = entry.map_err(io(folder, "cannot list"))?;
-        let name = format!("{prefix}{}", entry.file_name().to_string_lossy());
+        let name = entry.file_name();
         let file_type = entry.file_type().map_err(io(&entry.path(), "cannot inspect"))?;
+        let path = format!("{prefix}{}", name.to_string_lossy());
         if file_type.is_dir() {
-            folders.push((entry.path(), format!("{name}/")));
+            folders.push((folder.join(name), path + "/"));
         } else {
-            files.insert(name);
+            files.push(path);
         }
     }
-    let below: Vec<BTreeSet<String>> = folders
+    let below: Vec<Vec<String>> = folders
         .par_iter()
         .map(|(path, prefix)| {
-            let mut below = BTreeSet::new();
+            let mut below = Vec::new();
             list_folder(path, prefix, &mut below).map(|()| below)
         })
         .collect::<Result<_, _>>()?;

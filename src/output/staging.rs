@@ -7,73 +7,18 @@
 //! against the files' sizes, dates and inodes (and, when those differ, their bytes)
 //! before anything is reused.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashSet};
 use std::io::Write;
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
 
 use rayon::prelude::*;
-use serde::{Deserialize, Serialize};
 
+use super::records::{FileRecord, FileRecords, Outputs, content_hash, folders_of, stays_inside};
 use super::{
     MANIFEST, MANIFEST_HEADER, OutputError, OutputFile, STAGING_MARKER, absolute, check_output_dir, io,
     prepare_staging, recover_interrupted_swap, remove_leftover, sibling, swap_into_place,
 };
-
-/// What one file of an output directory holds, as imrf-site wrote it: its content's
-/// hash, and the size, date and inode that tell whether it is still that file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FileRecord {
-    pub hash: u128,
-    size: u64,
-    modified: (i64, i64),
-    inode: u64,
-}
-
-/// The files of an output directory, by path inside it.
-pub type FileRecords = HashMap<String, FileRecord>;
-
-/// The hash that tells two versions of an output file apart (XXH3, 128 bits: hashing
-/// every file a build writes costs about 1 % of the build).
-fn content_hash(bytes: &[u8]) -> u128 {
-    xxhash_rust::xxh3::xxh3_128(bytes)
-}
-
-impl FileRecord {
-    fn of(metadata: &std::fs::Metadata, hash: u128) -> Self {
-        Self { hash, size: metadata.len(), modified: (metadata.mtime(), metadata.mtime_nsec()), inode: metadata.ino() }
-    }
-
-    /// The file at `path`, if it still holds the recorded bytes: its size, date and
-    /// inode are the recorded ones, or (a copy restored from a CI cache, a `touch`) its
-    /// size is and its bytes hash the same. Returns its record as it is now.
-    fn still_at(&self, path: &Path) -> Option<FileRecord> {
-        let metadata = std::fs::symlink_metadata(path).ok().filter(|m| m.is_file() && m.len() == self.size)?;
-        let now = FileRecord::of(&metadata, self.hash);
-        if now == *self {
-            return Some(now);
-        }
-        let bytes = std::fs::read(path).ok()?;
-        (content_hash(&bytes) == self.hash).then_some(now)
-    }
-}
-
-/// Whether `path`, a path read from a manifest or the cache, names a place inside the
-/// folder it is joined to: relative, with no `..`, `.` or empty part. Anything else is
-/// never removed, linked or written.
-fn stays_inside(path: &str) -> bool {
-    !path.is_empty() && path.split('/').all(|part| !matches!(part, "" | "." | ".."))
-}
-
-/// What the build cache knows of the output directories, and gets back after a build.
-#[derive(Debug, Default, Serialize, Deserialize)]
-pub struct Outputs {
-    /// The output directory's files.
-    pub published: FileRecords,
-    /// The files of the output before last, kept beside it.
-    pub previous: FileRecords,
-}
 
 /// A build being written: files go into a staging directory beside the output as they
 /// are made (so a large site need not be held in memory whole), and `finish` writes the
@@ -99,6 +44,8 @@ struct Reuse {
     /// The files the staging directory held when the build began (the output before
     /// last), each checked.
     held: FileRecords,
+    /// The folders of `held`'s files: they are there, and need not be made.
+    held_folders: HashSet<String>,
     /// Every file its manifest lists: those this build does not write are removed.
     owned: BTreeSet<String>,
     /// Whether the staging directory is the output before last, renamed.
@@ -238,7 +185,8 @@ impl Staging {
                 rest = folder;
             }
         }
-        for folder in new_folders {
+        let held = self.reuse.as_ref().map(|reuse| &reuse.held_folders);
+        for folder in new_folders.into_iter().filter(|folder| !held.is_some_and(|held| held.contains(*folder))) {
             let path = self.dir.join(folder);
             match std::fs::create_dir(&path) {
                 // The output before last may have the folder already, or a file there.
@@ -388,12 +336,13 @@ fn start_from_previous(
     }
     std::fs::rename(previous, dir).map_err(io(dir, "cannot reuse the previous output"))?;
     std::fs::write(dir.join(STAGING_MARKER), "").map_err(io(dir, "cannot mark the staging directory"))?;
-    let held = records
+    let held: FileRecords = records
         .into_par_iter()
         .filter(|(path, _)| stays_inside(path))
         .filter_map(|(path, record)| Some((path.clone(), record.still_at(&dir.join(&path))?)))
         .collect();
-    Ok((Reuse { held, owned, from_previous: true, published }, None))
+    let held_folders = folders_of(held.keys());
+    Ok((Reuse { held, held_folders, owned, from_previous: true, published }, None))
 }
 
 /// Removes the files of the output before last (`owned`, its manifest) that this build
@@ -404,17 +353,8 @@ fn remove_unwritten(dir: &Path, owned: &BTreeSet<String>, written: &BTreeSet<Str
         let file = dir.join(path);
         std::fs::remove_file(&file).or_else(not_found_is_fine).map_err(io(&file, "cannot remove"))
     })?;
-    let mut folders: BTreeSet<&str> = BTreeSet::new();
-    for path in &gone {
-        let mut rest = path.as_str();
-        while let Some((folder, _)) = rest.rsplit_once('/') {
-            if !folders.insert(folder) {
-                break;
-            }
-            rest = folder;
-        }
-    }
-    let mut deepest_first: Vec<&str> = folders.into_iter().collect();
+    let folders = folders_of(gone.iter().copied());
+    let mut deepest_first: Vec<String> = folders.into_iter().collect();
     deepest_first.sort_by_key(|folder| std::cmp::Reverse(folder.matches('/').count()));
     for folder in deepest_first {
         // Only an empty folder goes; one still holding files stays.
