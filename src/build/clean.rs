@@ -18,7 +18,7 @@ use super::pdfs::{PdfMemo, typeset_pdfs};
 use super::remembered::{CacheKeys, FileFacts, Made, Recalled, Remembered, ReusedIndex, facts_of};
 use super::stages::{BuildOptions, Prepared, describe_link_problems, precache, prepare, stemmer_urls, theme_dir};
 use crate::assets;
-use crate::cache::BuildCache;
+use crate::cache::{BuildCache, ContentStore};
 use crate::check::{self, PageLinks};
 use crate::diagnostic::Warning;
 use crate::error::Error;
@@ -28,7 +28,7 @@ use crate::offline::Precache;
 use crate::output::{Finished, OutputFile, Staging};
 use crate::render::{self, RenderedSources, Rendering};
 use crate::search;
-use crate::search::{KeptMeta, KeptStore};
+use crate::search::KeptMeta;
 use crate::site::{Site, SitePaths};
 use crate::types::LangCode;
 
@@ -381,7 +381,7 @@ impl Indexes<'_> {
             return Ok(MadeIndex { key, paths, reused: Vec::new(), whole: false, updated: false, warning: None });
         };
         let name = kept_meta_name(language.code.as_str());
-        let store = KeptStore::new(&kept_store_dir(cache, language.code.as_str()));
+        let store = ContentStore::new(&kept_store_dir(cache, language.code.as_str()));
         let mut reused = Vec::new();
         let mut reuse = |files: &[(String, u128)]| {
             let Some(recalled) = self.recalled else { return Ok(files.is_empty()) };
@@ -406,7 +406,7 @@ impl Indexes<'_> {
         let (meta, updated) =
             search::index_language_kept(self.site, sources, self.stemmers, language, kept, &mut emit, &mut reuse)?;
         match meta {
-            Some(meta) if cache.save_file(&name, &meta).is_ok() => store.keep_only(&meta),
+            Some(meta) if cache.save_file(&name, &meta).is_ok() => store.keep_only(meta.names()),
             // The one kept before describes an older index: dropped, so that the next
             // build makes the index afresh rather than update it from further back.
             _ => cache.remove_file(&name),

@@ -44,7 +44,7 @@ use crate::site::{Page, Site};
 use collect::Index;
 pub(crate) use delta::TermsMemo;
 use delta::kept::{self as kept_index, Documents, IndexFile, KeptFiles, file_hash};
-pub(crate) use delta::kept::{InputKey, KeptMeta, KeptStore};
+pub(crate) use delta::kept::{InputKey, KeptMeta};
 use documents::{Doc, chunk_docs, chunk_files, page_docs};
 use format::{DIR_SHARDS, manifest};
 use shards::ShardFiles;
@@ -93,7 +93,7 @@ pub(crate) type Reuse<'r, E> = dyn FnMut(&[(String, u128)]) -> Result<bool, E> +
 /// language's kept index, what the index reads besides its pages, each page's key (in
 /// the order of `Site::pages_in`), and what the last build kept.
 pub(crate) struct Kept<'k> {
-    pub(crate) store: &'k KeptStore,
+    pub(crate) store: &'k crate::cache::ContentStore,
     pub(crate) base: InputKey,
     pub(crate) page_keys: Vec<InputKey>,
     pub(crate) last: Option<KeptMeta>,

@@ -169,7 +169,7 @@ type Output = std::collections::BTreeMap<String, Bytes>;
 /// cannot be), put in `output`, against one made afresh: the same files. Returns the
 /// new meta, and whether it was an update.
 fn kept_round(
-    store: &kept::KeptStore,
+    store: &crate::cache::ContentStore,
     meta: Option<kept::KeptMeta>,
     pages: &Pages,
     output: &mut Output,
@@ -179,7 +179,7 @@ fn kept_round(
 
 /// `kept_round`, for pages given as their documents' texts.
 fn kept_round_of(
-    store: &kept::KeptStore,
+    store: &crate::cache::ContentStore,
     meta: Option<kept::KeptMeta>,
     texts: Vec<Vec<String>>,
     output: &mut Output,
@@ -202,7 +202,7 @@ fn kept_round_of(
             (files, meta.expect("the index is kept"))
         }
     };
-    store.keep_only(&meta);
+    store.keep_only(meta.names());
     let mut read = |files: &[kept::IndexFile]| -> Vec<(String, Bytes)> {
         files
             .iter()
@@ -240,7 +240,7 @@ proptest! {
         edits in prop::collection::vec((0..40usize, 0..4usize, prop::collection::vec(0..WORDS.len(), 0..10), 0..8u8), 1..12),
     ) {
         let dir = tempfile::tempdir().unwrap();
-        let store = kept::KeptStore::new(dir.path());
+        let store = crate::cache::ContentStore::new(dir.path());
         let mut output = Output::new();
         let (mut meta, _) = kept_round(&store, None, &pages, &mut output);
         for edit in edits {
@@ -254,7 +254,7 @@ proptest! {
 fn a_kept_index_is_updated_through_a_tail_and_made_afresh_when_a_stored_file_is_gone() {
     let mut pages: Pages = (0..1100).map(|p| vec![vec![0, 5 + p % 3, 8 + p % 2]]).collect();
     let dir = tempfile::tempdir().unwrap();
-    let store = kept::KeptStore::new(dir.path());
+    let store = crate::cache::ContentStore::new(dir.path());
     let mut output = Output::new();
     let (meta, updated) = kept_round(&store, None, &pages, &mut output);
     assert!(!updated);
@@ -309,7 +309,7 @@ proptest! {
             pages.iter().map(|doc| vec![text(doc)]).collect()
         };
         let dir = tempfile::tempdir().unwrap();
-        let store = kept::KeptStore::new(dir.path());
+        let store = crate::cache::ContentStore::new(dir.path());
         let mut output = Output::new();
         let (mut meta, _) = kept_round_of(&store, None, texts(&pages), &mut output);
         prop_assert!(meta.shard_count() > 10, "{} shards", meta.shard_count());

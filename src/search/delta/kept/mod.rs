@@ -9,7 +9,7 @@
 //! it when read: one missing or damaged makes the index afresh, never a wrong one.
 //!
 //! Here: what is kept, and an index made afresh and kept (`make_and_keep`); `update`:
-//! the update after an edit; `store`: the folder the files are stored in.
+//! the update after an edit. The files are stored in a `cache::ContentStore`.
 
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -21,13 +21,12 @@ use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::xxh3_128;
 
-mod store;
 mod update;
 
-pub(crate) use store::KeptStore;
 pub(crate) use update::update;
 
 use super::{LastIndex, TermsMemo};
+use crate::cache::ContentStore;
 use crate::search::collect::{Found, PageTerms, place};
 use crate::search::documents::{Doc, chunk_sizes, doc_size};
 use crate::search::format::NamedFile;
@@ -141,6 +140,11 @@ struct KeptRow {
 }
 
 impl KeptMeta {
+    /// The stored files it names: its shards' rows and its blocks of page terms.
+    pub(crate) fn names(&self) -> impl Iterator<Item = u128> + '_ {
+        self.shards.iter().map(|shard| shard.rows).chain(self.blocks.iter().copied())
+    }
+
     /// Whether it was made from `base` and as many pages.
     pub(crate) fn fits(&self, base: &InputKey, pages: usize) -> bool {
         self.base == *base && self.page_keys.len() == pages
@@ -208,7 +212,7 @@ pub(crate) fn make_and_keep(
     documents: &Documents,
     base: InputKey,
     page_keys: Vec<InputKey>,
-    store: &KeptStore,
+    store: &ContentStore,
 ) -> (KeptFiles, Option<KeptMeta>) {
     let Documents { docs, pages, chunks } = *documents;
     let mut memo = TermsMemo::default();
@@ -247,7 +251,7 @@ impl LastIndex {
     /// Stores this index's shards' rows and its pages' terms; the meta that names them.
     fn keep(
         &self,
-        store: &KeptStore,
+        store: &ContentStore,
         base: InputKey,
         page_keys: Vec<InputKey>,
         sizes: Vec<u32>,
@@ -292,7 +296,13 @@ impl LastIndex {
     }
 
     /// Stores one shard's `rows`, with their occurrences and stems.
-    fn shard_record(&self, store: &KeptStore, rows: &[Row], name: &str, hash: Hashes) -> std::io::Result<ShardRecord> {
+    fn shard_record(
+        &self,
+        store: &ContentStore,
+        rows: &[Row],
+        name: &str,
+        hash: Hashes,
+    ) -> std::io::Result<ShardRecord> {
         let kept: Vec<KeptRow> = rows.iter().map(|row| self.kept_row(row)).collect();
         let (Some(first), Some(last)) = (rows.first(), rows.last()) else {
             return Err(std::io::Error::other("a shard has rows"));
@@ -344,7 +354,7 @@ impl LastIndex {
     }
 }
 
-fn write_block(store: &KeptStore, block: &[Arc<PageTerms>]) -> std::io::Result<u128> {
+fn write_block(store: &ContentStore, block: &[Arc<PageTerms>]) -> std::io::Result<u128> {
     let terms: Vec<&PageTerms> = block.iter().map(|page| &**page).collect();
     store.write(&terms)
 }

@@ -11,11 +11,11 @@ use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::super::{LastIndex, differing, too_many};
-use super::store::KeptStore;
 use super::{
     Hashes, IndexFile, InputKey, KeptFiles, KeptMeta, KeptRow, PAGE_BLOCK, ShardRecord, shard_path, tail_path,
     write_block,
 };
+use crate::cache::ContentStore;
 use crate::search::collect::{PageTerms, Stems, doc_ids, place};
 use crate::search::documents::{Doc, chunk_sizes, doc_size, documents_json};
 use crate::search::format::NamedFile;
@@ -32,7 +32,7 @@ use crate::search::text::TextProcessor;
 pub(crate) fn update<'s>(
     processor: &TextProcessor,
     meta: &KeptMeta,
-    store: &KeptStore,
+    store: &ContentStore,
     page_keys: Vec<InputKey>,
     docs_of: &(dyn Fn(usize) -> Vec<Doc<'s>> + Sync),
 ) -> Option<(KeptFiles, KeptMeta)> {
@@ -152,7 +152,7 @@ struct Run {
 /// The last index as far as an update reads it: the rows of the shards it loaded.
 struct Updating<'m> {
     meta: &'m KeptMeta,
-    store: &'m KeptStore,
+    store: &'m ContentStore,
     last: LastIndex,
     /// The loaded shards, by place, and the tails their rows named.
     loaded: BTreeSet<usize>,
@@ -160,7 +160,7 @@ struct Updating<'m> {
 }
 
 impl<'m> Updating<'m> {
-    fn new(meta: &'m KeptMeta, store: &'m KeptStore, ranges: &[Range<usize>], chunks: &[Vec<usize>]) -> Self {
+    fn new(meta: &'m KeptMeta, store: &'m ContentStore, ranges: &[Range<usize>], chunks: &[Vec<usize>]) -> Self {
         let placeholder = Arc::new(PageTerms::default());
         let ids = doc_ids(meta.sizes.len(), chunks);
         let average_length = Scorer::new(ids.clone(), meta.lengths.clone()).average_length();

@@ -22,6 +22,10 @@ use serde::de::DeserializeOwned;
 
 use crate::diagnostic::Warning;
 
+mod store;
+
+pub use store::ContentStore;
+
 const MAGIC: &[u8] = b"imrf-site build cache\n";
 /// Bumped when the payload's types change.
 const FORMAT: u32 = 3;
