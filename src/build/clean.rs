@@ -105,7 +105,7 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Error> {
             Staging::begin_with(&output_dir, &options.root, || {
                 let (opened, warnings) = open_cache(options);
                 cache_warnings = warnings;
-                let (remembered, warning) = opened.as_ref().map(BuildCache::load::<Remembered>)?;
+                let (remembered, warning) = opened.as_ref().map(Remembered::load)?;
                 cache_warnings.extend(warning);
                 let (outputs, remembered) = remembered.unwrap_or_default().recall(&output_dir);
                 cache = opened;
@@ -232,7 +232,7 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Error> {
                 let mut facts = facts_of(&links, &alternates, &fingerprints, &reused);
                 facts.extend(recalled.as_ref().map(|recalled| recalled.facts_of_reused(&reused)).unwrap_or_default());
                 let remembered = Remembered::new(&output_dir, assets_key, made, facts, outputs);
-                let saved = cache.save(&remembered).map_err(|error| Warning {
+                let saved = remembered.save(&cache).map_err(|error| Warning {
                     message: format!("{}: the build cache could not be saved: {error}", cache.dir().display()),
                 });
                 let report = CacheReport {

@@ -12,6 +12,7 @@
 //! - `pdfs`: each language's PDF, and the downloads pages link to (with a memo of its own);
 //! - `checks`: `build`'s alignment and glossary checks, each file's kept in the build cache;
 //! - `remembered`: what `build` keeps in the build cache on disk, and reuses from it;
+//! - `parts`: its large maps, saved in parts so that a build writes the parts it changed;
 //! - `incremental`: `Rebuilder`, watch mode's two-phase builds over the memo;
 //! - here: `render`, the whole site in memory for `check`.
 
@@ -20,6 +21,7 @@ mod clean;
 mod incremental;
 mod keys;
 mod memo;
+mod parts;
 mod pdfs;
 mod remembered;
 mod stages;

@@ -20,8 +20,11 @@ use serde::{Deserialize, Serialize};
 
 use super::checks::Checked;
 use super::keys::{Key, Keys, SourceKeys, hash_debug, hash_files};
+use super::parts;
 use super::stages::theme_dir;
+use crate::cache::BuildCache;
 use crate::check::PageLinks;
+use crate::diagnostic::Warning;
 use crate::hreflang::PageAlternates;
 use crate::offline::Fingerprint;
 use crate::output::{OutputError, Outputs, Staging};
@@ -30,7 +33,7 @@ use crate::site::Site;
 use crate::types::LangCode;
 
 /// What one build leaves the next.
-#[derive(Default, Serialize, Deserialize)]
+#[derive(Default)]
 pub(super) struct Remembered {
     /// The output directory it wrote.
     output: PathBuf,
@@ -50,6 +53,47 @@ pub(super) struct Remembered {
     facts: HashMap<String, Bytes>,
     /// What the output directories hold.
     outputs: Outputs,
+}
+
+/// `Remembered` as the cache file holds it: the small fields whole, and each large map
+/// by the names of its parts (`parts`), so that a build writes only the parts it changed.
+#[derive(Serialize, Deserialize)]
+struct Saved {
+    output: PathBuf,
+    assets: Key,
+    search: HashMap<Key, Vec<String>>,
+    renderings: Vec<u128>,
+    markdown: Vec<u128>,
+    checks: Vec<u128>,
+    facts: Vec<u128>,
+    published: Vec<u128>,
+    previous: Vec<u128>,
+}
+
+impl Saved {
+    /// Every part it names.
+    fn parts(&self) -> impl Iterator<Item = u128> + '_ {
+        [&self.renderings, &self.markdown, &self.checks, &self.facts, &self.published, &self.previous]
+            .into_iter()
+            .flatten()
+            .copied()
+    }
+
+    /// The `Remembered` it names, when every part is there and whole.
+    fn read(self, cache: &BuildCache) -> Option<Remembered> {
+        let outputs =
+            Outputs { published: parts::load(cache, &self.published)?, previous: parts::load(cache, &self.previous)? };
+        Some(Remembered {
+            output: self.output,
+            assets: self.assets,
+            renderings: parts::load(cache, &self.renderings)?,
+            search: self.search,
+            markdown: parts::load(cache, &self.markdown)?,
+            checks: parts::load(cache, &self.checks)?,
+            facts: parts::load(cache, &self.facts)?,
+            outputs,
+        })
+    }
 }
 
 /// What a build made, by key, for the next to reuse.
@@ -148,6 +192,34 @@ pub(super) struct Recalled {
 }
 
 impl Remembered {
+    /// What the last build saved in `cache`, if it is whole; a warning when it is not.
+    pub(super) fn load(cache: &BuildCache) -> (Option<Self>, Option<Warning>) {
+        let (saved, warning) = cache.load::<Saved>();
+        match saved.map(|saved| saved.read(cache)) {
+            Some(None) => (None, Some(cache.parts_damaged())),
+            remembered => (remembered.flatten(), warning),
+        }
+    }
+
+    /// Saves it in `cache` for the next build: the parts that changed, the file that
+    /// names them, and then only the parts it names are kept.
+    pub(super) fn save(&self, cache: &BuildCache) -> std::io::Result<()> {
+        let saved = Saved {
+            output: self.output.clone(),
+            assets: self.assets,
+            search: self.search.clone(),
+            renderings: parts::save(cache, &self.renderings)?,
+            markdown: parts::save(cache, &self.markdown)?,
+            checks: parts::save(cache, &self.checks)?,
+            facts: parts::save(cache, &self.facts)?,
+            published: parts::save(cache, &self.outputs.published)?,
+            previous: parts::save(cache, &self.outputs.previous)?,
+        };
+        cache.save(&saved)?;
+        cache.keep_only_parts(saved.parts());
+        Ok(())
+    }
+
     /// Splits what the last build remembered into what the output directories hold
     /// (for `Staging`) and what this build may reuse: no file when it wrote another
     /// output directory.

@@ -10,12 +10,18 @@
 //! The file: `MAGIC`, the format number, the identity of the binary that wrote it (a
 //! hash of the executable: a rebuilt imrf-site may render differently), the payload's
 //! length and hash, then the payload (postcard). It is written to a temporary name and
-//! renamed, so a build killed while saving leaves the previous file whole.
+//! renamed, so a build killed while saving leaves the previous file whole. The payload
+//! names its large parts, each a file of `parts/` named by its content's hash
+//! (`read_part`, `write_part`): a build writes only the parts that changed, before the
+//! file that names them, and then deletes the parts no file names.
 
 use std::fs::File;
 use std::io::Write;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
+
+use rustc_hash::FxHashSet;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -28,11 +34,13 @@ pub use store::ContentStore;
 
 const MAGIC: &[u8] = b"imrf-site build cache\n";
 /// Bumped when the payload's types change.
-const FORMAT: u32 = 3;
+const FORMAT: u32 = 4;
 const DATA: &str = "build.cache";
 /// The executable's hash, by its size, date and inode (hashing 60 MB costs 40 ms).
 const BINARY: &str = "binary";
 const LOCK: &str = "lock";
+/// The folder of the payload's parts.
+const PARTS: &str = "parts";
 /// The Cache Directory Tagging Specification's tag, which also marks the folder as ours.
 const TAG: &str = "CACHEDIR.TAG";
 const TAG_TEXT: &str =
@@ -45,6 +53,10 @@ pub struct BuildCache {
     /// Held until the build ends: another build that finds it taken runs without the cache.
     _lock: File,
     binary: [u8; 32],
+    /// The parts of the cache file's payload (`read_part`, `write_part`).
+    parts: ContentStore,
+    /// The parts this build read whole: saving one again would write the same bytes.
+    parts_read: Mutex<FxHashSet<u128>>,
 }
 
 impl BuildCache {
@@ -76,7 +88,8 @@ impl BuildCache {
         }
         let binary =
             binary_identity(dir).map_err(|e| unusable(format!("cannot read imrf-site's own executable ({e})")))?;
-        Ok(Self { dir: dir.to_path_buf(), _lock: lock, binary })
+        let parts = ContentStore::new(&dir.join(PARTS));
+        Ok(Self { dir: dir.to_path_buf(), _lock: lock, binary, parts, parts_read: Mutex::default() })
     }
 
     pub fn dir(&self) -> &Path {
@@ -132,6 +145,35 @@ impl BuildCache {
             return Err("its contents are damaged");
         }
         Ok(Some(payload))
+    }
+
+    /// The part `name` of the payload (a large map's, `build::parts`), if it is there
+    /// and whole.
+    pub fn read_part(&self, name: u128) -> Option<Vec<u8>> {
+        let bytes = self.parts.read_bytes(name)?;
+        self.parts_read.lock().unwrap_or_else(PoisonError::into_inner).insert(name);
+        Some(bytes)
+    }
+
+    /// Stores a part of the payload, unless this build read the same part whole; returns
+    /// its name. Parts go before the cache file that names them (`save`).
+    pub fn write_part(&self, bytes: &[u8]) -> std::io::Result<u128> {
+        let name = xxhash_rust::xxh3::xxh3_128(bytes);
+        if self.parts_read.lock().unwrap_or_else(PoisonError::into_inner).contains(&name) {
+            return Ok(name);
+        }
+        self.parts.create()?;
+        self.parts.write_bytes(bytes)
+    }
+
+    /// Deletes every part but those `named`, once the cache file that names them is saved.
+    pub fn keep_only_parts(&self, named: impl Iterator<Item = u128>) {
+        self.parts.keep_only(named);
+    }
+
+    /// Sets the cache file aside when a part it names is missing or damaged.
+    pub fn parts_damaged(&self) -> Warning {
+        self.set_aside(DATA, "a part of it is missing or damaged", "everything")
     }
 
     /// Removes a damaged cache file, and says so.

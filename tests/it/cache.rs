@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use crate::support::{Rng, Run, SiteTest, snapshot_tree};
+use crate::support::{Rng, Run, SiteTest, copy_dir, snapshot_tree};
 
 type Tree = Vec<(String, Vec<u8>)>;
 
@@ -488,8 +488,9 @@ fn cache_file(site: &SiteTest) -> PathBuf {
 fn a_damaged_cache_is_set_aside_with_a_warning_and_the_output_is_still_right() {
     let site = SiteTest::fixture("serve");
     site.build().ok();
-    // Kept whole for the last case: a cache older than the output.
-    let stale = std::fs::read(cache_file(&site)).unwrap();
+    // Kept whole for the last case: a cache older than the output, the file and its parts.
+    let stale = tempfile::tempdir().unwrap();
+    copy_dir(&site.root().join(CACHE), stale.path());
     site.build().ok();
     let mut rng = Rng(seed());
     let garbage: Vec<u8> = (0..4096).map(|_| rng.below(256) as u8).collect();
@@ -533,9 +534,26 @@ fn a_damaged_cache_is_set_aside_with_a_warning_and_the_output_is_still_right() {
         assert_equals_a_clean_build(&site, &next, &|| format!("the build after a cache {what}"));
     }
 
-    // A whole cache file, but from before the last builds: its records no longer match
-    // the output directories, whose files are checked before they are reused.
-    std::fs::write(cache_file(&site), &stale).unwrap();
+    // A part of the cache file damaged: the same, one warning and nothing reused.
+    let parts = site.root().join(CACHE).join("parts");
+    let part = std::fs::read_dir(&parts).unwrap().flatten().map(|entry| entry.path()).max().unwrap();
+    let mut bytes = std::fs::read(&part).unwrap();
+    bytes[0] ^= 0x5a;
+    std::fs::write(&part, bytes).unwrap();
+    append(&site, "site/content/en/notes.md", "\nA damaged part.\n");
+    let run = site.build();
+    let about_cache: Vec<String> = warnings(&run).into_iter().filter(|m| m.contains("build cache")).collect();
+    assert_eq!(about_cache.len(), 1, "a damaged part: one warning about the cache: {:?}", run.messages());
+    assert!(about_cache[0].contains("a part of it is missing or damaged"), "{about_cache:?}");
+    assert_eq!(Reused::of(&run).pages, 0, "nothing is taken from a cache with a damaged part");
+    let (cold, _) = cold_build(&site);
+    let different = differences(&snapshot_tree(&site.public()), &cold);
+    assert!(different.is_empty(), "a damaged part: {}", different.join("\n"));
+
+    // A whole cache, but from before the last builds: its records no longer match the
+    // output directories, whose files are checked before they are reused.
+    std::fs::remove_dir_all(&parts).unwrap();
+    copy_dir(stale.path(), &site.root().join(CACHE));
     append(&site, "site/content/en/objective-14.md", "\nA stale cache.\n");
     let run = site.build();
     Reused::of(&run);
