@@ -13,23 +13,21 @@ use std::time::{Duration, Instant};
 use rayon::prelude::*;
 
 use super::checks;
+use super::indexes::{Indexes, MadeIndex, forget_kept_indexes_but};
 use super::keys::{Key, hash_debug};
 use super::pdfs::{PdfMemo, typeset_pdfs};
-use super::remembered::{CacheKeys, FileFacts, Made, Recalled, Remembered, ReusedIndex, facts_of};
+use super::remembered::{CacheKeys, FileFacts, Made, Remembered, facts_of};
 use super::stages::{BuildOptions, Prepared, describe_link_problems, precache, prepare, stemmer_urls, theme_dir};
 use crate::assets;
-use crate::cache::{BuildCache, ContentStore};
+use crate::cache::BuildCache;
 use crate::check::{self, PageLinks};
 use crate::diagnostic::Warning;
 use crate::error::Error;
 use crate::hreflang::{self, PageAlternates};
-use crate::i18n::Language;
 use crate::offline::Precache;
 use crate::output::{Finished, OutputFile, Staging};
-use crate::render::{self, RenderedSources, Rendering};
-use crate::search;
-use crate::search::KeptMeta;
-use crate::site::{Site, SitePaths};
+use crate::render::{self, Rendering};
+use crate::site::{LoadError, Site, SitePaths};
 use crate::types::LangCode;
 
 /// What a finished build reports.
@@ -113,11 +111,17 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Error> {
                 Some(outputs)
             })
         },
-        || Site::load(SitePaths::new(&options.root), options.base_url.as_deref()),
+        || {
+            // The cache keys hash the text of every source: done here, they take none of
+            // the time the output folders' checks take.
+            let (site, warnings) = Site::load(SitePaths::new(&options.root), options.base_url.as_deref())?;
+            let keys = options.cache_dir().is_some().then(|| CacheKeys::new(&site));
+            Ok::<_, LoadError>((site, warnings, keys))
+        },
     );
     let staging = staging?;
     cache_warnings.extend(staging.notice().map(|notice| Warning { message: notice.to_string() }));
-    let (site, mut warnings) = site?;
+    let (site, mut warnings, keys) = site?;
     warnings.extend(cache_warnings);
     let assets = assets::build(&theme_dir(&site))?;
     let assets_key = hash_debug(&assets.names);
@@ -126,8 +130,7 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Error> {
     let pdfs = typeset_pdfs(&site, &mut PdfMemo::default())?;
     let download_keys: BTreeMap<LangCode, Key> =
         pdfs.downloads.iter().map(|(code, downloads)| (code.clone(), hash_debug(downloads))).collect();
-    // Before the text goes: the keys hash it.
-    let mut keys = recalled.is_some().then(|| CacheKeys::new(&site));
+    let mut keys = keys.filter(|_| recalled.is_some());
     // The Markdown of a source the cache knows is rendered only if something reads it.
     let summary_of = |index: usize| recalled.as_ref()?.markdown(keys.as_ref()?.markdown(index));
     let Prepared { mut site, mut warnings, mut sources, templates } =
@@ -322,135 +325,6 @@ fn write_pages(
         }
     }
     if errors.is_empty() { Ok(paths) } else { Err(Error::Render(errors)) }
-}
-
-/// One language's search index, made or reused.
-struct MadeIndex {
-    key: Option<Key>,
-    /// Every file of the index.
-    paths: Vec<String>,
-    /// Those taken as the last build wrote them.
-    reused: Vec<String>,
-    /// Whether the whole index was, or the one the cache keeps was updated.
-    whole: bool,
-    updated: bool,
-    /// Why the index the cache kept could not be read.
-    warning: Option<Warning>,
-}
-
-/// What making each language's search index reads.
-struct Indexes<'b> {
-    cache: Option<&'b BuildCache>,
-    site: &'b Site,
-    stemmers: &'b BTreeMap<String, String>,
-    staging: &'b Staging,
-    precache: Option<&'b Precache>,
-    recalled: Option<&'b Recalled>,
-    /// The cache keys, with the cache on.
-    keys: Option<&'b CacheKeys>,
-}
-
-impl Indexes<'_> {
-    /// The search index of `language` (at `position` in the site's languages): the
-    /// last build's when its key is the same and its files are at hand; with the cache
-    /// on, the index the cache keeps updated for the pages that changed, or made afresh
-    /// and kept (keeping costs more than making: not on the first build); or made.
-    /// Written part by part.
-    fn make(&self, sources: &RenderedSources, position: usize, language: &Language) -> Result<MadeIndex, Error> {
-        let key = self.keys.and_then(|keys| keys.search.get(position)).copied();
-        if let (Some(key), Some(recalled)) = (&key, self.recalled)
-            && let Some(reused) = recalled.reuse_search(key, self.staging)?
-        {
-            return Ok(self.reused(key, reused));
-        }
-        let mut paths = Vec::new();
-        let mut emit = |files: Vec<OutputFile>| {
-            self.staging.write(&files)?;
-            if let Some(precache) = self.precache {
-                precache.record_files(&files);
-            }
-            paths.extend(files.into_iter().map(|file| file.path));
-            Ok::<(), Error>(())
-        };
-        // The index is kept only once the output has an index from an earlier build: the
-        // first build with the cache (or after a new imrf-site) makes every index the
-        // quick way, and a language's index is kept from the first build that changes it.
-        let earlier = self.recalled.is_some_and(Recalled::made_indexes);
-        let (Some(cache), Some(keys), true) = (self.cache, self.keys, earlier) else {
-            search::index_language(self.site, sources, self.stemmers, language, None, &mut emit)?;
-            return Ok(MadeIndex { key, paths, reused: Vec::new(), whole: false, updated: false, warning: None });
-        };
-        let name = kept_meta_name(language.code.as_str());
-        let store = ContentStore::new(&kept_store_dir(cache, language.code.as_str()));
-        let mut reused = Vec::new();
-        let mut reuse = |files: &[(String, u128)]| {
-            let Some(recalled) = self.recalled else { return Ok(files.is_empty()) };
-            let Some(ReusedIndex { paths, fingerprints }) = recalled.reuse_files(files, self.staging)? else {
-                return Ok(false);
-            };
-            if let Some(precache) = self.precache {
-                precache.remember(fingerprints);
-            }
-            reused = paths;
-            Ok::<bool, Error>(true)
-        };
-        // A kept index that cannot be read is made afresh, as if there were none.
-        let instead = format!("the search index of {}", language.code);
-        let (last, warning) = cache.load_file::<KeptMeta>(&name, &instead);
-        let kept = search::Kept {
-            store: &store,
-            base: keys.search_bases[position],
-            page_keys: keys.search_pages[position].clone(),
-            last,
-        };
-        let (meta, updated) =
-            search::index_language_kept(self.site, sources, self.stemmers, language, kept, &mut emit, &mut reuse)?;
-        match meta {
-            Some(meta) if cache.save_file(&name, &meta).is_ok() => store.keep_only(meta.names()),
-            // The one kept before describes an older index: dropped, so that the next
-            // build makes the index afresh rather than update it from further back.
-            _ => cache.remove_file(&name),
-        }
-        paths.extend(reused.iter().cloned());
-        Ok(MadeIndex { key, paths, reused, whole: false, updated, warning })
-    }
-
-    /// The last build's index of `key`, taken whole.
-    fn reused(&self, key: &Key, ReusedIndex { paths, fingerprints }: ReusedIndex) -> MadeIndex {
-        if let Some(precache) = self.precache {
-            precache.remember(fingerprints);
-        }
-        MadeIndex { key: Some(*key), reused: paths.clone(), paths, whole: true, updated: false, warning: None }
-    }
-}
-
-/// The cache's file of a language's kept search index, and the folder of its files.
-fn kept_meta_name(code: &str) -> String {
-    format!("{KEPT_META}{code}")
-}
-
-fn kept_store_dir(cache: &BuildCache, code: &str) -> PathBuf {
-    cache.dir().join(KEPT_STORE).join(code)
-}
-
-const KEPT_META: &str = "search-";
-const KEPT_STORE: &str = "search";
-
-/// Deletes the kept search indexes of languages the site no longer has.
-fn forget_kept_indexes_but(cache: &BuildCache, languages: &[Language]) {
-    let kept = |code: &str| languages.iter().any(|language| language.code.as_str() == code);
-    let metas = std::fs::read_dir(cache.dir()).into_iter().flatten().flatten();
-    for name in metas.filter_map(|entry| entry.file_name().into_string().ok()) {
-        if let Some(code) = name.strip_prefix(KEPT_META).filter(|code| !kept(code)) {
-            cache.remove_file(&kept_meta_name(code));
-        }
-    }
-    let stores = std::fs::read_dir(cache.dir().join(KEPT_STORE)).into_iter().flatten().flatten();
-    for entry in stores {
-        if entry.file_name().to_str().is_some_and(|code| !kept(code)) {
-            let _ = std::fs::remove_dir_all(entry.path());
-        }
-    }
 }
 
 /// For each source (by index), the place in `site.languages` of the last language whose

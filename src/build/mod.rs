@@ -7,6 +7,7 @@
 //! The files, each below the ones it uses:
 //! - `stages`: the options and the steps every build shares (`prepare`, link messages);
 //! - `clean`: `build`, the one-shot build written batch by batch to the staging directory;
+//! - `indexes`: `build`'s search indexes, reused, updated from the cache's, or made;
 //! - `keys`: watch mode's memo keys, the hashes of each stage's inputs;
 //! - `memo`: what watch mode remembers between builds, and `SharedFile`;
 //! - `pdfs`: each language's PDF, and the downloads pages link to (with a memo of its own);
@@ -19,6 +20,7 @@
 mod checks;
 mod clean;
 mod incremental;
+mod indexes;
 mod keys;
 mod memo;
 mod parts;
