@@ -546,9 +546,16 @@ fn a_damaged_cache_is_set_aside_with_a_warning_and_the_output_is_still_right() {
     assert_eq!(about_cache.len(), 1, "a damaged part: one warning about the cache: {:?}", run.messages());
     assert!(about_cache[0].contains("a part of it is missing or damaged"), "{about_cache:?}");
     assert_eq!(Reused::of(&run).pages, 0, "nothing is taken from a cache with a damaged part");
-    let (cold, _) = cold_build(&site);
+    let (cold, cold_messages) = cold_build(&site);
     let different = differences(&snapshot_tree(&site.public()), &cold);
     assert!(different.is_empty(), "a damaged part: {}", different.join("\n"));
+    let other: Vec<String> = warnings(&run).into_iter().filter(|m| !m.contains("build cache")).collect();
+    assert_eq!(other, cold_messages, "a damaged part");
+    // Saved again whole, the damaged part written anew: the next build uses it silently.
+    append(&site, "site/content/fr/notes.md", "\nUne partie abîmée.\n");
+    let next = site.build();
+    assert!(Reused::of(&next).pages > 0, "the build after a damaged part reuses nothing");
+    assert_equals_a_clean_build(&site, &next, &|| "the build after a damaged part".into());
 
     // A whole cache, but from before the last builds: its records no longer match the
     // output directories, whose files are checked before they are reused.
@@ -558,6 +565,27 @@ fn a_damaged_cache_is_set_aside_with_a_warning_and_the_output_is_still_right() {
     let run = site.build();
     Reused::of(&run);
     assert_equals_a_clean_build(&site, &run, &|| "a build with a cache file from before the last builds".into());
+}
+
+#[test]
+fn kept_checks_follow_the_glossary_and_the_front_matter_as_written() {
+    let site = SiteTest::fixture("serve");
+    append(&site, "site/content/fr/notes.md", "\nParagraph et IMRF.\n");
+    site.build().ok();
+    let expect_warning = |what: &str, wording: &str| {
+        let run = site.build();
+        assert!(Reused::of(&run).pages > 0, "{what}: the build reused nothing");
+        let found = warnings(&run).iter().any(|m| m.contains(&format!("\"{wording}\" is not the official wording")));
+        assert!(found, "{what}: no warning about \"{wording}\": {:?}", run.messages());
+        assert_equals_a_clean_build(&site, &run, &|| what.to_string());
+    };
+    // The glossary changes, the page does not: its kept warnings are not reused.
+    set_toml(&site, "i18n/fr.glossary.toml", "avoid", r#"["IMRF", "Paragraph"]"#);
+    expect_warning("the French glossary avoids \"Paragraph\"", "Paragraph");
+    // The front matter as written changes, not as read: a comment, on the same line.
+    let text = site.source("site/content/fr/notes.md").replace("title = \"Notes\"", "title = \"Notes\" # GCM");
+    site.write("site/content/fr/notes.md", text);
+    expect_warning("a comment in the front matter", "GCM");
 }
 
 /// Overwrites the bytes of a built file in place, keeping its size and inode.
