@@ -1,6 +1,6 @@
 //! The build cache on disk (`<root>/.imrf-site-cache/`, or `--cache-dir`): one file
 //! holding what a build remembers for the next (the payload is the build's own type,
-//! `build::Remembered`), files of the same form for each language's kept search index
+//! `build::Remembered` as saved), files of the same form for each language's kept search index
 //! (`search-<lang>`, whose own files under `search/<lang>/` are `search`'s), and the
 //! lock that keeps two builds from using it at once.
 //! Owns the file's integrity, never its meaning: a cache written by another binary, cut
@@ -22,7 +22,6 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
 
 use rustc_hash::FxHashSet;
-
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
