@@ -102,7 +102,7 @@ impl BuildCache {
     }
 
     /// `load`, from the cache's file `name` (a file of its own for each language's
-    /// search index, `build::clean`), which holds what the build then makes again
+    /// search index, `build::indexes`), which holds what the build then makes again
     /// (`instead`, for the warning: "the English search index").
     pub fn load_file<T: DeserializeOwned>(&self, name: &str, instead: &str) -> (Option<T>, Option<Warning>) {
         let path = self.dir.join(name);
@@ -187,8 +187,8 @@ impl BuildCache {
         }
     }
 
-    /// The bytes of every file in the cache folder: the cache file and each language's
-    /// kept search index.
+    /// The bytes of every file in the cache folder: the cache file, its parts and each
+    /// language's kept search index.
     pub fn size(&self) -> u64 {
         folder_size(&self.dir)
     }
@@ -206,12 +206,8 @@ impl BuildCache {
 
     /// `save`, to the cache's file `name`.
     pub fn save_file<T: Serialize>(&self, name: &str, value: &T) -> std::io::Result<u64> {
-        let path = self.dir.join(name);
-        // The header, then the payload encoded after it in one buffer, sized as the last
-        // file was: a cache file is tens of megabytes, and a buffer grown by doubling
-        // copies it over and over.
-        let last_size = std::fs::metadata(&path).map_or(0, |metadata| metadata.len());
-        let mut bytes = Vec::with_capacity(usize::try_from(last_size).unwrap_or(0).max(HEADER));
+        // The header, then the payload encoded after it in the same buffer.
+        let mut bytes = Vec::with_capacity(HEADER);
         bytes.extend_from_slice(MAGIC);
         bytes.extend_from_slice(&FORMAT.to_le_bytes());
         bytes.extend_from_slice(&self.binary);
@@ -225,7 +221,7 @@ impl BuildCache {
         let mut file = File::create(&temporary)?;
         file.write_all(&bytes)?;
         drop(file);
-        std::fs::rename(&temporary, path)?;
+        std::fs::rename(&temporary, self.dir.join(name))?;
         Ok(bytes.len() as u64)
     }
 }
