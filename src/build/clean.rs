@@ -25,7 +25,7 @@ use crate::diagnostic::Warning;
 use crate::error::Error;
 use crate::hreflang::{self, PageAlternates};
 use crate::offline::Precache;
-use crate::output::{Finished, OutputFile, Staging};
+use crate::output::{Finished, OutputFile, Outputs, Staging};
 use crate::render::{self, Rendering};
 use crate::site::{LoadError, Site, SitePaths};
 use crate::types::LangCode;
@@ -93,14 +93,18 @@ const WRITE_BATCH: usize = 256;
 pub fn build(options: &BuildOptions) -> Result<BuildReport, Error> {
     let started = Instant::now();
     let output_dir = options.output_dir();
-    // The cache is opened once the output folder passed its checks: a build refused
-    // there leaves the site's folder as it was.
     let (mut cache, mut cache_warnings, mut recalled) = (None, Vec::new(), None);
+    // A cache folder not made yet is made once the output folder passed its checks: a
+    // build refused there leaves the site's folder as it was.
+    let new_cache = options.cache_dir().is_some_and(|dir| !dir.exists());
     // The site is read while the output folders are listed and checked and the cache is
     // read: neither waits for the other, and reading the site changes nothing.
     let (staging, site) = rayon::join(
         || {
             Staging::begin_with(&output_dir, &options.root, || {
+                if new_cache {
+                    return Some(Outputs::default());
+                }
                 let (opened, warnings) = open_cache(options);
                 cache_warnings = warnings;
                 let (remembered, warning) = opened.as_ref().map(Remembered::load)?;
@@ -120,6 +124,12 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Error> {
         },
     );
     let staging = staging?;
+    if new_cache {
+        let (opened, warnings) = open_cache(options);
+        cache_warnings = warnings;
+        recalled = opened.as_ref().map(|_| Remembered::default().recall(&output_dir).1);
+        cache = opened;
+    }
     cache_warnings.extend(staging.notice().map(|notice| Warning { message: notice.to_string() }));
     let (site, mut warnings, keys) = site?;
     warnings.extend(cache_warnings);

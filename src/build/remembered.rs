@@ -68,22 +68,37 @@ struct Saved {
     checks: Vec<u128>,
     facts: Vec<u128>,
     published: Vec<u128>,
+    published_folders: Vec<u128>,
     previous: Vec<u128>,
+    previous_folders: Vec<u128>,
 }
 
 impl Saved {
     /// Every part it names.
     fn parts(&self) -> impl Iterator<Item = u128> + '_ {
-        [&self.renderings, &self.markdown, &self.checks, &self.facts, &self.published, &self.previous]
-            .into_iter()
-            .flatten()
-            .copied()
+        [
+            &self.renderings,
+            &self.markdown,
+            &self.checks,
+            &self.facts,
+            &self.published,
+            &self.published_folders,
+            &self.previous,
+            &self.previous_folders,
+        ]
+        .into_iter()
+        .flatten()
+        .copied()
     }
 
     /// The `Remembered` it names, when every part is there and whole.
     fn read(self, cache: &BuildCache) -> Option<Remembered> {
-        let outputs =
-            Outputs { published: parts::load(cache, &self.published)?, previous: parts::load(cache, &self.previous)? };
+        let outputs = Outputs {
+            published: parts::load(cache, &self.published)?,
+            published_folders: parts::load(cache, &self.published_folders)?,
+            previous: parts::load(cache, &self.previous)?,
+            previous_folders: parts::load(cache, &self.previous_folders)?,
+        };
         Some(Remembered {
             output: self.output,
             assets: self.assets,
@@ -214,7 +229,9 @@ impl Remembered {
             checks: parts::save(cache, &self.checks)?,
             facts: parts::save(cache, &self.facts)?,
             published: parts::save(cache, &self.outputs.published)?,
+            published_folders: parts::save(cache, &self.outputs.published_folders)?,
             previous: parts::save(cache, &self.outputs.previous)?,
+            previous_folders: parts::save(cache, &self.outputs.previous_folders)?,
         };
         cache.save(&saved)?;
         cache.keep_only_parts(saved.parts());

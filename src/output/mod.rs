@@ -16,16 +16,17 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
-use rayon::prelude::*;
 
 /// The file in every output directory listing what imrf-site wrote there.
 pub const MANIFEST: &str = ".imrf-site-manifest";
 const MANIFEST_HEADER: &str = "# Written by imrf-site. Every file below was generated; the next build replaces them.";
 const STAGING_MARKER: &str = ".imrf-site-staging";
 
+mod folders;
 mod records;
 mod staging;
 
+pub use folders::FolderStamps;
 pub use records::{FileRecords, Outputs};
 pub use staging::{Finished, Staging};
 
@@ -57,8 +58,9 @@ fn io<'a>(path: &'a Path, action: &'static str) -> impl FnOnce(std::io::Error) -
     move |source| OutputError::Io { path: path.to_path_buf(), action, source }
 }
 
-/// Checks that `output` may be replaced by a build of the site in `root`.
-fn check_output_dir(output: &Path, root: &Path) -> Result<(), OutputError> {
+/// Checks that `output` is a place a build of the site in `root` may write to: not
+/// the site's own folders, not a file.
+fn check_output_place(output: &Path, root: &Path) -> Result<(), OutputError> {
     let refuse = |reason: String| Err(OutputError::Refused { path: output.to_path_buf(), reason });
     let output_abs = absolute(output)?;
     let root_abs = absolute(root)?;
@@ -70,34 +72,59 @@ fn check_output_dir(output: &Path, root: &Path) -> Result<(), OutputError> {
             return refuse(format!("it is inside the site's {source}/ folder"));
         }
     }
-    if !output_abs.exists() {
-        return Ok(());
-    }
-    if !output_abs.is_dir() {
+    if output_abs.exists() && !output_abs.is_dir() {
         return refuse("it is a file, not a directory".into());
     }
-    let present = list_files(&output_abs)?;
-    if present.is_empty() {
-        return Ok(());
+    Ok(())
+}
+
+/// Checks that the output directory holds only files imrf-site wrote (its manifest's),
+/// so that replacing it loses nothing. With `known` (the build cache's stamps of its
+/// folders), only the folders changed since are listed; returns every folder's stamp now.
+fn check_output_files(output: &Path, known: Option<&FolderStamps>) -> Result<FolderStamps, OutputError> {
+    let output_abs = absolute(output)?;
+    if !output_abs.exists() {
+        return Ok(FolderStamps::new());
     }
-    let manifest = read_manifest(&output_abs)?
-        .ok_or_else(|| OutputError::Refused {
+    let listing = match known {
+        Some(known) => folders::list_changed(&output_abs, known)?,
+        None => folders::Listing { files: folders::list_files(&output_abs)?, ..Default::default() },
+    };
+    if listing.files.is_empty() && !listing.skipped_any {
+        return Ok(listing.stamps);
+    }
+    let manifest = read_manifest(&output_abs)?.ok_or_else(|| OutputError::Refused {
+        path: output.to_path_buf(),
+        reason: format!(
+            "it is not empty and was not written by imrf-site (no {MANIFEST}); move its files away or choose another --output"
+        ),
+    })?;
+    let foreign = foreign_files(&listing.files, &manifest);
+    if !foreign.is_empty() {
+        return Err(OutputError::Refused {
             path: output.to_path_buf(),
             reason: format!(
-                "it is not empty and was not written by imrf-site (no {MANIFEST}); move its files away or choose another --output"
+                "it holds {} file(s) imrf-site did not write ({}); move them away (files to publish belong in the theme's static/ folder)",
+                foreign.len(),
+                shown(&foreign)
             ),
-        })?;
-    let foreign: Vec<&String> = present.iter().filter(|f| f.as_str() != MANIFEST && !manifest.contains(*f)).collect();
-    if !foreign.is_empty() {
-        let shown: Vec<&str> = foreign.iter().take(5).map(|s| s.as_str()).collect();
-        return refuse(format!(
-            "it holds {} file(s) imrf-site did not write ({}{}); move them away (files to publish belong in the theme's static/ folder)",
-            foreign.len(),
-            shown.join(", "),
-            if foreign.len() > 5 { ", ..." } else { "" }
-        ));
+        });
     }
-    Ok(())
+    Ok(listing.stamps)
+}
+
+/// The files of `files` that `manifest` does not list (nor is), sorted.
+fn foreign_files<'f>(files: &'f [String], manifest: &BTreeSet<String>) -> Vec<&'f str> {
+    let mut foreign: Vec<&str> =
+        files.iter().map(String::as_str).filter(|file| *file != MANIFEST && !manifest.contains(*file)).collect();
+    foreign.sort_unstable();
+    foreign
+}
+
+/// The first five of `files`, for a message.
+fn shown(files: &[&str]) -> String {
+    let first: Vec<&str> = files.iter().take(5).copied().collect();
+    format!("{}{}", first.join(", "), if files.len() > 5 { ", ..." } else { "" })
 }
 
 fn prepare_staging(staging: &Path) -> Result<(), OutputError> {
@@ -202,41 +229,6 @@ pub fn read_manifest(dir: &Path) -> Result<Option<BTreeSet<String>>, OutputError
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(source) => Err(OutputError::Io { path, action: "cannot read", source }),
     }
-}
-
-/// Every file below `dir`, as `/`-separated relative paths. Folders are listed in
-/// parallel: a large site's output has tens of thousands of files. The names are
-/// gathered in lists and sorted once (a sorted set filled folder by folder sorted each
-/// name once per level).
-fn list_files(dir: &Path) -> Result<BTreeSet<String>, OutputError> {
-    let mut files = Vec::new();
-    list_folder(dir, "", &mut files)?;
-    Ok(files.into_iter().collect())
-}
-
-/// Adds the files below `folder` (at `prefix` inside the listed directory) to `files`.
-fn list_folder(folder: &Path, prefix: &str, files: &mut Vec<String>) -> Result<(), OutputError> {
-    let mut folders = Vec::new();
-    for entry in std::fs::read_dir(folder).map_err(io(folder, "cannot list"))? {
-        let entry = entry.map_err(io(folder, "cannot list"))?;
-        let name = entry.file_name();
-        let file_type = entry.file_type().map_err(io(&entry.path(), "cannot inspect"))?;
-        let path = format!("{prefix}{}", name.to_string_lossy());
-        if file_type.is_dir() {
-            folders.push((folder.join(name), path + "/"));
-        } else {
-            files.push(path);
-        }
-    }
-    let below: Vec<Vec<String>> = folders
-        .par_iter()
-        .map(|(path, prefix)| {
-            let mut below = Vec::new();
-            list_folder(path, prefix, &mut below).map(|()| below)
-        })
-        .collect::<Result<_, _>>()?;
-    files.extend(below.into_iter().flatten());
-    Ok(())
 }
 
 fn sibling(path: &Path, suffix: &str) -> PathBuf {

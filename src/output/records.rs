@@ -8,6 +8,8 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use super::folders::FolderStamps;
+
 /// What one file of an output directory holds, as imrf-site wrote it: its content's
 /// hash, and the size, date and inode that tell whether it is still that file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -54,12 +56,15 @@ pub(super) fn stays_inside(path: &str) -> bool {
 }
 
 /// What the build cache knows of the output directories, and gets back after a build.
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Default)]
 pub struct Outputs {
     /// The output directory's files.
     pub published: FileRecords,
+    /// The output directory's folders (`folders`).
+    pub published_folders: FolderStamps,
     /// The files of the output before last, kept beside it.
     pub previous: FileRecords,
+    pub previous_folders: FolderStamps,
 }
 
 /// The folders `paths` are in, and the folders those are in.

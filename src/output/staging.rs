@@ -11,13 +11,15 @@ use std::collections::{BTreeSet, HashSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
+use std::time::SystemTime;
 
 use rayon::prelude::*;
 
+use super::folders::{FolderStamps, folders_to_stamp, stamps_of};
 use super::records::{FileRecord, FileRecords, Outputs, content_hash, folders_of, stays_inside};
 use super::{
-    MANIFEST, MANIFEST_HEADER, OutputError, OutputFile, STAGING_MARKER, absolute, check_output_dir, io,
-    prepare_staging, recover_interrupted_swap, remove_leftover, sibling, swap_into_place,
+    MANIFEST, MANIFEST_HEADER, OutputError, OutputFile, STAGING_MARKER, absolute, check_output_files,
+    check_output_place, io, prepare_staging, recover_interrupted_swap, remove_leftover, sibling, swap_into_place,
 };
 
 /// A build being written: files go into a staging directory beside the output as they
@@ -39,7 +41,6 @@ pub struct Staging {
 }
 
 /// What a build with the cache can take from the directories already written.
-#[derive(Default)]
 struct Reuse {
     /// The files the staging directory held when the build began (the output before
     /// last), each checked.
@@ -52,6 +53,12 @@ struct Reuse {
     from_previous: bool,
     /// The output directory's files, by the cache's records (checked when linked).
     published: FileRecords,
+    /// The output directory's folders, as checked when the build began.
+    output_folders: FolderStamps,
+    /// The folders of the output before last, as checked when the build began.
+    previous_folders: FolderStamps,
+    /// When the build began: the folders' names were known from then on.
+    began: SystemTime,
 }
 
 #[derive(Default)]
@@ -85,15 +92,17 @@ impl Staging {
         root: &Path,
         outputs: impl FnOnce() -> Option<Outputs>,
     ) -> Result<Self, OutputError> {
+        let began = SystemTime::now();
         recover_interrupted_swap(&absolute(output)?)?;
-        check_output_dir(output, root)?;
+        check_output_place(output, root)?;
         let outputs = outputs();
+        let output_folders = check_output_files(output, outputs.as_ref().map(|known| &known.published_folders))?;
         let output = absolute(output)?;
         let dir = sibling(&output, "imrf-site-staging");
         let previous = sibling(&output, "imrf-site-previous");
         let keep_previous = outputs.is_some();
         let (reuse, notice) = start_from_previous(&dir, &previous, outputs)?;
-        let reuse = keep_previous.then_some(reuse);
+        let reuse = keep_previous.then_some(Reuse { began, output_folders, ..reuse });
         Ok(Self { output, dir, written: Mutex::new(Written::default()), finished: false, reuse, notice })
     }
 
@@ -275,11 +284,33 @@ impl Staging {
             .filter(|r| !r.published.is_empty() && self.notice.is_none())
             .map(|_| sibling(&self.output, "imrf-site-previous"));
         let kept = swap_into_place(staging, &self.output, keep.as_deref())?;
-        let outputs = reuse.map(|reuse| Outputs {
-            published: written.records,
-            previous: if kept { reuse.published } else { FileRecords::new() },
+        let outputs = reuse.map(|reuse| {
+            // The staging directory's folders as the build began, and those it made.
+            let folders = folders_to_stamp(&written.folders, &reuse.previous_folders);
+            Outputs {
+                published: written.records,
+                published_folders: stamps_of(&self.output, folders.iter(), reuse.began),
+                previous: if kept { reuse.published } else { FileRecords::new() },
+                previous_folders: if kept { reuse.output_folders } else { FolderStamps::new() },
+            }
         });
         Ok(Finished { paths: written.paths, outputs })
+    }
+}
+
+impl Reuse {
+    /// Nothing held: the staging directory starts empty.
+    fn starting_empty(published: FileRecords) -> Self {
+        Self {
+            held: FileRecords::new(),
+            held_folders: HashSet::new(),
+            owned: BTreeSet::new(),
+            from_previous: false,
+            published,
+            output_folders: FolderStamps::new(),
+            previous_folders: FolderStamps::new(),
+            began: SystemTime::now(),
+        }
     }
 }
 
@@ -306,27 +337,24 @@ fn start_from_previous(
     if dir.exists() {
         remove_leftover(dir, "a leftover staging directory that imrf-site did not create is in the way; remove it")?;
     }
-    let Outputs { published, previous: records } = outputs.unwrap_or_default();
-    let empty = |published, notice| prepare_staging(dir).map(|()| (Reuse { published, ..Reuse::default() }, notice));
+    let Outputs { published, previous: records, previous_folders: known, .. } = outputs.unwrap_or_default();
+    let empty = |published, notice| prepare_staging(dir).map(|()| (Reuse::starting_empty(published), notice));
     if !previous.exists() {
         return empty(published, None);
     }
     let owned = super::read_manifest(previous)?.unwrap_or_default();
-    let foreign: Vec<String> = super::list_files(previous)?
-        .into_iter()
-        .filter(|path| path != MANIFEST && path != STAGING_MARKER && !owned.contains(path))
-        .collect();
+    let listing = super::folders::list_changed(previous, &known)?;
+    let foreign: Vec<&str> =
+        super::foreign_files(&listing.files, &owned).into_iter().filter(|path| *path != STAGING_MARKER).collect();
     if !foreign.is_empty() && !previous.join(STAGING_MARKER).exists() {
         // Someone else's files: neither published nor deleted. The folder stays as it is.
-        let shown: Vec<&str> = foreign.iter().take(5).map(String::as_str).collect();
         return empty(
             published,
             Some(format!(
-                "{}: the previous output kept here is not used: it holds {} file(s) imrf-site did not write ({}{}); remove them, or the folder, and builds start from it again",
+                "{}: the previous output kept here is not used: it holds {} file(s) imrf-site did not write ({}); remove them, or the folder, and builds start from it again",
                 previous.display(),
                 foreign.len(),
-                shown.join(", "),
-                if foreign.len() > 5 { ", ..." } else { "" }
+                super::shown(&foreign)
             )),
         );
     }
@@ -342,7 +370,15 @@ fn start_from_previous(
         .filter_map(|(path, record)| Some((path.clone(), record.still_at(&dir.join(&path))?)))
         .collect();
     let held_folders = folders_of(held.keys());
-    Ok((Reuse { held, held_folders, owned, from_previous: true, published }, None))
+    let reuse = Reuse {
+        held,
+        held_folders,
+        owned,
+        from_previous: true,
+        previous_folders: listing.stamps,
+        ..Reuse::starting_empty(published)
+    };
+    Ok((reuse, None))
 }
 
 /// Removes the files of the output before last (`owned`, its manifest) that this build

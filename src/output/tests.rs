@@ -131,12 +131,13 @@ fn refuses_source_folders_and_foreign_directories() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("root");
     std::fs::create_dir_all(root.join("site")).unwrap();
-    assert!(check_output_dir(&root, &root).is_err());
-    assert!(check_output_dir(dir.path(), &root).is_err());
-    assert!(check_output_dir(&root.join("site/out"), &root).is_err());
+    assert!(check_output_place(&root, &root).is_err());
+    assert!(check_output_place(dir.path(), &root).is_err());
+    assert!(check_output_place(&root.join("site/out"), &root).is_err());
     let foreign = dir.path().join("docs");
     std::fs::create_dir_all(&foreign).unwrap();
     std::fs::write(foreign.join("notes.txt"), "mine").unwrap();
-    let error = check_output_dir(&foreign, &root).unwrap_err();
+    assert!(check_output_place(&foreign, &root).is_ok());
+    let error = check_output_files(&foreign, None).unwrap_err();
     assert!(error.to_string().contains("not written by imrf-site"), "{error}");
 }

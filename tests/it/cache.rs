@@ -788,6 +788,35 @@ fn a_file_added_to_the_kept_output_is_never_published() {
     assert!(kept.join(".imrf-site-manifest").exists(), "the output is kept again");
 }
 
+/// A build lists only the output folders that changed since the cache stamped them
+/// (`output::folders`); a folder's stamp is trusted once it is older than the clock's
+/// margin, so this test waits that long. A file added to such a folder, in the output
+/// or the output before last, is still found.
+#[test]
+fn a_file_added_to_a_folder_the_cache_stamped_is_found() {
+    let (published, kept) = (built_twice(), built_twice());
+    std::thread::sleep(std::time::Duration::from_millis(3300));
+    for site in [&published, &kept] {
+        append(site, "site/content/fr/notes.md", "\nAfter a while.\n");
+        let run = site.build();
+        assert_equals_a_clean_build(site, &run, &|| "the build that stamps the folders".to_string());
+    }
+    // Folders neither build changed: their stamps are trusted.
+    let stray = "en/objective-14/stray.html";
+    std::fs::write(published.public().join(stray), "<p>not made by imrf-site</p>").unwrap();
+    let message = published.build().err();
+    assert!(message.contains("stray.html") && message.contains("did not write"), "{message}");
+    assert!(published.public().join(stray).exists());
+
+    std::fs::write(kept.root().join(KEPT).join(stray), "<p>not made by imrf-site</p>").unwrap();
+    append(&kept, "site/content/fr/notes.md", "\nOne more.\n");
+    let run = kept.build();
+    let notices: Vec<String> = warnings(&run).into_iter().filter(|w| w.contains("imrf-site did not write")).collect();
+    assert!(notices.len() == 1 && notices[0].contains("stray.html"), "{notices:?}");
+    let different = differences(&snapshot_tree(&kept.public()), &cold_build_with(&kept, &[]).0);
+    assert!(different.is_empty(), "the stray file was published:\n{}", different.join("\n"));
+}
+
 /// Spawns `imrf-site build --root <root> --output <output>` with its output captured.
 fn spawn_build(root: &Path, output: &Path) -> std::process::Child {
     Command::new(env!("CARGO_BIN_EXE_imrf-site"))

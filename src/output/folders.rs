@@ -1,0 +1,270 @@
+//! What the build cache knows of an output directory's folders: each folder's inode and
+//! dates at a moment its names were known to be imrf-site's (`FolderStamps`). A later
+//! build lists only the folders whose stamp changed (`list_changed`): adding, removing
+//! or renaming a name in a folder changes its change time, which no one can set back.
+//! Git's untracked cache skips unchanged folders the same way. A folder changed too
+//! close to the moment it was stamped is listed again next time (`MARGIN`): a coarse
+//! file system clock may give a later change the same time.
+
+use std::collections::{HashMap, HashSet};
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
+use std::time::{Duration, SystemTime};
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::{OutputError, io};
+
+/// How recent a folder's change may be and its stamp still be trusted: more than the
+/// coarsest file system clock in common use (FAT's two seconds) and the kernel's tick.
+const MARGIN: Duration = Duration::from_secs(3);
+
+/// A folder's identity and dates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FolderStamp {
+    inode: u64,
+    modified: (i64, i64),
+    changed: (i64, i64),
+}
+
+/// Every folder of an output directory, by its path inside it (`""` for the directory
+/// itself), with its stamp, or `None` when it must be listed to be known.
+pub type FolderStamps = HashMap<String, Option<FolderStamp>>;
+
+impl FolderStamp {
+    fn of(metadata: &std::fs::Metadata) -> Self {
+        Self {
+            inode: metadata.ino(),
+            modified: (metadata.mtime(), metadata.mtime_nsec()),
+            changed: (metadata.ctime(), metadata.ctime_nsec()),
+        }
+    }
+
+    /// The stamp, if the folder last changed well before `known_since`: from then on its
+    /// names were known, and any later change gives it another change time.
+    fn trusted(self, known_since: SystemTime) -> Option<Self> {
+        let limit = known_since.checked_sub(MARGIN)?.duration_since(SystemTime::UNIX_EPOCH).ok()?;
+        let last = self.modified.max(self.changed);
+        let limit = (i64::try_from(limit.as_secs()).ok()?, i64::from(limit.subsec_nanos()));
+        (last < limit).then_some(self)
+    }
+}
+
+/// What `list_changed` found.
+#[derive(Default)]
+pub(super) struct Listing {
+    /// The files of the folders it listed, as paths inside the directory.
+    pub(super) files: Vec<String>,
+    /// Whether some folder was known by its stamp, and not listed.
+    pub(super) skipped_any: bool,
+    /// Every folder's stamp now, for the next build.
+    pub(super) stamps: FolderStamps,
+}
+
+/// Every file below `dir` (as `/`-separated paths inside it), listed in parallel: a
+/// large site's output has tens of thousands.
+pub(super) fn list_files(dir: &Path) -> Result<Vec<String>, OutputError> {
+    let mut listing = Listing::default();
+    walk(
+        &Walk { dir, known: None, subfolders: &HashMap::new(), began: SystemTime::now() },
+        String::new(),
+        &mut listing,
+    )?;
+    Ok(listing.files)
+}
+
+/// `list_files`, but only in the folders whose stamp differs from `known`'s (every
+/// folder, when `known` is empty), and with every folder stamped: a folder whose stamp
+/// is unchanged holds the names it held when stamped. Each folder is stamped before it
+/// is listed, so a change made while it is read shows next time.
+pub(super) fn list_changed(dir: &Path, known: &FolderStamps) -> Result<Listing, OutputError> {
+    let subfolders = subfolders_of(known.keys());
+    let context = Walk { dir, known: Some(known), subfolders: &subfolders, began: SystemTime::now() };
+    let mut listing = Listing::default();
+    walk(&context, String::new(), &mut listing)?;
+    Ok(listing)
+}
+
+/// The stamps of `folders` of `dir` (those that are there), each trusted only if the
+/// folder has not changed since well before `known_since`, when its names were known.
+pub(super) fn stamps_of<'f>(
+    dir: &Path,
+    folders: impl Iterator<Item = &'f String>,
+    known_since: SystemTime,
+) -> FolderStamps {
+    let folders: Vec<&String> = folders.collect();
+    folders
+        .into_par_iter()
+        .filter_map(|folder| {
+            let metadata = std::fs::symlink_metadata(dir.join(folder)).ok().filter(|m| m.is_dir())?;
+            Some((folder.clone(), FolderStamp::of(&metadata).trusted(known_since)))
+        })
+        .collect()
+}
+
+/// Each folder's subfolders, from the folders' paths.
+fn subfolders_of<'k>(folders: impl Iterator<Item = &'k String>) -> HashMap<&'k str, Vec<&'k str>> {
+    let mut subfolders: HashMap<&str, Vec<&str>> = HashMap::new();
+    for folder in folders.filter(|folder| !folder.is_empty()) {
+        let parent = folder.rsplit_once('/').map_or("", |(parent, _)| parent);
+        subfolders.entry(parent).or_default().push(folder);
+    }
+    subfolders
+}
+
+struct Walk<'v> {
+    dir: &'v Path,
+    /// Without it, every folder is listed, and none stamped.
+    known: Option<&'v FolderStamps>,
+    subfolders: &'v HashMap<&'v str, Vec<&'v str>>,
+    began: SystemTime,
+}
+
+/// Lists `folder` (stamping it first, with `known`), unless its stamp is the known one,
+/// then walks its subfolders in parallel.
+fn walk(context: &Walk, folder: String, listing: &mut Listing) -> Result<(), OutputError> {
+    let path = context.dir.join(&folder);
+    let below = match context.known {
+        None => list_folder(&path, &folder, &mut listing.files)?,
+        Some(known) => {
+            let stamp = match std::fs::symlink_metadata(&path) {
+                Ok(metadata) if metadata.is_dir() => FolderStamp::of(&metadata),
+                // Gone or replaced since its folder was listed or stamped: a race with
+                // whoever removed it, or with the clock's tick; nothing to find there.
+                Ok(_) => return Ok(()),
+                Err(error) if error.kind() == std::io::ErrorKind::NotFound && !folder.is_empty() => return Ok(()),
+                Err(error) => return Err(io(&path, "cannot inspect")(error)),
+            };
+            let unchanged = known.get(&folder) == Some(&Some(stamp));
+            listing.stamps.insert(folder.clone(), stamp.trusted(context.began));
+            if unchanged {
+                listing.skipped_any = true;
+                let known = context.subfolders.get(folder.as_str()).map(Vec::as_slice).unwrap_or_default();
+                known.iter().map(|sub| sub.to_string()).collect()
+            } else {
+                list_folder(&path, &folder, &mut listing.files)?
+            }
+        }
+    };
+    let walked: Vec<Listing> = below
+        .into_par_iter()
+        .map(|sub| {
+            let mut below = Listing::default();
+            walk(context, sub, &mut below).map(|()| below)
+        })
+        .collect::<Result<_, _>>()?;
+    for below in walked {
+        listing.files.extend(below.files);
+        listing.skipped_any |= below.skipped_any;
+        listing.stamps.extend(below.stamps);
+    }
+    Ok(())
+}
+
+/// Adds the files of `folder` (at `path`) to `files`; returns its subfolders.
+fn list_folder(path: &Path, folder: &str, files: &mut Vec<String>) -> Result<Vec<String>, OutputError> {
+    let prefix = if folder.is_empty() { String::new() } else { format!("{folder}/") };
+    let mut subfolders = Vec::new();
+    for entry in std::fs::read_dir(path).map_err(io(path, "cannot list"))? {
+        let entry = entry.map_err(io(path, "cannot list"))?;
+        let name = format!("{prefix}{}", entry.file_name().to_string_lossy());
+        if entry.file_type().map_err(io(&entry.path(), "cannot inspect"))?.is_dir() {
+            subfolders.push(name);
+        } else {
+            files.push(name);
+        }
+    }
+    Ok(subfolders)
+}
+
+/// The folders a build's stamps cover: every one that holds a file it wrote, and every
+/// one it found when it began (those still there), empty ones included.
+pub(super) fn folders_to_stamp(written: &HashSet<String>, found: &FolderStamps) -> Vec<String> {
+    let mut folders: Vec<String> = written.iter().chain(found.keys()).cloned().collect();
+    folders.push(String::new());
+    folders.sort_unstable();
+    folders.dedup();
+    folders
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tree() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        for path in ["index.html", "en/index.html", "en/a/index.html", "en/b/index.html", "fr/index.html"] {
+            let path = dir.path().join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, "x").unwrap();
+        }
+        dir
+    }
+
+    /// Every folder stamped as if its names had been known for a minute.
+    fn stamped(dir: &Path) -> FolderStamps {
+        let all = list_changed(dir, &FolderStamps::new()).unwrap();
+        stamps_of(dir, all.stamps.keys(), SystemTime::now() + Duration::from_secs(60))
+    }
+
+    fn sorted(mut files: Vec<String>) -> Vec<String> {
+        files.sort();
+        files
+    }
+
+    #[test]
+    fn without_stamps_every_folder_is_listed() {
+        let dir = tree();
+        let listing = list_changed(dir.path(), &FolderStamps::new()).unwrap();
+        let files = ["en/a/index.html", "en/b/index.html", "en/index.html", "fr/index.html", "index.html"];
+        assert_eq!(sorted(listing.files), files);
+        assert!(!listing.skipped_any);
+        let mut folders: Vec<&String> = listing.stamps.keys().collect();
+        folders.sort();
+        assert_eq!(folders, ["", "en", "en/a", "en/b", "fr"]);
+        // Just made: none is trusted yet.
+        assert!(listing.stamps.values().all(Option::is_none));
+    }
+
+    #[test]
+    fn only_the_folders_changed_since_their_stamps_are_listed() {
+        let dir = tree();
+        let known = stamped(dir.path());
+        let listing = list_changed(dir.path(), &known).unwrap();
+        assert!(listing.files.is_empty() && listing.skipped_any);
+
+        std::fs::write(dir.path().join("en/b/stray.html"), "x").unwrap();
+        std::fs::create_dir(dir.path().join("en/a/new")).unwrap();
+        std::fs::write(dir.path().join("en/a/new/deep.html"), "x").unwrap();
+        let listing = list_changed(dir.path(), &known).unwrap();
+        assert_eq!(
+            sorted(listing.files),
+            ["en/a/index.html", "en/a/new/deep.html", "en/b/index.html", "en/b/stray.html"]
+        );
+        assert!(listing.stamps.contains_key("en/a/new"));
+    }
+
+    #[test]
+    fn a_folder_replaced_is_listed_even_with_the_same_dates() {
+        let dir = tree();
+        let mut known = stamped(dir.path());
+        // Another inode: a folder removed and made again.
+        if let Some(Some(stamp)) = known.get_mut("fr") {
+            stamp.inode += 1;
+        }
+        let listing = list_changed(dir.path(), &known).unwrap();
+        assert_eq!(listing.files, ["fr/index.html"]);
+    }
+
+    #[test]
+    fn a_folder_changed_within_the_margin_is_not_trusted() {
+        let dir = tree();
+        let now = SystemTime::now();
+        let stamps = stamps_of(dir.path(), ["".to_string(), "en".to_string()].iter(), now);
+        assert_eq!(stamps.len(), 2);
+        assert!(stamps.values().all(Option::is_none));
+        let later = stamps_of(dir.path(), ["en".to_string(), "gone".to_string()].iter(), now + MARGIN * 2);
+        assert!(later.len() == 1 && later["en"].is_some());
+    }
+}
