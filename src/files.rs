@@ -27,7 +27,7 @@ fn problem(message: String) -> io::Error {
 pub fn read(path: &Path) -> io::Result<Vec<u8>> {
     let fd = rustix::fs::open(path, OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC, Mode::empty())
         .map_err(|errno| explain_open_error(path, io::Error::from(errno)))?;
-    let mut file = std::fs::File::from(fd);
+    let file = std::fs::File::from(fd);
     let metadata = file.metadata()?;
     if !metadata.is_file() {
         return Err(problem(format!(
@@ -35,8 +35,11 @@ pub fn read(path: &Path) -> io::Result<Vec<u8>> {
             describe_type(&metadata.file_type())
         )));
     }
-    let mut bytes = Vec::with_capacity(usize::try_from(metadata.len()).unwrap_or(0));
-    file.read_to_end(&mut bytes)?;
+    // One byte more than its size, so the read that finds the end needs no more room.
+    let mut bytes = Vec::with_capacity(usize::try_from(metadata.len()).unwrap_or(0).saturating_add(1));
+    // Through `Take`: a file's own `read_to_end` asks for its size and place again,
+    // two system calls more per file (24,000 on a 12,000-page site).
+    file.take(u64::MAX).read_to_end(&mut bytes)?;
     Ok(bytes)
 }
 
