@@ -1,10 +1,13 @@
 //! What the build cache knows of an output directory's folders: each folder's inode and
 //! dates at a moment its names were known to be imrf-site's (`FolderStamps`). A later
 //! build lists only the folders whose stamp changed (`list_changed`): adding, removing
-//! or renaming a name in a folder changes its change time, which no one can set back.
-//! Git's untracked cache skips unchanged folders the same way. A folder changed too
-//! close to the moment it was stamped is listed again next time (`MARGIN`): a coarse
-//! file system clock may give a later change the same time.
+//! or renaming a name in a folder changes its change time, which programs cannot set
+//! back on the file systems that keep one (those of Linux and macOS; not FAT). Git's
+//! untracked cache skips unchanged folders the same way. A folder changed too close to
+//! the moment it was stamped is listed again next time (`MARGIN`): a coarse file system
+//! clock may give a later change the same time. The file system's clock is taken to be
+//! this machine's, as it is for local disks; a network file system whose clock lags
+//! this one's by more than the margin could hide a change.
 
 use std::collections::{HashMap, HashSet};
 use std::os::unix::fs::MetadataExt;
@@ -45,9 +48,8 @@ impl FolderStamp {
     /// names were known, and any later change gives it another change time.
     fn trusted(self, known_since: SystemTime) -> Option<Self> {
         let limit = known_since.checked_sub(MARGIN)?.duration_since(SystemTime::UNIX_EPOCH).ok()?;
-        let last = self.modified.max(self.changed);
         let limit = (i64::try_from(limit.as_secs()).ok()?, i64::from(limit.subsec_nanos()));
-        (last < limit).then_some(self)
+        (self.modified.max(self.changed) < limit).then_some(self)
     }
 }
 
@@ -66,11 +68,7 @@ pub(super) struct Listing {
 /// large site's output has tens of thousands.
 pub(super) fn list_files(dir: &Path) -> Result<Vec<String>, OutputError> {
     let mut listing = Listing::default();
-    walk(
-        &Walk { dir, known: None, subfolders: &HashMap::new(), began: SystemTime::now() },
-        String::new(),
-        &mut listing,
-    )?;
+    walk(&Walk { dir, known: None, subfolders: &HashMap::new() }, String::new(), &mut listing)?;
     Ok(listing.files)
 }
 
@@ -80,7 +78,7 @@ pub(super) fn list_files(dir: &Path) -> Result<Vec<String>, OutputError> {
 /// is listed, so a change made while it is read shows next time.
 pub(super) fn list_changed(dir: &Path, known: &FolderStamps) -> Result<Listing, OutputError> {
     let subfolders = subfolders_of(known.keys());
-    let context = Walk { dir, known: Some(known), subfolders: &subfolders, began: SystemTime::now() };
+    let context = Walk { dir, known: Some((known, SystemTime::now())), subfolders: &subfolders };
     let mut listing = Listing::default();
     walk(&context, String::new(), &mut listing)?;
     Ok(listing)
@@ -96,9 +94,15 @@ pub(super) fn stamps_of<'f>(
     let folders: Vec<&String> = folders.collect();
     folders
         .into_par_iter()
-        .filter_map(|folder| {
-            let metadata = std::fs::symlink_metadata(dir.join(folder)).ok().filter(|m| m.is_dir())?;
-            Some((folder.clone(), FolderStamp::of(&metadata).trusted(known_since)))
+        .filter_map(|folder| match std::fs::symlink_metadata(dir.join(folder)) {
+            Ok(metadata) if metadata.is_dir() => {
+                Some((folder.clone(), FolderStamp::of(&metadata).trusted(known_since)))
+            }
+            // No folder there now: its parent changed, and is listed.
+            Ok(_) => None,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => None,
+            // Kept, to be listed: its parent's stamp may be trusted, and name it only.
+            Err(_) => Some((folder.clone(), None)),
         })
         .collect()
 }
@@ -115,10 +119,10 @@ fn subfolders_of<'k>(folders: impl Iterator<Item = &'k String>) -> HashMap<&'k s
 
 struct Walk<'v> {
     dir: &'v Path,
-    /// Without it, every folder is listed, and none stamped.
-    known: Option<&'v FolderStamps>,
+    /// The stamps known, and when the walk began. Without them, every folder is
+    /// listed, and none stamped.
+    known: Option<(&'v FolderStamps, SystemTime)>,
     subfolders: &'v HashMap<&'v str, Vec<&'v str>>,
-    began: SystemTime,
 }
 
 /// Lists `folder` (stamping it first, with `known`), unless its stamp is the known one,
@@ -127,17 +131,20 @@ fn walk(context: &Walk, folder: String, listing: &mut Listing) -> Result<(), Out
     let path = context.dir.join(&folder);
     let below = match context.known {
         None => list_folder(&path, &folder, &mut listing.files)?,
-        Some(known) => {
+        Some((known, began)) => {
             let stamp = match std::fs::symlink_metadata(&path) {
                 Ok(metadata) if metadata.is_dir() => FolderStamp::of(&metadata),
-                // Gone or replaced since its folder was listed or stamped: a race with
-                // whoever removed it, or with the clock's tick; nothing to find there.
-                Ok(_) => return Ok(()),
+                // Replaced since its folder was listed (a link, a file): a name to check.
+                Ok(_) => {
+                    listing.files.push(folder);
+                    return Ok(());
+                }
+                // Removed since its folder was listed: nothing is left to find.
                 Err(error) if error.kind() == std::io::ErrorKind::NotFound && !folder.is_empty() => return Ok(()),
                 Err(error) => return Err(io(&path, "cannot inspect")(error)),
             };
             let unchanged = known.get(&folder) == Some(&Some(stamp));
-            listing.stamps.insert(folder.clone(), stamp.trusted(context.began));
+            listing.stamps.insert(folder.clone(), stamp.trusted(began));
             if unchanged {
                 listing.skipped_any = true;
                 let known = context.subfolders.get(folder.as_str()).map(Vec::as_slice).unwrap_or_default();
@@ -168,7 +175,12 @@ fn list_folder(path: &Path, folder: &str, files: &mut Vec<String>) -> Result<Vec
     let mut subfolders = Vec::new();
     for entry in std::fs::read_dir(path).map_err(io(path, "cannot list"))? {
         let entry = entry.map_err(io(path, "cannot list"))?;
-        let name = format!("{prefix}{}", entry.file_name().to_string_lossy());
+        let Ok(name) = entry.file_name().into_string() else {
+            // imrf-site writes only UTF-8 names: this one, file or folder, is someone else's.
+            files.push(format!("{prefix}{}", entry.file_name().to_string_lossy()));
+            continue;
+        };
+        let name = format!("{prefix}{name}");
         if entry.file_type().map_err(io(&entry.path(), "cannot inspect"))?.is_dir() {
             subfolders.push(name);
         } else {
@@ -205,7 +217,10 @@ mod tests {
     /// Every folder stamped as if its names had been known for a minute.
     fn stamped(dir: &Path) -> FolderStamps {
         let all = list_changed(dir, &FolderStamps::new()).unwrap();
-        stamps_of(dir, all.stamps.keys(), SystemTime::now() + Duration::from_secs(60))
+        let stamps = stamps_of(dir, all.stamps.keys(), SystemTime::now() + Duration::from_secs(60));
+        // Past a coarse clock's tick: a change made next has another change time.
+        std::thread::sleep(Duration::from_millis(50));
+        stamps
     }
 
     fn sorted(mut files: Vec<String>) -> Vec<String> {
@@ -243,6 +258,19 @@ mod tests {
             ["en/a/index.html", "en/a/new/deep.html", "en/b/index.html", "en/b/stray.html"]
         );
         assert!(listing.stamps.contains_key("en/a/new"));
+    }
+
+    #[test]
+    fn a_name_that_is_not_utf8_is_someone_elses_file_or_folder() {
+        use std::os::unix::ffi::OsStrExt;
+        let dir = tree();
+        let known = stamped(dir.path());
+        let odd = dir.path().join("en").join(std::ffi::OsStr::from_bytes(b"caf\xe9"));
+        std::fs::create_dir(&odd).unwrap();
+        std::fs::write(odd.join("index.html"), "x").unwrap();
+        for files in [list_files(dir.path()).unwrap(), list_changed(dir.path(), &known).unwrap().files] {
+            assert!(files.contains(&"en/caf\u{FFFD}".to_string()), "{files:?}");
+        }
     }
 
     #[test]

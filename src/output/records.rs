@@ -64,6 +64,7 @@ pub struct Outputs {
     pub published_folders: FolderStamps,
     /// The files of the output before last, kept beside it.
     pub previous: FileRecords,
+    /// The folders of the output before last.
     pub previous_folders: FolderStamps,
 }
 

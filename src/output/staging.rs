@@ -77,7 +77,7 @@ pub struct Finished {
 }
 
 impl Staging {
-    /// Checks the output directory (see `check_output_dir`) and prepares a fresh staging
+    /// Checks the output directory (`check_output_place`, `check_output_files`) and prepares a fresh staging
     /// directory, after restoring a site that an interrupted swap left aside.
     #[cfg(test)]
     pub fn begin(output: &Path, root: &Path) -> Result<Self, OutputError> {
@@ -101,8 +101,10 @@ impl Staging {
         let dir = sibling(&output, "imrf-site-staging");
         let previous = sibling(&output, "imrf-site-previous");
         let keep_previous = outputs.is_some();
-        let (reuse, notice) = start_from_previous(&dir, &previous, outputs)?;
-        let reuse = keep_previous.then_some(Reuse { began, output_folders, ..reuse });
+        let Outputs { published, previous: records, previous_folders, .. } = outputs.unwrap_or_default();
+        let nothing_held = Reuse::starting_empty(published, output_folders, began);
+        let (reuse, notice) = start_from_previous(&dir, &previous, (records, previous_folders), nothing_held)?;
+        let reuse = keep_previous.then_some(reuse);
         Ok(Self { output, dir, written: Mutex::new(Written::default()), finished: false, reuse, notice })
     }
 
@@ -300,16 +302,16 @@ impl Staging {
 
 impl Reuse {
     /// Nothing held: the staging directory starts empty.
-    fn starting_empty(published: FileRecords) -> Self {
+    fn starting_empty(published: FileRecords, output_folders: FolderStamps, began: SystemTime) -> Self {
         Self {
             held: FileRecords::new(),
             held_folders: HashSet::new(),
             owned: BTreeSet::new(),
             from_previous: false,
             published,
-            output_folders: FolderStamps::new(),
+            output_folders,
             previous_folders: FolderStamps::new(),
-            began: SystemTime::now(),
+            began,
         }
     }
 }
@@ -325,22 +327,23 @@ impl Drop for Staging {
 }
 
 /// Makes the staging directory from the output before last, kept beside the output,
-/// when the cache's records say what it holds (`outputs`, or `None` when the cache is
-/// off); otherwise clears it and starts empty. Each file the records name is checked;
+/// when the cache's records say what it holds (`known`: its files' records and its
+/// folders' stamps, empty when the cache is off); otherwise clears it and starts empty
+/// (`nothing_held`). Each file the records name is checked;
 /// one that changed is forgotten (the build replaces it). A kept folder holding files
 /// imrf-site did not write is left as it is, unused, and said so (the notice returned).
 fn start_from_previous(
     dir: &Path,
     previous: &Path,
-    outputs: Option<Outputs>,
+    (records, known): (FileRecords, FolderStamps),
+    nothing_held: Reuse,
 ) -> Result<(Reuse, Option<String>), OutputError> {
     if dir.exists() {
         remove_leftover(dir, "a leftover staging directory that imrf-site did not create is in the way; remove it")?;
     }
-    let Outputs { published, previous: records, previous_folders: known, .. } = outputs.unwrap_or_default();
-    let empty = |published, notice| prepare_staging(dir).map(|()| (Reuse::starting_empty(published), notice));
     if !previous.exists() {
-        return empty(published, None);
+        prepare_staging(dir)?;
+        return Ok((nothing_held, None));
     }
     let owned = super::read_manifest(previous)?.unwrap_or_default();
     let listing = super::folders::list_changed(previous, &known)?;
@@ -348,19 +351,21 @@ fn start_from_previous(
         super::foreign_files(&listing.files, &owned).into_iter().filter(|path| *path != STAGING_MARKER).collect();
     if !foreign.is_empty() && !previous.join(STAGING_MARKER).exists() {
         // Someone else's files: neither published nor deleted. The folder stays as it is.
-        return empty(
-            published,
+        prepare_staging(dir)?;
+        return Ok((
+            nothing_held,
             Some(format!(
                 "{}: the previous output kept here is not used: it holds {} file(s) imrf-site did not write ({}); remove them, or the folder, and builds start from it again",
                 previous.display(),
                 foreign.len(),
                 super::shown(&foreign)
             )),
-        );
+        ));
     }
     if records.is_empty() || !previous.join(MANIFEST).exists() || previous.join(STAGING_MARKER).exists() {
         remove_leftover(previous, "a directory imrf-site did not create is in the way; remove it")?;
-        return empty(published, None);
+        prepare_staging(dir)?;
+        return Ok((nothing_held, None));
     }
     std::fs::rename(previous, dir).map_err(io(dir, "cannot reuse the previous output"))?;
     std::fs::write(dir.join(STAGING_MARKER), "").map_err(io(dir, "cannot mark the staging directory"))?;
@@ -370,14 +375,8 @@ fn start_from_previous(
         .filter_map(|(path, record)| Some((path.clone(), record.still_at(&dir.join(&path))?)))
         .collect();
     let held_folders = folders_of(held.keys());
-    let reuse = Reuse {
-        held,
-        held_folders,
-        owned,
-        from_previous: true,
-        previous_folders: listing.stamps,
-        ..Reuse::starting_empty(published)
-    };
+    let reuse =
+        Reuse { held, held_folders, owned, from_previous: true, previous_folders: listing.stamps, ..nothing_held };
     Ok((reuse, None))
 }
 

@@ -815,6 +815,7 @@ fn a_file_added_to_a_folder_the_cache_stamped_is_found() {
     assert!(notices.len() == 1 && notices[0].contains("stray.html"), "{notices:?}");
     let different = differences(&snapshot_tree(&kept.public()), &cold_build_with(&kept, &[]).0);
     assert!(different.is_empty(), "the stray file was published:\n{}", different.join("\n"));
+    assert!(kept.root().join(KEPT).join(stray).exists(), "nor deleted");
 }
 
 /// Spawns `imrf-site build --root <root> --output <output>` with its output captured.
