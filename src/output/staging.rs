@@ -77,8 +77,9 @@ pub struct Finished {
 }
 
 impl Staging {
-    /// Checks the output directory (`check_output_place`, `check_output_files`) and prepares a fresh staging
-    /// directory, after restoring a site that an interrupted swap left aside.
+    /// Checks the output directory (`check_output_place`, `check_output_files`) and
+    /// prepares a fresh staging directory, after restoring a site that an interrupted
+    /// swap left aside.
     #[cfg(test)]
     pub fn begin(output: &Path, root: &Path) -> Result<Self, OutputError> {
         Self::begin_with(output, root, || None)
@@ -329,9 +330,9 @@ impl Drop for Staging {
 /// Makes the staging directory from the output before last, kept beside the output,
 /// when the cache's records say what it holds (`known`: its files' records and its
 /// folders' stamps, empty when the cache is off); otherwise clears it and starts empty
-/// (`nothing_held`). Each file the records name is checked;
-/// one that changed is forgotten (the build replaces it). A kept folder holding files
-/// imrf-site did not write is left as it is, unused, and said so (the notice returned).
+/// (`nothing_held`). Each file the records name is checked; one that changed is
+/// forgotten (the build replaces it). A kept folder holding files imrf-site did not
+/// write is left as it is, unused, and said so (the notice returned).
 fn start_from_previous(
     dir: &Path,
     previous: &Path,
