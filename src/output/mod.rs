@@ -26,7 +26,7 @@ mod folders;
 mod records;
 mod staging;
 
-pub use folders::FolderStamps;
+use folders::FolderStamps;
 pub use records::{FileRecords, Outputs};
 pub use staging::{Finished, Staging};
 
