@@ -16,7 +16,7 @@ use super::checks;
 use super::indexes::{Indexes, MadeIndex, forget_kept_indexes_but};
 use super::keys::{Key, hash_debug};
 use super::pdfs::{PdfMemo, typeset_pdfs};
-use super::remembered::{CacheKeys, FileFacts, Made, Remembered, facts_of};
+use super::remembered::{CacheKeys, FileFacts, Made, Recalled, Remembered, facts_of};
 use super::stages::{BuildOptions, Prepared, describe_link_problems, precache, prepare, stemmer_urls, theme_dir};
 use crate::assets;
 use crate::cache::BuildCache;
@@ -47,6 +47,7 @@ pub struct BuildReport {
 pub(crate) struct CacheReport {
     dir: PathBuf,
     renderings: (usize, usize),
+    pdfs: (usize, usize),
     indexes: (usize, usize),
     /// Search indexes updated from the one the cache keeps (`search::Kept`).
     updated_indexes: usize,
@@ -70,8 +71,12 @@ impl BuildReport {
             1 => ", and updated 1 search index".to_string(),
             n => format!(", and updated {n} search indexes"),
         };
+        let pdfs = match cache.pdfs {
+            (_, 0) => String::new(),
+            (reused, of) => format!(", {reused} of {of} PDFs"),
+        };
         format!(
-            "{built}\nReused {} of {} pages and {} of {} search indexes from the build cache ({}, {size}){updated}",
+            "{built}\nReused {} of {} pages{pdfs} and {} of {} search indexes from the build cache ({}, {size}){updated}",
             cache.renderings.0,
             cache.renderings.1,
             cache.indexes.0,
@@ -135,9 +140,12 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Error> {
     warnings.extend(cache_warnings);
     let assets = assets::build(&theme_dir(&site))?;
     let assets_key = hash_debug(&assets.names);
-    let recalled = recalled.map(|recalled| recalled.for_assets(&assets_key));
-    // Pages show each PDF's size, so the PDFs are made first.
-    let pdfs = typeset_pdfs(&site, &mut PdfMemo::default())?;
+    let mut recalled = recalled.map(|recalled| recalled.for_assets(&assets_key));
+    // Pages show each PDF's size, so the PDFs are made first; each the last build made
+    // from the same inputs is taken from the cache.
+    let mut pdf_memo = PdfMemo::with_kept(recalled.as_mut().map(Recalled::take_pdfs).unwrap_or_default());
+    let pdfs = typeset_pdfs(&site, &mut pdf_memo)?;
+    let pdf_count = pdfs.files.len();
     let download_keys: BTreeMap<LangCode, Key> =
         pdfs.downloads.iter().map(|(code, downloads)| (code.clone(), hash_debug(downloads))).collect();
     let mut keys = keys.filter(|_| recalled.is_some());
@@ -168,6 +176,7 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Error> {
         remembering.made.markdown = std::mem::take(&mut keys.markdown);
     }
     remembering.made.checks = checked;
+    remembering.made.pdfs = pdf_memo.kept();
     let mut wanted: Vec<(Rendering, Option<&Key>)> = Vec::new();
     match (&recalled, &keys) {
         (Some(recalled), Some(keys)) => {
@@ -251,6 +260,7 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Error> {
                 let report = CacheReport {
                     dir: cache.dir().to_path_buf(),
                     renderings: (reused_renderings, renderings.len()),
+                    pdfs: (pdf_count - pdf_memo.typeset, pdf_count),
                     indexes: (reused_indexes, site.languages.len()),
                     updated_indexes,
                     bytes: saved.as_ref().ok().map(|_| cache.size()),

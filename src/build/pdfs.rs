@@ -4,16 +4,21 @@
 //! keeps a `PdfMemo`: the fonts, found once, and each PDF by the key of all it reads
 //! (its Typst source, the theme's `pdf/` folder, the font folders), so an edit re-typesets
 //! only the language it changed, and does so after the pages are published: the reader
-//! waits for the pages, not for Typst.
+//! waits for the pages, not for Typst. `build` with the build cache starts from the
+//! PDFs the last build made (`KeptPdfs`, saved as parts of the cache), so a build that
+//! changed no language's text typesets nothing and reads no font.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
+use bytes::Bytes;
 use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
 
 use super::keys::{Key, hash_debug};
 use super::memo::SharedFile;
 use super::stages::theme_dir;
+use crate::cache::BuildCache;
 use crate::diagnostic::Warning;
 use crate::error::Error;
 use crate::pdf::{FontLibrary, PdfError, Typesetter, font_files};
@@ -38,6 +43,62 @@ pub(super) struct PdfMemo {
     typesetter: Option<Arc<Typesetter>>,
     /// How many PDFs the last build typeset; it reused the others.
     pub(super) typeset: usize,
+}
+
+/// The PDFs a build made, by the key of all each read, for the next build
+/// (`PdfMemo::kept`, `PdfMemo::with_kept`).
+#[derive(Default)]
+pub(super) struct KeptPdfs(HashMap<Key, MadePdf>);
+
+/// A kept PDF as the build cache's file names it: its bytes are a part of the cache
+/// (`BuildCache::write_part`).
+#[derive(Serialize, Deserialize)]
+pub(super) struct SavedPdf {
+    key: Key,
+    path: String,
+    part: u128,
+    warnings: Vec<String>,
+}
+
+impl SavedPdf {
+    /// The cache's part that holds the PDF.
+    pub(super) fn part(&self) -> u128 {
+        self.part
+    }
+}
+
+impl KeptPdfs {
+    /// Writes each PDF as a part of `cache`; what names them, in the order of their keys.
+    pub(super) fn save(&self, cache: &BuildCache) -> std::io::Result<Vec<SavedPdf>> {
+        let mut saved = self
+            .0
+            .iter()
+            .map(|(key, (file, warnings))| {
+                Ok(SavedPdf {
+                    key: *key,
+                    path: file.path.to_string(),
+                    part: cache.write_part(&file.bytes)?,
+                    warnings: warnings.iter().map(|warning| warning.message.clone()).collect(),
+                })
+            })
+            .collect::<std::io::Result<Vec<SavedPdf>>>()?;
+        saved.sort_unstable_by_key(|pdf| pdf.key);
+        Ok(saved)
+    }
+
+    /// The PDFs `saved` names, or `None` when a part is missing or damaged.
+    pub(super) fn load(cache: &BuildCache, saved: &[SavedPdf]) -> Option<Self> {
+        saved
+            .par_iter()
+            .map(|pdf| {
+                let file =
+                    SharedFile { path: pdf.path.as_str().into(), bytes: Bytes::from(cache.read_part(pdf.part)?) };
+                let warnings = pdf.warnings.iter().map(|message| Warning { message: message.clone() }).collect();
+                Some((pdf.key, (file, warnings)))
+            })
+            .collect::<Option<HashMap<Key, MadePdf>>>()
+            .map(Self)
+    }
 }
 
 /// A PDF whose text changed, to typeset after the pages are published.
@@ -153,6 +214,17 @@ fn forget_old_typesetting(typeset: usize) {
 }
 
 impl PdfMemo {
+    /// A memo for a clean build that holds the PDFs `kept`, as if it had made them: it
+    /// defers nothing, and reuses each whose key is the same.
+    pub(super) fn with_kept(kept: KeptPdfs) -> Self {
+        Self { made: kept.0, ..Self::default() }
+    }
+
+    /// The PDFs of the last `typeset_pdfs`, for the next build.
+    pub(super) fn kept(&self) -> KeptPdfs {
+        KeptPdfs(self.made.clone())
+    }
+
     /// Whether the last `typeset_pdfs` deferred a PDF.
     pub(super) fn has_pending(&self) -> bool {
         !self.pending.is_empty()

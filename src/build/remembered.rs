@@ -1,7 +1,8 @@
 //! What `build` keeps in the build cache for the next build (`Remembered`, saved by
 //! `crate::cache` with its large maps in parts, `Saved` and `parts`), and what it reuses
 //! from it: each source's `MarkdownSummary` (so that its Markdown is rendered only if
-//! read), each file's alignment and glossary warnings (`checks`), each file rendered
+//! read), each file's alignment and glossary warnings (`checks`), each language's PDF
+//! (`pdfs::KeptPdfs`), each file rendered
 //! through a template and each language's search index, by the key of all they read
 //! (`keys`, the same as watch mode's), found in the output directories (`output::Staging::reuse`), with what
 //! the final checks and the offline workers read of each file (`FileFacts`), so that a
@@ -22,6 +23,7 @@ use serde::{Deserialize, Serialize};
 use super::checks::Checked;
 use super::keys::{Key, Keys, SourceKeys, hash_debug, hash_files};
 use super::parts;
+use super::pdfs::{KeptPdfs, SavedPdf};
 use super::stages::theme_dir;
 use crate::cache::BuildCache;
 use crate::check::PageLinks;
@@ -49,6 +51,8 @@ pub(super) struct Remembered {
     markdown: HashMap<Key, MarkdownSummary>,
     /// Each file's alignment and glossary warnings, by the key of what they read.
     checks: Checked,
+    /// Each language's PDF, by the key of what it reads.
+    pdfs: KeptPdfs,
     /// What the checks and the offline workers read of each file (`FileFacts`, encoded),
     /// by path.
     facts: HashMap<String, Bytes>,
@@ -66,6 +70,7 @@ struct Saved {
     renderings: Vec<u128>,
     markdown: Vec<u128>,
     checks: Vec<u128>,
+    pdfs: Vec<SavedPdf>,
     facts: Vec<u128>,
     published: Vec<u128>,
     published_folders: Vec<u128>,
@@ -89,6 +94,7 @@ impl Saved {
         .into_iter()
         .flatten()
         .copied()
+        .chain(self.pdfs.iter().map(SavedPdf::part))
     }
 
     /// The `Remembered` it names, when every part is there and whole.
@@ -106,6 +112,7 @@ impl Saved {
             search: self.search,
             markdown: parts::load(cache, &self.markdown)?,
             checks: parts::load(cache, &self.checks)?,
+            pdfs: KeptPdfs::load(cache, &self.pdfs)?,
             facts: parts::load(cache, &self.facts)?,
             outputs,
         })
@@ -117,6 +124,7 @@ impl Saved {
 pub(super) struct Made {
     pub(super) markdown: HashMap<Key, MarkdownSummary>,
     pub(super) checks: Checked,
+    pub(super) pdfs: KeptPdfs,
     pub(super) renderings: HashMap<Key, String>,
     pub(super) search: HashMap<Key, Vec<String>>,
 }
@@ -200,6 +208,7 @@ pub(super) struct Recalled {
     assets: Key,
     markdown: HashMap<Key, MarkdownSummary>,
     checks: Checked,
+    pdfs: KeptPdfs,
     renderings: HashMap<Key, String>,
     search: HashMap<Key, Vec<String>>,
     facts: HashMap<String, Bytes>,
@@ -227,6 +236,7 @@ impl Remembered {
             renderings: parts::save(cache, &self.renderings)?,
             markdown: parts::save(cache, &self.markdown)?,
             checks: parts::save(cache, &self.checks)?,
+            pdfs: self.pdfs.save(cache)?,
             facts: parts::save(cache, &self.facts)?,
             published: parts::save(cache, &self.outputs.published)?,
             published_folders: parts::save(cache, &self.outputs.published_folders)?,
@@ -243,10 +253,10 @@ impl Remembered {
     /// output directory.
     pub(super) fn recall(self, output: &Path) -> (Outputs, Recalled) {
         if self.output != output {
-            // The Markdown's summaries and the checks hold for any output.
+            // The Markdown's summaries, the checks and the PDFs hold for any output.
             return (
                 Outputs::default(),
-                Recalled { markdown: self.markdown, checks: self.checks, ..Recalled::nothing() },
+                Recalled { markdown: self.markdown, checks: self.checks, pdfs: self.pdfs, ..Recalled::nothing() },
             );
         }
         let hashes = self.outputs.published.iter().map(|(path, record)| (path.clone(), record.hash)).collect();
@@ -254,6 +264,7 @@ impl Remembered {
             assets: self.assets,
             markdown: self.markdown,
             checks: self.checks,
+            pdfs: self.pdfs,
             renderings: self.renderings,
             search: self.search,
             facts: self.facts,
@@ -265,8 +276,8 @@ impl Remembered {
     /// What this build leaves the next: `renderings` and `search` (filled as it
     /// went), the facts of every file, and the output directories' records.
     pub(super) fn new(output: &Path, assets: Key, made: Made, facts: HashMap<String, Bytes>, outputs: Outputs) -> Self {
-        let Made { markdown, checks, renderings, search } = made;
-        Self { output: output.to_path_buf(), assets, renderings, search, markdown, checks, facts, outputs }
+        let Made { markdown, checks, pdfs, renderings, search } = made;
+        Self { output: output.to_path_buf(), assets, renderings, search, markdown, checks, pdfs, facts, outputs }
     }
 }
 
@@ -276,6 +287,7 @@ impl Recalled {
             assets: Key::default(),
             markdown: HashMap::new(),
             checks: Checked::new(),
+            pdfs: KeptPdfs::default(),
             renderings: HashMap::new(),
             search: HashMap::new(),
             facts: HashMap::new(),
@@ -289,8 +301,13 @@ impl Recalled {
         if self.assets == *assets {
             self
         } else {
-            Self { markdown: self.markdown, checks: self.checks, ..Self::nothing() }
+            Self { markdown: self.markdown, checks: self.checks, pdfs: self.pdfs, ..Self::nothing() }
         }
+    }
+
+    /// The PDFs the last build made, taken for this build's `PdfMemo`.
+    pub(super) fn take_pdfs(&mut self) -> KeptPdfs {
+        std::mem::take(&mut self.pdfs)
     }
 
     /// Whether the last build made search indexes into this output.

@@ -13,13 +13,19 @@ use typst::foundations::Bytes;
 use typst::text::{Font, FontBook, FontInfo};
 use typst::utils::LazyHash;
 
-/// The fonts found, and each one's file, read on first use.
+/// The fonts in some folders, found on first use: a build whose PDFs are all kept
+/// (`build::pdfs`) reads no font file.
 pub struct FontLibrary {
-    pub(super) book: LazyHash<FontBook>,
-    faces: Vec<Face>,
-    files: Vec<FontFile>,
     /// The folders searched, for messages.
     pub(super) folders: Vec<PathBuf>,
+    found: OnceLock<Found>,
+}
+
+/// The fonts found, and each one's file, read on first use.
+struct Found {
+    book: LazyHash<FontBook>,
+    faces: Vec<Face>,
+    files: Vec<FontFile>,
 }
 
 struct Face {
@@ -35,8 +41,41 @@ struct FontFile {
 
 impl FontLibrary {
     /// Every font in `folders` (and their subfolders), folder by folder, each folder's
-    /// in the order of their paths.
+    /// in the order of their paths; looked for when first asked for.
     pub fn find(folders: &[PathBuf]) -> Self {
+        Self { folders: folders.to_vec(), found: OnceLock::new() }
+    }
+
+    fn found(&self) -> &Found {
+        self.found.get_or_init(|| Found::in_folders(&self.folders))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.found().faces.is_empty()
+    }
+
+    /// What Typst knows of every face found.
+    pub(super) fn book(&self) -> &LazyHash<FontBook> {
+        &self.found().book
+    }
+
+    /// The font at `index` in the book, read from its file the first time.
+    pub(super) fn font(&self, index: usize) -> Option<Font> {
+        let found = self.found();
+        let face = found.faces.get(index)?;
+        face.font
+            .get_or_init(|| {
+                let file = found.files.get(face.file)?;
+                let bytes = file.bytes.get_or_init(|| std::fs::read(&file.path).ok().map(Bytes::new)).clone()?;
+                Font::new(bytes, face.index)
+            })
+            .clone()
+    }
+}
+
+impl Found {
+    /// Reads every font file once, to list its faces.
+    fn in_folders(folders: &[PathBuf]) -> Self {
         let mut paths: Vec<PathBuf> = Vec::new();
         let mut seen = std::collections::HashSet::new();
         for folder in folders {
@@ -64,23 +103,7 @@ impl FontLibrary {
             }
             files.push(FontFile { path, bytes: OnceLock::new() });
         }
-        Self { book: LazyHash::new(book), faces, files, folders: folders.to_vec() }
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.faces.is_empty()
-    }
-
-    /// The font at `index` in the book, read from its file the first time.
-    pub(super) fn font(&self, index: usize) -> Option<Font> {
-        let face = self.faces.get(index)?;
-        face.font
-            .get_or_init(|| {
-                let file = self.files.get(face.file)?;
-                let bytes = file.bytes.get_or_init(|| std::fs::read(&file.path).ok().map(Bytes::new)).clone()?;
-                Font::new(bytes, face.index)
-            })
-            .clone()
+        Self { book: LazyHash::new(book), faces, files }
     }
 }
 

@@ -60,12 +60,9 @@ pub struct Typesetter {
 }
 
 impl Typesetter {
-    /// Loads the theme's `pdf/` folder; `fonts` are the fonts found for this site.
+    /// Loads the theme's `pdf/` folder; `fonts` are this site's fonts, looked for when
+    /// the first PDF is typeset.
     pub fn new(theme_dir: &Path, fonts: Arc<FontLibrary>) -> Result<Self, PdfError> {
-        if fonts.is_empty() {
-            let folders = fonts.folders.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(", ");
-            return Err(PdfError::NoFonts { folders });
-        }
         let pdf_dir = theme_dir.join("pdf");
         let mut files = BTreeMap::new();
         read_folder(&pdf_dir, "", &mut files)?;
@@ -105,6 +102,10 @@ impl Typesetter {
         lang: &LangCode,
         source: String,
     ) -> Result<(OutputFile, Vec<Warning>), PdfError> {
+        if self.fonts.is_empty() {
+            let folders = self.fonts.folders.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(", ");
+            return Err(PdfError::NoFonts { folders });
+        }
         let failed = |message: &str| PdfError::Typeset { lang: lang.clone(), message: message.to_string() };
         let path = pdf_path(site, lang).ok_or_else(|| failed("the config has no [pdf] table"))?;
         let main_id = world::file_id(world::MAIN).ok_or_else(|| failed("the generated note has no valid path"))?;

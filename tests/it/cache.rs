@@ -43,12 +43,19 @@ impl Reused {
     fn parse(stdout: &str) -> Option<Self> {
         let line = stdout.lines().find(|line| line.starts_with("Reused "))?;
         assert!(line.contains(" search indexes from the build cache ("), "{line}");
-        let numbers: Vec<usize> = line.split_whitespace().filter_map(|word| word.parse().ok()).collect();
-        match numbers[..] {
-            [pages, of_pages, indexes, of_indexes, ..] => Some(Self { pages, of_pages, indexes, of_indexes }),
-            _ => panic!("unexpected cache line: {line}"),
-        }
+        let counted = |noun: &str| counted(line, noun).unwrap_or_else(|| panic!("no `X of Y {noun}` in: {line}"));
+        let ((pages, of_pages), (indexes, of_indexes)) = (counted("pages"), counted("search"));
+        Some(Self { pages, of_pages, indexes, of_indexes })
     }
+}
+
+/// `X` and `Y` of the first `X of Y <noun>` in `line`.
+fn counted(line: &str, noun: &str) -> Option<(usize, usize)> {
+    let words: Vec<&str> = line.split_whitespace().collect();
+    words.windows(4).find_map(|w| match w {
+        [x, "of", y, found] if found.trim_end_matches(',') == noun => Some((x.parse().ok()?, y.parse().ok()?)),
+        _ => None,
+    })
 }
 
 /// The warnings and errors a run printed, one line each (`Run::messages` without

@@ -10,7 +10,7 @@ use imrf_site::build::{BuildOptions, Rebuilder};
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
 
 use crate::browser_support::{artefact_path, require_program};
-use crate::support::{SiteTest, snapshot_tree};
+use crate::support::{Run, SiteTest, snapshot_tree};
 
 const LANGUAGES: [&str; 6] = ["ar", "en", "es", "fr", "ru", "zh"];
 
@@ -279,7 +279,8 @@ fn pdfs_are_byte_identical_across_builds_and_thread_counts() {
     let first = pdfs(&site);
     assert_eq!(first.len(), 6);
     let mut one_thread = Command::new(env!("CARGO_BIN_EXE_imrf-site"));
-    one_thread.env("RAYON_NUM_THREADS", "1").args(["build", "--root"]).arg(site.root());
+    // Without the cache, which would hand the first build's PDFs on.
+    one_thread.env("RAYON_NUM_THREADS", "1").args(["build", "--no-cache", "--root"]).arg(site.root());
     assert!(one_thread.status().unwrap().success());
     assert!(first == pdfs(&site), "a one-thread build made other PDFs");
 }
@@ -311,6 +312,45 @@ fn serve_typesets_again_only_the_language_that_changed_and_equals_a_clean_build(
     site.edit("themes/default/pdf/note.typ", "size: 10.5pt", "size: 11pt");
     rebuilder.rebuild(&[site.root().join("themes/default/pdf/note.typ")], false).unwrap();
     assert_eq!(rebuilder.typeset_pdfs(), 6);
+}
+
+/// The `N of 6 PDFs` a build with the cache says it reused.
+#[track_caller]
+fn pdfs_reused(run: &Run) -> String {
+    let stdout = run.ok();
+    let line = stdout.lines().find(|line| line.starts_with("Reused ")).unwrap_or_else(|| panic!("{stdout}"));
+    let end = line.find(" PDFs").unwrap_or_else(|| panic!("no PDFs in: {line}"));
+    let start = line[..end].rfind(", ").unwrap_or_else(|| panic!("{line}")) + 2;
+    line[start..end + 5].to_string()
+}
+
+#[test]
+fn a_build_with_the_cache_typesets_only_the_pdfs_whose_inputs_changed() {
+    let site = SiteTest::bundled();
+    assert_eq!(pdfs_reused(&site.build()), "0 of 6 PDFs");
+    assert_eq!(pdfs_reused(&site.build()), "6 of 6 PDFs", "nothing changed");
+    site.edit("site/content/fr/objective-14.md", "joue un rôle essentiel", "joue un rôle tout à fait essentiel");
+    assert_eq!(pdfs_reused(&site.build()), "5 of 6 PDFs", "only the French PDF reads the edited page");
+    let cold = site.root().join("cold");
+    site.run(&["build", "--no-cache", "--output", cold.to_str().unwrap()]).ok();
+    assert!(snapshot_tree(&site.public()) == snapshot_tree(&cold), "the cached build differs from a clean one");
+
+    // A PDF the cache holds damaged is never published: the cache is set aside.
+    let parts = site.root().join(".imrf-site-cache/parts");
+    let mut damaged = 0;
+    for entry in std::fs::read_dir(&parts).unwrap() {
+        let path = entry.unwrap().path();
+        let bytes = std::fs::read(&path).unwrap();
+        if bytes.starts_with(b"%PDF") {
+            std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
+            damaged += 1;
+        }
+    }
+    assert_eq!(damaged, 6, "each PDF is a part of the cache");
+    let run = site.build();
+    assert_eq!(pdfs_reused(&run), "0 of 6 PDFs");
+    assert!(run.stderr().contains("a part of it is missing or damaged"), "{}", run.stderr());
+    assert!(snapshot_tree(&site.public()) == snapshot_tree(&cold), "a damaged cache changed the output");
 }
 
 #[test]
