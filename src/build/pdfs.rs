@@ -21,7 +21,7 @@ use super::stages::theme_dir;
 use crate::cache::BuildCache;
 use crate::diagnostic::Warning;
 use crate::error::Error;
-use crate::pdf::{FontLibrary, PdfError, Typesetter, font_files};
+use crate::pdf::{FontLibrary, PdfError, Typesetter, font_files, pdf_path};
 use crate::site::Site;
 use crate::templates::{Download, Downloads};
 use crate::types::LangCode;
@@ -29,7 +29,8 @@ use crate::types::LangCode;
 /// A PDF, and what Typst warned about while making it.
 type MadePdf = (SharedFile, Vec<Warning>);
 
-/// What the PDF stage remembers between watch-mode builds; empty for a clean build.
+/// What the PDF stage remembers between watch-mode builds; for `build`, the PDFs the
+/// build cache kept (`with_kept`), or nothing.
 #[derive(Default)]
 pub(super) struct PdfMemo {
     /// The fonts found, by the key of the font files in the folders searched.
@@ -133,7 +134,8 @@ enum Made {
 /// whose language's text changed, but not the theme, is deferred when `memo` holds an
 /// earlier one: the earlier one is used for now, so that watch mode's first phase (the
 /// pages the reader waits for) never waits for Typst; `PdfMemo::typeset_pending` makes
-/// the new one after. A clean build's memo holds none, so it defers nothing.
+/// the new one after. `build`'s memo holds no earlier PDF of a language (`latest`), only
+/// PDFs by key, so it defers nothing.
 pub(super) fn typeset_pdfs(site: &Site, memo: &mut PdfMemo) -> Result<Pdfs, Error> {
     if site.config.pdf.is_none() {
         *memo = PdfMemo::default();
@@ -141,11 +143,11 @@ pub(super) fn typeset_pdfs(site: &Site, memo: &mut PdfMemo) -> Result<Pdfs, Erro
     }
     let theme = theme_dir(site);
     let folders = Typesetter::font_folders(site, &theme);
-    // Only the files' names, sizes and dates are read to know whether fonts changed.
+    // Only the files' stamps are read to know whether fonts changed (`FontFileStamp`).
     let fonts_key = hash_debug(&(&folders, font_files(&folders)));
     let fonts = match &memo.fonts {
         Some((key, fonts)) if *key == fonts_key => Arc::clone(fonts),
-        _ => Arc::new(FontLibrary::find(&folders)),
+        _ => Arc::new(FontLibrary::in_folders(&folders)),
     };
     memo.fonts = Some((fonts_key, Arc::clone(&fonts)));
     let typesetter = Arc::new(Typesetter::new(&theme, fonts)?);
@@ -159,7 +161,8 @@ pub(super) fn typeset_pdfs(site: &Site, memo: &mut PdfMemo) -> Result<Pdfs, Erro
         .map(|language| {
             let source = typesetter.note_source(site, language);
             let key = hash_debug(&(&source, &theme_key));
-            let made = match (previous.get(&key), memo.latest.get(&language.code)) {
+            let kept = previous.get(&key).filter(|kept| is_published_at(site, &language.code, &kept.0));
+            let made = match (kept, memo.latest.get(&language.code)) {
                 (Some(kept), _) => Made::Kept(kept.clone()),
                 (None, Some((made_with, earlier))) if *made_with == theme_key => {
                     Made::Deferred(earlier.clone(), source)
@@ -199,6 +202,12 @@ pub(super) fn typeset_pdfs(site: &Site, memo: &mut PdfMemo) -> Result<Pdfs, Erro
     memo.typesetter = Some(typesetter);
     forget_old_typesetting(memo.typeset);
     Ok(pdfs)
+}
+
+/// Whether `file` is where `lang`'s PDF is published. A PDF from the build cache is
+/// reused only there: a cache file made by hand cannot place a file outside the output.
+fn is_published_at(site: &Site, lang: &LangCode, file: &SharedFile) -> bool {
+    pdf_path(site, lang).is_some_and(|path| path.as_str().trim_start_matches('/') == &*file.path)
 }
 
 fn pdf_name(site: &Site) -> Option<&str> {

@@ -146,8 +146,8 @@ impl BuildCache {
         Ok(Some(payload))
     }
 
-    /// The part `name` of the payload (a large map's, `build::parts`), if it is there
-    /// and whole.
+    /// The part `name` of the payload (a large map's, `build::parts`, or a kept PDF's
+    /// bytes), if it is there and whole.
     pub fn read_part(&self, name: u128) -> Option<Vec<u8>> {
         let bytes = self.parts.read_bytes(name)?;
         self.parts_read.lock().unwrap_or_else(PoisonError::into_inner).insert(name);

@@ -6,6 +6,7 @@
 //! sets text in it. Which families a PDF uses is the theme's (`note.typ`); Typst subsets
 //! what it sets into the file.
 
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -42,7 +43,7 @@ struct FontFile {
 impl FontLibrary {
     /// Every font in `folders` (and their subfolders), folder by folder, each folder's
     /// in the order of their paths; looked for when first asked for.
-    pub fn find(folders: &[PathBuf]) -> Self {
+    pub fn in_folders(folders: &[PathBuf]) -> Self {
         Self { folders: folders.to_vec(), found: OnceLock::new() }
     }
 
@@ -50,6 +51,7 @@ impl FontLibrary {
         self.found.get_or_init(|| Found::in_folders(&self.folders))
     }
 
+    /// Whether no font was found (looking for them, the first time).
     pub fn is_empty(&self) -> bool {
         self.found().faces.is_empty()
     }
@@ -107,9 +109,22 @@ impl Found {
     }
 }
 
-/// What would make `FontLibrary::find` find other fonts: each font file's path, size and
-/// modification time, for watch mode to know when to look again.
-pub fn font_files(folders: &[PathBuf]) -> Vec<(PathBuf, u64, Option<std::time::SystemTime>)> {
+/// A font file as known without reading it. A PDF is kept by its fonts' stamps across
+/// builds (`build::pdfs`), so the change time is in: a file replaced with its date kept
+/// (`cp -p`, tar, dpkg), or made unreadable, has a new one, which programs cannot set back.
+#[derive(Debug)]
+pub struct FontFileStamp {
+    pub path: PathBuf,
+    pub size: u64,
+    pub inode: u64,
+    /// Seconds and nanoseconds.
+    pub modified: (i64, i64),
+    pub changed: (i64, i64),
+}
+
+/// What would make `FontLibrary::in_folders` find other fonts: each font file's stamp,
+/// for the PDF stage to know when to look again.
+pub fn font_files(folders: &[PathBuf]) -> Vec<FontFileStamp> {
     let mut paths = Vec::new();
     for folder in folders {
         collect_font_files(folder, &mut paths);
@@ -117,11 +132,16 @@ pub fn font_files(folders: &[PathBuf]) -> Vec<(PathBuf, u64, Option<std::time::S
     paths.sort();
     paths
         .into_iter()
-        .map(|path| {
-            let metadata = std::fs::metadata(&path).ok();
-            let size = metadata.as_ref().map_or(0, std::fs::Metadata::len);
-            let modified = metadata.and_then(|m| m.modified().ok());
-            (path, size, modified)
+        .map(|path| match std::fs::metadata(&path) {
+            Ok(m) => FontFileStamp {
+                size: m.len(),
+                inode: m.ino(),
+                modified: (m.mtime(), m.mtime_nsec()),
+                changed: (m.ctime(), m.ctime_nsec()),
+                path,
+            },
+            // Not there any more: the key still changes, by the missing stamp.
+            Err(_) => FontFileStamp { path, size: 0, inode: 0, modified: (0, 0), changed: (0, 0) },
         })
         .collect()
 }
@@ -142,4 +162,30 @@ fn collect_font_files(folder: &Path, paths: &mut Vec<PathBuf>) {
 fn is_font_file(path: &Path) -> bool {
     let extension = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
     matches!(extension.as_deref(), Some("ttf" | "otf" | "ttc" | "otc"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn a_font_file_made_unreadable_or_replaced_with_its_date_kept_has_another_stamp() {
+        let dir = tempfile::tempdir().unwrap();
+        let font = dir.path().join("a.ttf");
+        std::fs::write(&font, b"not really a font").unwrap();
+        let stamp = || format!("{:?}", font_files(&[dir.path().to_path_buf()]));
+        let before = stamp();
+        assert!(before.contains("a.ttf"), "{before}");
+        // Past a coarse clock's tick, so the change time can differ.
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        std::fs::set_permissions(&font, std::fs::Permissions::from_mode(0o000)).unwrap();
+        let unreadable = stamp();
+        assert_ne!(unreadable, before, "same size and modification time, another change time");
+        let modified = std::fs::metadata(&font).unwrap().modified().unwrap();
+        std::fs::remove_file(&font).unwrap();
+        std::fs::write(&font, b"not really a fonT").unwrap();
+        std::fs::File::options().write(true).open(&font).unwrap().set_modified(modified).unwrap();
+        assert_ne!(stamp(), before, "replaced with the same size and date");
+    }
 }

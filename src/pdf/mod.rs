@@ -50,8 +50,8 @@ pub enum PdfError {
     Typeset { lang: LangCode, message: String },
 }
 
-/// What typesets the PDFs of one build: Typst's library, the fonts and the theme's
-/// files, loaded once and shared by every language.
+/// What typesets the PDFs of one build: Typst's library, the fonts (found when the first
+/// PDF is typeset) and the theme's files, loaded once and shared by every language.
 pub struct Typesetter {
     library: LazyHash<Library>,
     fonts: Arc<FontLibrary>,

@@ -351,6 +351,11 @@ fn a_build_with_the_cache_typesets_only_the_pdfs_whose_inputs_changed() {
     assert_eq!(pdfs_reused(&run), "0 of 6 PDFs");
     assert!(run.stderr().contains("a part of it is missing or damaged"), "{}", run.stderr());
     assert!(snapshot_tree(&site.public()) == snapshot_tree(&cold), "a damaged cache changed the output");
+
+    // The PDF's name is an input too.
+    site.edit("site/config.toml", "name = \"imrf-round-table-3\"", "name = \"round-table-3\"");
+    assert_eq!(pdfs_reused(&site.build()), "0 of 6 PDFs");
+    assert!(site.public().join("fr/round-table-3-fr.pdf").is_file());
 }
 
 #[test]
