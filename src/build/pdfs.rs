@@ -6,7 +6,7 @@
 //! only the language it changed, and does so after the pages are published: the reader
 //! waits for the pages, not for Typst. `build` with the build cache starts from the
 //! PDFs the last build made (`KeptPdfs`, saved as parts of the cache), so a build that
-//! changed no language's text typesets nothing and reads no font.
+//! changed no language's text typesets nothing and opens no font file.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;

@@ -2,9 +2,9 @@
 //! `crate::cache` with its large maps in parts, `Saved` and `parts`), and what it reuses
 //! from it: each source's `MarkdownSummary` (so that its Markdown is rendered only if
 //! read), each file's alignment and glossary warnings (`checks`), each language's PDF
-//! (`pdfs::KeptPdfs`), each file rendered
-//! through a template and each language's search index, by the key of all they read
-//! (`keys`, the same as watch mode's), found in the output directories (`output::Staging::reuse`), with what
+//! (`pdfs::KeptPdfs`), each file rendered through a template and each language's search
+//! index, by the key of all they read (`keys`, the same as watch mode's), found in the
+//! output directories (`output::Staging::reuse`), with what
 //! the final checks and the offline workers read of each file (`FileFacts`), so that a
 //! reused file is never read again. Each file's facts are encoded on their own: a file
 //! reused as it is hands its encoded facts on to the next build, so saving the cache
