@@ -280,3 +280,33 @@ fn download(site: &Site, file: &SharedFile) -> Download {
         kilobytes: (file.bytes.len() as u64).div_ceil(1000),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::site::SitePaths;
+
+    #[test]
+    fn a_kept_pdf_is_reused_only_at_its_languages_path() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let (site, _) = Site::load(SitePaths::new(root), None).unwrap();
+        let mut memo = PdfMemo::default();
+        let made = typeset_pdfs(&site, &mut memo).unwrap();
+        assert_eq!(memo.typeset, site.languages.len());
+        // A cache file made by hand: the same keys, the PDFs at another path.
+        let elsewhere: HashMap<Key, MadePdf> = memo
+            .kept()
+            .0
+            .into_iter()
+            .map(|(key, (file, warnings))| (key, (SharedFile { path: "../elsewhere.pdf".into(), ..file }, warnings)))
+            .collect();
+        let mut memo = PdfMemo::with_kept(KeptPdfs(elsewhere));
+        let again = typeset_pdfs(&site, &mut memo).unwrap();
+        assert_eq!(memo.typeset, site.languages.len(), "a PDF kept at another path is typeset again");
+        let paths = |pdfs: &Pdfs| pdfs.files.iter().map(|file| file.path.to_string()).collect::<Vec<_>>();
+        assert_eq!(paths(&again), paths(&made));
+        let mut memo = PdfMemo::with_kept(memo.kept());
+        typeset_pdfs(&site, &mut memo).unwrap();
+        assert_eq!(memo.typeset, 0, "a PDF kept at its path is reused");
+    }
+}
