@@ -2,13 +2,38 @@
 //! regular files are read (a FIFO or a device would block or never end), symbolic links
 //! are followed only to places inside the site root, and a folder reached twice through
 //! links (a loop) is an error instead of an endless walk. Every stage that reads sources
-//! (content, i18n, config, templates, assets) goes through here.
+//! (content, i18n, config, templates, assets) goes through here. A file's or folder's
+//! `Stamp` tells whether it changed without reading it.
 
 use std::collections::BTreeSet;
 use std::io::{self, Read};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use rustix::fs::{Mode, OFlags};
+use serde::{Deserialize, Serialize};
+
+/// A file's or folder's identity and dates. Adding, removing or renaming a name in a
+/// folder, and replacing a file or changing its permissions, give it another change
+/// time, which programs cannot set back on the file systems that keep one (those of
+/// Linux and macOS; not FAT).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stamp {
+    pub(crate) inode: u64,
+    /// Seconds and nanoseconds, as are `changed`.
+    pub(crate) modified: (i64, i64),
+    pub(crate) changed: (i64, i64),
+}
+
+impl Stamp {
+    pub fn of(metadata: &std::fs::Metadata) -> Self {
+        Self {
+            inode: metadata.ino(),
+            modified: (metadata.mtime(), metadata.mtime_nsec()),
+            changed: (metadata.ctime(), metadata.ctime_nsec()),
+        }
+    }
+}
 
 /// A source path that cannot be used, and why.
 #[derive(Debug)]

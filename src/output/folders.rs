@@ -10,47 +10,28 @@
 //! this one's by more than the margin could hide a change.
 
 use std::collections::{HashMap, HashSet};
-use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
 use rayon::prelude::*;
-use serde::{Deserialize, Serialize};
 
 use super::{OutputError, io};
+use crate::files::Stamp;
 
 /// How recent a folder's change may be and its stamp still be trusted: more than the
 /// coarsest file system clock in common use (FAT's two seconds) and the kernel's tick.
 const MARGIN: Duration = Duration::from_secs(3);
 
-/// A folder's identity and dates.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FolderStamp {
-    inode: u64,
-    modified: (i64, i64),
-    changed: (i64, i64),
-}
-
 /// Every folder of an output directory, by its path inside it (`""` for the directory
 /// itself), with its stamp, or `None` when it must be listed to be known.
-pub type FolderStamps = HashMap<String, Option<FolderStamp>>;
+pub type FolderStamps = HashMap<String, Option<Stamp>>;
 
-impl FolderStamp {
-    fn of(metadata: &std::fs::Metadata) -> Self {
-        Self {
-            inode: metadata.ino(),
-            modified: (metadata.mtime(), metadata.mtime_nsec()),
-            changed: (metadata.ctime(), metadata.ctime_nsec()),
-        }
-    }
-
-    /// The stamp, if the folder last changed well before `known_since`: from then on its
-    /// names were known, and any later change gives it another change time.
-    fn trusted(self, known_since: SystemTime) -> Option<Self> {
-        let limit = known_since.checked_sub(MARGIN)?.duration_since(SystemTime::UNIX_EPOCH).ok()?;
-        let limit = (i64::try_from(limit.as_secs()).ok()?, i64::from(limit.subsec_nanos()));
-        (self.modified.max(self.changed) < limit).then_some(self)
-    }
+/// A folder's stamp, if the folder last changed well before `known_since`: from then on
+/// its names were known, and any later change gives it another change time.
+fn trusted(stamp: Stamp, known_since: SystemTime) -> Option<Stamp> {
+    let limit = known_since.checked_sub(MARGIN)?.duration_since(SystemTime::UNIX_EPOCH).ok()?;
+    let limit = (i64::try_from(limit.as_secs()).ok()?, i64::from(limit.subsec_nanos()));
+    (stamp.modified.max(stamp.changed) < limit).then_some(stamp)
 }
 
 /// What `list_changed` found.
@@ -95,9 +76,7 @@ pub(super) fn stamps_of<'f>(
     folders
         .into_par_iter()
         .filter_map(|folder| match std::fs::symlink_metadata(dir.join(folder)) {
-            Ok(metadata) if metadata.is_dir() => {
-                Some((folder.clone(), FolderStamp::of(&metadata).trusted(known_since)))
-            }
+            Ok(metadata) if metadata.is_dir() => Some((folder.clone(), trusted(Stamp::of(&metadata), known_since))),
             // No folder there now: its parent changed, and is listed.
             Ok(_) => None,
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => None,
@@ -133,7 +112,7 @@ fn walk(context: &Walk, folder: String, listing: &mut Listing) -> Result<(), Out
         None => list_folder(&path, &folder, &mut listing.files)?,
         Some((known, began)) => {
             let stamp = match std::fs::symlink_metadata(&path) {
-                Ok(metadata) if metadata.is_dir() => FolderStamp::of(&metadata),
+                Ok(metadata) if metadata.is_dir() => Stamp::of(&metadata),
                 // Replaced since its folder was listed (a link, a file): a name to check.
                 Ok(_) => {
                     listing.files.push(folder);
@@ -144,7 +123,7 @@ fn walk(context: &Walk, folder: String, listing: &mut Listing) -> Result<(), Out
                 Err(error) => return Err(io(&path, "cannot inspect")(error)),
             };
             let unchanged = known.get(&folder) == Some(&Some(stamp));
-            listing.stamps.insert(folder.clone(), stamp.trusted(began));
+            listing.stamps.insert(folder.clone(), trusted(stamp, began));
             if unchanged {
                 listing.skipped_any = true;
                 let known = context.subfolders.get(folder.as_str()).map(Vec::as_slice).unwrap_or_default();

@@ -6,13 +6,14 @@
 //! sets text in it. Which families a PDF uses is the theme's (`note.typ`); Typst subsets
 //! what it sets into the file.
 
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use typst::foundations::Bytes;
 use typst::text::{Font, FontBook, FontInfo};
 use typst::utils::LazyHash;
+
+use crate::files::Stamp;
 
 /// The fonts in some folders, found on first use: a build whose PDFs are all kept
 /// (`build::pdfs`) reads no font file.
@@ -110,16 +111,14 @@ impl Found {
 }
 
 /// A font file as known without reading it. A PDF is kept by its fonts' stamps across
-/// builds (`build::pdfs`), so the change time is in: a file replaced with its date kept
-/// (`cp -p`, tar, dpkg), or made unreadable, has a new one, which programs cannot set back.
+/// builds (`build::pdfs`), so the change time is in (`files::Stamp`): a file replaced
+/// with its date kept (`cp -p`, tar, dpkg), or made unreadable, has a new one.
 #[derive(Debug)]
 pub struct FontFileStamp {
     pub path: PathBuf,
     pub size: u64,
-    pub inode: u64,
-    /// Seconds and nanoseconds.
-    pub modified: (i64, i64),
-    pub changed: (i64, i64),
+    /// `None` when the file is not there any more.
+    pub stamp: Option<Stamp>,
 }
 
 /// What would make `FontLibrary::in_folders` find other fonts: each font file's stamp,
@@ -132,16 +131,10 @@ pub fn font_files(folders: &[PathBuf]) -> Vec<FontFileStamp> {
     paths.sort();
     paths
         .into_iter()
-        .map(|path| match std::fs::metadata(&path) {
-            Ok(m) => FontFileStamp {
-                size: m.len(),
-                inode: m.ino(),
-                modified: (m.mtime(), m.mtime_nsec()),
-                changed: (m.ctime(), m.ctime_nsec()),
-                path,
-            },
-            // Not there any more: the key still changes, by the missing stamp.
-            Err(_) => FontFileStamp { path, size: 0, inode: 0, modified: (0, 0), changed: (0, 0) },
+        .map(|path| {
+            let metadata = std::fs::metadata(&path).ok();
+            let size = metadata.as_ref().map_or(0, std::fs::Metadata::len);
+            FontFileStamp { path, size, stamp: metadata.as_ref().map(Stamp::of) }
         })
         .collect()
 }

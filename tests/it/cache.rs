@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use crate::support::{Rng, Run, SiteTest, copy_dir, snapshot_tree};
+use crate::support::{Rng, Run, SiteTest, copy_dir, counted, snapshot_tree};
 
 type Tree = Vec<(String, Vec<u8>)>;
 
@@ -47,15 +47,6 @@ impl Reused {
         let ((pages, of_pages), (indexes, of_indexes)) = (counted("pages"), counted("search"));
         Some(Self { pages, of_pages, indexes, of_indexes })
     }
-}
-
-/// `X` and `Y` of the first `X of Y <noun>` in `line`.
-fn counted(line: &str, noun: &str) -> Option<(usize, usize)> {
-    let words: Vec<&str> = line.split_whitespace().collect();
-    words.windows(4).find_map(|w| match w {
-        [x, "of", y, found] if found.trim_end_matches(',') == noun => Some((x.parse().ok()?, y.parse().ok()?)),
-        _ => None,
-    })
 }
 
 /// The warnings and errors a run printed, one line each (`Run::messages` without

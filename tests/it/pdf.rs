@@ -10,7 +10,7 @@ use imrf_site::build::{BuildOptions, Rebuilder};
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
 
 use crate::browser_support::{artefact_path, require_program};
-use crate::support::{Run, SiteTest, snapshot_tree};
+use crate::support::{Run, SiteTest, counted, snapshot_tree};
 
 const LANGUAGES: [&str; 6] = ["ar", "en", "es", "fr", "ru", "zh"];
 
@@ -319,9 +319,8 @@ fn serve_typesets_again_only_the_language_that_changed_and_equals_a_clean_build(
 fn pdfs_reused(run: &Run) -> String {
     let stdout = run.ok();
     let line = stdout.lines().find(|line| line.starts_with("Reused ")).unwrap_or_else(|| panic!("{stdout}"));
-    let end = line.find(" PDFs").unwrap_or_else(|| panic!("no PDFs in: {line}"));
-    let start = line[..end].rfind(", ").unwrap_or_else(|| panic!("{line}")) + 2;
-    line[start..end + 5].to_string()
+    let (reused, of) = counted(line, "PDFs").unwrap_or_else(|| panic!("no PDFs in: {line}"));
+    format!("{reused} of {of} PDFs")
 }
 
 #[test]

@@ -193,3 +193,12 @@ impl Rng {
         (self.0 % n as u64) as usize
     }
 }
+
+/// `X` and `Y` of the first `X of Y <noun>` in `line` (a build's `Reused ...` line).
+pub fn counted(line: &str, noun: &str) -> Option<(usize, usize)> {
+    let words: Vec<&str> = line.split_whitespace().collect();
+    words.windows(4).find_map(|w| match w {
+        [x, "of", y, found] if found.trim_end_matches(',') == noun => Some((x.parse().ok()?, y.parse().ok()?)),
+        _ => None,
+    })
+}
