@@ -69,7 +69,7 @@ fn first_difference<'a>(translated: &'a [BlockMark], expected: &'a [BlockMark]) 
 fn describe(site: &Site, translation: usize, original: usize, difference: &Difference) -> String {
     let (here, there) = (&site.sources[translation], &site.sources[original]);
     let locate = |source: &crate::content::SourcePage, block: Option<&BlockMark>| match block {
-        Some(block) => Location::of_offset(&source.path, &source.body, block.offset, source.body_line),
+        Some(block) => Location::of_offset(&source.path, source.body(), block.offset, source.body_line),
         None => Location::file(&source.path),
     };
     let id = crate::blocks::block_id(&crate::blocks::block_prefix(&there.front, &there.key), difference.index + 1);

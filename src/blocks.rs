@@ -185,7 +185,7 @@ pub struct Unit {
 pub fn page_units(page: &SourcePage) -> Vec<Unit> {
     let prefix = block_prefix(&page.front, &page.key);
     let mut units = front_matter_units(&page.front);
-    units.extend(body_units(&page.body, &prefix, page.body_line));
+    units.extend(body_units(page.body(), &prefix, page.body_line));
     units
 }
 
@@ -361,7 +361,7 @@ pub fn normalized(text: &str) -> String {
 /// for while the body is still there: loading settles the translations' states before a
 /// clean build lets the text go (`Site::release_source_text`).
 pub fn content_hash(page: &SourcePage) -> &str {
-    page.content_hash_slot().get_or_init(|| hash_units(&page.front, &page.key, &page.body))
+    page.content_hash_slot().get_or_init(|| hash_units(&page.front, &page.key, page.body()))
 }
 
 /// The hash that identifies a version of a page's translatable text: each unit's id and

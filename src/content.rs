@@ -5,10 +5,11 @@
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::diagnostic::Location;
 use crate::diagnostic::toml_problem;
+use crate::files::Stamp;
 use crate::types::{LangCode, ObjectiveNumber};
 
 /// What a page is, which decides its template and where it appears.
@@ -44,7 +45,7 @@ pub struct FrontMatter {
     pub weight: Option<i64>,
     pub description: Option<String>,
     /// When the page was published: a TOML date such as `2022-05-17`.
-    pub date: Option<toml::value::Datetime>,
+    pub date: Option<PageDate>,
     #[serde(default)]
     pub draft: bool,
     #[serde(default)]
@@ -52,6 +53,32 @@ pub struct FrontMatter {
     /// For a translation: the hash of the default-language source it translates,
     /// stamped by `imrf-site status --stamp`, never by hand.
     pub source_hash: Option<String>,
+}
+
+/// A page's publication date, a TOML date. The build cache's encoding (postcard) has no
+/// TOML date, so there it is kept as the date's text, which reads back as the same date.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PageDate(pub toml::value::Datetime);
+
+impl Serialize for PageDate {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if serializer.is_human_readable() {
+            self.0.serialize(serializer)
+        } else {
+            serializer.serialize_str(&self.0.to_string())
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for PageDate {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        if deserializer.is_human_readable() {
+            toml::value::Datetime::deserialize(deserializer).map(PageDate)
+        } else {
+            let text = String::deserialize(deserializer)?;
+            text.parse().map(PageDate).map_err(serde::de::Error::custom)
+        }
+    }
 }
 
 /// A Markdown file as read from disk.
@@ -63,23 +90,147 @@ pub struct SourcePage {
     pub key: String,
     pub path: PathBuf,
     pub front: FrontMatter,
-    /// The front matter as written (the TOML between the `+++` lines, from the file's
-    /// second line), for the checks that read the file as a person wrote it.
-    pub front_text: String,
-    pub body: String,
+    text: PageText,
     /// The file line on which the body starts, for error locations.
     pub body_line: usize,
+    /// The file's stamp just before it was read; none for a page not read from a file.
+    pub stamp: Option<Stamp>,
     /// The hash a translation of this page records in `source_hash`, made when first
     /// asked for (`blocks::content_hash`, which owns the rule): only originals with
     /// stamped translations need it.
     content_hash: OnceLock<String>,
 }
 
+/// A page's text: its front matter as written and its body.
+#[derive(Debug, Clone)]
+enum PageText {
+    /// Read with the page.
+    Read { front_text: String, body: String },
+    /// Not read: the build cache knew the file unchanged (`SourcePage::known`). Read
+    /// when first asked for, and checked against the hash of the text the cache knew
+    /// (`written`); a file that no longer has that text reads as empty, and says so
+    /// (`SourcePage::text_problem`).
+    OnDemand { written: [u8; 32], read: OnceLock<Result<(String, String), String>> },
+    /// Freed once nothing reads it (`SourcePage::release_text`).
+    Released,
+}
+
+/// What the build cache keeps of a page it read, to publish the page again without
+/// reading its file while the file keeps its stamp.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct KnownPage {
+    pub front: FrontMatter,
+    pub body_line: usize,
+    /// `SourcePage::written_hash`.
+    pub written: [u8; 32],
+    pub content_hash: Option<String>,
+}
+
 impl SourcePage {
+    /// A page the build cache knew, as it knew it; its text is read only if asked for.
+    pub fn known(lang: &LangCode, key: &str, path: &Path, stamp: Stamp, known: &KnownPage) -> Self {
+        let content_hash = OnceLock::new();
+        if let Some(hash) = &known.content_hash {
+            let _ = content_hash.set(hash.clone());
+        }
+        Self {
+            lang: lang.clone(),
+            key: key.to_string(),
+            path: path.to_path_buf(),
+            front: known.front.clone(),
+            text: PageText::OnDemand { written: known.written, read: OnceLock::new() },
+            body_line: known.body_line,
+            stamp: Some(stamp),
+            content_hash,
+        }
+    }
+
+    /// What the build cache keeps of the page; `None` once its text is released.
+    pub fn to_known(&self) -> Option<KnownPage> {
+        Some(KnownPage {
+            front: self.front.clone(),
+            body_line: self.body_line,
+            written: self.written_hash()?,
+            content_hash: self.content_hash.get().cloned(),
+        })
+    }
+
+    /// The Markdown after the front matter.
+    pub fn body(&self) -> &str {
+        self.text().map_or("", |(_, body)| body)
+    }
+
+    /// The front matter as written (the TOML between the `+++` lines, from the file's
+    /// second line), for the checks that read the file as a person wrote it.
+    pub fn front_text(&self) -> &str {
+        self.text().map_or("", |(front_text, _)| front_text)
+    }
+
+    fn text(&self) -> Option<(&str, &str)> {
+        match &self.text {
+            PageText::Read { front_text, body } => Some((front_text, body)),
+            PageText::OnDemand { written, read } => {
+                let read = read.get_or_init(|| read_known_text(&self.path, written));
+                read.as_ref().ok().map(|(front_text, body)| (front_text.as_str(), body.as_str()))
+            }
+            PageText::Released => None,
+        }
+    }
+
+    /// A hash of the text as written (front matter and body), or `None` once released.
+    /// A page the build cache knew answers without reading its file.
+    pub fn written_hash(&self) -> Option<[u8; 32]> {
+        match &self.text {
+            PageText::Read { front_text, body } => Some(written_hash(front_text, body)),
+            PageText::OnDemand { written, .. } => Some(*written),
+            PageText::Released => None,
+        }
+    }
+
+    /// Why the text of a page the build cache knew could not be read as it knew it (the
+    /// file changed or went away after the build found it unchanged), once it was asked
+    /// for: its text then read as empty, so the build must fail.
+    pub fn text_problem(&self) -> Option<ContentError> {
+        let PageText::OnDemand { read, .. } = &self.text else { return None };
+        let problem = read.get()?.as_ref().err()?;
+        Some(invalid(Location::file(&self.path), problem.clone()))
+    }
+
+    /// Frees the text once nothing reads it (see `Site::release_source_text`).
+    pub fn release_text(&mut self) {
+        self.text = PageText::Released;
+    }
+
     /// Where the page's content hash is kept once made.
     pub fn content_hash_slot(&self) -> &OnceLock<String> {
         &self.content_hash
     }
+}
+
+/// The hash of a page's text as written (`KnownPage::written`): what a page read on
+/// demand must still be.
+fn written_hash(front_text: &str, body: &str) -> [u8; 32] {
+    let mut hasher = blake3::Hasher::new();
+    for part in [front_text, body] {
+        hasher.update(&(part.len() as u64).to_le_bytes());
+        hasher.update(part.as_bytes());
+    }
+    *hasher.finalize().as_bytes()
+}
+
+/// The text of a page the build cache knew, read now: the front matter as written and
+/// the body, if the file still has the text whose hash is `written`.
+fn read_known_text(path: &Path, written: &[u8; 32]) -> Result<(String, String), String> {
+    let changed =
+        "the file changed while imrf-site was building (after the build cache found it unchanged); build again";
+    let bytes = crate::files::read(path).map_err(|error| format!("cannot read: {error}"))?;
+    let text = String::from_utf8(bytes).map_err(|_| changed.to_string())?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    let (front_text, body, _) = split_front_matter(text).ok_or_else(|| changed.to_string())?;
+    if written_hash(front_text, body) != *written {
+        return Err(changed.to_string());
+    }
+    Ok((front_text.to_string(), body.to_string()))
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -148,13 +299,16 @@ pub fn markdown_files(lang_dir: &Path, root: &Path) -> Result<Vec<(String, PathB
 
 /// Reads and parses one page.
 pub fn load_page(lang: &LangCode, key: &str, path: &Path) -> Result<SourcePage, ContentError> {
-    let bytes = crate::files::read(path).map_err(|source| ContentError::Read { path: path.to_path_buf(), source })?;
+    let (bytes, stamp) =
+        crate::files::read_stamped(path).map_err(|source| ContentError::Read { path: path.to_path_buf(), source })?;
     let text = String::from_utf8(bytes).map_err(|error| {
         let offset = error.utf8_error().valid_up_to();
         let valid = String::from_utf8_lossy(&error.as_bytes()[..offset]).into_owned();
         invalid(Location::of_offset(path, &valid, offset, 1), "the file is not valid UTF-8 (save it as UTF-8)")
     })?;
-    parse_page(lang, key, path, &text)
+    let mut page = parse_page(lang, key, path, &text)?;
+    page.stamp = Some(stamp);
+    Ok(page)
 }
 
 /// Parses a page's text: `+++` front matter `+++`, then Markdown.
@@ -179,9 +333,9 @@ pub fn parse_page(lang: &LangCode, key: &str, path: &Path, text: &str) -> Result
         key: key.to_string(),
         path: path.to_path_buf(),
         front,
-        front_text: front_text.to_string(),
-        body: body.to_string(),
+        text: PageText::Read { front_text: front_text.to_string(), body: body.to_string() },
         body_line,
+        stamp: None,
         content_hash: OnceLock::new(),
     })
 }
@@ -256,8 +410,22 @@ mod tests {
     fn splits_front_matter_and_body() {
         let page = parse_page(&en(), "a.md", Path::new("a.md"), "+++\ntitle = \"A\"\n+++\n\nBody\n").unwrap();
         assert_eq!(page.front.title, "A");
-        assert_eq!(page.body, "\nBody\n");
+        assert_eq!(page.body(), "\nBody\n");
         assert_eq!(page.body_line, 4);
+    }
+
+    #[test]
+    fn front_matter_reads_back_the_same_from_the_build_cache() {
+        let objective = "kind = \"objective\"\nobjective = 14\nshort_label = \"S\"\nweight = -3";
+        for date in
+            ["2022-05-17", "2022-05-17T10:30:00", "2022-05-17T10:30:00.250Z", "2022-05-17T10:30:00+02:00", "10:30:00"]
+        {
+            let text = format!("+++\ntitle = \"A\"\n{objective}\ndate = {date}\n+++\n");
+            let page = parse_page(&en(), "a.md", Path::new("a.md"), &text).unwrap();
+            let kept: FrontMatter = postcard::from_bytes(&postcard::to_stdvec(&page.front).unwrap()).unwrap();
+            assert!(kept.date.is_some());
+            assert_eq!(kept, page.front, "{date}");
+        }
     }
 
     #[test]

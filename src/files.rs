@@ -9,29 +9,48 @@ use std::collections::BTreeSet;
 use std::io::{self, Read};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
 
 use rustix::fs::{Mode, OFlags};
 use serde::{Deserialize, Serialize};
 
-/// A file's or folder's identity and dates. Adding, removing or renaming a name in a
+/// A file's or folder's identity, size and dates. Adding, removing or renaming a name in a
 /// folder, and replacing a file or changing its permissions, give it another change
 /// time, which programs cannot set back on the file systems that keep one (those of
 /// Linux and macOS; not FAT).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Stamp {
     pub(crate) inode: u64,
+    pub(crate) size: u64,
     /// Seconds and nanoseconds, as are `changed`.
     pub(crate) modified: (i64, i64),
     pub(crate) changed: (i64, i64),
 }
 
+/// How long before the moment a file or folder was known a change of it must be for
+/// its stamp to be trusted later: more than the coarsest file system clock in common use
+/// (FAT's two seconds) and the kernel's tick. A change made in the same tick as the
+/// moment it was known could otherwise give a later change the same time.
+const MARGIN: Duration = Duration::from_secs(3);
+
 impl Stamp {
     pub fn of(metadata: &std::fs::Metadata) -> Self {
         Self {
             inode: metadata.ino(),
+            size: metadata.len(),
             modified: (metadata.mtime(), metadata.mtime_nsec()),
             changed: (metadata.ctime(), metadata.ctime_nsec()),
         }
+    }
+
+    /// Whether the file or folder last changed well before `known_since`, the moment its
+    /// content was known: then any later change gives it another stamp. The file
+    /// system's clock is taken to be this machine's, as it is for local disks.
+    pub fn settled_before(&self, known_since: SystemTime) -> bool {
+        let Some(limit) = known_since.checked_sub(MARGIN) else { return false };
+        let Ok(limit) = limit.duration_since(SystemTime::UNIX_EPOCH) else { return false };
+        let Ok(seconds) = i64::try_from(limit.as_secs()) else { return false };
+        self.modified.max(self.changed) < (seconds, i64::from(limit.subsec_nanos()))
     }
 }
 
@@ -50,6 +69,12 @@ fn problem(message: String) -> io::Error {
 /// is refused without blocking: the file is opened non-blocking and checked before it
 /// is read, so a FIFO with no writer cannot stall the build.
 pub fn read(path: &Path) -> io::Result<Vec<u8>> {
+    read_stamped(path).map(|(bytes, _)| bytes)
+}
+
+/// [`read`], with the file's stamp as it was just before it was read: a change made
+/// while it is read gives it another stamp.
+pub fn read_stamped(path: &Path) -> io::Result<(Vec<u8>, Stamp)> {
     let fd = rustix::fs::open(path, OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC, Mode::empty())
         .map_err(|errno| explain_open_error(path, io::Error::from(errno)))?;
     let file = std::fs::File::from(fd);
@@ -65,7 +90,7 @@ pub fn read(path: &Path) -> io::Result<Vec<u8>> {
     // Through `Take`: a file's own `read_to_end` asks for its size and place again,
     // two system calls more per file (24,000 on a 12,000-page site).
     file.take(u64::MAX).read_to_end(&mut bytes)?;
-    Ok(bytes)
+    Ok((bytes, Stamp::of(&metadata)))
 }
 
 /// [`read`], as UTF-8 text.

@@ -181,10 +181,15 @@ impl Site {
             // A page the memo shares keeps its text: only a clean build, which shares
             // none, calls this.
             if let Some(source) = Arc::get_mut(source) {
-                source.body = String::new();
-                source.front_text = String::new();
+                source.release_text();
             }
         }
+    }
+
+    /// The sources whose text could not be read as the build cache knew it, when asked
+    /// for (`SourcePage::text_problem`): a build that read one as empty must fail.
+    pub fn text_problems(&self) -> Vec<ContentError> {
+        self.sources.iter().filter_map(|source| source.text_problem()).collect()
     }
 
     pub fn pages_in<'a>(&'a self, lang: &'a LangCode) -> impl Iterator<Item = &'a Page> + 'a {

@@ -50,8 +50,8 @@ impl<'s> GlossaryCheck<'s> {
         };
         // The front matter from the file's second line, then the body: the file as
         // read, without reading it again.
-        let front = Text { text: &source.front_text, first_line: 2 };
-        let body = Text { text: &source.body, first_line: source.body_line };
+        let front = Text { text: source.front_text(), first_line: 2 };
+        let body = Text { text: source.body(), first_line: source.body_line };
         let mut found = avoided(&source.path, front, glossary, finder, false);
         found.extend(avoided(&source.path, body, glossary, finder, false));
         if source.lang != self.site.default_language {
@@ -277,7 +277,7 @@ mod tests {
         let page = "+++\nsource_hash = \"x\"\n  title = \"T\"\n+++\ntitle = body\n";
         let page =
             crate::content::parse_page(&LangCode::parse("fr").unwrap(), "a.md", Path::new("a.md"), page).unwrap();
-        let front = Text { text: &page.front_text, first_line: 2 };
+        let front = Text { text: page.front_text(), first_line: 2 };
         assert_eq!(title_location(Path::new("a.md"), front).to_string(), "a.md:3:3");
     }
 }

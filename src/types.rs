@@ -81,8 +81,7 @@ impl<'de> Deserialize<'de> for LangCode {
 }
 
 /// The number of a GCM objective: the Compact has 23.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(transparent)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ObjectiveNumber(u8);
 
 impl ObjectiveNumber {
@@ -103,6 +102,14 @@ impl ObjectiveNumber {
 impl fmt::Display for ObjectiveNumber {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.0)
+    }
+}
+
+/// Written as the whole number it is read as (`i64`): an encoding that is not
+/// self-describing, such as the build cache's, reads back only what was written.
+impl Serialize for ObjectiveNumber {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_i64(i64::from(self.0))
     }
 }
 

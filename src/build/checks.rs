@@ -52,9 +52,12 @@ pub(super) fn warnings(
         .map(|n| {
             let source = &site.sources[n];
             // The Markdown's key covers the path, the front matter as read, the body
-            // and the default language; the check also reads the front matter as written.
+            // and the default language; the check also reads the front matter as
+            // written, which the hash of the text as written covers without reading a
+            // file the cache knew (the text is not released before the checks).
             let language = glossaries.get(&source.lang).map_or(&[][..], |key| &key[..]);
-            let key = hash_parts(&[b"glossary", markdown(n), source.front_text.as_bytes(), language]);
+            let written = source.written_hash().unwrap_or_default();
+            let key = hash_parts(&[b"glossary", markdown(n), &written, language]);
             kept_or(key, &|| glossary.of_source(n))
         })
         .collect();

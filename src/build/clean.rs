@@ -8,15 +8,16 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use rayon::prelude::*;
 
 use super::checks;
 use super::indexes::{Indexes, MadeIndex, forget_kept_indexes_but};
 use super::keys::{Key, hash_debug};
+use super::known::{self, KnownSourceMap, KnownSources};
 use super::pdfs::{PdfMemo, typeset_pdfs};
-use super::remembered::{CacheKeys, FileFacts, Made, Recalled, Remembered, facts_of};
+use super::remembered::{CacheKeys, FileFacts, Made, Recalled, Remembered, SavedRemembered, facts_of};
 use super::stages::{BuildOptions, Prepared, describe_link_problems, precache, prepare, stemmer_urls, theme_dir};
 use crate::assets;
 use crate::cache::BuildCache;
@@ -48,6 +49,8 @@ pub(crate) struct CacheReport {
     dir: PathBuf,
     renderings: (usize, usize),
     pdfs: (usize, usize),
+    /// Source files read from disk, of those found (the others were known unchanged).
+    sources_read: (usize, usize),
     indexes: (usize, usize),
     /// Search indexes updated from the one the cache keeps (`search::Kept`).
     updated_indexes: usize,
@@ -76,12 +79,14 @@ impl BuildReport {
             (reused, of) => format!(", {reused} of {of} PDFs"),
         };
         format!(
-            "{built}\nReused {} of {} pages{pdfs} and {} of {} search indexes from the build cache ({}, {size}){updated}",
+            "{built}\nReused {} of {} pages{pdfs} and {} of {} search indexes from the build cache ({}, {size}){updated}; read {} of {} source files",
             cache.renderings.0,
             cache.renderings.1,
             cache.indexes.0,
             cache.indexes.1,
-            cache.dir.display()
+            cache.dir.display(),
+            cache.sources_read.0,
+            cache.sources_read.1,
         )
     }
 }
@@ -98,37 +103,47 @@ const WRITE_BATCH: usize = 256;
 pub fn build(options: &BuildOptions) -> Result<BuildReport, Error> {
     let started = Instant::now();
     let output_dir = options.output_dir();
-    let (mut cache, mut cache_warnings, mut recalled) = (None, Vec::new(), None);
     // A cache folder not made yet is made once the output folder passed its checks: a
     // build refused there leaves the site's folder as it was.
     let new_cache = options.cache_dir().is_some_and(|dir| !dir.exists());
-    // The site is read while the output folders are listed and checked and the cache is
-    // read: neither waits for the other, and reading the site changes nothing.
+    let (mut cache, mut cache_warnings) = if new_cache { (None, Vec::new()) } else { open_cache(options) };
+    let (saved, warning) = cache.as_ref().map(SavedRemembered::open).unwrap_or_default();
+    cache_warnings.extend(warning);
+    // What the last build read of each source first: the site is read from it while the
+    // output folders are listed and checked and the rest of the cache is read. Neither
+    // waits for the other, and reading the site changes nothing.
+    let known = match (&cache, &saved) {
+        (Some(cache), Some(saved)) => saved.sources(cache).map(KnownSources::new),
+        _ => Some(KnownSources::default()),
+    };
+    let mut damaged = known.is_none();
+    let mut recalled = None;
     let (staging, site) = rayon::join(
         || {
             Staging::begin_with(&output_dir, &options.root, || {
                 if new_cache {
                     return Some(Outputs::default());
                 }
-                let (opened, warnings) = open_cache(options);
-                cache_warnings = warnings;
-                let (remembered, warning) = opened.as_ref().map(Remembered::load)?;
-                cache_warnings.extend(warning);
+                let cache = cache.as_ref()?;
+                let remembered = match saved.map(|saved| saved.read(cache)) {
+                    Some(None) => {
+                        damaged = true;
+                        None
+                    }
+                    remembered => remembered.flatten(),
+                };
                 let (outputs, remembered) = remembered.unwrap_or_default().recall(&output_dir);
-                cache = opened;
                 recalled = Some(remembered);
                 Some(outputs)
             })
         },
-        || {
-            // The cache keys hash the text of every source: done here, they take none of
-            // the time the output folders' checks take.
-            let (site, warnings) = Site::load(SitePaths::new(&options.root), options.base_url.as_deref())?;
-            let keys = options.cache_dir().is_some().then(|| CacheKeys::new(&site));
-            Ok::<_, LoadError>((site, warnings, keys))
-        },
+        || load_site(options, known.as_ref()),
     );
     let staging = staging?;
+    if let Some(cache) = cache.as_ref().filter(|_| damaged) {
+        cache_warnings.push(cache.parts_damaged());
+        recalled = Some(Remembered::default().recall(&output_dir).1);
+    }
     if new_cache {
         let (opened, warnings) = open_cache(options);
         cache_warnings = warnings;
@@ -136,7 +151,7 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Error> {
         cache = opened;
     }
     cache_warnings.extend(staging.notice().map(|notice| Warning { message: notice.to_string() }));
-    let (site, mut warnings, keys) = site?;
+    let LoadedSite { site, mut warnings, keys, sources: known_sources, sources_read } = site?;
     warnings.extend(cache_warnings);
     let assets = assets::build(&theme_dir(&site))?;
     let assets_key = hash_debug(&assets.names);
@@ -172,6 +187,7 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Error> {
     let mut writer =
         StagedWriter { staging: &staging, links: Vec::new(), alternates: Vec::new(), precache: precache.as_ref() };
     let mut remembering = Remembering::default();
+    remembering.made.sources = known_sources;
     if let Some(keys) = &mut keys {
         remembering.made.markdown = std::mem::take(&mut keys.markdown);
     }
@@ -233,6 +249,12 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Error> {
     if !deferred_errors.is_empty() {
         return Err(Error::Render(deferred_errors));
     }
+    // A source the cache knew unchanged and that changed since was read as empty:
+    // nothing made from it is published or kept.
+    let unread = site.text_problems();
+    if !unread.is_empty() {
+        return Err(LoadError::Content(unread).into());
+    }
     let StagedWriter { links, alternates, .. } = writer;
     if let Some(precache) = &precache {
         staging.write(&precache.service_workers())?;
@@ -261,6 +283,7 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Error> {
                     dir: cache.dir().to_path_buf(),
                     renderings: (reused_renderings, renderings.len()),
                     pdfs: (pdf_count - pdf_memo.typeset, pdf_count),
+                    sources_read,
                     indexes: (reused_indexes, site.languages.len()),
                     updated_indexes,
                     bytes: saved.as_ref().ok().map(|_| cache.size()),
@@ -282,6 +305,38 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Error> {
         elapsed: started.elapsed(),
         cache,
     })
+}
+
+/// The site as `build` loads it, and with the cache on, its sources' keys and what the
+/// next build may take of them.
+struct LoadedSite {
+    site: Site,
+    warnings: Vec<Warning>,
+    keys: Option<CacheKeys>,
+    sources: KnownSourceMap,
+    /// Source files read from disk, of those found.
+    sources_read: (usize, usize),
+}
+
+/// Loads the site, each source the last build kept (`known`, with the cache on) from
+/// what it kept while its file keeps its stamp. With the cache on, the sources' keys and
+/// records are made here too: they take none of the time the output folders' checks take.
+fn load_site(options: &BuildOptions, known: Option<&KnownSources>) -> Result<LoadedSite, LoadError> {
+    let paths = SitePaths::new(&options.root);
+    let base_url = options.base_url.as_deref();
+    if options.cache_dir().is_none() {
+        let (site, warnings) = Site::load(paths, base_url)?;
+        let sources = KnownSourceMap::new();
+        return Ok(LoadedSite { site, warnings, keys: None, sources, sources_read: (0, 0) });
+    }
+    let none = KnownSources::default();
+    let known = known.unwrap_or(&none);
+    let read_since = SystemTime::now();
+    let (site, warnings) = Site::load_with(paths, base_url, known)?;
+    let source_keys = known.source_keys(&site);
+    let sources = known::remember(&site, &source_keys, read_since);
+    let keys = Some(CacheKeys::new(&site, &source_keys));
+    Ok(LoadedSite { site, warnings, keys, sources, sources_read: known.read_of_asked() })
 }
 
 /// The build cache, unless it is off or cannot be used (then with a warning).

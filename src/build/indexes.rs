@@ -105,8 +105,11 @@ impl Indexes<'_> {
         };
         let (meta, updated) =
             search::index_language_kept(self.site, sources, self.stemmers, language, kept, &mut emit, &mut reuse)?;
+        // An index that read a source as empty (one that changed after the build found it
+        // unchanged: the build fails) is not kept.
+        let whole = self.site.text_problems().is_empty();
         match meta {
-            Some(meta) if cache.save_file(&name, &meta).is_ok() => store.keep_only(meta.names()),
+            Some(meta) if whole && cache.save_file(&name, &meta).is_ok() => store.keep_only(meta.names()),
             // The one kept before describes an older index: dropped, so that the next
             // build makes the index afresh rather than update it from further back.
             _ => cache.remove_file(&name),

@@ -22,6 +22,7 @@ mod clean;
 mod incremental;
 mod indexes;
 mod keys;
+mod known;
 mod memo;
 mod parts;
 mod pdfs;

@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use super::checks::Checked;
 use super::keys::{Key, Keys, SourceKeys, hash_debug, hash_files};
+use super::known::KnownSourceMap;
 use super::parts;
 use super::pdfs::{KeptPdfs, SavedPdf};
 use super::stages::theme_dir;
@@ -40,6 +41,9 @@ use crate::types::LangCode;
 pub(super) struct Remembered {
     /// The output directory it wrote.
     output: PathBuf,
+    /// What it read of each source, taken before the rest (`SavedRemembered::sources`):
+    /// the site is read while the rest is.
+    sources: KnownSourceMap,
     /// A hash of the theme's asset names: pages hold their URLs, and the offline
     /// workers' fingerprints their places, so other names reuse nothing.
     assets: Key,
@@ -65,6 +69,7 @@ pub(super) struct Remembered {
 #[derive(Serialize, Deserialize)]
 struct Saved {
     output: PathBuf,
+    sources: Vec<u128>,
     assets: Key,
     search: HashMap<Key, Vec<String>>,
     renderings: Vec<u128>,
@@ -82,6 +87,7 @@ impl Saved {
     /// Every part it names.
     fn parts(&self) -> impl Iterator<Item = u128> + '_ {
         [
+            &self.sources,
             &self.renderings,
             &self.markdown,
             &self.checks,
@@ -97,7 +103,7 @@ impl Saved {
         .chain(self.pdfs.iter().map(SavedPdf::part))
     }
 
-    /// The `Remembered` it names, when every part is there and whole.
+    /// The `Remembered` it names but the sources, when every part is there and whole.
     fn read(self, cache: &BuildCache) -> Option<Remembered> {
         let outputs = Outputs {
             published: parts::load(cache, &self.published)?,
@@ -107,6 +113,7 @@ impl Saved {
         };
         Some(Remembered {
             output: self.output,
+            sources: KnownSourceMap::new(),
             assets: self.assets,
             renderings: parts::load(cache, &self.renderings)?,
             search: self.search,
@@ -122,6 +129,7 @@ impl Saved {
 /// What a build made, by key, for the next to reuse.
 #[derive(Default)]
 pub(super) struct Made {
+    pub(super) sources: KnownSourceMap,
     pub(super) markdown: HashMap<Key, MarkdownSummary>,
     pub(super) checks: Checked,
     pub(super) pdfs: KeptPdfs,
@@ -153,10 +161,9 @@ pub(super) struct CacheKeys {
 }
 
 impl CacheKeys {
-    /// The Markdown keys, from the site before its text is released.
-    pub(super) fn new(site: &Site) -> Self {
-        let source_keys: Vec<SourceKeys> = site.sources.par_iter().map(|source| SourceKeys::of(source)).collect();
-        let keys = Keys::new(site, &source_keys);
+    /// The Markdown keys, from the site and its sources' keys (by source index).
+    pub(super) fn new(site: &Site, source_keys: &[SourceKeys]) -> Self {
+        let keys = Keys::new(site, source_keys);
         Self {
             keys,
             renderings: Vec::new(),
@@ -216,21 +223,35 @@ pub(super) struct Recalled {
     hashes: HashMap<String, u128>,
 }
 
-impl Remembered {
-    /// What the last build saved in `cache`, if it is whole; a warning when it is not.
-    pub(super) fn load(cache: &BuildCache) -> (Option<Self>, Option<Warning>) {
+/// The cache file as the last build saved it, its parts not read yet: the sources are
+/// read first (`sources`), for the site to be read while the rest is (`read`).
+pub(super) struct SavedRemembered(Saved);
+
+impl SavedRemembered {
+    /// What the last build saved in `cache`; a warning when it cannot be used.
+    pub(super) fn open(cache: &BuildCache) -> (Option<Self>, Option<Warning>) {
         let (saved, warning) = cache.load::<Saved>();
-        match saved.map(|saved| saved.read(cache)) {
-            Some(None) => (None, Some(cache.parts_damaged())),
-            remembered => (remembered.flatten(), warning),
-        }
+        (saved.map(Self), warning)
     }
 
+    /// What the last build kept of each source; `None` when a part is missing or damaged.
+    pub(super) fn sources(&self, cache: &BuildCache) -> Option<KnownSourceMap> {
+        parts::load(cache, &self.0.sources)
+    }
+
+    /// Everything else the last build saved; `None` when a part is missing or damaged.
+    pub(super) fn read(self, cache: &BuildCache) -> Option<Remembered> {
+        self.0.read(cache)
+    }
+}
+
+impl Remembered {
     /// Saves it in `cache` for the next build: the parts that changed, the file that
     /// names them, and then only the parts it names are kept.
     pub(super) fn save(&self, cache: &BuildCache) -> std::io::Result<()> {
         let saved = Saved {
             output: self.output.clone(),
+            sources: parts::save(cache, &self.sources)?,
             assets: self.assets,
             search: self.search.clone(),
             renderings: parts::save(cache, &self.renderings)?,
@@ -276,8 +297,9 @@ impl Remembered {
     /// What this build leaves the next: `renderings` and `search` (filled as it
     /// went), the facts of every file, and the output directories' records.
     pub(super) fn new(output: &Path, assets: Key, made: Made, facts: HashMap<String, Bytes>, outputs: Outputs) -> Self {
-        let Made { markdown, checks, pdfs, renderings, search } = made;
-        Self { output: output.to_path_buf(), assets, renderings, search, markdown, checks, pdfs, facts, outputs }
+        let Made { sources, markdown, checks, pdfs, renderings, search } = made;
+        let output = output.to_path_buf();
+        Self { output, sources, assets, renderings, search, markdown, checks, pdfs, facts, outputs }
     }
 }
 

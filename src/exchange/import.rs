@@ -224,14 +224,14 @@ fn with_units(
 ) -> Result<String, ExchangeError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let body_start =
-        text.len().checked_sub(page.body.len()).filter(|&at| text[at..] == page.body).ok_or_else(|| {
+        text.len().checked_sub(page.body().len()).filter(|&at| text[at..] == *page.body()).ok_or_else(|| {
             ExchangeError::Refused {
                 location: Location::file(&page.path),
                 message: "the file changed while importing; import again".into(),
             }
         })?;
     let units = crate::blocks::page_units(page);
-    let mut body = page.body.clone();
+    let mut body = page.body().to_string();
     let mut spans: Vec<(&Unit, &String)> =
         units.iter().filter(|u| u.span.is_some()).filter_map(|u| edits.get(&u.id).map(|e| (u, e))).collect();
     spans.sort_by_key(|(unit, _)| std::cmp::Reverse(unit.span.as_ref().map_or(0, |s| s.start)));

@@ -4,23 +4,19 @@
 //! or renaming a name in a folder changes its change time, which programs cannot set
 //! back on the file systems that keep one (those of Linux and macOS; not FAT). Git's
 //! untracked cache skips unchanged folders the same way. A folder changed too close to
-//! the moment it was stamped is listed again next time (`MARGIN`): a coarse file system
+//! the moment it was stamped is listed again next time (`Stamp::settled_before`): a coarse file system
 //! clock may give a later change the same time. The file system's clock is taken to be
 //! this machine's, as it is for local disks; a network file system whose clock lags
 //! this one's by more than the margin could hide a change.
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use rayon::prelude::*;
 
 use super::{OutputError, io};
 use crate::files::Stamp;
-
-/// How recent a folder's change may be and its stamp still be trusted: more than the
-/// coarsest file system clock in common use (FAT's two seconds) and the kernel's tick.
-const MARGIN: Duration = Duration::from_secs(3);
 
 /// Every folder of an output directory, by its path inside it (`""` for the directory
 /// itself), with its stamp, or `None` when it must be listed to be known.
@@ -29,9 +25,7 @@ pub type FolderStamps = HashMap<String, Option<Stamp>>;
 /// A folder's stamp, if the folder last changed well before `known_since`: from then on
 /// its names were known, and any later change gives it another change time.
 fn trusted(stamp: Stamp, known_since: SystemTime) -> Option<Stamp> {
-    let limit = known_since.checked_sub(MARGIN)?.duration_since(SystemTime::UNIX_EPOCH).ok()?;
-    let limit = (i64::try_from(limit.as_secs()).ok()?, i64::from(limit.subsec_nanos()));
-    (stamp.modified.max(stamp.changed) < limit).then_some(stamp)
+    stamp.settled_before(known_since).then_some(stamp)
 }
 
 /// What `list_changed` found.
@@ -182,6 +176,7 @@ pub(super) fn folders_to_stamp(written: &HashSet<String>, found: &FolderStamps) 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     fn tree() -> tempfile::TempDir {
         let dir = tempfile::tempdir().unwrap();
@@ -271,7 +266,7 @@ mod tests {
         let stamps = stamps_of(dir.path(), ["".to_string(), "en".to_string()].iter(), now);
         assert_eq!(stamps.len(), 2);
         assert!(stamps.values().all(Option::is_none));
-        let later = stamps_of(dir.path(), ["en".to_string(), "gone".to_string()].iter(), now + MARGIN * 2);
+        let later = stamps_of(dir.path(), ["en".to_string(), "gone".to_string()].iter(), now + Duration::from_secs(6));
         assert!(later.len() == 1 && later["en"].is_some());
     }
 }

@@ -116,7 +116,7 @@ fn push_page(out: &mut String, site: &Site, language: &Language, page: &Page, he
         Translation::Outdated => Some(ui(language, "outdated_notice")),
         _ => None,
     };
-    let body = body_markup(&source.body, &options);
+    let body = body_markup(source.body(), &options);
     if notice.is_none() && other_language.is_none() {
         out.push_str(&body);
     } else {

@@ -116,7 +116,6 @@ impl Found {
 #[derive(Debug)]
 pub struct FontFileStamp {
     pub path: PathBuf,
-    pub size: u64,
     /// `None` when the file is not there any more.
     pub stamp: Option<Stamp>,
 }
@@ -132,9 +131,8 @@ pub fn font_files(folders: &[PathBuf]) -> Vec<FontFileStamp> {
     paths
         .into_iter()
         .map(|path| {
-            let metadata = std::fs::metadata(&path).ok();
-            let size = metadata.as_ref().map_or(0, std::fs::Metadata::len);
-            FontFileStamp { path, size, stamp: metadata.as_ref().map(Stamp::of) }
+            let stamp = std::fs::metadata(&path).ok().as_ref().map(Stamp::of);
+            FontFileStamp { path, stamp }
         })
         .collect()
 }

@@ -35,7 +35,7 @@ impl<'a> Renderer<'a> {
             questions: self.questions(page),
             content_lang,
             translation: page.translation,
-            date: source.front.date.and_then(|d| d.date).map(|d| DateView {
+            date: source.front.date.and_then(|d| d.0.date).map(|d| DateView {
                 iso: format!("{:04}-{:02}-{:02}", d.year, d.month, d.day),
                 text: language.format_date(d.year, d.month, d.day),
             }),

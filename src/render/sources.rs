@@ -129,8 +129,8 @@ fn render_source(
         block_prefix: &block_prefix,
         trust_raw_html,
     };
-    markdown::render(&source.body, &context).map_err(|error| RenderError::Markdown {
-        location: Location::of_offset(&source.path, &source.body, error.offset(), source.body_line),
+    markdown::render(source.body(), &context).map_err(|error| RenderError::Markdown {
+        location: Location::of_offset(&source.path, source.body(), error.offset(), source.body_line),
         message: error.to_string(),
     })
 }
@@ -299,7 +299,7 @@ impl RenderedSources {
                 _ => self.get(index).sanitized.iter().map(|s| (s.offset, s.what.to_string())).collect(),
             };
             for (offset, what) in removed {
-                let location = Location::of_offset(&source.path, &source.body, offset, source.body_line);
+                let location = Location::of_offset(&source.path, source.body(), offset, source.body_line);
                 warnings.push(Warning {
                     message: format!(
                         "{location}: {what} was removed by the HTML sanitizer (to publish raw HTML as written, set unsafe_html = true in site/config.toml)"

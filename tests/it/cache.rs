@@ -14,6 +14,9 @@ type Tree = Vec<(String, Vec<u8>)>;
 
 const CACHE: &str = ".imrf-site-cache";
 const KEPT: &str = ".public.imrf-site-previous";
+/// Longer than the margin within which the cache does not trust a file's stamp
+/// (`files::Stamp::settled_before`): files older than this are known without reading.
+const SETTLED: std::time::Duration = std::time::Duration::from_millis(3200);
 
 /// The rounds of random edits: `IMRF_CACHE_ROUNDS` for a longer run.
 fn rounds() -> usize {
@@ -31,10 +34,14 @@ struct Reused {
     of_pages: usize,
     indexes: usize,
     of_indexes: usize,
+    /// Source files read from disk, of those found.
+    sources_read: usize,
+    of_sources: usize,
 }
 
 impl Reused {
-    /// Parses `Reused X of Y pages and A of B search indexes from the build cache (...)`.
+    /// Parses `Reused X of Y pages and A of B search indexes from the build cache (...);
+    /// read C of D source files`.
     #[track_caller]
     fn of(run: &Run) -> Self {
         Self::parse(&run.ok()).unwrap_or_else(|| panic!("no cache line in:\n{}", run.stdout()))
@@ -45,7 +52,8 @@ impl Reused {
         assert!(line.contains(" search indexes from the build cache ("), "{line}");
         let counted = |noun: &str| counted(line, noun).unwrap_or_else(|| panic!("no `X of Y {noun}` in: {line}"));
         let ((pages, of_pages), (indexes, of_indexes)) = (counted("pages"), counted("search"));
-        Some(Self { pages, of_pages, indexes, of_indexes })
+        let (sources_read, of_sources) = counted("source");
+        Some(Self { pages, of_pages, indexes, of_indexes, sources_read, of_sources })
     }
 }
 
@@ -421,6 +429,11 @@ fn cached_builds_equal_clean_builds_after_random_edits() {
     let mut editor = Editor::new(&site, seed);
     let first = site.build();
     assert_equals_a_clean_build(&site, &first, &|| "the first build".into());
+    let all_read = Reused::of(&first);
+    assert_eq!(all_read.sources_read, all_read.of_sources, "the first build reads every source");
+    // Past the margin within which a file's stamp is not trusted: from the next build
+    // on, the files the rounds do not touch are known unchanged, and not read.
+    std::thread::sleep(SETTLED);
     let mut history: Vec<String> = Vec::new();
     let mut reused_pages = 0;
     let rounds = rounds();
@@ -458,20 +471,26 @@ fn cached_builds_equal_clean_builds_after_random_edits() {
         assert_equals_a_clean_build(&site, &run, &|| format!("seed {seed}: fr/notes.md restored at the end"));
     }
 
-    // Nothing changed: everything is reused.
+    // Nothing changed: everything is reused, and no source read once its file settled.
+    std::thread::sleep(SETTLED);
+    let settled = site.build();
+    assert_equals_a_clean_build(&site, &settled, &|| format!("seed {seed}: a build with nothing changed"));
     let again = site.build();
     let reused = Reused::of(&again);
     assert_eq!((reused.pages, reused.indexes), (reused.of_pages, reused.of_indexes), "seed {seed}: nothing changed");
+    assert_eq!(reused.sources_read, 0, "seed {seed}: nothing changed: {reused:?}");
     assert_equals_a_clean_build(&site, &again, &|| format!("seed {seed}: a build with nothing changed"));
 
     // One page's text (both have their page in the other language): that page alone is
     // made again, and the other language's search index is reused.
-    for path in ["fr/notes.md", "en/notes.md"] {
+    for (edited_before, path) in ["fr/notes.md", "en/notes.md"].into_iter().enumerate() {
         append(&site, &format!("site/content/{path}"), "\nOne more paragraph.\n");
         let run = site.build();
         let reused = Reused::of(&run);
         assert_equals_a_clean_build(&site, &run, &|| format!("seed {seed}: a text edit of {path}"));
         assert_eq!(reused.of_pages - reused.pages, 1, "seed {seed}: a text edit of {path}: {reused:?}");
+        // This file, and the one edited in the round before, too recently to be trusted.
+        assert_eq!(reused.sources_read, 1 + edited_before, "seed {seed}: a text edit of {path}: {reused:?}");
         assert_eq!(reused.indexes + 1, reused.of_indexes, "seed {seed}: a text edit of {path}: {reused:?}");
     }
     eprintln!("seed {seed}: {} edits in {rounds} rounds, {reused_pages} pages reused in all", history.len());

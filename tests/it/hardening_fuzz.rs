@@ -181,7 +181,7 @@ fn render_page(text: &str) -> Result<(), TestCaseError> {
                 block_prefix: "p-fuzz",
                 trust_raw_html: false,
             };
-            if let Ok(rendered) = markdown::render(&page.body, &context) {
+            if let Ok(rendered) = markdown::render(page.body(), &context) {
                 assert_no_script(&rendered.html)?;
                 for footnote in &rendered.footnotes {
                     assert_no_script(&footnote.html)?;
