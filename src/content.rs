@@ -3,7 +3,8 @@
 //! folder) and the `SourcePage` type; knows nothing of rendering.
 
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -109,8 +110,8 @@ enum PageText {
     /// Not read: the build cache knew the file unchanged (`SourcePage::known`). Read
     /// when first asked for, and checked against the hash of the text the cache knew
     /// (`written`); a file that no longer has that text reads as empty, and says so
-    /// (`SourcePage::text_problem`).
-    OnDemand { written: [u8; 32], read: OnceLock<Result<(String, String), String>> },
+    /// (`SourcePage::text_problem`). Each read counts in `reads`.
+    OnDemand { written: [u8; 32], read: OnceLock<Result<(String, String), String>>, reads: Arc<AtomicUsize> },
     /// Freed once nothing reads it (`SourcePage::release_text`).
     Released,
 }
@@ -127,8 +128,16 @@ pub struct KnownPage {
 }
 
 impl SourcePage {
-    /// A page the build cache knew, as it knew it; its text is read only if asked for.
-    pub fn known(lang: &LangCode, key: &str, path: &Path, stamp: Stamp, known: &KnownPage) -> Self {
+    /// A page the build cache knew, as it knew it; its text is read only if asked for,
+    /// and counted in `reads` then.
+    pub fn known(
+        lang: &LangCode,
+        key: &str,
+        path: &Path,
+        stamp: Stamp,
+        known: &KnownPage,
+        reads: &Arc<AtomicUsize>,
+    ) -> Self {
         let content_hash = OnceLock::new();
         if let Some(hash) = &known.content_hash {
             let _ = content_hash.set(hash.clone());
@@ -138,15 +147,19 @@ impl SourcePage {
             key: key.to_string(),
             path: path.to_path_buf(),
             front: known.front.clone(),
-            text: PageText::OnDemand { written: known.written, read: OnceLock::new() },
+            text: PageText::OnDemand { written: known.written, read: OnceLock::new(), reads: Arc::clone(reads) },
             body_line: known.body_line,
             stamp: Some(stamp),
             content_hash,
         }
     }
 
-    /// What the build cache keeps of the page; `None` once its text is released.
+    /// What the build cache keeps of the page; `None` once its text is released, or
+    /// when it could not be read as the cache knew it.
     pub fn to_known(&self) -> Option<KnownPage> {
+        if self.text_problem().is_some() {
+            return None;
+        }
         Some(KnownPage {
             front: self.front.clone(),
             body_line: self.body_line,
@@ -169,8 +182,11 @@ impl SourcePage {
     fn text(&self) -> Option<(&str, &str)> {
         match &self.text {
             PageText::Read { front_text, body } => Some((front_text, body)),
-            PageText::OnDemand { written, read } => {
-                let read = read.get_or_init(|| read_known_text(&self.path, written));
+            PageText::OnDemand { written, read, reads } => {
+                let read = read.get_or_init(|| {
+                    reads.fetch_add(1, Ordering::Relaxed);
+                    read_known_text(&self.path, written)
+                });
                 read.as_ref().ok().map(|(front_text, body)| (front_text.as_str(), body.as_str()))
             }
             PageText::Released => None,
@@ -196,9 +212,13 @@ impl SourcePage {
         Some(invalid(Location::file(&self.path), problem.clone()))
     }
 
-    /// Frees the text once nothing reads it (see `Site::release_source_text`).
+    /// Frees the text once nothing reads it (see `Site::release_source_text`). A text
+    /// that could not be read as the cache knew it holds none, and stays, so that the
+    /// build still finds its problem.
     pub fn release_text(&mut self) {
-        self.text = PageText::Released;
+        if self.text_problem().is_none() {
+            self.text = PageText::Released;
+        }
     }
 
     /// Where the page's content hash is kept once made.

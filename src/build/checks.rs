@@ -54,7 +54,8 @@ pub(super) fn warnings(
             // The Markdown's key covers the path, the front matter as read, the body
             // and the default language; the check also reads the front matter as
             // written, which the hash of the text as written covers without reading a
-            // file the cache knew (the text is not released before the checks).
+            // file the cache knew. Invariant: the checks run before any text is
+            // released (`Site::release_source_text`), so every source has the hash.
             let language = glossaries.get(&source.lang).map_or(&[][..], |key| &key[..]);
             let written = source.written_hash().unwrap_or_default();
             let key = hash_parts(&[b"glossary", markdown(n), &written, language]);

@@ -15,7 +15,7 @@ use rayon::prelude::*;
 use super::checks;
 use super::indexes::{Indexes, MadeIndex, forget_kept_indexes_but};
 use super::keys::{Key, hash_debug};
-use super::known::{self, KnownSourceMap, KnownSources};
+use super::known::{KnownSourceMap, KnownSources, SourceReads};
 use super::pdfs::{PdfMemo, typeset_pdfs};
 use super::remembered::{CacheKeys, FileFacts, Made, Recalled, Remembered, SavedRemembered, facts_of};
 use super::stages::{BuildOptions, Prepared, describe_link_problems, precache, prepare, stemmer_urls, theme_dir};
@@ -103,9 +103,13 @@ const WRITE_BATCH: usize = 256;
 pub fn build(options: &BuildOptions) -> Result<BuildReport, Error> {
     let started = Instant::now();
     let output_dir = options.output_dir();
-    // A cache folder not made yet is made once the output folder passed its checks: a
-    // build refused there leaves the site's folder as it was.
-    let new_cache = options.cache_dir().is_some_and(|dir| !dir.exists());
+    // A cache folder not made yet (or empty) is made once the output folder passed its
+    // checks: a build refused there leaves the site's folder as it was. A cache that is
+    // there is opened (locked) and read first; a build refused then changes nothing in
+    // it but its lock file, and a damaged cache file it sets aside.
+    let new_cache = options
+        .cache_dir()
+        .is_some_and(|dir| std::fs::read_dir(dir).map_or(true, |mut entries| entries.next().is_none()));
     let (mut cache, mut cache_warnings) = if new_cache { (None, Vec::new()) } else { open_cache(options) };
     let (saved, warning) = cache.as_ref().map(SavedRemembered::open).unwrap_or_default();
     cache_warnings.extend(warning);
@@ -283,7 +287,7 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Error> {
                     dir: cache.dir().to_path_buf(),
                     renderings: (reused_renderings, renderings.len()),
                     pdfs: (pdf_count - pdf_memo.typeset, pdf_count),
-                    sources_read,
+                    sources_read: sources_read.counts(),
                     indexes: (reused_indexes, site.languages.len()),
                     updated_indexes,
                     bytes: saved.as_ref().ok().map(|_| cache.size()),
@@ -314,8 +318,8 @@ struct LoadedSite {
     warnings: Vec<Warning>,
     keys: Option<CacheKeys>,
     sources: KnownSourceMap,
-    /// Source files read from disk, of those found.
-    sources_read: (usize, usize),
+    /// Source files read from disk, of those found: counted until the end.
+    sources_read: SourceReads,
 }
 
 /// Loads the site, each source the last build kept (`known`, with the cache on) from
@@ -327,16 +331,16 @@ fn load_site(options: &BuildOptions, known: Option<&KnownSources>) -> Result<Loa
     if options.cache_dir().is_none() {
         let (site, warnings) = Site::load(paths, base_url)?;
         let sources = KnownSourceMap::new();
-        return Ok(LoadedSite { site, warnings, keys: None, sources, sources_read: (0, 0) });
+        return Ok(LoadedSite { site, warnings, keys: None, sources, sources_read: SourceReads::none() });
     }
     let none = KnownSources::default();
     let known = known.unwrap_or(&none);
     let read_since = SystemTime::now();
     let (site, warnings) = Site::load_with(paths, base_url, known)?;
     let source_keys = known.source_keys(&site);
-    let sources = known::remember(&site, &source_keys, read_since);
+    let sources = known.remember(&site, &source_keys, read_since);
     let keys = Some(CacheKeys::new(&site, &source_keys));
-    Ok(LoadedSite { site, warnings, keys, sources, sources_read: known.read_of_asked() })
+    Ok(LoadedSite { site, warnings, keys, sources, sources_read: known.reads() })
 }
 
 /// The build cache, unless it is off or cannot be used (then with a warning).

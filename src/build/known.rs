@@ -10,8 +10,8 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::SystemTime;
 
 use rayon::prelude::*;
@@ -38,9 +38,30 @@ pub(super) type KnownSourceMap = HashMap<String, KnownSource>;
 #[derive(Default)]
 pub(super) struct KnownSources {
     known: KnownSourceMap,
-    /// Source files asked for, and of them, those read from disk.
+    /// Source files asked for.
     asked: AtomicUsize,
-    read: AtomicUsize,
+    /// Of them, those read from disk, while loading or on demand (the known pages
+    /// count theirs here).
+    read: Arc<AtomicUsize>,
+    /// The drafts loaded: not part of the site, but known next time all the same.
+    drafts: Mutex<Vec<Arc<SourcePage>>>,
+}
+
+/// How many source files a build read from disk, of how many it found: asked at the
+/// end of the build, once every text read on demand was read.
+pub(super) struct SourceReads {
+    read: Arc<AtomicUsize>,
+    asked: usize,
+}
+
+impl SourceReads {
+    pub(super) fn none() -> Self {
+        Self { read: Arc::default(), asked: 0 }
+    }
+
+    pub(super) fn counts(&self) -> (usize, usize) {
+        (self.read.load(Ordering::Relaxed), self.asked)
+    }
 }
 
 impl KnownSources {
@@ -48,9 +69,9 @@ impl KnownSources {
         Self { known, ..Self::default() }
     }
 
-    /// How many source files were read from disk, and of how many.
-    pub(super) fn read_of_asked(&self) -> (usize, usize) {
-        (self.read.load(Ordering::Relaxed), self.asked.load(Ordering::Relaxed))
+    /// The source files read so far, and from now on.
+    pub(super) fn reads(&self) -> SourceReads {
+        SourceReads { read: Arc::clone(&self.read), asked: self.asked.load(Ordering::Relaxed) }
     }
 
     /// What the cache kept of the file at `path`, if the file is there with the stamp
@@ -84,32 +105,44 @@ impl SourceFiles for KnownSources {
 
     fn load_page(&self, lang: &LangCode, key: &str, path: &Path) -> Result<Arc<SourcePage>, ContentError> {
         self.asked.fetch_add(1, Ordering::Relaxed);
-        if let Some(known) = self.unchanged(path) {
-            return Ok(Arc::new(SourcePage::known(lang, key, path, known.stamp, &known.page)));
+        let page = match self.unchanged(path) {
+            Some(known) => Arc::new(SourcePage::known(lang, key, path, known.stamp, &known.page, &self.read)),
+            None => {
+                self.read.fetch_add(1, Ordering::Relaxed);
+                content::load_page(lang, key, path).map(Arc::new)?
+            }
+        };
+        if page.front.draft {
+            self.drafts.lock().unwrap_or_else(PoisonError::into_inner).push(Arc::clone(&page));
         }
-        self.read.fetch_add(1, Ordering::Relaxed);
-        content::load_page(lang, key, path).map(Arc::new)
+        Ok(page)
     }
 }
 
-/// What the next build may take of each source of `site` (with `keys`, by source index)
-/// without reading it: every file read with a stamp settled before `read_since`, when
-/// the reading began. An original's content hash is made now, while its text is at hand:
-/// its translations' states read it.
-pub(super) fn remember(site: &Site, keys: &[SourceKeys], read_since: SystemTime) -> KnownSourceMap {
-    site.sources
-        .par_iter()
-        .zip(keys)
-        .filter_map(|(source, keys)| {
-            let stamp = source.stamp.filter(|stamp| stamp.settled_before(read_since))?;
-            let path = source.path.to_str()?;
-            if source.lang == site.default_language {
-                crate::blocks::content_hash(source);
-            }
-            let page = source.to_known()?;
-            Some((path.to_string(), KnownSource { stamp, page, keys: *keys }))
-        })
-        .collect()
+impl KnownSources {
+    /// What the next build may take of each source of `site` (with `keys`, by source
+    /// index) and of each draft without reading it: every file read with a stamp
+    /// settled before `read_since`, when the reading began. An original's content hash
+    /// is made now (read on demand if the cache did not have it): its translations'
+    /// states read it.
+    pub(super) fn remember(&self, site: &Site, keys: &[SourceKeys], read_since: SystemTime) -> KnownSourceMap {
+        let drafts = self.drafts.lock().unwrap_or_else(PoisonError::into_inner);
+        let draft_keys: Vec<SourceKeys> = drafts.iter().map(|draft| self.source_keys_of(draft)).collect();
+        let sources = site.sources.iter().zip(keys).chain(drafts.iter().zip(&draft_keys));
+        let sources: Vec<(&Arc<SourcePage>, &SourceKeys)> = sources.collect();
+        sources
+            .into_par_iter()
+            .filter_map(|(source, keys)| {
+                let stamp = source.stamp.filter(|stamp| stamp.settled_before(read_since))?;
+                let path = source.path.to_str()?;
+                if source.lang == site.default_language {
+                    crate::blocks::content_hash(source);
+                }
+                let page = source.to_known()?;
+                Some((path.to_string(), KnownSource { stamp, page, keys: *keys }))
+            })
+            .collect()
+    }
 }
 
 #[cfg(test)]
@@ -140,10 +173,11 @@ mod tests {
         let sources = KnownSources::new(HashMap::from([(path.to_str().unwrap().to_string(), known)]));
         let page = sources.load_page(&en(), "a.md", &path).unwrap();
         assert_eq!(page.front.title, "Kept");
-        assert_eq!(sources.read_of_asked(), (0, 1));
+        assert_eq!(sources.reads().counts(), (0, 1));
         // Asked for, the text is read and checked against the kept hash.
         assert_eq!(page.body(), "Body\n");
         assert!(page.text_problem().is_none());
+        assert_eq!(sources.reads().counts(), (1, 1));
     }
 
     #[test]
@@ -160,12 +194,18 @@ mod tests {
         assert_eq!(found.body(), "");
         let problem = found.text_problem().unwrap().to_string();
         assert!(problem.contains("a.md") && problem.contains("changed while imrf-site was building"), "{problem}");
+        assert_eq!(sources.reads().counts(), (1, 1), "read on demand");
+        // Nothing of it is kept, and releasing the text keeps the problem for the build.
+        assert!(found.to_known().is_none());
+        let mut released = Arc::unwrap_or_clone(found);
+        released.release_text();
+        assert!(released.text_problem().is_some());
 
         // A build after the write reads it.
         let sources = KnownSources::new(map);
         let page = sources.load_page(&en(), "a.md", &path).unwrap();
         assert_eq!((page.front.title.as_str(), page.body()), ("B", "Other body\n"));
-        assert_eq!(sources.read_of_asked(), (1, 1));
+        assert_eq!(sources.reads().counts(), (1, 1));
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! the config sets `open_data = true`. Texts are Markdown as written, the form the
 //! translations are made and exchanged in; ids are the anchors every language shares.
 
+use rayon::prelude::*;
 use serde::Serialize;
 
 use super::pages::kind_name;
@@ -102,7 +103,8 @@ fn note_data(site: &Site, language: &Language) -> OutputFile {
         language: code,
         url: site.base_url.absolute(&format!("/{code}/")),
         original_language: site.default_language.as_str(),
-        pages: pages.into_iter().map(|page| page_data(site, page)).collect(),
+        // In parallel: a page the build cache knew reads its text now.
+        pages: pages.into_par_iter().map(|page| page_data(site, page)).collect(),
     };
     // Serializing plain structs of strings and numbers cannot fail.
     let json = serde_json::to_string(&data).unwrap_or_default();

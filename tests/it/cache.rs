@@ -489,8 +489,10 @@ fn cached_builds_equal_clean_builds_after_random_edits() {
         let reused = Reused::of(&run);
         assert_equals_a_clean_build(&site, &run, &|| format!("seed {seed}: a text edit of {path}"));
         assert_eq!(reused.of_pages - reused.pages, 1, "seed {seed}: a text edit of {path}: {reused:?}");
-        // This file, and the one edited in the round before, too recently to be trusted.
-        assert_eq!(reused.sources_read, 1 + edited_before, "seed {seed}: a text edit of {path}: {reused:?}");
+        // This file, the one edited in the round before (too recently to be trusted),
+        // and those whose text the checks read again for their warnings' lines; not all.
+        let read = reused.sources_read;
+        assert!(read > edited_before && read < reused.of_sources, "seed {seed}: a text edit of {path}: {reused:?}");
         assert_eq!(reused.indexes + 1, reused.of_indexes, "seed {seed}: a text edit of {path}: {reused:?}");
     }
     eprintln!("seed {seed}: {} edits in {rounds} rounds, {reused_pages} pages reused in all", history.len());
