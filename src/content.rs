@@ -105,8 +105,9 @@ pub struct SourcePage {
 /// A page's text: its front matter as written and its body.
 #[derive(Debug, Clone)]
 enum PageText {
-    /// Read with the page.
-    Read { front_text: String, body: String },
+    /// Read with the page; the hash of the text as written made when first asked for
+    /// (the cache keys, the checks and the record the build keeps all read it).
+    Read { front_text: String, body: String, written: OnceLock<[u8; 32]> },
     /// Not read: the build cache knew the file unchanged (`SourcePage::known`). Read
     /// when first asked for, and checked against the hash of the text the cache knew
     /// (`written`); a file that no longer has that text reads as empty, and says so
@@ -181,7 +182,7 @@ impl SourcePage {
 
     fn text(&self) -> Option<(&str, &str)> {
         match &self.text {
-            PageText::Read { front_text, body } => Some((front_text, body)),
+            PageText::Read { front_text, body, .. } => Some((front_text, body)),
             PageText::OnDemand { written, read, reads } => {
                 let read = read.get_or_init(|| {
                     reads.fetch_add(1, Ordering::Relaxed);
@@ -197,7 +198,9 @@ impl SourcePage {
     /// A page the build cache knew answers without reading its file.
     pub fn written_hash(&self) -> Option<[u8; 32]> {
         match &self.text {
-            PageText::Read { front_text, body } => Some(written_hash(front_text, body)),
+            PageText::Read { front_text, body, written } => {
+                Some(*written.get_or_init(|| written_hash(front_text, body)))
+            }
             PageText::OnDemand { written, .. } => Some(*written),
             PageText::Released => None,
         }
@@ -230,12 +233,7 @@ impl SourcePage {
 /// The hash of a page's text as written (`KnownPage::written`): what a page read on
 /// demand must still be.
 fn written_hash(front_text: &str, body: &str) -> [u8; 32] {
-    let mut hasher = blake3::Hasher::new();
-    for part in [front_text, body] {
-        hasher.update(&(part.len() as u64).to_le_bytes());
-        hasher.update(part.as_bytes());
-    }
-    *hasher.finalize().as_bytes()
+    crate::hashes::hash_parts(&[front_text.as_bytes(), body.as_bytes()])
 }
 
 /// The text of a page the build cache knew, read now: the front matter as written and
@@ -353,7 +351,7 @@ pub fn parse_page(lang: &LangCode, key: &str, path: &Path, text: &str) -> Result
         key: key.to_string(),
         path: path.to_path_buf(),
         front,
-        text: PageText::Read { front_text: front_text.to_string(), body: body.to_string() },
+        text: PageText::Read { front_text: front_text.to_string(), body: body.to_string(), written: OnceLock::new() },
         body_line,
         stamp: None,
         content_hash: OnceLock::new(),

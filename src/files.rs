@@ -14,9 +14,9 @@ use std::time::{Duration, SystemTime};
 use rustix::fs::{Mode, OFlags};
 use serde::{Deserialize, Serialize};
 
-/// A file's or folder's identity, size and dates. Adding, removing or renaming a name in a
-/// folder, and replacing a file or changing its permissions, give it another change
-/// time, which programs cannot set back on the file systems that keep one (those of
+/// A file's or folder's identity, size and dates. Writing or replacing a file, changing
+/// its permissions, and adding, removing or renaming a name in a folder give it another
+/// change time, which programs cannot set back on the file systems that keep one (those of
 /// Linux and macOS; not FAT).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Stamp {

@@ -20,6 +20,7 @@ pub mod error;
 pub mod exchange;
 pub mod files;
 pub mod glossary;
+pub mod hashes;
 pub mod hreflang;
 pub(crate) mod html;
 pub mod i18n;

@@ -1,8 +1,8 @@
 //! The sources a build read, as the build cache keeps them for the next build
-//! (`KnownSource`: the file's stamp and size, its front matter and the hash of its text,
-//! and its memo keys), and `KnownSources`, the `SourceFiles` that answers from them. A
-//! file whose stamp and size are those kept is not read: its page is made from what the
-//! cache kept, and its text is read only if something asks for it (a page rendered
+//! (`KnownSource`: the file's stamp, its front matter and the hash of its text, and its
+//! memo keys), and `KnownSources`, the `SourceFiles` that answers from them. A file
+//! whose stamp (size included) is the one kept is not read: its page is made from what
+//! the cache kept, and its text is read only if something asks for it (a page rendered
 //! again, a check whose key changed, a PDF), then checked against the kept hash
 //! (`content::SourcePage::known`). Writing a file gives it another change time, which
 //! programs cannot set back; a file changed too close to the moment it was read keeps no

@@ -41,8 +41,9 @@ use crate::types::LangCode;
 pub(super) struct Remembered {
     /// The output directory it wrote.
     output: PathBuf,
-    /// What it read of each source, taken before the rest (`SavedRemembered::sources`):
-    /// the site is read while the rest is.
+    /// What it read of each source, for the next build. Read back on its own, before the
+    /// rest (`SavedRemembered::sources`), so that the site is read while the rest is:
+    /// empty in a `Remembered` read back.
     sources: KnownSourceMap,
     /// A hash of the theme's asset names: pages hold their URLs, and the offline
     /// workers' fingerprints their places, so other names reuse nothing.

@@ -4,10 +4,10 @@
 //! or renaming a name in a folder changes its change time, which programs cannot set
 //! back on the file systems that keep one (those of Linux and macOS; not FAT). Git's
 //! untracked cache skips unchanged folders the same way. A folder changed too close to
-//! the moment it was stamped is listed again next time (`Stamp::settled_before`): a coarse file system
-//! clock may give a later change the same time. The file system's clock is taken to be
-//! this machine's, as it is for local disks; a network file system whose clock lags
-//! this one's by more than the margin could hide a change.
+//! the moment it was stamped is listed again next time (`Stamp::settled_before`): a
+//! coarse file system clock may give a later change the same time. The file system's
+//! clock is taken to be this machine's, as it is for local disks; a network file system
+//! whose clock lags this one's by more than the margin could hide a change.
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
