@@ -46,7 +46,7 @@ impl Target {
 /// flat lists: a large site has hundreds of thousands of links and ids, and a string
 /// allocated for each held over twice the memory (and made the build cache, which keeps
 /// them, slower to read).
-#[derive(serde::Serialize, serde::Deserialize)]
+#[derive(Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PageLinks {
     /// The page's path inside the output directory.
     page: Box<str>,
@@ -157,29 +157,66 @@ pub fn broken_links_among<'p>(
     paths: impl Iterator<Item = &'p str>,
     base_path: &str,
 ) -> Vec<BrokenLink> {
+    checked_links_among(scans, paths, base_path).broken
+}
+
+/// What `checked_links_among` found.
+pub struct LinkCheck {
+    /// `broken_links`.
+    pub broken: Vec<BrokenLink>,
+    /// Every file inside the site that a link leads to, in its folder form, by its
+    /// `target_hash`: sorted, each once, so that a later build can tell whether a file
+    /// it adds or removes changes what the check finds.
+    pub targets: Vec<u64>,
+}
+
+/// A target's hash in `LinkCheck::targets`.
+pub fn target_hash(folder_form: &str) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(folder_form.as_bytes())
+}
+
+/// `broken_links_among`, and every target its links lead to.
+pub fn checked_links_among<'p>(
+    scans: &[PageLinks],
+    paths: impl Iterator<Item = &'p str>,
+    base_path: &str,
+) -> LinkCheck {
     let all_paths: HashSet<&str> = paths.map(folder_form).collect();
     let pages: HashMap<&str, &PageLinks> = scans.iter().map(|scan| (folder_form(scan.page()), scan)).collect();
-    let broken: Vec<BrokenLink> = scans
+    let checked: Vec<(Vec<BrokenLink>, Vec<u64>)> = scans
         .par_iter()
-        .flat_map_iter(|scan| {
+        .map(|scan| {
             let page = scan.page();
-            scan.links().filter_map(|(href, missing)| {
-                let (target, fragment) = resolve(page, href, base_path)?;
-                let reason = match target {
-                    None => Some("leads outside the site"),
-                    Some(target) if !all_paths.contains(target.as_ref()) => Some(missing.missing()),
-                    Some(target) => match (fragment, pages.get(target.as_ref())) {
-                        (Some(fragment), Some(linked)) => {
-                            (!fragment.is_empty() && !linked.has_id(fragment)).then_some("points to a missing anchor")
-                        }
-                        _ => None,
-                    },
-                };
-                reason.map(|reason| BrokenLink { page: page.to_string(), href: href.to_string(), reason })
-            })
+            let mut targets = Vec::new();
+            let broken = scan
+                .links()
+                .filter_map(|(href, missing)| {
+                    let (target, fragment) = resolve(page, href, base_path)?;
+                    targets.extend(target.as_deref().map(target_hash));
+                    let reason = match target {
+                        None => Some("leads outside the site"),
+                        Some(target) if !all_paths.contains(target.as_ref()) => Some(missing.missing()),
+                        Some(target) => match (fragment, pages.get(target.as_ref())) {
+                            (Some(fragment), Some(linked)) => (!fragment.is_empty() && !linked.has_id(fragment))
+                                .then_some("points to a missing anchor"),
+                            _ => None,
+                        },
+                    };
+                    reason.map(|reason| BrokenLink { page: page.to_string(), href: href.to_string(), reason })
+                })
+                .collect();
+            (broken, targets)
         })
         .collect();
-    broken.into_iter().collect::<BTreeSet<_>>().into_iter().collect()
+    let mut broken = BTreeSet::new();
+    let mut targets = Vec::new();
+    for (page_broken, page_targets) in checked {
+        broken.extend(page_broken);
+        targets.extend(page_targets);
+    }
+    targets.sort_unstable();
+    targets.dedup();
+    LinkCheck { broken: broken.into_iter().collect(), targets }
 }
 
 /// An output path as links name it: `en/a/index.html` is `en/a/`, `index.html` is ``.

@@ -119,6 +119,13 @@ pub fn problems_among<'p>(
     problems
 }
 
+/// The page (in its folder form) each alternate of `pages` leads to, where it leads
+/// inside the site at `base_url`.
+pub fn targets<'a>(pages: &'a [PageAlternates], base_url: &'a str) -> impl Iterator<Item = &'a str> {
+    let base_url = base_url.trim_end_matches('/');
+    pages.iter().flat_map(|page| &page.alternates).filter_map(move |(_, href)| page_at(href, base_url))
+}
+
 /// The page (in its folder form) an absolute URL of the site leads to.
 fn page_at<'u>(url: &'u str, base_url: &str) -> Option<&'u str> {
     url.strip_prefix(base_url)?.strip_prefix('/').map(folder_form)

@@ -10,21 +10,18 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime};
 
-use rayon::prelude::*;
-
 use super::checks;
 use super::indexes::{Indexes, MadeIndex, forget_kept_indexes_but};
 use super::keys::{Key, hash_debug};
 use super::known::{KnownSourceMap, KnownSources, SourceReads};
+use super::link_checks::{self, Published, StagedWriter, facts_of};
 use super::pdfs::{PdfMemo, typeset_pdfs};
-use super::remembered::{CacheKeys, FileFacts, Made, Recalled, Remembered, SavedRemembered, facts_of};
-use super::stages::{BuildOptions, Prepared, describe_link_problems, precache, prepare, stemmer_urls, theme_dir};
+use super::remembered::{CacheKeys, Made, Recalled, Remembered, SavedRemembered};
+use super::stages::{BuildOptions, Prepared, describe_page_problems, precache, prepare, stemmer_urls, theme_dir};
 use crate::assets;
 use crate::cache::BuildCache;
-use crate::check::{self, PageLinks};
 use crate::diagnostic::Warning;
 use crate::error::Error;
-use crate::hreflang::{self, PageAlternates};
 use crate::offline::Precache;
 use crate::output::{Finished, OutputFile, Outputs, Staging};
 use crate::render::{self, Rendering};
@@ -52,6 +49,8 @@ pub(crate) struct CacheReport {
     /// Source files read from disk, of those found (the others were known unchanged).
     sources_read: (usize, usize),
     indexes: (usize, usize),
+    /// Whether the link checks' problems were the last build's (`link_checks`).
+    link_checks_reused: bool,
     /// Search indexes updated from the one the cache keeps (`search::Kept`).
     updated_indexes: usize,
     /// The cache folder's size after this build, when the cache could be saved.
@@ -78,8 +77,9 @@ impl BuildReport {
             (_, 0) => String::new(),
             (reused, of) => format!(", {reused} of {of} PDFs"),
         };
+        let (and, links) = if cache.link_checks_reused { (",", " and the link checks") } else { (" and", "") };
         format!(
-            "{built}\nReused {} of {} pages{pdfs} and {} of {} search indexes from the build cache ({}, {size}){updated}; read {} of {} source files",
+            "{built}\nReused {} of {} pages{pdfs}{and} {} of {} search indexes{links} from the build cache ({}, {size}){updated}; read {} of {} source files",
             cache.renderings.0,
             cache.renderings.1,
             cache.indexes.0,
@@ -188,8 +188,7 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Error> {
     let templates = templates.without_asset_links();
     let precache = precache(&site, &assets.names);
     let renderings = render::renderings(&site);
-    let mut writer =
-        StagedWriter { staging: &staging, links: Vec::new(), alternates: Vec::new(), precache: precache.as_ref() };
+    let mut writer = StagedWriter::new(&staging, precache.as_ref());
     let mut remembering = Remembering::default();
     remembering.made.sources = known_sources;
     if let Some(keys) = &mut keys {
@@ -264,42 +263,40 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Error> {
         staging.write(&precache.service_workers())?;
     }
     let Finished { paths, outputs } = staging.finish()?;
-    // The cache is saved while the links are checked: both only read what was made.
-    let (problems, saved) = rayon::join(
-        || {
-            let broken = check::broken_links_among(&links, paths.iter().map(String::as_str), &site.base_url.path);
-            let clusters =
-                hreflang::problems_among(&alternates, paths.iter().map(String::as_str), &site.base_url.absolute("/"));
-            describe_link_problems(&site, &broken, &clusters)
-        },
+    let reused_paths = std::mem::take(&mut remembering.reused);
+    let reused: HashSet<&str> = reused_paths.iter().map(String::as_str).collect();
+    let published = Published { paths: &paths, links: &links, alternates: &alternates, reused: &reused };
+    // The cache's parts are saved while the links are checked: both only read what was
+    // made. The cache file, which keeps what the checks found, is saved after both.
+    let ((checked, link_checks_reused), saved) = rayon::join(
+        || link_checks::checked_links(&site, &published, recalled.as_ref().map(Recalled::last_checked)),
         || {
             cache.zip(outputs).map(|(cache, outputs)| {
                 let fingerprints = precache.as_ref().map(Precache::recorded).unwrap_or_default();
-                let Remembering { made, reused_indexes, updated_indexes, reused, .. } = remembering;
-                let reused: HashSet<&str> = reused.iter().map(String::as_str).collect();
                 let mut facts = facts_of(&links, &alternates, &fingerprints, &reused);
                 facts.extend(recalled.as_ref().map(|recalled| recalled.facts_of_reused(&reused)).unwrap_or_default());
-                let remembered = Remembered::new(&output_dir, assets_key, made, facts, outputs);
-                let saved = remembered.save(&cache).map_err(|error| Warning {
-                    message: format!("{}: the build cache could not be saved: {error}", cache.dir().display()),
-                });
-                let report = CacheReport {
-                    dir: cache.dir().to_path_buf(),
-                    renderings: (reused_renderings, renderings.len()),
-                    pdfs: (pdf_count - pdf_memo.typeset, pdf_count),
-                    sources_read: sources_read.counts(),
-                    indexes: (reused_indexes, site.languages.len()),
-                    updated_indexes,
-                    bytes: saved.as_ref().ok().map(|_| cache.size()),
-                };
-                (report, saved.err())
+                let remembered = Remembered::new(&output_dir, assets_key, remembering.made, facts, outputs);
+                (remembered.save_parts(&cache), cache)
             })
         },
     );
-    warnings.extend(problems.into_iter().map(|message| Warning { message }));
-    let cache = saved.map(|(report, warning)| {
-        warnings.extend(warning);
-        report
+    warnings.extend(describe_page_problems(&site, checked.problems()).into_iter().map(|message| Warning { message }));
+    let cache = saved.map(|(parts, cache)| {
+        let saved = parts.and_then(|parts| parts.finish(&cache, &checked));
+        if let Err(error) = &saved {
+            let message = format!("{}: the build cache could not be saved: {error}", cache.dir().display());
+            warnings.push(Warning { message });
+        }
+        CacheReport {
+            dir: cache.dir().to_path_buf(),
+            renderings: (reused_renderings, renderings.len()),
+            pdfs: (pdf_count - pdf_memo.typeset, pdf_count),
+            sources_read: sources_read.counts(),
+            indexes: (remembering.reused_indexes, site.languages.len()),
+            updated_indexes: remembering.updated_indexes,
+            link_checks_reused,
+            bytes: saved.ok().map(|()| cache.size()),
+        }
     });
     Ok(BuildReport {
         pages: paths.iter().filter(|path| path.ends_with(".html")).count(),
@@ -418,34 +415,4 @@ fn last_index_reading(site: &Site) -> Vec<usize> {
         last[page.source] = last[page.source].max(position);
     }
     last
-}
-
-/// Writes `build`'s batches, keeping what the link and alternates checks need of them,
-/// and what the offline workers need (`Precache`), when the site offers them.
-struct StagedWriter<'s> {
-    staging: &'s Staging,
-    links: Vec<PageLinks>,
-    alternates: Vec<PageAlternates>,
-    precache: Option<&'s Precache>,
-}
-
-impl StagedWriter<'_> {
-    /// Keeps what the checks and the offline workers read of a file reused as it is.
-    fn reuse(&mut self, facts: FileFacts) {
-        self.links.extend(facts.links);
-        self.alternates.extend(facts.alternates);
-        if let Some(precache) = self.precache {
-            precache.remember(facts.fingerprint);
-        }
-    }
-
-    fn write(&mut self, files: Vec<OutputFile>) -> Result<(), Error> {
-        self.staging.write(&files)?;
-        if let Some(precache) = self.precache {
-            precache.record_files(&files);
-        }
-        self.links.par_extend(files.par_iter().filter_map(PageLinks::of));
-        self.alternates.par_extend(files.par_iter().filter_map(PageAlternates::of));
-        Ok(())
-    }
 }

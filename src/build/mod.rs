@@ -12,6 +12,7 @@
 //! - `memo`: what watch mode remembers between builds, and `SharedFile`;
 //! - `pdfs`: each language's PDF, and the downloads pages link to (with a memo of its own);
 //! - `checks`: `build`'s alignment and glossary checks, each file's kept in the build cache;
+//! - `link_checks`: `build`'s link and alternates checks, and what they read of each file;
 //! - `remembered`: what `build` keeps in the build cache on disk, and reuses from it;
 //! - `parts`: its large maps, saved in parts so that a build writes the parts it changed;
 //! - `incremental`: `Rebuilder`, watch mode's two-phase builds over the memo;
@@ -23,6 +24,7 @@ mod incremental;
 mod indexes;
 mod keys;
 mod known;
+mod link_checks;
 mod memo;
 mod parts;
 mod pdfs;

@@ -4,14 +4,15 @@
 //! read), each file's alignment and glossary warnings (`checks`), each language's PDF
 //! (`pdfs::KeptPdfs`), each file rendered through a template and each language's search
 //! index, by the key of all they read (`keys`, the same as watch mode's), found in the
-//! output directories (`output::Staging::reuse`), with what
-//! the final checks and the offline workers read of each file (`FileFacts`), so that a
-//! reused file is never read again. Each file's facts are encoded on their own: a file
-//! reused as it is hands its encoded facts on to the next build, so saving the cache
-//! does not encode every link of every page again (they are most of its bytes), and
-//! loading it decodes them only where they are reused, in parallel. A file whose facts
-//! do not decode is made again. Decides what is reusable; the build (`clean`) does the
-//! rest.
+//! output directories (`output::Staging::reuse`), with what the final checks and the
+//! offline workers read of each file (`FileFacts`), so that a reused file is never read
+//! again, and what the final checks found (`CheckedLinks`, saved last by
+//! `PartsSaved::finish`: the parts are saved while the checks run). Each file's facts
+//! are encoded on their own: a file reused as it is hands its encoded facts on to the
+//! next build, so saving the cache does not encode every link of every page again (they
+//! are most of its bytes), and loading it decodes them only where they are reused, in
+//! parallel. A file whose facts do not decode is made again. Decides what is reusable;
+//! the build (`clean`) does the rest.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -23,13 +24,12 @@ use serde::{Deserialize, Serialize};
 use super::checks::Checked;
 use super::keys::{Key, Keys, SourceKeys, hash_debug, hash_files};
 use super::known::KnownSourceMap;
+use super::link_checks::{CheckedLinks, FileFacts, LastChecked};
 use super::parts;
 use super::pdfs::{KeptPdfs, SavedPdf};
 use super::stages::theme_dir;
 use crate::cache::BuildCache;
-use crate::check::PageLinks;
 use crate::diagnostic::Warning;
-use crate::hreflang::PageAlternates;
 use crate::offline::Fingerprint;
 use crate::output::{OutputError, Outputs, Staging};
 use crate::render::{MarkdownSummary, RenderedSources, Rendering};
@@ -63,6 +63,9 @@ pub(super) struct Remembered {
     facts: HashMap<String, Bytes>,
     /// What the output directories hold.
     outputs: Outputs,
+    /// What the link and alternates checks found, when read back (for `recall`). A build
+    /// saves its own apart (`PartsSaved::finish`), once its checks are done.
+    links: CheckedLinks,
 }
 
 /// `Remembered` as the cache file holds it: the small fields whole, and each large map
@@ -82,6 +85,9 @@ struct Saved {
     published_folders: Vec<u128>,
     previous: Vec<u128>,
     previous_folders: Vec<u128>,
+    /// What the link checks found (`CheckedLinks`): a part of its own, as it names every
+    /// file a link leads to.
+    links: u128,
 }
 
 impl Saved {
@@ -100,6 +106,7 @@ impl Saved {
         ]
         .into_iter()
         .flatten()
+        .chain([&self.links])
         .copied()
         .chain(self.pdfs.iter().map(SavedPdf::part))
     }
@@ -123,6 +130,7 @@ impl Saved {
             pdfs: KeptPdfs::load(cache, &self.pdfs)?,
             facts: parts::load(cache, &self.facts)?,
             outputs,
+            links: postcard::from_bytes(&cache.read_part(self.links)?).ok()?,
         })
     }
 }
@@ -136,14 +144,6 @@ pub(super) struct Made {
     pub(super) pdfs: KeptPdfs,
     pub(super) renderings: HashMap<Key, String>,
     pub(super) search: HashMap<Key, Vec<String>>,
-}
-
-/// What the final checks and the offline workers read of one file.
-#[derive(Default, Serialize, Deserialize)]
-pub(super) struct FileFacts {
-    pub(super) links: Option<PageLinks>,
-    pub(super) alternates: Option<PageAlternates>,
-    pub(super) fingerprint: Option<Fingerprint>,
 }
 
 /// The keys of what a build may reuse: each source's Markdown (by source index), each
@@ -222,6 +222,7 @@ pub(super) struct Recalled {
     facts: HashMap<String, Bytes>,
     /// The hash of each file of the output, as the last build wrote it.
     hashes: HashMap<String, u128>,
+    links: CheckedLinks,
 }
 
 /// The cache file as the last build saved it, its parts not read yet: the sources are
@@ -246,11 +247,26 @@ impl SavedRemembered {
     }
 }
 
+/// A `Remembered` whose parts are saved, the cache file that names them not yet.
+pub(super) struct PartsSaved(Saved);
+
+impl PartsSaved {
+    /// Saves `links`, what the link checks found, and the cache file; then only the
+    /// parts it names are kept.
+    pub(super) fn finish(mut self, cache: &BuildCache, links: &CheckedLinks) -> std::io::Result<()> {
+        self.0.links = cache.write_part(&postcard::to_stdvec(links).map_err(std::io::Error::other)?)?;
+        cache.save(&self.0)?;
+        cache.keep_only_parts(self.0.parts());
+        Ok(())
+    }
+}
+
 impl Remembered {
-    /// Saves it in `cache` for the next build: the parts that changed, the file that
-    /// names them, and then only the parts it names are kept.
-    pub(super) fn save(&self, cache: &BuildCache) -> std::io::Result<()> {
-        let saved = Saved {
+    /// Saves it in `cache` for the next build, but for the cache file: the parts that
+    /// changed. The file that names them is written by `PartsSaved::finish`, with what
+    /// the link checks found: the parts are written while the checks run.
+    pub(super) fn save_parts(&self, cache: &BuildCache) -> std::io::Result<PartsSaved> {
+        Ok(PartsSaved(Saved {
             output: self.output.clone(),
             sources: parts::save(cache, &self.sources)?,
             assets: self.assets,
@@ -264,10 +280,8 @@ impl Remembered {
             published_folders: parts::save(cache, &self.outputs.published_folders)?,
             previous: parts::save(cache, &self.outputs.previous)?,
             previous_folders: parts::save(cache, &self.outputs.previous_folders)?,
-        };
-        cache.save(&saved)?;
-        cache.keep_only_parts(saved.parts());
-        Ok(())
+            links: 0,
+        }))
     }
 
     /// Splits what the last build remembered into what the output directories hold
@@ -291,6 +305,7 @@ impl Remembered {
             search: self.search,
             facts: self.facts,
             hashes,
+            links: self.links,
         };
         (self.outputs, recalled)
     }
@@ -300,7 +315,8 @@ impl Remembered {
     pub(super) fn new(output: &Path, assets: Key, made: Made, facts: HashMap<String, Bytes>, outputs: Outputs) -> Self {
         let Made { sources, markdown, checks, pdfs, renderings, search } = made;
         let output = output.to_path_buf();
-        Self { output, sources, assets, renderings, search, markdown, checks, pdfs, facts, outputs }
+        let links = CheckedLinks::default();
+        Self { output, sources, assets, renderings, search, markdown, checks, pdfs, facts, outputs, links }
     }
 }
 
@@ -315,6 +331,7 @@ impl Recalled {
             search: HashMap::new(),
             facts: HashMap::new(),
             hashes: HashMap::new(),
+            links: CheckedLinks::default(),
         }
     }
 
@@ -359,7 +376,7 @@ impl Recalled {
     /// be decoded, and the file must be made again.
     fn facts(&self, path: &str) -> Option<FileFacts> {
         match self.facts.get(path) {
-            Some(bytes) => postcard::from_bytes(bytes).ok(),
+            Some(bytes) => FileFacts::decode(bytes),
             None => Some(FileFacts::default()),
         }
     }
@@ -425,69 +442,14 @@ impl Recalled {
         Ok(staging.reuse_all(&wanted)?.then(|| ReusedIndex { paths: paths(), fingerprints }))
     }
 
+    /// What the last build's link checks read and found.
+    pub(super) fn last_checked(&self) -> LastChecked<'_> {
+        LastChecked { checked: &self.links, published: &self.hashes, facts: &self.facts }
+    }
+
     /// The encoded facts of the files of `reused`, which this build took as the last
     /// one wrote them, for the next build.
     pub(super) fn facts_of_reused(&self, reused: &HashSet<&str>) -> HashMap<String, Bytes> {
         reused.iter().filter_map(|path| Some((path.to_string(), self.facts.get(*path)?.clone()))).collect()
-    }
-}
-
-/// `FileFacts` as this build encodes them, borrowed from what it kept (the same
-/// encoding: a reference encodes as what it refers to).
-#[derive(Default, Serialize)]
-struct FactsOf<'f> {
-    links: Option<&'f PageLinks>,
-    alternates: Option<&'f PageAlternates>,
-    fingerprint: Option<&'f Fingerprint>,
-}
-
-/// The facts of every file this build wrote, from its link scans, alternates and offline
-/// fingerprints, each encoded; the `reused` files' are the last build's (`Recalled::facts_of_reused`).
-pub(super) fn facts_of(
-    links: &[PageLinks],
-    alternates: &[PageAlternates],
-    fingerprints: &[Fingerprint],
-    reused: &HashSet<&str>,
-) -> HashMap<String, Bytes> {
-    let mut facts: HashMap<&str, FactsOf> = HashMap::new();
-    let written = |path: &str| !reused.contains(path);
-    for scan in links.iter().filter(|scan| written(scan.page())) {
-        facts.entry(scan.page()).or_default().links = Some(scan);
-    }
-    for page in alternates.iter().filter(|page| written(page.page())) {
-        facts.entry(page.page()).or_default().alternates = Some(page);
-    }
-    for fingerprint in fingerprints.iter().filter(|fingerprint| written(fingerprint.path())) {
-        facts.entry(fingerprint.path()).or_default().fingerprint = Some(fingerprint);
-    }
-    facts
-        .into_par_iter()
-        // Facts that could not be encoded are left empty, which the next build cannot
-        // decode: it makes the file again.
-        .map(|(path, facts)| (path.to_string(), Bytes::from(postcard::to_stdvec(&facts).unwrap_or_default())))
-        .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::output::OutputFile;
-
-    #[test]
-    fn facts_encoded_from_what_a_build_kept_decode_as_file_facts() {
-        let page = OutputFile::new(
-            "en/a/index.html",
-            r#"<head><link rel="alternate" hreflang="fr" href="https://example.org/fr/a/"></head><a href="/en/b/#x">b</a><p id="y"><p id="a">"#,
-        );
-        let (links, alternates) = (PageLinks::of(&page).unwrap(), PageAlternates::of(&page).unwrap());
-        let encoded = facts_of(std::slice::from_ref(&links), std::slice::from_ref(&alternates), &[], &HashSet::new());
-        let decoded: FileFacts = postcard::from_bytes(&encoded["en/a/index.html"]).unwrap();
-        assert_eq!(decoded.alternates, Some(alternates.clone()));
-        assert!(decoded.fingerprint.is_none());
-        let whole = FileFacts { links: Some(links), alternates: Some(alternates), fingerprint: None };
-        assert_eq!(postcard::to_stdvec(&decoded).unwrap(), postcard::to_stdvec(&whole).unwrap());
-        let reused = HashSet::from(["en/a/index.html"]);
-        let none = facts_of(std::slice::from_ref(whole.links.as_ref().unwrap()), &[], &[], &reused);
-        assert!(none.is_empty(), "a reused file's facts are the last build's, not encoded again");
     }
 }

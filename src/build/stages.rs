@@ -111,17 +111,40 @@ pub(super) fn stemmer_urls(names: &BTreeMap<String, String>) -> BTreeMap<String,
     names.iter().filter(|(name, _)| is_stemmer(name)).map(|(n, p)| (n.clone(), p.clone())).collect()
 }
 
-/// Broken links, then language alternates that break their cluster, each named by the
-/// source file of the page it is in, where there is one (the file a person edits). The
-/// pages are indexed by output file once: a large site can have thousands of them.
-pub(super) fn describe_link_problems(site: &Site, links: &[BrokenLink], alternates: &[HreflangProblem]) -> Vec<String> {
+/// One broken link or alternate: the output file it is in, and what is wrong with it.
+/// What the build cache keeps of the last build's link checks (`link_checks`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub(super) struct PageProblem {
+    page: String,
+    what: String,
+}
+
+/// Broken links, then language alternates that break their cluster, in that order.
+pub(super) fn page_problems(links: &[BrokenLink], alternates: &[HreflangProblem]) -> Vec<PageProblem> {
+    let links = links
+        .iter()
+        .map(|link| PageProblem { page: link.page.clone(), what: format!("link to {} {}", link.href, link.reason) });
+    let alternates = alternates.iter().map(|problem| PageProblem { page: problem.page.clone(), what: problem.what() });
+    links.chain(alternates).collect()
+}
+
+/// `problems`, each named by the source file of the page it is in, where there is one
+/// (the file a person edits). The pages are indexed by output file once: a large site
+/// can have thousands of them.
+pub(super) fn describe_page_problems(site: &Site, problems: &[PageProblem]) -> Vec<String> {
+    if problems.is_empty() {
+        return Vec::new();
+    }
     let sources: HashMap<String, &Path> =
         site.pages.iter().map(|p| (p.url.output_file(), site.source(p).path.as_path())).collect();
-    let described = |page: &str, what: String| match sources.get(page) {
+    let described = |PageProblem { page, what }: &PageProblem| match sources.get(page) {
         Some(path) => format!("{} (published as {page}): {what}", path.display()),
         None => format!("{page}: {what}"),
     };
-    let links = links.iter().map(|link| described(&link.page, format!("link to {} {}", link.href, link.reason)));
-    let alternates = alternates.iter().map(|problem| described(&problem.page, problem.what()));
-    links.chain(alternates).collect()
+    problems.iter().map(described).collect()
+}
+
+/// `page_problems`, described (`describe_page_problems`).
+pub(super) fn describe_link_problems(site: &Site, links: &[BrokenLink], alternates: &[HreflangProblem]) -> Vec<String> {
+    describe_page_problems(site, &page_problems(links, alternates))
 }

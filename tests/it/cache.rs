@@ -37,11 +37,14 @@ struct Reused {
     /// Source files read from disk, of those found.
     sources_read: usize,
     of_sources: usize,
+    /// Whether the link checks' problems were the last build's.
+    link_checks: bool,
 }
 
 impl Reused {
     /// Parses `Reused X of Y pages and A of B search indexes from the build cache (...);
-    /// read C of D source files`.
+    /// read C of D source files`, or `Reused X of Y pages, A of B search indexes and the
+    /// link checks from the build cache (...); ...`.
     #[track_caller]
     fn of(run: &Run) -> Self {
         Self::parse(&run.ok()).unwrap_or_else(|| panic!("no cache line in:\n{}", run.stdout()))
@@ -49,11 +52,12 @@ impl Reused {
 
     fn parse(stdout: &str) -> Option<Self> {
         let line = stdout.lines().find(|line| line.starts_with("Reused "))?;
-        assert!(line.contains(" search indexes from the build cache ("), "{line}");
+        let link_checks = line.contains(" search indexes and the link checks from the build cache (");
+        assert!(link_checks || line.contains(" search indexes from the build cache ("), "{line}");
         let counted = |noun: &str| counted(line, noun).unwrap_or_else(|| panic!("no `X of Y {noun}` in: {line}"));
         let ((pages, of_pages), (indexes, of_indexes)) = (counted("pages"), counted("search"));
         let (sources_read, of_sources) = counted("source");
-        Some(Self { pages, of_pages, indexes, of_indexes, sources_read, of_sources })
+        Some(Self { pages, of_pages, indexes, of_indexes, sources_read, of_sources, link_checks })
     }
 }
 
@@ -479,6 +483,7 @@ fn cached_builds_equal_clean_builds_after_random_edits() {
     let reused = Reused::of(&again);
     assert_eq!((reused.pages, reused.indexes), (reused.of_pages, reused.of_indexes), "seed {seed}: nothing changed");
     assert_eq!(reused.sources_read, 0, "seed {seed}: nothing changed: {reused:?}");
+    assert!(reused.link_checks, "seed {seed}: nothing changed: {reused:?}");
     assert_equals_a_clean_build(&site, &again, &|| format!("seed {seed}: a build with nothing changed"));
 
     // One page's text (both have their page in the other language): that page alone is
@@ -605,6 +610,48 @@ fn kept_checks_follow_the_glossary_and_the_front_matter_as_written() {
     let text = site.source("site/content/fr/notes.md").replace("title = \"Notes\"", "title = \"Notes\" # GCM");
     site.write("site/content/fr/notes.md", text);
     expect_warning("a comment in the front matter", "GCM");
+}
+
+#[test]
+fn kept_link_checks_stand_until_what_they_read_changes() {
+    let site = SiteTest::fixture("serve");
+    append(&site, "site/content/en/notes.md", "\nSee [a page](/en/later/) and [a place](/en/objective-14/#nowhere).\n");
+    let first = site.build();
+    assert!(!Reused::of(&first).link_checks, "the first build checks the links");
+    let broken =
+        |run: &Run, href: &str| warnings(run).iter().any(|m| m.contains(&format!(": link to {href} points to")));
+    assert!(broken(&first, "/en/later/") && broken(&first, "/en/objective-14/#nowhere"), "{:?}", first.messages());
+    let builds = [
+        ("nothing changed", None, true),
+        // Every page is made again (the title is in every page's menu), with the same links.
+        ("a title", Some(("site/content/en/objective-14.md", "title", "\"Objective fourteen\"")), true),
+        // The page a link leads to comes: the files published differ.
+        ("a new page", None, false),
+    ];
+    for (what, title, kept) in builds {
+        if let Some((path, key, value)) = title {
+            set_toml(&site, path, key, value);
+        }
+        if what == "a new page" {
+            site.write("site/content/en/later.md", page("Later", "A page."));
+        }
+        let run = site.build();
+        let reused = Reused::of(&run);
+        assert_eq!(reused.link_checks, kept, "{what}: {reused:?}");
+        if title.is_some() {
+            assert_eq!(reused.pages, 0, "{what}: every page is made again: {reused:?}");
+        }
+        assert_equals_a_clean_build(&site, &run, &|| what.to_string());
+    }
+    let run = site.build();
+    assert!(!broken(&run, "/en/later/"), "the link leads to a page now: {:?}", run.messages());
+    assert!(broken(&run, "/en/objective-14/#nowhere"), "{:?}", run.messages());
+    // The page with the anchor changes its ids (and its text: the unit tests of
+    // `link_checks` tell ids from text): the links are checked again.
+    append(&site, "site/content/en/objective-14.md", "\nOne more paragraph.\n");
+    let run = site.build();
+    assert!(!Reused::of(&run).link_checks, "an id added");
+    assert_equals_a_clean_build(&site, &run, &|| "an id added".to_string());
 }
 
 /// Overwrites the bytes of a built file in place, keeping its size and inode.
