@@ -157,7 +157,7 @@ pub fn broken_links_among<'p>(
     paths: impl Iterator<Item = &'p str>,
     base_path: &str,
 ) -> Vec<BrokenLink> {
-    checked_links_among(scans, paths, base_path).broken
+    links_checked(scans, paths, base_path, false).broken
 }
 
 /// What `checked_links_among` found.
@@ -165,8 +165,8 @@ pub struct LinkCheck {
     /// `broken_links`.
     pub broken: Vec<BrokenLink>,
     /// Every file inside the site that a link leads to, in its folder form, by its
-    /// `target_hash`: sorted, each once, so that a later build can tell whether a file
-    /// it adds or removes changes what the check finds.
+    /// `target_hash` (in no order, with repeats), so that a later build can tell
+    /// whether a file it adds or removes changes what the check finds.
     pub targets: Vec<u64>,
 }
 
@@ -181,6 +181,17 @@ pub fn checked_links_among<'p>(
     paths: impl Iterator<Item = &'p str>,
     base_path: &str,
 ) -> LinkCheck {
+    links_checked(scans, paths, base_path, true)
+}
+
+/// The check, with the targets' hashes only when `with_targets`: watch mode, which
+/// checks after every save, has no use for them.
+fn links_checked<'p>(
+    scans: &[PageLinks],
+    paths: impl Iterator<Item = &'p str>,
+    base_path: &str,
+    with_targets: bool,
+) -> LinkCheck {
     let all_paths: HashSet<&str> = paths.map(folder_form).collect();
     let pages: HashMap<&str, &PageLinks> = scans.iter().map(|scan| (folder_form(scan.page()), scan)).collect();
     let checked: Vec<(Vec<BrokenLink>, Vec<u64>)> = scans
@@ -192,7 +203,7 @@ pub fn checked_links_among<'p>(
                 .links()
                 .filter_map(|(href, missing)| {
                     let (target, fragment) = resolve(page, href, base_path)?;
-                    targets.extend(target.as_deref().map(target_hash));
+                    targets.extend(target.as_deref().filter(|_| with_targets).map(target_hash));
                     let reason = match target {
                         None => Some("leads outside the site"),
                         Some(target) if !all_paths.contains(target.as_ref()) => Some(missing.missing()),
@@ -214,8 +225,6 @@ pub fn checked_links_among<'p>(
         broken.extend(page_broken);
         targets.extend(page_targets);
     }
-    targets.sort_unstable();
-    targets.dedup();
     LinkCheck { broken: broken.into_iter().collect(), targets }
 }
 
