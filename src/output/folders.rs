@@ -50,13 +50,36 @@ pub(super) fn list_files(dir: &Path) -> Result<Vec<String>, OutputError> {
 /// `list_files`, but only in the folders whose stamp differs from `known`'s (every
 /// folder, when `known` is empty), and with every folder stamped: a folder whose stamp
 /// is unchanged holds the names it held when stamped. Each folder is stamped before it
-/// is listed, so a change made while it is read shows next time.
-pub(super) fn list_changed(dir: &Path, known: &FolderStamps) -> Result<Listing, OutputError> {
+/// is listed, so a change made while it is read shows next time; its stamp is trusted
+/// only if it had not changed since well before `began`, when the build began.
+pub(super) fn list_changed(dir: &Path, known: &FolderStamps, began: SystemTime) -> Result<Listing, OutputError> {
     let subfolders = subfolders_of(known.keys());
-    let context = Walk { dir, known: Some((known, SystemTime::now())), subfolders: &subfolders };
+    let context = Walk { dir, known: Some((known, began)), subfolders: &subfolders };
     let mut listing = Listing::default();
     walk(&context, String::new(), &mut listing)?;
     Ok(listing)
+}
+
+/// The stamps of `dir`'s folders after a build: every folder that holds a file it wrote
+/// (`holding`) and every one it found when it began (`found`, with their stamps then)
+/// that is still there. A folder whose names the build did not change (not in
+/// `changed`), and that holds what it wrote, keeps the stamp it was found with: it holds
+/// the names it held then. The others are stamped again (`stamps_of`), the top folder
+/// always (the manifest is written there).
+pub(super) fn stamps_after(
+    dir: &Path,
+    holding: &HashSet<String>,
+    found: &FolderStamps,
+    changed: &HashSet<String>,
+    began: SystemTime,
+) -> FolderStamps {
+    let unchanged = |folder: &str| !folder.is_empty() && holding.contains(folder) && !changed.contains(folder);
+    let mut stamps: FolderStamps =
+        found.iter().filter(|(folder, _)| unchanged(folder)).map(|(folder, stamp)| (folder.clone(), *stamp)).collect();
+    let others: Vec<String> =
+        folders_to_stamp(holding, found).into_iter().filter(|folder| !stamps.contains_key(folder)).collect();
+    stamps.extend(stamps_of(dir, others.iter(), began));
+    stamps
 }
 
 /// The stamps of `folders` of `dir` (those that are there), each trusted only if the
@@ -92,7 +115,7 @@ fn subfolders_of<'k>(folders: impl Iterator<Item = &'k String>) -> HashMap<&'k s
 
 struct Walk<'v> {
     dir: &'v Path,
-    /// The stamps known, and when the walk began. Without them, every folder is
+    /// The stamps known, and when the build began. Without them, every folder is
     /// listed, and none stamped.
     known: Option<(&'v FolderStamps, SystemTime)>,
     subfolders: &'v HashMap<&'v str, Vec<&'v str>>,
@@ -165,7 +188,7 @@ fn list_folder(path: &Path, folder: &str, files: &mut Vec<String>) -> Result<Vec
 
 /// The folders a build's stamps cover: every one that holds a file it wrote, and every
 /// one it found when it began (those still there), empty ones included.
-pub(super) fn folders_to_stamp(written: &HashSet<String>, found: &FolderStamps) -> Vec<String> {
+fn folders_to_stamp(written: &HashSet<String>, found: &FolderStamps) -> Vec<String> {
     let mut folders: Vec<String> = written.iter().chain(found.keys()).cloned().collect();
     folders.push(String::new());
     folders.sort_unstable();
@@ -190,7 +213,7 @@ mod tests {
 
     /// Every folder stamped as if its names had been known for a minute.
     fn stamped(dir: &Path) -> FolderStamps {
-        let all = list_changed(dir, &FolderStamps::new()).unwrap();
+        let all = list_changed(dir, &FolderStamps::new(), SystemTime::now()).unwrap();
         let stamps = stamps_of(dir, all.stamps.keys(), SystemTime::now() + Duration::from_secs(60));
         // Past a coarse clock's tick: a change made next has another change time.
         std::thread::sleep(Duration::from_millis(50));
@@ -205,7 +228,7 @@ mod tests {
     #[test]
     fn without_stamps_every_folder_is_listed() {
         let dir = tree();
-        let listing = list_changed(dir.path(), &FolderStamps::new()).unwrap();
+        let listing = list_changed(dir.path(), &FolderStamps::new(), SystemTime::now()).unwrap();
         let files = ["en/a/index.html", "en/b/index.html", "en/index.html", "fr/index.html", "index.html"];
         assert_eq!(sorted(listing.files), files);
         assert!(!listing.skipped_any);
@@ -220,13 +243,13 @@ mod tests {
     fn only_the_folders_changed_since_their_stamps_are_listed() {
         let dir = tree();
         let known = stamped(dir.path());
-        let listing = list_changed(dir.path(), &known).unwrap();
+        let listing = list_changed(dir.path(), &known, SystemTime::now()).unwrap();
         assert!(listing.files.is_empty() && listing.skipped_any);
 
         std::fs::write(dir.path().join("en/b/stray.html"), "x").unwrap();
         std::fs::create_dir(dir.path().join("en/a/new")).unwrap();
         std::fs::write(dir.path().join("en/a/new/deep.html"), "x").unwrap();
-        let listing = list_changed(dir.path(), &known).unwrap();
+        let listing = list_changed(dir.path(), &known, SystemTime::now()).unwrap();
         assert_eq!(
             sorted(listing.files),
             ["en/a/index.html", "en/a/new/deep.html", "en/b/index.html", "en/b/stray.html"]
@@ -242,7 +265,9 @@ mod tests {
         let odd = dir.path().join("en").join(std::ffi::OsStr::from_bytes(b"caf\xe9"));
         std::fs::create_dir(&odd).unwrap();
         std::fs::write(odd.join("index.html"), "x").unwrap();
-        for files in [list_files(dir.path()).unwrap(), list_changed(dir.path(), &known).unwrap().files] {
+        for files in
+            [list_files(dir.path()).unwrap(), list_changed(dir.path(), &known, SystemTime::now()).unwrap().files]
+        {
             assert!(files.contains(&"en/caf\u{FFFD}".to_string()), "{files:?}");
         }
     }
@@ -255,7 +280,7 @@ mod tests {
         if let Some(Some(stamp)) = known.get_mut("fr") {
             stamp.inode += 1;
         }
-        let listing = list_changed(dir.path(), &known).unwrap();
+        let listing = list_changed(dir.path(), &known, SystemTime::now()).unwrap();
         assert_eq!(listing.files, ["fr/index.html"]);
     }
 

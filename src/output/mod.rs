@@ -14,6 +14,7 @@
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 use bytes::Bytes;
 
@@ -80,14 +81,15 @@ fn check_output_place(output: &Path, root: &Path) -> Result<(), OutputError> {
 
 /// Checks that the output directory holds only files imrf-site wrote (its manifest's),
 /// so that replacing it loses nothing. With `known` (the build cache's stamps of its
-/// folders), only the folders changed since are listed; returns every folder's stamp now.
-fn check_output_files(output: &Path, known: Option<&FolderStamps>) -> Result<FolderStamps, OutputError> {
+/// folders, and when the build began), only the folders changed since are listed;
+/// returns every folder's stamp now.
+fn check_output_files(output: &Path, known: Option<(&FolderStamps, SystemTime)>) -> Result<FolderStamps, OutputError> {
     let output_abs = absolute(output)?;
     if !output_abs.exists() {
         return Ok(FolderStamps::new());
     }
     let listing = match known {
-        Some(known) => folders::list_changed(&output_abs, known)?,
+        Some((known, began)) => folders::list_changed(&output_abs, known, began)?,
         None => folders::Listing { files: folders::list_files(&output_abs)?, ..Default::default() },
     };
     if listing.files.is_empty() && !listing.skipped_any {

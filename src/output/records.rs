@@ -68,6 +68,11 @@ pub struct Outputs {
     pub previous_folders: FolderStamps,
 }
 
+/// The folder `path` is in (`""` for the top one).
+pub(super) fn folder_of(path: &str) -> &str {
+    path.rsplit_once('/').map_or("", |(folder, _)| folder)
+}
+
 /// The folders `paths` are in, and the folders those are in.
 pub(super) fn folders_of<'p>(paths: impl Iterator<Item = &'p String>) -> HashSet<String> {
     let mut folders = HashSet::new();

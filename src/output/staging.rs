@@ -15,8 +15,8 @@ use std::time::SystemTime;
 
 use rayon::prelude::*;
 
-use super::folders::{FolderStamps, folders_to_stamp, stamps_of};
-use super::records::{FileRecord, FileRecords, Outputs, content_hash, folders_of, stays_inside};
+use super::folders::{FolderStamps, stamps_after};
+use super::records::{FileRecord, FileRecords, Outputs, content_hash, folder_of, folders_of, stays_inside};
 use super::{
     MANIFEST, MANIFEST_HEADER, OutputError, OutputFile, STAGING_MARKER, absolute, check_output_files,
     check_output_place, io, prepare_staging, recover_interrupted_swap, remove_leftover, sibling, swap_into_place,
@@ -66,6 +66,10 @@ struct Written {
     paths: BTreeSet<String>,
     folders: HashSet<String>,
     records: FileRecords,
+    /// With the cache on: the folders whose names this build changed (a file written
+    /// anew, linked or removed there, a folder made there). The others keep the stamps
+    /// they had when the build began.
+    changed: HashSet<String>,
 }
 
 /// A finished build's files.
@@ -93,11 +97,22 @@ impl Staging {
         root: &Path,
         outputs: impl FnOnce() -> Option<Outputs>,
     ) -> Result<Self, OutputError> {
-        let began = SystemTime::now();
+        Self::begin_at(output, root, SystemTime::now(), outputs)
+    }
+
+    /// `begin_with`, the build beginning at `began`: folders are stamped as known from
+    /// then on.
+    fn begin_at(
+        output: &Path,
+        root: &Path,
+        began: SystemTime,
+        outputs: impl FnOnce() -> Option<Outputs>,
+    ) -> Result<Self, OutputError> {
         recover_interrupted_swap(&absolute(output)?)?;
         check_output_place(output, root)?;
         let outputs = outputs();
-        let output_folders = check_output_files(output, outputs.as_ref().map(|known| &known.published_folders))?;
+        let known = outputs.as_ref().map(|known| (&known.published_folders, began));
+        let output_folders = check_output_files(output, known)?;
         let output = absolute(output)?;
         let dir = sibling(&output, "imrf-site-staging");
         let previous = sibling(&output, "imrf-site-previous");
@@ -120,9 +135,10 @@ impl Staging {
     /// bytes is left as it is.
     pub fn write(&self, files: &[OutputFile]) -> Result<(), OutputError> {
         self.claim(files.iter().map(|file| file.path.as_str()))?;
-        let records: Vec<Option<(String, FileRecord)>> =
+        let records: Vec<Option<(String, FileRecord, bool)>> =
             files.par_iter().map(|file| self.write_file(file)).collect::<Result<_, _>>()?;
-        self.remember(records.into_iter().flatten());
+        self.changed(records.iter().flatten().filter(|(_, _, anew)| *anew).map(|(path, _, _)| folder_of(path)));
+        self.remember(records.into_iter().flatten().map(|(path, record, _)| (path, record)));
         Ok(())
     }
 
@@ -144,6 +160,13 @@ impl Staging {
             _ => Ok(()),
         });
         linked?;
+        self.changed(
+            wanted
+                .iter()
+                .zip(found)
+                .filter(|(_, found)| matches!(found, Some((_, true))))
+                .map(|((path, _), _)| folder_of(path)),
+        );
         let records = wanted.iter().zip(found).filter_map(|((path, _), f)| Some((path.to_string(), f.as_ref()?.0)));
         self.remember(records);
         Ok(())
@@ -199,6 +222,9 @@ impl Staging {
         }
         let held = self.reuse.as_ref().map(|reuse| &reuse.held_folders);
         for folder in new_folders.into_iter().filter(|folder| !held.is_some_and(|held| held.contains(*folder))) {
+            if self.reuse.is_some() {
+                written.changed.extend([folder.to_string(), folder_of(folder).to_string()]);
+            }
             let path = self.dir.join(folder);
             match std::fs::create_dir(&path) {
                 // The output before last may have the folder already, or a file there.
@@ -219,20 +245,32 @@ impl Staging {
         }
     }
 
+    /// Notes that the names in `folders` changed, when the cache is on.
+    fn changed<'f>(&self, folders: impl Iterator<Item = &'f str>) {
+        if self.reuse.is_some() {
+            let mut written = self.written.lock().unwrap_or_else(PoisonError::into_inner);
+            for folder in folders {
+                if !written.changed.contains(folder) {
+                    written.changed.insert(folder.to_string());
+                }
+            }
+        }
+    }
+
     /// Writes one file, as a new file: one the staging directory held may share its
-    /// inode with the output (a link), which must not change. Returns its record when
-    /// the cache is on.
-    fn write_file(&self, file: &OutputFile) -> Result<Option<(String, FileRecord)>, OutputError> {
+    /// inode with the output (a link), which must not change. Returns, when the cache
+    /// is on, its record and whether it was written anew (not held as it is).
+    fn write_file(&self, file: &OutputFile) -> Result<Option<(String, FileRecord, bool)>, OutputError> {
         let path = self.dir.join(&file.path);
         let Some(reuse) = &self.reuse else {
             return write_new(&path, &file.bytes).map(|_| None);
         };
         let hash = content_hash(&file.bytes);
-        let record = match reuse.held.get(&file.path) {
-            Some(held) if held.hash == hash => *held,
-            _ => FileRecord::of(&write_new(&path, &file.bytes)?, hash),
+        let (record, anew) = match reuse.held.get(&file.path) {
+            Some(held) if held.hash == hash => (*held, false),
+            _ => (FileRecord::of(&write_new(&path, &file.bytes)?, hash), true),
         };
-        Ok(Some((file.path.clone(), record)))
+        Ok(Some((file.path.clone(), record, anew)))
     }
 
     /// Links the output's file at `path` into the staging directory, in place of the
@@ -268,10 +306,10 @@ impl Staging {
         // From here on the staging directory is the new site or, after a failed swap,
         // the next build's leftover to clear: no longer this value's to remove.
         self.finished = true;
-        let written = std::mem::take(self.written.get_mut().unwrap_or_else(PoisonError::into_inner));
+        let mut written = std::mem::take(self.written.get_mut().unwrap_or_else(PoisonError::into_inner));
         let staging = &self.dir;
         if let Some(reuse) = &self.reuse {
-            remove_unwritten(staging, &reuse.owned, &written.paths)?;
+            written.changed.extend(remove_unwritten(staging, &reuse.owned, &written.paths)?);
         }
         let manifest: String = std::iter::once(MANIFEST_HEADER)
             .chain(written.paths.iter().map(String::as_str))
@@ -287,17 +325,17 @@ impl Staging {
             .filter(|r| !r.published.is_empty() && self.notice.is_none())
             .map(|_| sibling(&self.output, "imrf-site-previous"));
         let kept = swap_into_place(staging, &self.output, keep.as_deref())?;
+        let Written { paths, records, folders, changed } = written;
         let outputs = reuse.map(|reuse| {
-            // The staging directory's folders as the build began, and those it made.
-            let folders = folders_to_stamp(&written.folders, &reuse.previous_folders);
+            // The folders holding what it wrote, and those it found as it began.
             Outputs {
-                published: written.records,
-                published_folders: stamps_of(&self.output, folders.iter(), reuse.began),
+                published: records,
+                published_folders: stamps_after(&self.output, &folders, &reuse.previous_folders, &changed, reuse.began),
                 previous: if kept { reuse.published } else { FileRecords::new() },
                 previous_folders: if kept { reuse.output_folders } else { FolderStamps::new() },
             }
         });
-        Ok(Finished { paths: written.paths, outputs })
+        Ok(Finished { paths, outputs })
     }
 }
 
@@ -347,7 +385,7 @@ fn start_from_previous(
         return Ok((nothing_held, None));
     }
     let owned = super::read_manifest(previous)?.unwrap_or_default();
-    let listing = super::folders::list_changed(previous, &known)?;
+    let listing = super::folders::list_changed(previous, &known, nothing_held.began)?;
     let foreign: Vec<&str> =
         super::foreign_files(&listing.files, &owned).into_iter().filter(|path| *path != STAGING_MARKER).collect();
     if !foreign.is_empty() && !previous.join(STAGING_MARKER).exists() {
@@ -383,20 +421,26 @@ fn start_from_previous(
 
 /// Removes the files of the output before last (`owned`, its manifest) that this build
 /// did not write (pages gone since), and the folders they leave empty, deepest first.
-fn remove_unwritten(dir: &Path, owned: &BTreeSet<String>, written: &BTreeSet<String>) -> Result<(), OutputError> {
+/// Returns the folders they were in, and those folders' folders, but the top one: each
+/// may have lost a name.
+fn remove_unwritten(
+    dir: &Path,
+    owned: &BTreeSet<String>,
+    written: &BTreeSet<String>,
+) -> Result<HashSet<String>, OutputError> {
     let gone: Vec<&String> = owned.difference(written).filter(|path| stays_inside(path)).collect();
     gone.par_iter().try_for_each(|path| {
         let file = dir.join(path);
         std::fs::remove_file(&file).or_else(not_found_is_fine).map_err(io(&file, "cannot remove"))
     })?;
     let folders = folders_of(gone.iter().copied());
-    let mut deepest_first: Vec<String> = folders.into_iter().collect();
+    let mut deepest_first: Vec<&String> = folders.iter().collect();
     deepest_first.sort_by_key(|folder| std::cmp::Reverse(folder.matches('/').count()));
     for folder in deepest_first {
         // Only an empty folder goes; one still holding files stays.
         let _ = std::fs::remove_dir(dir.join(folder));
     }
-    Ok(())
+    Ok(folders)
 }
 
 fn not_found_is_fine(error: std::io::Error) -> std::io::Result<()> {
@@ -421,56 +465,4 @@ fn write_new(path: &Path, bytes: &[u8]) -> Result<std::fs::Metadata, OutputError
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn paths_from_a_manifest_or_the_cache_stay_inside_the_folder() {
-        for inside in ["a", "en/index.html", "en/search/s/0.json", ".imrf-site-manifest"] {
-            assert!(stays_inside(inside), "{inside}");
-        }
-        for outside in ["", "/etc/passwd", "../x", "en/../../x", "en//x", "./x", "en/."] {
-            assert!(!stays_inside(outside), "{outside}");
-        }
-    }
-
-    #[test]
-    fn removing_pages_removes_the_folders_they_leave_empty_and_nothing_else() {
-        let dir = tempfile::tempdir().unwrap();
-        let owned: BTreeSet<String> =
-            ["en/guide/a/index.html", "en/guide/b/index.html", "en/kept/index.html", "../outside.txt"]
-                .map(String::from)
-                .into();
-        for path in owned.iter().filter(|p| stays_inside(p)) {
-            std::fs::create_dir_all(dir.path().join(path).parent().unwrap()).unwrap();
-            std::fs::write(dir.path().join(path), "page").unwrap();
-        }
-        let outside = dir.path().join("..").join(format!("outside-{}.txt", std::process::id()));
-        std::fs::write(&outside, "someone's").unwrap();
-        let owned: BTreeSet<String> = owned
-            .into_iter()
-            .map(|p| if p.starts_with("..") { format!("../outside-{}.txt", std::process::id()) } else { p })
-            .collect();
-        let written: BTreeSet<String> = ["en/kept/index.html".to_string()].into();
-        remove_unwritten(dir.path(), &owned, &written).unwrap();
-        assert!(!dir.path().join("en/guide").exists(), "two pages gone, their folders too");
-        assert!(dir.path().join("en/kept/index.html").exists());
-        assert!(outside.exists(), "a path leading outside is never removed");
-        std::fs::remove_file(outside).unwrap();
-    }
-
-    #[test]
-    fn a_new_file_replaces_a_folder_or_a_linked_file_without_writing_into_it() {
-        let dir = tempfile::tempdir().unwrap();
-        let shared = dir.path().join("shared.html");
-        std::fs::write(&shared, "published").unwrap();
-        let link = dir.path().join("link.html");
-        std::fs::hard_link(&shared, &link).unwrap();
-        write_new(&link, b"new").unwrap();
-        assert_eq!(std::fs::read_to_string(&shared).unwrap(), "published", "the linked file is left as it was");
-        assert_eq!(std::fs::read_to_string(&link).unwrap(), "new");
-        std::fs::create_dir_all(dir.path().join("was-a-folder/inside")).unwrap();
-        write_new(&dir.path().join("was-a-folder"), b"file").unwrap();
-        assert_eq!(std::fs::read_to_string(dir.path().join("was-a-folder")).unwrap(), "file");
-    }
-}
+mod tests;
