@@ -39,16 +39,12 @@ fn run(command: Command, reporter: &Reporter) -> anyhow::Result<()> {
             };
             let options = BuildOptions { root: root.root, output, base_url, cache };
             let report = build::build(&options)?;
-            for warning in &report.warnings {
-                reporter.warning(warning);
-            }
+            reporter.warnings(&report.warnings);
             println!("{}", report.summary());
         }
         Command::Check { root } => {
             let rendered = build::render(&BuildOptions::new(&root.root))?;
-            for warning in &rendered.warnings {
-                reporter.warning(warning);
-            }
+            reporter.warnings(&rendered.warnings);
             for problem in &rendered.link_problems {
                 eprintln!("{}", reporter.render(&Diagnostic::parse(Severity::Error, problem)));
             }

@@ -138,6 +138,14 @@ impl Reporter {
         eprintln!("{}", self.render(&Diagnostic::of_warning(warning)));
     }
 
+    /// Every one of `warnings`, in order, written at once: standard error is not
+    /// buffered, and a large site's thousands of warnings took a write each.
+    pub fn warnings(&self, warnings: &[Warning]) {
+        let shown: String =
+            warnings.iter().map(|warning| format!("{}\n", self.render(&Diagnostic::of_warning(warning)))).collect();
+        eprint!("{shown}");
+    }
+
     /// Every diagnostic the error stands for, up to `MAX_ERRORS_SHOWN`, then how many
     /// more there were.
     pub fn error(&self, error: &anyhow::Error) {

@@ -61,7 +61,11 @@ pub(super) fn load<K: PartKey, V: DeserializeOwned + Send>(
 ) -> Option<HashMap<K, V>> {
     let parts: Vec<Vec<(K, V)>> =
         names.par_iter().map(|&name| postcard::from_bytes(&cache.read_part(name)?).ok()).collect::<Option<_>>()?;
-    Some(parts.into_iter().flatten().collect())
+    // Made at its size at once: grown entry by entry, it would hash every key again
+    // at each doubling.
+    let mut map = HashMap::with_capacity(parts.iter().map(Vec::len).sum());
+    map.extend(parts.into_iter().flatten());
+    Some(map)
 }
 
 #[cfg(test)]

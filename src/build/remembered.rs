@@ -16,6 +16,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use bytes::Bytes;
 use rayon::prelude::*;
@@ -53,7 +54,7 @@ pub(super) struct Remembered {
     /// Each language's search index files, by the index's key.
     search: HashMap<Key, Vec<String>>,
     /// What the build knows of each source's Markdown without rendering it, by its key.
-    markdown: HashMap<Key, MarkdownSummary>,
+    markdown: HashMap<Key, Arc<MarkdownSummary>>,
     /// Each file's alignment and glossary warnings, by the key of what they read.
     checks: Checked,
     /// Each language's PDF, by the key of what it reads.
@@ -139,7 +140,7 @@ impl Saved {
 #[derive(Default)]
 pub(super) struct Made {
     pub(super) sources: KnownSourceMap,
-    pub(super) markdown: HashMap<Key, MarkdownSummary>,
+    pub(super) markdown: HashMap<Key, Arc<MarkdownSummary>>,
     pub(super) checks: Checked,
     pub(super) pdfs: KeptPdfs,
     pub(super) renderings: HashMap<Key, String>,
@@ -158,7 +159,7 @@ pub(super) struct CacheKeys {
     pub(super) search_bases: Vec<Key>,
     pub(super) search_pages: Vec<Vec<Key>>,
     /// What this build leaves of each source's Markdown, by its key.
-    pub(super) markdown: HashMap<Key, MarkdownSummary>,
+    pub(super) markdown: HashMap<Key, Arc<MarkdownSummary>>,
 }
 
 impl CacheKeys {
@@ -214,7 +215,7 @@ pub(super) struct ReusedIndex {
 /// The last build's `Remembered`, as this build reuses it.
 pub(super) struct Recalled {
     assets: Key,
-    markdown: HashMap<Key, MarkdownSummary>,
+    markdown: HashMap<Key, Arc<MarkdownSummary>>,
     checks: Checked,
     pdfs: KeptPdfs,
     renderings: HashMap<Key, String>,
@@ -356,7 +357,7 @@ impl Recalled {
     }
 
     /// What the last build knew of the Markdown of `key`.
-    pub(super) fn markdown(&self, key: &Key) -> Option<MarkdownSummary> {
+    pub(super) fn markdown(&self, key: &Key) -> Option<Arc<MarkdownSummary>> {
         self.markdown.get(key).cloned()
     }
 

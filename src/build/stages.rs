@@ -75,7 +75,7 @@ pub(super) fn prepare(
     site: Site,
     mut warnings: Vec<Warning>,
     reuse: &(dyn Fn(usize) -> Option<Arc<Rendered>> + Sync),
-    later: &(dyn Fn(usize) -> Option<MarkdownSummary> + Sync),
+    later: &(dyn Fn(usize) -> Option<Arc<MarkdownSummary>> + Sync),
     asset_names: &BTreeMap<String, String>,
     downloads: BTreeMap<LangCode, Downloads>,
 ) -> Result<Prepared, Error> {

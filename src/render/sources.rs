@@ -103,7 +103,8 @@ struct Deferred {
     base_path: Arc<str>,
     origin: Arc<str>,
     trust_raw_html: bool,
-    summary: MarkdownSummary,
+    /// Shared with the build cache's maps, which hand it on unchanged.
+    summary: Arc<MarkdownSummary>,
 }
 
 impl Deferred {
@@ -144,7 +145,7 @@ fn render_source(
 pub(crate) fn render_markdown(
     site: &Site,
     reuse: &(dyn Fn(usize) -> Option<Arc<Rendered>> + Sync),
-    later: &(dyn Fn(usize) -> Option<MarkdownSummary> + Sync),
+    later: &(dyn Fn(usize) -> Option<Arc<MarkdownSummary>> + Sync),
 ) -> Result<RenderedSources, Vec<RenderError>> {
     let base_path: Arc<str> = site.base_url.path.clone().into();
     let origin: Arc<str> = site.base_url.origin.clone().into();
@@ -231,10 +232,10 @@ impl RenderedSources {
     }
 
     /// What the build cache keeps of a source: from its rendering, or as it was given.
-    pub(crate) fn summary(&self, index: usize) -> MarkdownSummary {
+    pub(crate) fn summary(&self, index: usize) -> Arc<MarkdownSummary> {
         match (self.cells[index].get(), &self.deferred[index]) {
-            (None, Some(deferred)) => deferred.summary.clone(),
-            _ => MarkdownSummary::of(self.get(index)),
+            (None, Some(deferred)) => Arc::clone(&deferred.summary),
+            _ => Arc::new(MarkdownSummary::of(self.get(index))),
         }
     }
 
