@@ -4,8 +4,9 @@
 //! or renaming a name in a folder changes its change time, which programs cannot set
 //! back on the file systems that keep one (those of Linux and macOS; not FAT). Git's
 //! untracked cache skips unchanged folders the same way. A folder changed too close to
-//! the moment it was stamped is listed again next time (`Stamp::settled_before`): a
-//! coarse file system clock may give a later change the same time. The file system's
+//! the moment its build began is listed again next time (`Stamp::settled_before`): a
+//! coarse file system clock may give a later change the same time. A build stamps again
+//! only the folders whose names it changed (`stamps_after`). The file system's
 //! clock is taken to be this machine's, as it is for local disks; a network file system
 //! whose clock lags this one's by more than the margin could hide a change.
 
@@ -15,6 +16,7 @@ use std::time::SystemTime;
 
 use rayon::prelude::*;
 
+use super::records::folder_of;
 use super::{OutputError, io};
 use crate::files::Stamp;
 
@@ -84,11 +86,7 @@ pub(super) fn stamps_after(
 
 /// The stamps of `folders` of `dir` (those that are there), each trusted only if the
 /// folder has not changed since well before `known_since`, when its names were known.
-pub(super) fn stamps_of<'f>(
-    dir: &Path,
-    folders: impl Iterator<Item = &'f String>,
-    known_since: SystemTime,
-) -> FolderStamps {
+fn stamps_of<'f>(dir: &Path, folders: impl Iterator<Item = &'f String>, known_since: SystemTime) -> FolderStamps {
     let folders: Vec<&String> = folders.collect();
     folders
         .into_par_iter()
@@ -107,8 +105,7 @@ pub(super) fn stamps_of<'f>(
 fn subfolders_of<'k>(folders: impl Iterator<Item = &'k String>) -> HashMap<&'k str, Vec<&'k str>> {
     let mut subfolders: HashMap<&str, Vec<&str>> = HashMap::new();
     for folder in folders.filter(|folder| !folder.is_empty()) {
-        let parent = folder.rsplit_once('/').map_or("", |(parent, _)| parent);
-        subfolders.entry(parent).or_default().push(folder);
+        subfolders.entry(folder_of(folder)).or_default().push(folder);
     }
     subfolders
 }
@@ -293,5 +290,24 @@ mod tests {
         assert!(stamps.values().all(Option::is_none));
         let later = stamps_of(dir.path(), ["en".to_string(), "gone".to_string()].iter(), now + Duration::from_secs(6));
         assert!(later.len() == 1 && later["en"].is_some());
+    }
+
+    #[test]
+    fn after_a_build_only_the_folders_it_changed_and_the_top_one_are_stamped_again() {
+        let dir = tree();
+        let found_with = Stamp { inode: 1, size: 2, modified: (3, 4), changed: (5, 6) };
+        let found: FolderStamps =
+            ["", "en", "en/a", "en/b", "fr"].iter().map(|folder| (folder.to_string(), Some(found_with))).collect();
+        let holding: HashSet<String> = ["en", "en/a", "en/b"].map(String::from).into();
+        let changed: HashSet<String> = ["en/b".to_string()].into();
+        let later = SystemTime::now() + Duration::from_secs(60);
+        let stamps = stamps_after(dir.path(), &holding, &found, &changed, later);
+        let now = |folder: &str| Some(Stamp::of(&std::fs::symlink_metadata(dir.path().join(folder)).unwrap()));
+        assert_eq!(stamps["en"], Some(found_with), "left as it was found");
+        assert_eq!(stamps["en/a"], Some(found_with));
+        assert_eq!(stamps["en/b"], now("en/b"), "its names changed");
+        assert_eq!(stamps[""], now(""), "the manifest is written there");
+        // Holding nothing the build wrote: its files may have gone, and it with them.
+        assert_eq!(stamps["fr"], now("fr"));
     }
 }

@@ -137,7 +137,7 @@ impl Staging {
         self.claim(files.iter().map(|file| file.path.as_str()))?;
         let records: Vec<Option<(String, FileRecord, bool)>> =
             files.par_iter().map(|file| self.write_file(file)).collect::<Result<_, _>>()?;
-        self.changed(records.iter().flatten().filter(|(_, _, anew)| *anew).map(|(path, _, _)| folder_of(path)));
+        self.mark_changed(records.iter().flatten().filter(|(_, _, anew)| *anew).map(|(path, _, _)| folder_of(path)));
         self.remember(records.into_iter().flatten().map(|(path, record, _)| (path, record)));
         Ok(())
     }
@@ -160,7 +160,7 @@ impl Staging {
             _ => Ok(()),
         });
         linked?;
-        self.changed(
+        self.mark_changed(
             wanted
                 .iter()
                 .zip(found)
@@ -246,7 +246,7 @@ impl Staging {
     }
 
     /// Notes that the names in `folders` changed, when the cache is on.
-    fn changed<'f>(&self, folders: impl Iterator<Item = &'f str>) {
+    fn mark_changed<'f>(&self, folders: impl Iterator<Item = &'f str>) {
         if self.reuse.is_some() {
             let mut written = self.written.lock().unwrap_or_else(PoisonError::into_inner);
             for folder in folders {
@@ -431,7 +431,7 @@ fn remove_unwritten(
     let gone: Vec<&String> = owned.difference(written).filter(|path| stays_inside(path)).collect();
     gone.par_iter().try_for_each(|path| {
         let file = dir.join(path);
-        std::fs::remove_file(&file).or_else(not_found_is_fine).map_err(io(&file, "cannot remove"))
+        std::fs::remove_file(&file).or_else(already_gone).map_err(io(&file, "cannot remove"))
     })?;
     let folders = folders_of(gone.iter().copied());
     let mut deepest_first: Vec<&String> = folders.iter().collect();
@@ -443,8 +443,11 @@ fn remove_unwritten(
     Ok(folders)
 }
 
-fn not_found_is_fine(error: std::io::Error) -> std::io::Result<()> {
-    if error.kind() == std::io::ErrorKind::NotFound { Ok(()) } else { Err(error) }
+/// Whether a file to remove is gone already: not there, or its name taken by what this
+/// build wrote (a folder where the file was, or a file where its folder was).
+fn already_gone(error: std::io::Error) -> std::io::Result<()> {
+    use std::io::ErrorKind::{IsADirectory, NotADirectory, NotFound};
+    if matches!(error.kind(), NotFound | IsADirectory | NotADirectory) { Ok(()) } else { Err(error) }
 }
 
 /// Writes `bytes` to `path` as a new file, replacing what is there (a file that may be

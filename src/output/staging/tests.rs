@@ -108,3 +108,22 @@ fn each_folder_keeps_the_stamp_it_was_found_with_until_the_build_changes_its_nam
         assert_eq!(*stamp, Some(now), "{folder:?}");
     }
 }
+
+#[test]
+fn a_file_that_becomes_a_folder_and_back_is_published_with_the_cache_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    std::fs::create_dir_all(root.join("site")).unwrap();
+    let out = root.join("public");
+    let as_file = [("index.html", "home"), ("p", "a file")];
+    let as_folder = [("index.html", "home"), ("p/x", "in a folder")];
+    let mut outputs = Outputs::default();
+    // Each build from the third on starts from the output before last: a file where
+    // this one makes a folder, then a folder where it writes a file.
+    for (n, files) in [as_file, as_file, as_folder, as_folder, as_file].iter().enumerate() {
+        outputs = build_at_a_later_time(&out, &root, outputs, files, &[]);
+        for (path, text) in files {
+            assert_eq!(std::fs::read_to_string(out.join(path)).unwrap(), *text, "build {n}");
+        }
+    }
+}
