@@ -69,12 +69,18 @@ fn build_at_a_later_time(
     staging.finish().unwrap().outputs.unwrap()
 }
 
-#[test]
-fn each_folder_keeps_the_stamp_it_was_found_with_until_the_build_changes_its_names() {
+/// A site's root folder (with its `site/`) in a temporary folder, and its output's path.
+fn a_site_root() -> (tempfile::TempDir, PathBuf, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("root");
     std::fs::create_dir_all(root.join("site")).unwrap();
     let out = root.join("public");
+    (dir, root, out)
+}
+
+#[test]
+fn each_folder_keeps_the_stamp_it_was_found_with_until_the_build_changes_its_names() {
+    let (_dir, root, out) = a_site_root();
     let first = [
         ("index.html", "home"),
         ("kept/index.html", "kept"),
@@ -111,10 +117,7 @@ fn each_folder_keeps_the_stamp_it_was_found_with_until_the_build_changes_its_nam
 
 #[test]
 fn a_file_that_becomes_a_folder_and_back_is_published_with_the_cache_on() {
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().join("root");
-    std::fs::create_dir_all(root.join("site")).unwrap();
-    let out = root.join("public");
+    let (_dir, root, out) = a_site_root();
     let as_file = [("index.html", "home"), ("p", "a file")];
     let as_folder = [("index.html", "home"), ("p/x", "in a folder")];
     let mut outputs = Outputs::default();
