@@ -135,7 +135,7 @@ impl Reporter {
     }
 
     pub fn warning(&self, warning: &Warning) {
-        eprintln!("{}", self.render(&Diagnostic::of_warning(warning)));
+        self.warnings(std::slice::from_ref(warning));
     }
 
     /// Every one of `warnings`, in order, written at once: standard error is not

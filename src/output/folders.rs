@@ -78,9 +78,15 @@ pub(super) fn stamps_after(
     let unchanged = |folder: &str| !folder.is_empty() && holding.contains(folder) && !changed.contains(folder);
     let mut stamps: FolderStamps =
         found.iter().filter(|(folder, _)| unchanged(folder)).map(|(folder, stamp)| (folder.clone(), *stamp)).collect();
-    let others: Vec<String> =
-        folders_to_stamp(holding, found).into_iter().filter(|folder| !stamps.contains_key(folder)).collect();
-    stamps.extend(stamps_of(dir, others.iter(), began));
+    // Each once: a folder may both hold what the build wrote and have been found.
+    let top = String::new();
+    let others: HashSet<&String> = holding
+        .iter()
+        .chain(found.keys())
+        .chain([&top])
+        .filter(|folder| !stamps.contains_key(folder.as_str()))
+        .collect();
+    stamps.extend(stamps_of(dir, others.into_iter(), began));
     stamps
 }
 
@@ -181,16 +187,6 @@ fn list_folder(path: &Path, folder: &str, files: &mut Vec<String>) -> Result<Vec
         }
     }
     Ok(subfolders)
-}
-
-/// The folders a build's stamps cover: every one that holds a file it wrote, and every
-/// one it found when it began (those still there), empty ones included.
-fn folders_to_stamp(written: &HashSet<String>, found: &FolderStamps) -> Vec<String> {
-    let mut folders: Vec<String> = written.iter().chain(found.keys()).cloned().collect();
-    folders.push(String::new());
-    folders.sort_unstable();
-    folders.dedup();
-    folders
 }
 
 #[cfg(test)]
