@@ -4,9 +4,8 @@
 //! changed. The warnings come in the order the whole checks give them
 //! (`alignment::warnings`, then `terminology::warnings`).
 
-use std::collections::HashMap;
-
 use rayon::prelude::*;
+use rustc_hash::FxHashMap;
 
 use super::keys::{Key, hash_debug, hash_parts};
 use super::remembered::{CacheKeys, Recalled};
@@ -16,7 +15,7 @@ use crate::site::Site;
 use crate::terminology::GlossaryCheck;
 
 /// Each file check's warnings (their messages), by the key of what it read.
-pub(super) type Checked = HashMap<Key, Vec<String>>;
+pub(super) type Checked = FxHashMap<Key, Vec<String>>;
 
 /// The alignment and glossary warnings of the site. With the build cache (`memo`),
 /// each file's are the last build's when its key is there, and this build's are
@@ -29,7 +28,7 @@ pub(super) fn warnings(
     let Some((keys, recalled)) = memo else {
         let mut warnings = crate::alignment::warnings(site, sources);
         warnings.extend(crate::terminology::warnings(site));
-        return (warnings, Checked::new());
+        return (warnings, Checked::default());
     };
     let markdown = |source: usize| &keys.markdown(source)[..];
     let kept_or = |key: Key, check: &(dyn Fn() -> Vec<Warning> + Sync)| {
@@ -45,7 +44,7 @@ pub(super) fn warnings(
         })
         .collect();
     let glossary = GlossaryCheck::new(site);
-    let glossaries: HashMap<_, Key> =
+    let glossaries: FxHashMap<_, Key> =
         site.glossaries.iter().map(|(code, glossary)| (code, hash_debug(glossary))).collect();
     let terms: Vec<(Key, Vec<String>)> = (0..site.sources.len())
         .into_par_iter()

@@ -6,9 +6,11 @@
 //! pages and search indexes whose keys the last build remembered are reused from the
 //! output directories instead (`remembered`), and what this build made is remembered.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime};
+
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::checks;
 use super::indexes::{Indexes, MadeIndex, forget_kept_indexes_but};
@@ -264,7 +266,7 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Error> {
     }
     let Finished { paths, outputs } = staging.finish()?;
     let reused_paths = std::mem::take(&mut remembering.reused);
-    let reused: HashSet<&str> = reused_paths.iter().map(String::as_str).collect();
+    let reused: FxHashSet<&str> = reused_paths.iter().map(String::as_str).collect();
     let published = Published { paths: &paths, links: &links, alternates: &alternates, reused: &reused };
     // The cache's parts are saved while the links are checked: both only read what was
     // made. The cache file, which keeps what the checks found, is saved after both.
@@ -327,7 +329,7 @@ fn load_site(options: &BuildOptions, known: Option<&KnownSources>) -> Result<Loa
     let base_url = options.base_url.as_deref();
     if options.cache_dir().is_none() {
         let (site, warnings) = Site::load(paths, base_url)?;
-        let sources = KnownSourceMap::new();
+        let sources = KnownSourceMap::default();
         return Ok(LoadedSite { site, warnings, keys: None, sources, sources_read: SourceReads::none() });
     }
     let none = KnownSources::default();
@@ -381,9 +383,9 @@ fn write_pages(
     renderer: &render::Renderer,
     wanted: &[(Rendering, Option<&Key>)],
     writer: &mut StagedWriter,
-) -> Result<HashMap<Key, String>, Error> {
+) -> Result<FxHashMap<Key, String>, Error> {
     let mut errors = Vec::new();
-    let mut paths = HashMap::new();
+    let mut paths = FxHashMap::default();
     for batch in wanted.chunks(WRITE_BATCH) {
         let renderings: Vec<Rendering> = batch.iter().map(|(rendering, _)| *rendering).collect();
         match renderer.files(&renderings) {
@@ -407,7 +409,7 @@ fn write_pages(
 /// search index reads its text: after that one, the text can go. A page in one
 /// language may show another's source (a translation not made yet shows the original).
 fn last_index_reading(site: &Site) -> Vec<usize> {
-    let positions: HashMap<&LangCode, usize> =
+    let positions: FxHashMap<&LangCode, usize> =
         site.languages.iter().enumerate().map(|(position, language)| (&language.code, position)).collect();
     let mut last = vec![0; site.sources.len()];
     for page in &site.pages {

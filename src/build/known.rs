@@ -8,13 +8,13 @@
 //! programs cannot set back; a file changed too close to the moment it was read keeps no
 //! record (`Stamp::settled_before`), and is read again next time.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::SystemTime;
 
 use rayon::prelude::*;
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use super::keys::SourceKeys;
@@ -32,7 +32,7 @@ pub(super) struct KnownSource {
 }
 
 /// Every source the last build kept, by path.
-pub(super) type KnownSourceMap = HashMap<String, KnownSource>;
+pub(super) type KnownSourceMap = FxHashMap<String, KnownSource>;
 
 /// The sources the last build kept, as `Site::load_with` reads them.
 #[derive(Default)]
@@ -170,7 +170,7 @@ mod tests {
         let (path, _, mut known) = kept(dir.path(), "+++\ntitle = \"A\"\n+++\nBody\n");
         // What the cache says wins while the stamp is the same: the title comes from it.
         known.page.front.title = "Kept".to_string();
-        let sources = KnownSources::new(HashMap::from([(path.to_str().unwrap().to_string(), known)]));
+        let sources = KnownSources::new(FxHashMap::from_iter([(path.to_str().unwrap().to_string(), known)]));
         let page = sources.load_page(&en(), "a.md", &path).unwrap();
         assert_eq!(page.front.title, "Kept");
         assert_eq!(sources.reads().counts(), (0, 1));
@@ -184,7 +184,7 @@ mod tests {
     fn a_file_changed_since_is_read_and_one_changed_after_it_was_found_unchanged_fails() {
         let dir = tempfile::tempdir().unwrap();
         let (path, _, known) = kept(dir.path(), "+++\ntitle = \"A\"\n+++\nBody\n");
-        let map = HashMap::from([(path.to_str().unwrap().to_string(), known)]);
+        let map = FxHashMap::from_iter([(path.to_str().unwrap().to_string(), known)]);
         let sources = KnownSources::new(map.clone());
         let found = sources.load_page(&en(), "a.md", &path).unwrap();
 
@@ -212,7 +212,7 @@ mod tests {
     fn keys_are_taken_only_for_a_source_with_the_kept_stamp() {
         let dir = tempfile::tempdir().unwrap();
         let (path, page, known) = kept(dir.path(), "+++\ntitle = \"A\"\n+++\nBody\n");
-        let sources = KnownSources::new(HashMap::from([(path.to_str().unwrap().to_string(), known.clone())]));
+        let sources = KnownSources::new(FxHashMap::from_iter([(path.to_str().unwrap().to_string(), known.clone())]));
         let kept_keys = |page: &SourcePage| {
             let key = |keys: SourceKeys| postcard::to_stdvec(&keys).unwrap();
             let site_keys = sources.source_keys_of(page);

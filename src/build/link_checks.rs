@@ -8,10 +8,11 @@
 //! last one's held. Then the problems are the last build's (`CheckedLinks`, in the
 //! cache), said again with this build's source paths.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::BTreeSet;
 
 use bytes::Bytes;
 use rayon::prelude::*;
+use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
 
 use super::stages::{PageProblem, page_problems};
@@ -58,9 +59,9 @@ impl CheckedLinks {
 pub(super) struct LastChecked<'r> {
     pub(super) checked: &'r CheckedLinks,
     /// Every file it published, with its content's hash.
-    pub(super) published: &'r HashMap<String, u128>,
+    pub(super) published: &'r FxHashMap<String, u128>,
     /// Each file's facts, encoded (`facts_of`).
-    pub(super) facts: &'r HashMap<String, Bytes>,
+    pub(super) facts: &'r FxHashMap<String, Bytes>,
 }
 
 /// What the checks read of this build's files.
@@ -72,7 +73,7 @@ pub(super) struct Published<'b> {
     /// Each page's alternates, written or reused.
     pub(super) alternates: &'b [PageAlternates],
     /// The files taken as the last build wrote them, facts and all.
-    pub(super) reused: &'b HashSet<&'b str>,
+    pub(super) reused: &'b FxHashSet<&'b str>,
 }
 
 /// The problems the checks find in `published`: the last build's (`last`) when nothing
@@ -125,7 +126,7 @@ fn unchanged(published: &Published, last: &LastChecked, base_url: &str) -> bool 
     let written = |page: &str| !published.reused.contains(page);
     // A page with alternates is an HTML page, which has links and ids too (`PageLinks`
     // is made for every HTML file): each written page's alternates are compared below.
-    let alternates: HashMap<&str, &PageAlternates> =
+    let alternates: FxHashMap<&str, &PageAlternates> =
         published.alternates.iter().filter(|page| written(page.page())).map(|page| (page.page(), page)).collect();
     published.links.par_iter().filter(|links| written(links.page())).all(|links| {
         let Some(was) = last.facts.get(links.page()).and_then(|bytes| FileFacts::decode(bytes)) else { return false };
@@ -148,9 +149,9 @@ pub(super) fn facts_of(
     links: &[PageLinks],
     alternates: &[PageAlternates],
     fingerprints: &[Fingerprint],
-    reused: &HashSet<&str>,
-) -> HashMap<String, Bytes> {
-    let mut facts: HashMap<&str, FactsOf> = HashMap::new();
+    reused: &FxHashSet<&str>,
+) -> FxHashMap<String, Bytes> {
+    let mut facts: FxHashMap<&str, FactsOf> = FxHashMap::default();
     let written = |path: &str| !reused.contains(path);
     for scan in links.iter().filter(|scan| written(scan.page())) {
         facts.entry(scan.page()).or_default().links = Some(scan);
@@ -220,18 +221,18 @@ mod tests {
         paths: BTreeSet<String>,
         links: Vec<PageLinks>,
         alternates: Vec<PageAlternates>,
-        facts: HashMap<String, Bytes>,
-        hashes: HashMap<String, u128>,
+        facts: FxHashMap<String, Bytes>,
+        hashes: FxHashMap<String, u128>,
         checked: CheckedLinks,
     }
 
     fn built(files: &[OutputFile]) -> Built {
         let links: Vec<PageLinks> = files.iter().filter_map(PageLinks::of).collect();
         let alternates: Vec<PageAlternates> = files.iter().filter_map(PageAlternates::of).collect();
-        let facts = facts_of(&links, &alternates, &[], &HashSet::new());
+        let facts = facts_of(&links, &alternates, &[], &FxHashSet::default());
         let paths: BTreeSet<String> = files.iter().map(|file| file.path.clone()).collect();
         let hashes = paths.iter().map(|path| (path.clone(), 0)).collect();
-        let reused = HashSet::new();
+        let reused = FxHashSet::default();
         let published = Published { paths: &paths, links: &links, alternates: &alternates, reused: &reused };
         let checked = check_again(&published, "/", BASE_URL.into());
         Built { paths, links, alternates, facts, hashes, checked }
@@ -241,7 +242,7 @@ mod tests {
     /// as the last build wrote them.
     fn unchanged_since(last: &Built, now: &[OutputFile], reused: &[&str], base_url: &str) -> bool {
         let now = built(now);
-        let reused: HashSet<&str> = reused.iter().copied().collect();
+        let reused: FxHashSet<&str> = reused.iter().copied().collect();
         let published =
             Published { paths: &now.paths, links: &now.links, alternates: &now.alternates, reused: &reused };
         let last = LastChecked { checked: &last.checked, published: &last.hashes, facts: &last.facts };
@@ -312,13 +313,14 @@ mod tests {
             r#"<head><link rel="alternate" hreflang="fr" href="https://example.org/fr/a/"></head><a href="/en/b/#x">b</a><p id="y"><p id="a">"#,
         );
         let (links, alternates) = (PageLinks::of(&page).unwrap(), PageAlternates::of(&page).unwrap());
-        let encoded = facts_of(std::slice::from_ref(&links), std::slice::from_ref(&alternates), &[], &HashSet::new());
+        let encoded =
+            facts_of(std::slice::from_ref(&links), std::slice::from_ref(&alternates), &[], &FxHashSet::default());
         let decoded = FileFacts::decode(&encoded["en/a/index.html"]).unwrap();
         assert_eq!(decoded.alternates, Some(alternates.clone()));
         assert!(decoded.fingerprint.is_none());
         let whole = FileFacts { links: Some(links), alternates: Some(alternates), fingerprint: None };
         assert_eq!(postcard::to_stdvec(&decoded).unwrap(), postcard::to_stdvec(&whole).unwrap());
-        let reused = HashSet::from(["en/a/index.html"]);
+        let reused = FxHashSet::from_iter(["en/a/index.html"]);
         let none = facts_of(std::slice::from_ref(whole.links.as_ref().unwrap()), &[], &[], &reused);
         assert!(none.is_empty(), "a reused file's facts are the last build's, not encoded again");
     }

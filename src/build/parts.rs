@@ -4,10 +4,10 @@
 //! writes those, not the tens of megabytes of the whole map; a part is written in its
 //! keys' order, so the same entries make the same bytes whatever order a map holds them in.
 
-use std::collections::HashMap;
 use std::hash::Hash;
 
 use rayon::prelude::*;
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -39,7 +39,7 @@ impl PartKey for String {
 /// Saves `map` in parts, and returns their names, in part order.
 pub(super) fn save<K: PartKey, V: Serialize + Sync>(
     cache: &BuildCache,
-    map: &HashMap<K, V>,
+    map: &FxHashMap<K, V>,
 ) -> std::io::Result<Vec<u128>> {
     let mut parts: Vec<Vec<(&K, &V)>> = (0..PARTS).map(|_| Vec::new()).collect();
     for (key, value) in map {
@@ -58,12 +58,12 @@ pub(super) fn save<K: PartKey, V: Serialize + Sync>(
 pub(super) fn load<K: PartKey, V: DeserializeOwned + Send>(
     cache: &BuildCache,
     names: &[u128],
-) -> Option<HashMap<K, V>> {
+) -> Option<FxHashMap<K, V>> {
     let parts: Vec<Vec<(K, V)>> =
         names.par_iter().map(|&name| postcard::from_bytes(&cache.read_part(name)?).ok()).collect::<Option<_>>()?;
     // Made at its size at once: grown entry by entry, it would hash every key again
     // at each doubling.
-    let mut map = HashMap::with_capacity(parts.iter().map(Vec::len).sum());
+    let mut map = FxHashMap::with_capacity_and_hasher(parts.iter().map(Vec::len).sum(), Default::default());
     map.extend(parts.into_iter().flatten());
     Some(map)
 }
@@ -77,10 +77,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let cache = BuildCache::open(dir.path()).unwrap();
         let path = |n: u32| format!("en/page-{n}/index.html");
-        let map: HashMap<String, u32> = (0..2000).map(|n| (path(n), n)).collect();
+        let map: FxHashMap<String, u32> = (0..2000).map(|n| (path(n), n)).collect();
         let names = save(&cache, &map).unwrap();
         assert_eq!(names.len(), PARTS);
-        let the_other_way: HashMap<String, u32> = (0..2000).rev().map(|n| (path(n), n)).collect();
+        let the_other_way: FxHashMap<String, u32> = (0..2000).rev().map(|n| (path(n), n)).collect();
         assert_eq!(save(&cache, &the_other_way).unwrap(), names, "the same entries make the same parts");
         assert_eq!(load::<String, u32>(&cache, &names), Some(map.clone()));
 

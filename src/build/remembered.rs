@@ -14,12 +14,13 @@
 //! parallel. A file whose facts do not decode is made again. Decides what is reusable;
 //! the build (`clean`) does the rest.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use bytes::Bytes;
 use rayon::prelude::*;
+use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
 
 use super::checks::Checked;
@@ -50,18 +51,18 @@ pub(super) struct Remembered {
     /// workers' fingerprints their places, so other names reuse nothing.
     assets: Key,
     /// The output path of each file rendered through a template, by its key.
-    renderings: HashMap<Key, String>,
+    renderings: FxHashMap<Key, String>,
     /// Each language's search index files, by the index's key.
-    search: HashMap<Key, Vec<String>>,
+    search: FxHashMap<Key, Vec<String>>,
     /// What the build knows of each source's Markdown without rendering it, by its key.
-    markdown: HashMap<Key, Arc<MarkdownSummary>>,
+    markdown: FxHashMap<Key, Arc<MarkdownSummary>>,
     /// Each file's alignment and glossary warnings, by the key of what they read.
     checks: Checked,
     /// Each language's PDF, by the key of what it reads.
     pdfs: KeptPdfs,
     /// What the checks and the offline workers read of each file (`FileFacts`, encoded),
     /// by path.
-    facts: HashMap<String, Bytes>,
+    facts: FxHashMap<String, Bytes>,
     /// What the output directories hold.
     outputs: Outputs,
     /// What the link and alternates checks found, when read back (for `recall`). A build
@@ -76,7 +77,7 @@ struct Saved {
     output: PathBuf,
     sources: Vec<u128>,
     assets: Key,
-    search: HashMap<Key, Vec<String>>,
+    search: FxHashMap<Key, Vec<String>>,
     renderings: Vec<u128>,
     markdown: Vec<u128>,
     checks: Vec<u128>,
@@ -122,7 +123,7 @@ impl Saved {
         };
         Some(Remembered {
             output: self.output,
-            sources: KnownSourceMap::new(),
+            sources: KnownSourceMap::default(),
             assets: self.assets,
             renderings: parts::load(cache, &self.renderings)?,
             search: self.search,
@@ -140,11 +141,11 @@ impl Saved {
 #[derive(Default)]
 pub(super) struct Made {
     pub(super) sources: KnownSourceMap,
-    pub(super) markdown: HashMap<Key, Arc<MarkdownSummary>>,
+    pub(super) markdown: FxHashMap<Key, Arc<MarkdownSummary>>,
     pub(super) checks: Checked,
     pub(super) pdfs: KeptPdfs,
-    pub(super) renderings: HashMap<Key, String>,
-    pub(super) search: HashMap<Key, Vec<String>>,
+    pub(super) renderings: FxHashMap<Key, String>,
+    pub(super) search: FxHashMap<Key, Vec<String>>,
 }
 
 /// The keys of what a build may reuse: each source's Markdown (by source index), each
@@ -159,7 +160,7 @@ pub(super) struct CacheKeys {
     pub(super) search_bases: Vec<Key>,
     pub(super) search_pages: Vec<Vec<Key>>,
     /// What this build leaves of each source's Markdown, by its key.
-    pub(super) markdown: HashMap<Key, Arc<MarkdownSummary>>,
+    pub(super) markdown: FxHashMap<Key, Arc<MarkdownSummary>>,
 }
 
 impl CacheKeys {
@@ -172,7 +173,7 @@ impl CacheKeys {
             search: Vec::new(),
             search_bases: Vec::new(),
             search_pages: Vec::new(),
-            markdown: HashMap::new(),
+            markdown: FxHashMap::default(),
         }
     }
 
@@ -215,14 +216,14 @@ pub(super) struct ReusedIndex {
 /// The last build's `Remembered`, as this build reuses it.
 pub(super) struct Recalled {
     assets: Key,
-    markdown: HashMap<Key, Arc<MarkdownSummary>>,
+    markdown: FxHashMap<Key, Arc<MarkdownSummary>>,
     checks: Checked,
     pdfs: KeptPdfs,
-    renderings: HashMap<Key, String>,
-    search: HashMap<Key, Vec<String>>,
-    facts: HashMap<String, Bytes>,
+    renderings: FxHashMap<Key, String>,
+    search: FxHashMap<Key, Vec<String>>,
+    facts: FxHashMap<String, Bytes>,
     /// The hash of each file of the output, as the last build wrote it.
-    hashes: HashMap<String, u128>,
+    hashes: FxHashMap<String, u128>,
     links: CheckedLinks,
 }
 
@@ -313,7 +314,13 @@ impl Remembered {
 
     /// What this build leaves the next: `renderings` and `search` (filled as it
     /// went), the facts of every file, and the output directories' records.
-    pub(super) fn new(output: &Path, assets: Key, made: Made, facts: HashMap<String, Bytes>, outputs: Outputs) -> Self {
+    pub(super) fn new(
+        output: &Path,
+        assets: Key,
+        made: Made,
+        facts: FxHashMap<String, Bytes>,
+        outputs: Outputs,
+    ) -> Self {
         let Made { sources, markdown, checks, pdfs, renderings, search } = made;
         let output = output.to_path_buf();
         let links = CheckedLinks::default();
@@ -325,13 +332,13 @@ impl Recalled {
     fn nothing() -> Self {
         Self {
             assets: Key::default(),
-            markdown: HashMap::new(),
-            checks: Checked::new(),
+            markdown: FxHashMap::default(),
+            checks: Checked::default(),
             pdfs: KeptPdfs::default(),
-            renderings: HashMap::new(),
-            search: HashMap::new(),
-            facts: HashMap::new(),
-            hashes: HashMap::new(),
+            renderings: FxHashMap::default(),
+            search: FxHashMap::default(),
+            facts: FxHashMap::default(),
+            hashes: FxHashMap::default(),
             links: CheckedLinks::default(),
         }
     }
@@ -450,7 +457,7 @@ impl Recalled {
 
     /// The encoded facts of the files of `reused`, which this build took as the last
     /// one wrote them, for the next build.
-    pub(super) fn facts_of_reused(&self, reused: &HashSet<&str>) -> HashMap<String, Bytes> {
+    pub(super) fn facts_of_reused(&self, reused: &FxHashSet<&str>) -> FxHashMap<String, Bytes> {
         reused.iter().filter_map(|path| Some((path.to_string(), self.facts.get(*path)?.clone()))).collect()
     }
 }

@@ -10,11 +10,11 @@
 //! clock is taken to be this machine's, as it is for local disks; a network file system
 //! whose clock lags this one's by more than the margin could hide a change.
 
-use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::time::SystemTime;
 
 use rayon::prelude::*;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::records::folder_of;
 use super::{OutputError, io};
@@ -22,7 +22,7 @@ use crate::files::Stamp;
 
 /// Every folder of an output directory, by its path inside it (`""` for the directory
 /// itself), with its stamp, or `None` when it must be listed to be known.
-pub type FolderStamps = HashMap<String, Option<Stamp>>;
+pub type FolderStamps = FxHashMap<String, Option<Stamp>>;
 
 /// A folder's stamp, if the folder last changed well before `known_since`: from then on
 /// its names were known, and any later change gives it another change time.
@@ -45,7 +45,7 @@ pub(super) struct Listing {
 /// large site's output has tens of thousands.
 pub(super) fn list_files(dir: &Path) -> Result<Vec<String>, OutputError> {
     let mut listing = Listing::default();
-    walk(&Walk { dir, known: None, subfolders: &HashMap::new() }, String::new(), &mut listing)?;
+    walk(&Walk { dir, known: None, subfolders: &FxHashMap::default() }, String::new(), &mut listing)?;
     Ok(listing.files)
 }
 
@@ -70,9 +70,9 @@ pub(super) fn list_changed(dir: &Path, known: &FolderStamps, began: SystemTime) 
 /// always (the manifest is written there).
 pub(super) fn stamps_after(
     dir: &Path,
-    holding: &HashSet<String>,
+    holding: &FxHashSet<String>,
     found: &FolderStamps,
-    changed: &HashSet<String>,
+    changed: &FxHashSet<String>,
     began: SystemTime,
 ) -> FolderStamps {
     let unchanged = |folder: &str| !folder.is_empty() && holding.contains(folder) && !changed.contains(folder);
@@ -80,7 +80,7 @@ pub(super) fn stamps_after(
         found.iter().filter(|(folder, _)| unchanged(folder)).map(|(folder, stamp)| (folder.clone(), *stamp)).collect();
     // Each once: a folder may both hold what the build wrote and have been found.
     let top = String::new();
-    let others: HashSet<&String> = holding
+    let others: FxHashSet<&String> = holding
         .iter()
         .chain(found.keys())
         .chain([&top])
@@ -108,8 +108,8 @@ fn stamps_of<'f>(dir: &Path, folders: impl Iterator<Item = &'f String>, known_si
 }
 
 /// Each folder's subfolders, from the folders' paths.
-fn subfolders_of<'k>(folders: impl Iterator<Item = &'k String>) -> HashMap<&'k str, Vec<&'k str>> {
-    let mut subfolders: HashMap<&str, Vec<&str>> = HashMap::new();
+fn subfolders_of<'k>(folders: impl Iterator<Item = &'k String>) -> FxHashMap<&'k str, Vec<&'k str>> {
+    let mut subfolders: FxHashMap<&str, Vec<&str>> = FxHashMap::default();
     for folder in folders.filter(|folder| !folder.is_empty()) {
         subfolders.entry(folder_of(folder)).or_default().push(folder);
     }
@@ -121,7 +121,7 @@ struct Walk<'v> {
     /// The stamps known, and when the build began. Without them, every folder is
     /// listed, and none stamped.
     known: Option<(&'v FolderStamps, SystemTime)>,
-    subfolders: &'v HashMap<&'v str, Vec<&'v str>>,
+    subfolders: &'v FxHashMap<&'v str, Vec<&'v str>>,
 }
 
 /// Lists `folder` (stamping it first, with `known`), unless its stamp is the known one,
@@ -206,7 +206,7 @@ mod tests {
 
     /// Every folder stamped as if its names had been known for a minute.
     fn stamped(dir: &Path) -> FolderStamps {
-        let all = list_changed(dir, &FolderStamps::new(), SystemTime::now()).unwrap();
+        let all = list_changed(dir, &FolderStamps::default(), SystemTime::now()).unwrap();
         let stamps = stamps_of(dir, all.stamps.keys(), SystemTime::now() + Duration::from_secs(60));
         // Past a coarse clock's tick: a change made next has another change time.
         std::thread::sleep(Duration::from_millis(50));
@@ -221,7 +221,7 @@ mod tests {
     #[test]
     fn without_stamps_every_folder_is_listed() {
         let dir = tree();
-        let listing = list_changed(dir.path(), &FolderStamps::new(), SystemTime::now()).unwrap();
+        let listing = list_changed(dir.path(), &FolderStamps::default(), SystemTime::now()).unwrap();
         let files = ["en/a/index.html", "en/b/index.html", "en/index.html", "fr/index.html", "index.html"];
         assert_eq!(sorted(listing.files), files);
         assert!(!listing.skipped_any);
@@ -294,8 +294,8 @@ mod tests {
         let found_with = Stamp { inode: 1, size: 2, modified: (3, 4), changed: (5, 6) };
         let found: FolderStamps =
             ["", "en", "en/a", "en/b", "fr"].iter().map(|folder| (folder.to_string(), Some(found_with))).collect();
-        let holding: HashSet<String> = ["en", "en/a", "en/b"].map(String::from).into();
-        let changed: HashSet<String> = ["en/b".to_string()].into();
+        let holding: FxHashSet<String> = ["en", "en/a", "en/b"].map(String::from).into_iter().collect();
+        let changed: FxHashSet<String> = ["en/b".to_string()].into_iter().collect();
         let later = SystemTime::now() + Duration::from_secs(60);
         let stamps = stamps_after(dir.path(), &holding, &found, &changed, later);
         let now = |folder: &str| Some(Stamp::of(&std::fs::symlink_metadata(dir.path().join(folder)).unwrap()));

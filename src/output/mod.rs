@@ -86,7 +86,7 @@ fn check_output_place(output: &Path, root: &Path) -> Result<(), OutputError> {
 fn check_output_files(output: &Path, known: Option<(&FolderStamps, SystemTime)>) -> Result<FolderStamps, OutputError> {
     let output_abs = absolute(output)?;
     if !output_abs.exists() {
-        return Ok(FolderStamps::new());
+        return Ok(FolderStamps::default());
     }
     let listing = match known {
         Some((known, began)) => folders::list_changed(&output_abs, known, began)?,

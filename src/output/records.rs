@@ -2,10 +2,10 @@
 //! imrf-site wrote it (`FileRecord`), by which a later build tells whether the file is
 //! still that one without reading it, and the paths' rules (`stays_inside`).
 
-use std::collections::{HashMap, HashSet};
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
+use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
 
 use super::folders::FolderStamps;
@@ -21,7 +21,7 @@ pub struct FileRecord {
 }
 
 /// The files of an output directory, by path inside it.
-pub type FileRecords = HashMap<String, FileRecord>;
+pub type FileRecords = FxHashMap<String, FileRecord>;
 
 /// The hash that tells two versions of an output file apart (XXH3, 128 bits: hashing
 /// every file a build writes costs about 1 % of the build).
@@ -74,8 +74,8 @@ pub(super) fn folder_of(path: &str) -> &str {
 }
 
 /// The folders `paths` are in, and the folders those are in.
-pub(super) fn folders_of<'p>(paths: impl Iterator<Item = &'p String>) -> HashSet<String> {
-    let mut folders = HashSet::new();
+pub(super) fn folders_of<'p>(paths: impl Iterator<Item = &'p String>) -> FxHashSet<String> {
+    let mut folders = FxHashSet::default();
     for path in paths {
         let mut rest = path.as_str();
         while let Some((folder, _)) = rest.rsplit_once('/') {

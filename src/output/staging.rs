@@ -7,13 +7,14 @@
 //! against the files' sizes, dates and inodes (and, when those differ, their bytes)
 //! before anything is reused.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
 use std::time::SystemTime;
 
 use rayon::prelude::*;
+use rustc_hash::FxHashSet;
 
 use super::folders::{FolderStamps, stamps_after};
 use super::records::{FileRecord, FileRecords, Outputs, content_hash, folder_of, folders_of, stays_inside};
@@ -46,7 +47,7 @@ struct Reuse {
     /// last), each checked.
     held: FileRecords,
     /// The folders of `held`'s files: they are there, and need not be made.
-    held_folders: HashSet<String>,
+    held_folders: FxHashSet<String>,
     /// Every file its manifest lists: those this build does not write are removed.
     owned: BTreeSet<String>,
     /// Whether the staging directory is the output before last, renamed.
@@ -64,12 +65,12 @@ struct Reuse {
 #[derive(Default)]
 struct Written {
     paths: BTreeSet<String>,
-    folders: HashSet<String>,
+    folders: FxHashSet<String>,
     records: FileRecords,
     /// With the cache on: the folders whose names this build changed (a file written
     /// anew, linked or removed there, a folder made there). The others keep the stamps
     /// they had when the build began.
-    changed: HashSet<String>,
+    changed: FxHashSet<String>,
 }
 
 /// A finished build's files.
@@ -331,8 +332,8 @@ impl Staging {
             Outputs {
                 published: records,
                 published_folders: stamps_after(&self.output, &folders, &reuse.previous_folders, &changed, reuse.began),
-                previous: if kept { reuse.published } else { FileRecords::new() },
-                previous_folders: if kept { reuse.output_folders } else { FolderStamps::new() },
+                previous: if kept { reuse.published } else { FileRecords::default() },
+                previous_folders: if kept { reuse.output_folders } else { FolderStamps::default() },
             }
         });
         Ok(Finished { paths, outputs })
@@ -343,13 +344,13 @@ impl Reuse {
     /// Nothing held: the staging directory starts empty.
     fn starting_empty(published: FileRecords, output_folders: FolderStamps, began: SystemTime) -> Self {
         Self {
-            held: FileRecords::new(),
-            held_folders: HashSet::new(),
+            held: FileRecords::default(),
+            held_folders: FxHashSet::default(),
             owned: BTreeSet::new(),
             from_previous: false,
             published,
             output_folders,
-            previous_folders: FolderStamps::new(),
+            previous_folders: FolderStamps::default(),
             began,
         }
     }
@@ -427,7 +428,7 @@ fn remove_unwritten(
     dir: &Path,
     owned: &BTreeSet<String>,
     written: &BTreeSet<String>,
-) -> Result<HashSet<String>, OutputError> {
+) -> Result<FxHashSet<String>, OutputError> {
     let gone: Vec<&String> = owned.difference(written).filter(|path| stays_inside(path)).collect();
     gone.par_iter().try_for_each(|path| {
         let file = dir.join(path);
