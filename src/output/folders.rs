@@ -45,7 +45,8 @@ pub(super) struct Listing {
 /// large site's output has tens of thousands.
 pub(super) fn list_files(dir: &Path) -> Result<Vec<String>, OutputError> {
     let mut listing = Listing::default();
-    walk(&Walk { dir, known: None, subfolders: &FxHashMap::default() }, String::new(), &mut listing)?;
+    let nothing = Walk { dir, known: None, subfolders: &FxHashMap::default(), stamped: &FxHashMap::default() };
+    walk(&nothing, String::new(), &mut listing)?;
     Ok(listing.files)
 }
 
@@ -53,13 +54,25 @@ pub(super) fn list_files(dir: &Path) -> Result<Vec<String>, OutputError> {
 /// folder, when `known` is empty), and with every folder stamped: a folder whose stamp
 /// is unchanged holds the names it held when stamped. Each folder is stamped before it
 /// is listed, so a change made while it is read shows next time; its stamp is trusted
-/// only if it had not changed since well before `began`, when the build began.
+/// only if it had not changed since well before `began`, when the build began. The
+/// known folders are stamped first, all at once and in parallel (most are unchanged,
+/// and then walking them is a walk in memory); a stamp is used only for a folder
+/// reached from the top.
 pub(super) fn list_changed(dir: &Path, known: &FolderStamps, began: SystemTime) -> Result<Listing, OutputError> {
     let subfolders = subfolders_of(known.keys());
-    let context = Walk { dir, known: Some((known, began)), subfolders: &subfolders };
+    let folders: Vec<&str> = known.keys().map(String::as_str).filter(|folder| !folder.is_empty()).collect();
+    let stamped =
+        folders.into_par_iter().filter_map(|folder| Some((folder, folder_stamp(&dir.join(folder))?))).collect();
+    let context = Walk { dir, known: Some((known, began)), subfolders: &subfolders, stamped: &stamped };
     let mut listing = Listing::default();
+    listing.stamps.reserve(known.len());
     walk(&context, String::new(), &mut listing)?;
     Ok(listing)
+}
+
+/// The stamp of the folder at `path`, if a folder is there.
+fn folder_stamp(path: &Path) -> Option<Stamp> {
+    std::fs::symlink_metadata(path).ok().filter(|metadata| metadata.is_dir()).map(|metadata| Stamp::of(&metadata))
 }
 
 /// The stamps of `dir`'s folders after a build: every folder that holds a file it wrote
@@ -122,16 +135,24 @@ struct Walk<'v> {
     /// listed, and none stamped.
     known: Option<(&'v FolderStamps, SystemTime)>,
     subfolders: &'v FxHashMap<&'v str, Vec<&'v str>>,
+    /// The known folders that were folders when the walk began, with their stamps then.
+    stamped: &'v FxHashMap<&'v str, Stamp>,
 }
 
 /// Lists `folder` (stamping it first, with `known`), unless its stamp is the known one,
-/// then walks its subfolders in parallel.
+/// then walks its subfolders: those of a folder listed in parallel, those known of an
+/// unchanged one in turn (they are stamped already).
 fn walk(context: &Walk, folder: String, listing: &mut Listing) -> Result<(), OutputError> {
-    let path = context.dir.join(&folder);
-    let below = match context.known {
-        None => list_folder(&path, &folder, &mut listing.files)?,
-        Some((known, began)) => {
-            let stamp = match std::fs::symlink_metadata(&path) {
+    let Some((known, began)) = context.known else {
+        let below = list_folder(&context.dir.join(&folder), &folder, &mut listing.files)?;
+        return walk_listed(context, below, listing);
+    };
+    let stamp = match context.stamped.get(folder.as_str()) {
+        Some(stamp) => *stamp,
+        // Not known, or not a folder when the walk began: stamped now.
+        None => {
+            let path = context.dir.join(&folder);
+            match std::fs::symlink_metadata(&path) {
                 Ok(metadata) if metadata.is_dir() => Stamp::of(&metadata),
                 // Replaced since its folder was listed (a link, a file): a name to check.
                 Ok(_) => {
@@ -141,19 +162,28 @@ fn walk(context: &Walk, folder: String, listing: &mut Listing) -> Result<(), Out
                 // Removed since its folder was listed: nothing is left to find.
                 Err(error) if error.kind() == std::io::ErrorKind::NotFound && !folder.is_empty() => return Ok(()),
                 Err(error) => return Err(io(&path, "cannot inspect")(error)),
-            };
-            let unchanged = known.get(&folder) == Some(&Some(stamp));
-            listing.stamps.insert(folder.clone(), trusted(stamp, began));
-            if unchanged {
-                listing.skipped_any = true;
-                let known = context.subfolders.get(folder.as_str()).map(Vec::as_slice).unwrap_or_default();
-                known.iter().map(|sub| sub.to_string()).collect()
-            } else {
-                list_folder(&path, &folder, &mut listing.files)?
             }
         }
     };
-    let walked: Vec<Listing> = below
+    let unchanged = known.get(&folder) == Some(&Some(stamp));
+    if unchanged {
+        listing.skipped_any = true;
+        let subfolders = context.subfolders.get(folder.as_str()).map(Vec::as_slice).unwrap_or_default();
+        listing.stamps.insert(folder, trusted(stamp, began));
+        for sub in subfolders {
+            walk(context, sub.to_string(), listing)?;
+        }
+        Ok(())
+    } else {
+        let below = list_folder(&context.dir.join(&folder), &folder, &mut listing.files)?;
+        listing.stamps.insert(folder, trusted(stamp, began));
+        walk_listed(context, below, listing)
+    }
+}
+
+/// Walks the subfolders a listing found, in parallel.
+fn walk_listed(context: &Walk, subfolders: Vec<String>, listing: &mut Listing) -> Result<(), OutputError> {
+    let walked: Vec<Listing> = subfolders
         .into_par_iter()
         .map(|sub| {
             let mut below = Listing::default();
@@ -275,6 +305,21 @@ mod tests {
         }
         let listing = list_changed(dir.path(), &known, SystemTime::now()).unwrap();
         assert_eq!(listing.files, ["fr/index.html"]);
+    }
+
+    #[test]
+    fn a_folder_below_one_replaced_by_a_link_is_not_walked() {
+        let dir = tree();
+        let known = stamped(dir.path());
+        let elsewhere = tree();
+        std::fs::write(elsewhere.path().join("en/a/stray.html"), "x").unwrap();
+        std::fs::remove_dir_all(dir.path().join("en")).unwrap();
+        std::os::unix::fs::symlink(elsewhere.path().join("en"), dir.path().join("en")).unwrap();
+        let listing = list_changed(dir.path(), &known, SystemTime::now()).unwrap();
+        assert_eq!(sorted(listing.files), ["en", "index.html"], "fr is unchanged");
+        let mut folders: Vec<&String> = listing.stamps.keys().collect();
+        folders.sort();
+        assert_eq!(folders, ["", "fr"], "nothing below the link is stamped");
     }
 
     #[test]
