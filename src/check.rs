@@ -46,7 +46,7 @@ impl Target {
 /// flat lists: a large site has hundreds of thousands of links and ids, and a string
 /// allocated for each held over twice the memory (and made the build cache, which keeps
 /// them, slower to read).
-#[derive(Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PageLinks {
     /// The page's path inside the output directory.
     page: Box<str>,

@@ -18,7 +18,7 @@ use super::keys::{Key, hash_debug};
 use super::known::{KnownSourceMap, KnownSources, SourceReads};
 use super::link_checks::{self, Published, StagedWriter, facts_of};
 use super::pdfs::{PdfMemo, typeset_pdfs};
-use super::remembered::{CacheKeys, Made, Recalled, Remembered, SavedRemembered};
+use super::remembered::{CacheKeys, Made, Recalled, Remembered, ReusedRendering, SavedRemembered};
 use super::stages::{BuildOptions, Prepared, describe_page_problems, precache, prepare, stemmer_urls, theme_dir};
 use crate::assets;
 use crate::cache::BuildCache;
@@ -204,8 +204,8 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Error> {
             let reused = recalled.reuse_renderings(&keys.renderings, &staging)?;
             for ((rendering, key), reused) in renderings.iter().zip(&keys.renderings).zip(reused) {
                 match reused {
-                    Some((path, facts)) => {
-                        writer.reuse(facts);
+                    Some(ReusedRendering { path, fingerprint }) => {
+                        writer.reuse(fingerprint);
                         remembering.reused.push(path.clone());
                         remembering.made.renderings.insert(*key, path);
                     }
@@ -267,7 +267,8 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Error> {
     let Finished { paths, outputs } = staging.finish()?;
     let reused_paths = std::mem::take(&mut remembering.reused);
     let reused: FxHashSet<&str> = reused_paths.iter().map(String::as_str).collect();
-    let published = Published { paths: &paths, links: &links, alternates: &alternates, reused: &reused };
+    let published =
+        Published { paths: &paths, links: &links, alternates: &alternates, reused: &reused, output: &output_dir };
     // The cache's parts are saved while the links are checked: both only read what was
     // made. The cache file, which keeps what the checks found, is saved after both.
     let ((checked, link_checks_reused), saved) = rayon::join(

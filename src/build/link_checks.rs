@@ -6,9 +6,14 @@
 //! they read changed (`unchanged`): the build publishes the same files at the same base
 //! URL as the last one, and every file it wrote holds the links, ids and alternates the
 //! last one's held. Then the problems are the last build's (`CheckedLinks`, in the
-//! cache), said again with this build's source paths.
+//! cache), said again with this build's source paths. A reused page's links and
+//! alternates are decoded from its facts only when the checks run (`all_links`): a
+//! build that takes the last build's problems never decodes them. Facts that do not
+//! decode are replaced by what the page's file holds, read from the output.
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
+use std::path::Path;
 
 use bytes::Bytes;
 use rayon::prelude::*;
@@ -23,17 +28,25 @@ use crate::offline::{Fingerprint, Precache};
 use crate::output::{OutputFile, Staging};
 use crate::site::Site;
 
-/// What the final checks and the offline workers read of one file.
+/// What the final checks and the offline workers read of one file. The fingerprint
+/// comes first: a file reused as it is needs only it (`FileFacts::fingerprint`).
 #[derive(Default, Serialize, Deserialize)]
 pub(super) struct FileFacts {
+    pub(super) fingerprint: Option<Fingerprint>,
     pub(super) links: Option<PageLinks>,
     pub(super) alternates: Option<PageAlternates>,
-    pub(super) fingerprint: Option<Fingerprint>,
 }
 
 impl FileFacts {
     /// Facts as `facts_of` encoded them; `None` when they do not decode.
     pub(super) fn decode(bytes: &[u8]) -> Option<Self> {
+        postcard::from_bytes(bytes).ok()
+    }
+
+    /// The offline workers' fingerprint alone, from the start of the facts `facts_of`
+    /// encoded (postcard reads a value's fields in order and leaves the rest); `None`
+    /// when it does not decode.
+    pub(super) fn decode_fingerprint(bytes: &[u8]) -> Option<Option<Fingerprint>> {
         postcard::from_bytes(bytes).ok()
     }
 }
@@ -68,36 +81,83 @@ pub(super) struct LastChecked<'r> {
 pub(super) struct Published<'b> {
     /// Every file published (the manifest).
     pub(super) paths: &'b BTreeSet<String>,
-    /// Each page's links and ids, written or reused.
+    /// Each page's links and ids, as written (a reused page's are in its facts).
     pub(super) links: &'b [PageLinks],
-    /// Each page's alternates, written or reused.
+    /// Each page's alternates, as written.
     pub(super) alternates: &'b [PageAlternates],
     /// The files taken as the last build wrote them, facts and all.
     pub(super) reused: &'b FxHashSet<&'b str>,
+    /// Where they were published: a reused file whose facts do not decode is read there.
+    pub(super) output: &'b Path,
 }
 
 /// The problems the checks find in `published`: the last build's (`last`) when nothing
 /// they read changed since, or found again; and whether they were the last build's.
 pub(super) fn checked_links(site: &Site, published: &Published, last: Option<LastChecked>) -> (CheckedLinks, bool) {
     let base_url = site.base_url.absolute("/");
-    if let Some(last) = last.filter(|last| unchanged(published, last, &base_url)) {
+    if let Some(last) = last.as_ref().filter(|last| unchanged(published, last, &base_url)) {
         let CheckedLinks { problems, targets, .. } = last.checked;
         return (CheckedLinks { base_url, problems: problems.clone(), targets: targets.clone() }, true);
     }
-    (check_again(published, &site.base_url.path, base_url), false)
+    (check_again(published, last.map(|last| last.facts), &site.base_url.path, base_url), false)
 }
 
-/// The checks of `published`, run: `base_path` is the path links lead into the site
-/// by, `base_url` the site's absolute URL.
-fn check_again(published: &Published, base_path: &str, base_url: String) -> CheckedLinks {
+/// The checks of `published`, run, the reused files' facts taken from `facts` (the
+/// last build's): `base_path` is the path links lead into the site by, `base_url` the
+/// site's absolute URL.
+fn check_again(
+    published: &Published,
+    facts: Option<&FxHashMap<String, Bytes>>,
+    base_path: &str,
+    base_url: String,
+) -> CheckedLinks {
+    let (links, alternates) = all_links(published, facts);
     let paths = || published.paths.iter().map(String::as_str);
-    let links = check::checked_links_among(published.links, paths(), base_path);
-    let clusters = hreflang::problems_among(published.alternates, paths(), &base_url);
-    let mut targets = links.targets;
-    targets.extend(hreflang::targets(published.alternates, &base_url).map(check::target_hash));
+    let links_checked = check::checked_links_among(&links, paths(), base_path);
+    let clusters = hreflang::problems_among(&alternates, paths(), &base_url);
+    let mut targets = links_checked.targets;
+    targets.extend(hreflang::targets(&alternates, &base_url).map(check::target_hash));
     targets.sort_unstable();
     targets.dedup();
-    CheckedLinks { problems: page_problems(&links.broken, &clusters), base_url, targets }
+    CheckedLinks { problems: page_problems(&links_checked.broken, &clusters), base_url, targets }
+}
+
+/// The links and alternates of every page published: those written, and the reused
+/// pages', decoded from their facts (`facts`) or, where they do not decode, read from
+/// the file. A page with no facts has neither. Only an HTML file has either (`PageLinks::of`):
+/// the reused search index files are passed over.
+fn all_links<'p>(
+    published: &'p Published,
+    facts: Option<&FxHashMap<String, Bytes>>,
+) -> (Cow<'p, [PageLinks]>, Cow<'p, [PageAlternates]>) {
+    debug_assert!(facts.is_some() || published.reused.is_empty(), "a build reuses files only with the cache");
+    let mut reused: Vec<&str> = published.reused.iter().copied().filter(|path| path.ends_with(".html")).collect();
+    if reused.is_empty() {
+        return (Cow::Borrowed(published.links), Cow::Borrowed(published.alternates));
+    }
+    reused.sort_unstable();
+    let decoded: Vec<FileFacts> = reused
+        .par_iter()
+        .map(|path| match facts.and_then(|facts| facts.get(*path)) {
+            Some(bytes) => FileFacts::decode(bytes).unwrap_or_else(|| read_facts(published.output, path)),
+            None => FileFacts::default(),
+        })
+        .collect();
+    let mut links = published.links.to_vec();
+    let mut alternates = published.alternates.to_vec();
+    for FileFacts { links: page_links, alternates: page_alternates, .. } in decoded {
+        links.extend(page_links);
+        alternates.extend(page_alternates);
+    }
+    (Cow::Owned(links), Cow::Owned(alternates))
+}
+
+/// The links and alternates of the file at `path` in `output`, read from it (none when
+/// it cannot be read).
+fn read_facts(output: &Path, path: &str) -> FileFacts {
+    let Ok(bytes) = std::fs::read(output.join(path)) else { return FileFacts::default() };
+    let file = OutputFile::new(path, bytes);
+    FileFacts { fingerprint: None, links: PageLinks::of(&file), alternates: PageAlternates::of(&file) }
 }
 
 /// Whether the checks would find what they found in the last build: at the same base
@@ -123,12 +183,11 @@ fn unchanged(published: &Published, last: &LastChecked, base_url: &str) -> bool 
     if some_gone && last.published.keys().filter(|path| !published.paths.contains(*path)).any(linked) {
         return false;
     }
-    let written = |page: &str| !published.reused.contains(page);
     // A page with alternates is an HTML page, which has links and ids too (`PageLinks`
     // is made for every HTML file): each written page's alternates are compared below.
     let alternates: FxHashMap<&str, &PageAlternates> =
-        published.alternates.iter().filter(|page| written(page.page())).map(|page| (page.page(), page)).collect();
-    published.links.par_iter().filter(|links| written(links.page())).all(|links| {
+        published.alternates.iter().map(|page| (page.page(), page)).collect();
+    published.links.par_iter().all(|links| {
         let Some(was) = last.facts.get(links.page()).and_then(|bytes| FileFacts::decode(bytes)) else { return false };
         was.links.as_ref() == Some(links) && was.alternates.as_ref() == alternates.get(links.page()).copied()
     })
@@ -138,13 +197,14 @@ fn unchanged(published: &Published, last: &LastChecked, base_url: &str) -> bool 
 /// encoding: a reference encodes as what it refers to).
 #[derive(Default, Serialize)]
 struct FactsOf<'f> {
+    fingerprint: Option<&'f Fingerprint>,
     links: Option<&'f PageLinks>,
     alternates: Option<&'f PageAlternates>,
-    fingerprint: Option<&'f Fingerprint>,
 }
 
-/// The facts of every file this build wrote, from its link scans, alternates and offline
-/// fingerprints, each encoded; the `reused` files' are the last build's (`Recalled::facts_of_reused`).
+/// The facts of every file this build wrote, from its link scans and alternates (of the
+/// files it wrote) and offline fingerprints (of every file), each encoded; the `reused`
+/// files' are the last build's (`Recalled::facts_of_reused`).
 pub(super) fn facts_of(
     links: &[PageLinks],
     alternates: &[PageAlternates],
@@ -152,14 +212,14 @@ pub(super) fn facts_of(
     reused: &FxHashSet<&str>,
 ) -> FxHashMap<String, Bytes> {
     let mut facts: FxHashMap<&str, FactsOf> = FxHashMap::default();
-    let written = |path: &str| !reused.contains(path);
-    for scan in links.iter().filter(|scan| written(scan.page())) {
+    for scan in links {
         facts.entry(scan.page()).or_default().links = Some(scan);
     }
-    for page in alternates.iter().filter(|page| written(page.page())) {
+    for page in alternates {
         facts.entry(page.page()).or_default().alternates = Some(page);
     }
-    for fingerprint in fingerprints.iter().filter(|fingerprint| written(fingerprint.path())) {
+    // The offline workers remember the reused files' fingerprints too.
+    for fingerprint in fingerprints.iter().filter(|fingerprint| !reused.contains(fingerprint.path())) {
         facts.entry(fingerprint.path()).or_default().fingerprint = Some(fingerprint);
     }
     facts
@@ -184,12 +244,11 @@ impl<'s> StagedWriter<'s> {
         Self { staging, links: Vec::new(), alternates: Vec::new(), precache }
     }
 
-    /// Keeps what the checks and the offline workers read of a file reused as it is.
-    pub(super) fn reuse(&mut self, facts: FileFacts) {
-        self.links.extend(facts.links);
-        self.alternates.extend(facts.alternates);
+    /// Keeps what the offline workers read of a file reused as it is. The checks read
+    /// its links and alternates from its facts, if they run (`all_links`).
+    pub(super) fn reuse(&mut self, fingerprint: Option<Fingerprint>) {
         if let Some(precache) = self.precache {
-            precache.remember(facts.fingerprint);
+            precache.remember(fingerprint);
         }
     }
 
@@ -219,8 +278,6 @@ mod tests {
     /// leaves them.
     struct Built {
         paths: BTreeSet<String>,
-        links: Vec<PageLinks>,
-        alternates: Vec<PageAlternates>,
         facts: FxHashMap<String, Bytes>,
         hashes: FxHashMap<String, u128>,
         checked: CheckedLinks,
@@ -233,18 +290,23 @@ mod tests {
         let paths: BTreeSet<String> = files.iter().map(|file| file.path.clone()).collect();
         let hashes = paths.iter().map(|path| (path.clone(), 0)).collect();
         let reused = FxHashSet::default();
-        let published = Published { paths: &paths, links: &links, alternates: &alternates, reused: &reused };
-        let checked = check_again(&published, "/", BASE_URL.into());
-        Built { paths, links, alternates, facts, hashes, checked }
+        let output = Path::new("/nowhere");
+        let published = Published { paths: &paths, links: &links, alternates: &alternates, reused: &reused, output };
+        let checked = check_again(&published, None, "/", BASE_URL.into());
+        Built { paths, facts, hashes, checked }
     }
 
     /// Whether the checks of `now`'s files could take `last`'s problems, `reused` taken
     /// as the last build wrote them.
     fn unchanged_since(last: &Built, now: &[OutputFile], reused: &[&str], base_url: &str) -> bool {
-        let now = built(now);
+        let paths = built(now).paths;
         let reused: FxHashSet<&str> = reused.iter().copied().collect();
-        let published =
-            Published { paths: &now.paths, links: &now.links, alternates: &now.alternates, reused: &reused };
+        // A build keeps the links and alternates of the files it writes only.
+        let written = || now.iter().filter(|file| !reused.contains(file.path.as_str()));
+        let links: Vec<PageLinks> = written().filter_map(PageLinks::of).collect();
+        let alternates: Vec<PageAlternates> = written().filter_map(PageAlternates::of).collect();
+        let output = Path::new("/nowhere");
+        let published = Published { paths: &paths, links: &links, alternates: &alternates, reused: &reused, output };
         let last = LastChecked { checked: &last.checked, published: &last.hashes, facts: &last.facts };
         unchanged(&published, &last, base_url)
     }
@@ -307,21 +369,66 @@ mod tests {
     }
 
     #[test]
+    fn a_reused_page_is_checked_by_its_facts_or_where_they_do_not_decode_by_its_file() {
+        let files = [
+            page("en/index.html", r#"<a href="/en/gone/">gone</a><a href="/en/a/#x">a</a>"#),
+            page("en/a/index.html", r#"<p id="x"><a href="/en/b/">b</a>"#),
+        ];
+        let last = built(&files);
+        let problems = |checked: &CheckedLinks| -> Vec<String> {
+            checked.problems().iter().map(|problem| format!("{problem:?}")).collect()
+        };
+        let found = problems(&last.checked);
+        // Each page's broken link, then each page's alternate, which leads to no page.
+        assert!(found.len() == 4 && found[0].contains("/en/b/") && found[1].contains("/en/gone/"), "{found:?}");
+        let output = tempfile::tempdir().unwrap();
+        // The page written this time only: the other's links are in its facts.
+        let written = [files[1].clone()];
+        let links: Vec<PageLinks> = written.iter().filter_map(PageLinks::of).collect();
+        let alternates: Vec<PageAlternates> = written.iter().filter_map(PageAlternates::of).collect();
+        let reused = FxHashSet::from_iter(["en/index.html"]);
+        let published = Published {
+            paths: &last.paths,
+            links: &links,
+            alternates: &alternates,
+            reused: &reused,
+            output: output.path(),
+        };
+        let checked = check_again(&published, Some(&last.facts), "/", BASE_URL.into());
+        assert_eq!(problems(&checked), problems(&last.checked), "the reused page's links, from its facts");
+        assert_eq!(checked.targets, last.checked.targets);
+
+        // Facts that do not decode: the page is read where it was published.
+        let mut damaged = last.facts.clone();
+        damaged.insert("en/index.html".into(), Bytes::from_static(b"\x00\x01\xff"));
+        let checked = check_again(&published, Some(&damaged), "/", BASE_URL.into());
+        assert_eq!(problems(&checked), [found[0].clone(), found[2].clone()], "the page is not there");
+        std::fs::create_dir_all(output.path().join("en")).unwrap();
+        std::fs::write(output.path().join("en/index.html"), &files[0].bytes).unwrap();
+        let checked = check_again(&published, Some(&damaged), "/", BASE_URL.into());
+        assert_eq!(problems(&checked), problems(&last.checked), "read from the file");
+    }
+
+    #[test]
     fn facts_encoded_from_what_a_build_kept_decode_as_file_facts() {
         let page = OutputFile::new(
             "en/a/index.html",
             r#"<head><link rel="alternate" hreflang="fr" href="https://example.org/fr/a/"></head><a href="/en/b/#x">b</a><p id="y"><p id="a">"#,
         );
         let (links, alternates) = (PageLinks::of(&page).unwrap(), PageAlternates::of(&page).unwrap());
-        let encoded =
-            facts_of(std::slice::from_ref(&links), std::slice::from_ref(&alternates), &[], &FxHashSet::default());
+        let precache = Precache::new("/", ["en"], []);
+        precache.record_files(&[page.clone(), OutputFile::new("en/reused/index.html", "<p>")]);
+        let fingerprints = precache.recorded();
+        let reused = FxHashSet::from_iter(["en/reused/index.html"]);
+        let encoded = facts_of(std::slice::from_ref(&links), std::slice::from_ref(&alternates), &fingerprints, &reused);
+        assert_eq!(encoded.len(), 1, "a reused file's facts are the last build's, not encoded again");
         let decoded = FileFacts::decode(&encoded["en/a/index.html"]).unwrap();
-        assert_eq!(decoded.alternates, Some(alternates.clone()));
-        assert!(decoded.fingerprint.is_none());
-        let whole = FileFacts { links: Some(links), alternates: Some(alternates), fingerprint: None };
-        assert_eq!(postcard::to_stdvec(&decoded).unwrap(), postcard::to_stdvec(&whole).unwrap());
-        let reused = FxHashSet::from_iter(["en/a/index.html"]);
-        let none = facts_of(std::slice::from_ref(whole.links.as_ref().unwrap()), &[], &[], &reused);
-        assert!(none.is_empty(), "a reused file's facts are the last build's, not encoded again");
+        assert_eq!(decoded.links.as_ref(), Some(&links));
+        assert_eq!(decoded.alternates.as_ref(), Some(&alternates));
+        let fingerprint = FileFacts::decode_fingerprint(&encoded["en/a/index.html"]).unwrap().unwrap();
+        assert_eq!(fingerprint.path(), "en/a/index.html", "read alone, from the start of the facts");
+        assert!(FileFacts::decode_fingerprint(&[]).is_none(), "facts that could not be encoded");
+        let whole = FileFacts { fingerprint: decoded.fingerprint, links: Some(links), alternates: Some(alternates) };
+        assert_eq!(postcard::to_stdvec(&whole).unwrap(), encoded["en/a/index.html"].to_vec());
     }
 }

@@ -5,13 +5,14 @@
 //! (`pdfs::KeptPdfs`), each file rendered through a template and each language's search
 //! index, by the key of all they read (`keys`, the same as watch mode's), found in the
 //! output directories (`output::Staging::reuse`), with what the final checks and the
-//! offline workers read of each file (`FileFacts`), so that a reused file is never read
-//! again, and what the final checks found (`CheckedLinks`, saved last by
+//! offline workers read of each file (`FileFacts`), so that a reused file is not read
+//! again (unless its facts do not decode when the checks run), and what the final checks found (`CheckedLinks`, saved last by
 //! `PartsSaved::finish`: the parts are saved while the checks run). Each file's facts
 //! are encoded on their own: a file reused as it is hands its encoded facts on to the
 //! next build, so saving the cache does not encode every link of every page again (they
-//! are most of its bytes), and loading it decodes them only where they are reused, in
-//! parallel. A file whose facts do not decode is made again. Decides what is reusable;
+//! are most of its bytes), and a reused file's are decoded only in part: its offline
+//! fingerprint at once, its links only if the link checks run (`link_checks`). A file
+//! whose fingerprint does not decode is made again. Decides what is reusable;
 //! the build (`clean`) does the rest.
 
 use std::collections::BTreeMap;
@@ -206,6 +207,13 @@ impl CacheKeys {
     }
 }
 
+/// A rendering taken as the last build wrote it: its output path, and the offline
+/// workers' fingerprint of it.
+pub(super) struct ReusedRendering {
+    pub(super) path: String,
+    pub(super) fingerprint: Option<Fingerprint>,
+}
+
 /// A search index taken as the last build wrote it: its files, and the offline
 /// workers' fingerprints of them.
 pub(super) struct ReusedIndex {
@@ -379,37 +387,37 @@ impl Recalled {
         Some((path, *self.hashes.get(path)?))
     }
 
-    /// What the checks and the offline workers read of the file at `path`, as the last
-    /// build wrote it (nothing, for a file it has no facts of); `None` when they cannot
+    /// The offline workers' fingerprint of the file at `path`, from its facts as the
+    /// last build wrote them (none, for a file it has no facts of); `None` when it cannot
     /// be decoded, and the file must be made again.
-    fn facts(&self, path: &str) -> Option<FileFacts> {
+    fn fingerprint(&self, path: &str) -> Option<Option<Fingerprint>> {
         match self.facts.get(path) {
-            Some(bytes) => FileFacts::decode(bytes),
-            None => Some(FileFacts::default()),
+            Some(bytes) => FileFacts::decode_fingerprint(bytes),
+            None => Some(None),
         }
     }
 
-    /// For each key, the rendering's output path and facts when the last build made it
-    /// and `staging` now holds it; the rest must be rendered.
+    /// For each key, the rendering's output path and offline fingerprint when the last
+    /// build made it and `staging` now holds it; the rest must be rendered.
     pub(super) fn reuse_renderings(
         &self,
         keys: &[Key],
         staging: &Staging,
-    ) -> Result<Vec<Option<(String, FileFacts)>>, OutputError> {
-        let wanted: Vec<(usize, (&str, u128), FileFacts)> = keys
+    ) -> Result<Vec<Option<ReusedRendering>>, OutputError> {
+        let wanted: Vec<(usize, (&str, u128), Option<Fingerprint>)> = keys
             .par_iter()
             .enumerate()
             .filter_map(|(n, key)| {
                 let file = self.rendering(key)?;
-                Some((n, file, self.facts(file.0)?))
+                Some((n, file, self.fingerprint(file.0)?))
             })
             .collect();
         let files: Vec<(&str, u128)> = wanted.iter().map(|(_, file, _)| *file).collect();
         let found = staging.reuse(&files)?;
-        let mut reused: Vec<Option<(String, FileFacts)>> = keys.iter().map(|_| None).collect();
-        for ((n, (path, _), facts), found) in wanted.into_iter().zip(found) {
+        let mut reused: Vec<Option<ReusedRendering>> = keys.iter().map(|_| None).collect();
+        for ((n, (path, _), fingerprint), found) in wanted.into_iter().zip(found) {
             if found {
-                reused[n] = Some((path.to_string(), facts));
+                reused[n] = Some(ReusedRendering { path: path.to_string(), fingerprint });
             }
         }
         Ok(reused)
@@ -439,11 +447,13 @@ impl Recalled {
     ) -> Result<Option<ReusedIndex>, OutputError> {
         let mut fingerprints = Vec::new();
         for (path, hash) in files {
-            let (Some(facts), Some(written)) = (self.facts(path), self.hashes.get(path)) else { return Ok(None) };
+            let (Some(fingerprint), Some(written)) = (self.fingerprint(path), self.hashes.get(path)) else {
+                return Ok(None);
+            };
             if written != hash {
                 return Ok(None);
             }
-            fingerprints.extend(facts.fingerprint);
+            fingerprints.extend(fingerprint);
         }
         let wanted: Vec<(&str, u128)> = files.iter().map(|(path, hash)| (path.as_str(), *hash)).collect();
         let paths = || files.iter().map(|(path, _)| path.clone()).collect();

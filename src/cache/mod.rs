@@ -33,7 +33,7 @@ pub use store::ContentStore;
 
 const MAGIC: &[u8] = b"imrf-site build cache\n";
 /// Bumped when the payload's types change.
-const FORMAT: u32 = 8;
+const FORMAT: u32 = 9;
 const DATA: &str = "build.cache";
 /// The executable's hash, by its size, date and inode (hashing 60 MB costs 40 ms).
 const BINARY: &str = "binary";
