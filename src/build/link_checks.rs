@@ -29,7 +29,7 @@ use crate::output::{OutputFile, Staging};
 use crate::site::Site;
 
 /// What the final checks and the offline workers read of one file. The fingerprint
-/// comes first: a file reused as it is needs only it (`FileFacts::fingerprint`).
+/// comes first: a file reused as it is needs only it (`FileFacts::decode_fingerprint`).
 #[derive(Default, Serialize, Deserialize)]
 pub(super) struct FileFacts {
     pub(super) fingerprint: Option<Fingerprint>,
