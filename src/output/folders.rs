@@ -165,13 +165,12 @@ fn walk(context: &Walk, folder: String, listing: &mut Listing) -> Result<(), Out
             }
         }
     };
-    let unchanged = known.get(&folder) == Some(&Some(stamp));
-    if unchanged {
+    if stamped_as_known(known, &folder, stamp) {
         listing.skipped_any = true;
         let subfolders = context.subfolders.get(folder.as_str()).map(Vec::as_slice).unwrap_or_default();
         listing.stamps.insert(folder, trusted(stamp, began));
         let known_unchanged =
-            |sub: &&str| context.stamped.get(sub).is_some_and(|stamp| known.get(*sub) == Some(&Some(*stamp)));
+            |sub: &&str| context.stamped.get(sub).is_some_and(|stamp| stamped_as_known(known, sub, *stamp));
         let (in_memory, to_look_at): (Vec<&str>, Vec<&str>) = subfolders.iter().copied().partition(known_unchanged);
         for sub in in_memory {
             walk(context, sub.to_string(), listing)?;
@@ -182,6 +181,11 @@ fn walk(context: &Walk, folder: String, listing: &mut Listing) -> Result<(), Out
         listing.stamps.insert(folder, trusted(stamp, began));
         walk_listed(context, below, listing)
     }
+}
+
+/// Whether `folder`'s stamp is the one `known` keeps: then it holds the names it held.
+fn stamped_as_known(known: &FolderStamps, folder: &str, stamp: Stamp) -> bool {
+    known.get(folder) == Some(&Some(stamp))
 }
 
 /// Walks `subfolders`, in parallel.
