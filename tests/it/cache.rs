@@ -558,24 +558,42 @@ fn a_damaged_cache_is_set_aside_with_a_warning_and_the_output_is_still_right() {
         assert_equals_a_clean_build(&site, &next, &|| format!("the build after a cache {what}"));
     }
 
-    // A part of the cache file damaged: the same, one warning and nothing reused.
-    let parts = site.root().join(CACHE).join("parts");
-    let part = std::fs::read_dir(&parts).unwrap().flatten().map(|entry| entry.path()).max().unwrap();
-    let mut bytes = std::fs::read(&part).unwrap();
-    bytes[0] ^= 0x5a;
-    std::fs::write(&part, bytes).unwrap();
+    // Each part of the cache file damaged in turn: the same, one warning and nothing
+    // reused. The cache file and its parts are put back as they were before each, its
+    // other parts whole.
     append(&site, "site/content/en/notes.md", "\nA damaged part.\n");
-    let run = site.build();
-    let about_cache: Vec<String> = warnings(&run).into_iter().filter(|m| m.contains("build cache")).collect();
-    assert_eq!(about_cache.len(), 1, "a damaged part: one warning about the cache: {:?}", run.messages());
-    assert!(about_cache[0].contains("a part of it is missing or damaged"), "{about_cache:?}");
-    assert_eq!(Reused::of(&run).pages, 0, "nothing is taken from a cache with a damaged part");
+    site.build().ok();
     let (cold, cold_messages) = cold_build(&site);
-    let different = differences(&snapshot_tree(&site.public()), &cold);
-    assert!(different.is_empty(), "a damaged part: {}", different.join("\n"));
-    let other: Vec<String> = warnings(&run).into_iter().filter(|m| !m.contains("build cache")).collect();
-    assert_eq!(other, cold_messages, "a damaged part");
-    // Saved again whole, the damaged part written anew: the next build uses it silently.
+    let whole_parts = tempfile::tempdir().unwrap();
+    let parts = site.root().join(CACHE).join("parts");
+    copy_dir(&parts, whole_parts.path());
+    let whole_file = std::fs::read(cache_file(&site)).unwrap();
+    let mut names: Vec<String> = std::fs::read_dir(whole_parts.path())
+        .unwrap()
+        .flatten()
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert!(names.len() > 20, "the cache's maps are saved in parts: {names:?}");
+    for name in names {
+        std::fs::remove_dir_all(&parts).unwrap();
+        copy_dir(whole_parts.path(), &parts);
+        std::fs::write(cache_file(&site), &whole_file).unwrap();
+        let part = parts.join(&name);
+        let mut bytes = std::fs::read(&part).unwrap();
+        bytes[0] ^= 0x5a;
+        std::fs::write(&part, bytes).unwrap();
+        let run = site.build();
+        let about_cache: Vec<String> = warnings(&run).into_iter().filter(|m| m.contains("build cache")).collect();
+        assert_eq!(about_cache.len(), 1, "part {name} damaged: one warning about the cache: {:?}", run.messages());
+        assert!(about_cache[0].contains("a part of it is missing or damaged"), "{name}: {about_cache:?}");
+        assert_eq!(Reused::of(&run).pages, 0, "nothing is taken from a cache with part {name} damaged");
+        let different = differences(&snapshot_tree(&site.public()), &cold);
+        assert!(different.is_empty(), "part {name} damaged: {}", different.join("\n"));
+        let other: Vec<String> = warnings(&run).into_iter().filter(|m| !m.contains("build cache")).collect();
+        assert_eq!(other, cold_messages, "part {name} damaged");
+    }
+    // Saved again whole: the next build uses it silently.
     append(&site, "site/content/fr/notes.md", "\nUne partie abîmée.\n");
     let next = site.build();
     assert!(Reused::of(&next).pages > 0, "the build after a damaged part reuses nothing");
