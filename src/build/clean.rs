@@ -264,7 +264,8 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Error> {
     if let Some(precache) = &precache {
         staging.write(&precache.service_workers())?;
     }
-    let Finished { paths, outputs } = staging.finish()?;
+    let Finished { paths, outputs, kept_as_given } = staging.finish()?;
+    let read_parts = recalled.as_mut().map(Recalled::take_read_parts).unwrap_or_default().for_previous(kept_as_given);
     let reused_paths = std::mem::take(&mut remembering.reused);
     let reused: FxHashSet<&str> = reused_paths.iter().map(String::as_str).collect();
     let published =
@@ -278,7 +279,7 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Error> {
                 let fingerprints = precache.as_ref().map(Precache::recorded).unwrap_or_default();
                 let mut facts = facts_of(&links, &alternates, &fingerprints, &reused);
                 facts.extend(recalled.as_ref().map(|recalled| recalled.facts_of_reused(&reused)).unwrap_or_default());
-                let remembered = Remembered::new(&output_dir, assets_key, remembering.made, facts, outputs);
+                let remembered = Remembered::new(&output_dir, assets_key, remembering.made, facts, outputs, read_parts);
                 (remembered.save_parts(&cache), cache)
             })
         },

@@ -13,8 +13,9 @@
 //! next build, so saving the cache does not encode every link of every page again (they
 //! are most of its bytes), and a reused file's are decoded only in part: its offline
 //! fingerprint at once, its links only if the link checks run (`link_checks`). A file
-//! whose fingerprint does not decode is made again. Decides what is reusable;
-//! the build (`clean`) does the rest.
+//! whose fingerprint does not decode is made again. The parts a map was read from and
+//! that it still holds keep their names, not encoded again (`ReadParts`). Decides what
+//! is reusable; the build (`clean`) does the rest.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -29,7 +30,7 @@ use super::checks::Checked;
 use super::keys::{Key, Keys, SourceKeys, hash_debug, hash_files};
 use super::known::KnownSourceMap;
 use super::link_checks::{CheckedLinks, FileFacts, LastChecked};
-use super::parts;
+use super::parts::{self, KeyedParts};
 use super::pdfs::{KeptPdfs, SavedPdf};
 use super::stages::theme_dir;
 use crate::cache::BuildCache;
@@ -70,6 +71,28 @@ pub(super) struct Remembered {
     /// What the link and alternates checks found, when read back (for `recall`). A build
     /// saves its own apart (`PartsSaved::finish`), once its checks are done.
     links: CheckedLinks,
+    /// The parts some of its maps were read from (`ReadParts`): read back, or as this
+    /// build read them, for the parts that did not change to keep their names.
+    read: ReadParts,
+}
+
+/// The parts the maps keyed by a `Key` were read from (`parts::KeyedParts`), and those
+/// the output folder's records were read from: the output before last's, next time,
+/// when the build keeps the output it began with as it was given (`for_previous`).
+#[derive(Default)]
+pub(super) struct ReadParts {
+    renderings: KeyedParts,
+    markdown: KeyedParts,
+    checks: KeyedParts,
+    published: Option<Vec<u128>>,
+}
+
+impl ReadParts {
+    /// Forgets the parts of the output folder's records unless the build kept the
+    /// output it began with as it was given (`output::Finished::kept_as_given`).
+    pub(super) fn for_previous(self, kept_as_given: bool) -> Self {
+        Self { published: self.published.filter(|_| kept_as_given), ..self }
+    }
 }
 
 /// `Remembered` as the cache file holds it: the small fields whole, and each large map
@@ -117,6 +140,15 @@ impl Saved {
 
     /// The `Remembered` it names but the sources, when every part is there and whole.
     fn read(self, cache: &BuildCache) -> Option<Remembered> {
+        let (renderings, renderings_read) = parts::load_keyed(cache, &self.renderings)?;
+        let (markdown, markdown_read) = parts::load_keyed(cache, &self.markdown)?;
+        let (checks, checks_read) = parts::load_keyed(cache, &self.checks)?;
+        let read = ReadParts {
+            renderings: renderings_read,
+            markdown: markdown_read,
+            checks: checks_read,
+            published: Some(self.published.clone()),
+        };
         let outputs = Outputs {
             published: parts::load(cache, &self.published)?,
             published_folders: parts::load(cache, &self.published_folders)?,
@@ -127,14 +159,15 @@ impl Saved {
             output: self.output,
             sources: KnownSourceMap::default(),
             assets: self.assets,
-            renderings: parts::load(cache, &self.renderings)?,
+            renderings,
             search: self.search,
-            markdown: parts::load(cache, &self.markdown)?,
-            checks: parts::load(cache, &self.checks)?,
+            markdown,
+            checks,
             pdfs: KeptPdfs::load(cache, &self.pdfs)?,
             facts: parts::load(cache, &self.facts)?,
             outputs,
             links: postcard::from_bytes(&cache.read_part(self.links)?).ok()?,
+            read,
         })
     }
 }
@@ -234,6 +267,7 @@ pub(super) struct Recalled {
     /// The hash of each file of the output, as the last build wrote it.
     hashes: FxHashMap<String, u128>,
     links: CheckedLinks,
+    read: ReadParts,
 }
 
 /// The cache file as the last build saved it, its parts not read yet: the sources are
@@ -282,14 +316,17 @@ impl Remembered {
             sources: parts::save(cache, &self.sources)?,
             assets: self.assets,
             search: self.search.clone(),
-            renderings: parts::save(cache, &self.renderings)?,
-            markdown: parts::save(cache, &self.markdown)?,
-            checks: parts::save(cache, &self.checks)?,
+            renderings: parts::save_keyed(cache, &self.renderings, &self.read.renderings)?,
+            markdown: parts::save_keyed(cache, &self.markdown, &self.read.markdown)?,
+            checks: parts::save_keyed(cache, &self.checks, &self.read.checks)?,
             pdfs: self.pdfs.save(cache)?,
             facts: parts::save(cache, &self.facts)?,
             published: parts::save(cache, &self.outputs.published)?,
             published_folders: parts::save(cache, &self.outputs.published_folders)?,
-            previous: parts::save(cache, &self.outputs.previous)?,
+            previous: match &self.read.published {
+                Some(names) => names.clone(),
+                None => parts::save(cache, &self.outputs.previous)?,
+            },
             previous_folders: parts::save(cache, &self.outputs.previous_folders)?,
             links: 0,
         }))
@@ -301,10 +338,15 @@ impl Remembered {
     pub(super) fn recall(self, output: &Path) -> (Outputs, Recalled) {
         if self.output != output {
             // The Markdown's summaries, the checks and the PDFs hold for any output.
-            return (
-                Outputs::default(),
-                Recalled { markdown: self.markdown, checks: self.checks, pdfs: self.pdfs, ..Recalled::nothing() },
-            );
+            let recalled = Recalled {
+                markdown: self.markdown,
+                checks: self.checks,
+                pdfs: self.pdfs,
+                // No records of this output were given to the build.
+                read: ReadParts { published: None, ..self.read },
+                ..Recalled::nothing()
+            };
+            return (Outputs::default(), recalled);
         }
         let hashes = self.outputs.published.iter().map(|(path, record)| (path.clone(), record.hash)).collect();
         let recalled = Recalled {
@@ -317,23 +359,26 @@ impl Remembered {
             facts: self.facts,
             hashes,
             links: self.links,
+            read: self.read,
         };
         (self.outputs, recalled)
     }
 
     /// What this build leaves the next: `renderings` and `search` (filled as it
-    /// went), the facts of every file, and the output directories' records.
+    /// went), the facts of every file, and the output directories' records; `read`, the
+    /// parts this build read some of its maps from (`ReadParts`).
     pub(super) fn new(
         output: &Path,
         assets: Key,
         made: Made,
         facts: FxHashMap<String, Bytes>,
         outputs: Outputs,
+        read: ReadParts,
     ) -> Self {
         let Made { sources, markdown, checks, pdfs, renderings, search } = made;
         let output = output.to_path_buf();
         let links = CheckedLinks::default();
-        Self { output, sources, assets, renderings, search, markdown, checks, pdfs, facts, outputs, links }
+        Self { output, sources, assets, renderings, search, markdown, checks, pdfs, facts, outputs, links, read }
     }
 }
 
@@ -349,6 +394,7 @@ impl Recalled {
             facts: FxHashMap::default(),
             hashes: FxHashMap::default(),
             links: CheckedLinks::default(),
+            read: ReadParts::default(),
         }
     }
 
@@ -358,8 +404,14 @@ impl Recalled {
         if self.assets == *assets {
             self
         } else {
-            Self { markdown: self.markdown, checks: self.checks, pdfs: self.pdfs, ..Self::nothing() }
+            Self { markdown: self.markdown, checks: self.checks, pdfs: self.pdfs, read: self.read, ..Self::nothing() }
         }
+    }
+
+    /// The parts this build read some of the last build's maps from (`ReadParts`),
+    /// taken for its save.
+    pub(super) fn take_read_parts(&mut self) -> ReadParts {
+        std::mem::take(&mut self.read)
     }
 
     /// The PDFs the last build made, taken for this build's `PdfMemo`.

@@ -79,6 +79,9 @@ pub struct Finished {
     pub paths: BTreeSet<String>,
     /// With the cache on: what the output and the directory kept beside it now hold.
     pub outputs: Option<Outputs>,
+    /// Whether the output the build began with is kept beside it with the records the
+    /// build was given: `outputs.previous` is the `published` given, as it was given.
+    pub kept_as_given: bool,
 }
 
 impl Staging {
@@ -336,7 +339,7 @@ impl Staging {
                 previous_folders: if kept { reuse.output_folders } else { FolderStamps::default() },
             }
         });
-        Ok(Finished { paths, outputs })
+        Ok(Finished { paths, outputs, kept_as_given: kept })
     }
 }
 

@@ -60,13 +60,22 @@ fn build_at_a_later_time(
     reused: &[(&str, &str)],
 ) -> Outputs {
     let later = SystemTime::now() + std::time::Duration::from_secs(60);
+    let given = known.published.clone();
     let staging = Staging::begin_at(out, root, later, || Some(known)).unwrap();
     let wanted: Vec<(&str, u128)> = reused.iter().map(|(path, text)| (*path, content_hash(text.as_bytes()))).collect();
     assert!(staging.reuse(&wanted).unwrap().iter().all(|found| *found));
     staging
         .write(&files.iter().map(|(path, text)| OutputFile::new(*path, text.to_string())).collect::<Vec<_>>())
         .unwrap();
-    staging.finish().unwrap().outputs.unwrap()
+    let finished = staging.finish().unwrap();
+    let outputs = finished.outputs.unwrap();
+    // The output the build began with is kept, with the records it was given, when it
+    // was given any: the cache then saves them as it read them.
+    assert_eq!(finished.kept_as_given, !given.is_empty());
+    if finished.kept_as_given {
+        assert_eq!(outputs.previous, given);
+    }
+    outputs
 }
 
 /// A site's root folder (with its `site/`) in a temporary folder, and its output's path.
