@@ -8,7 +8,8 @@ use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
 use super::keys::{Key, hash_debug, hash_parts};
-use super::remembered::{CacheKeys, Recalled};
+use super::recalled::Recalled;
+use super::remembered::CacheKeys;
 use crate::diagnostic::Warning;
 use crate::render::RenderedSources;
 use crate::site::Site;

@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use super::keys::Key;
-use super::remembered::{CacheKeys, Recalled, ReusedIndex};
+use super::recalled::{Recalled, ReusedIndex};
+use super::remembered::CacheKeys;
 use crate::cache::{BuildCache, ContentStore};
 use crate::diagnostic::Warning;
 use crate::error::Error;

@@ -28,6 +28,7 @@ mod link_checks;
 mod memo;
 mod parts;
 mod pdfs;
+mod recalled;
 mod remembered;
 mod stages;
 

@@ -60,19 +60,20 @@ fn write<K: Serialize, V: Serialize>(cache: &BuildCache, part: &[(&K, &V)]) -> s
     cache.write_part(&postcard::to_stdvec(part).map_err(std::io::Error::other)?)
 }
 
-/// The parts a map keyed by a `Key` was read from: each part's name, and a hash of the
+/// The parts a map keyed by a `Key` was read from: each part's name, with a hash of the
 /// keys it holds. In one binary (the cache's), the value a `Key` names is always the
-/// same (it is a hash of all the value is made from), so a part that holds the same keys
-/// at the next save holds the same bytes, and keeps its name without being encoded.
+/// same: a key is a hash of all its value is made from, and the value is made the same
+/// way from it. The build relies on this already when it reuses a value by its key
+/// instead of making it. So a part that holds the same keys at the next save holds the
+/// same bytes, and keeps its name without being encoded.
 #[derive(Default)]
-pub(super) struct KeyedParts {
-    names: Vec<u128>,
-    keys: Vec<u128>,
-}
+pub(super) struct KeyedParts(Vec<(u128, u128)>);
 
 /// A hash of the keys of a part, in its order.
 fn keys_hash<'k>(keys: impl Iterator<Item = &'k Key>) -> u128 {
-    xxhash_rust::xxh3::xxh3_128(&keys.flatten().copied().collect::<Vec<u8>>())
+    let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+    keys.for_each(|key| hasher.update(key));
+    hasher.digest128()
 }
 
 /// `save`, for a map keyed by a `Key` that was read from the parts `read`: a part whose
@@ -86,8 +87,8 @@ pub(super) fn save_keyed<V: Serialize + Sync>(
     parts
         .into_par_iter()
         .enumerate()
-        .map(|(n, part)| match (read.names.get(n), read.keys.get(n)) {
-            (Some(&name), Some(&keys)) if keys == keys_hash(part.iter().map(|(key, _)| *key)) => Ok(name),
+        .map(|(n, part)| match read.0.get(n) {
+            Some(&(name, keys)) if keys == keys_hash(part.iter().map(|(key, _)| *key)) => Ok(name),
             _ => write(cache, &part),
         })
         .collect()
@@ -98,7 +99,7 @@ pub(super) fn load<K: PartKey, V: DeserializeOwned + Send>(
     cache: &BuildCache,
     names: &[u128],
 ) -> Option<FxHashMap<K, V>> {
-    Some(joined(read(cache, names)?))
+    Some(joined(read_parts(cache, names)?))
 }
 
 /// `load`, for a map keyed by a `Key`, with the parts it was read from (`save_keyed`).
@@ -106,13 +107,14 @@ pub(super) fn load_keyed<V: DeserializeOwned + Send>(
     cache: &BuildCache,
     names: &[u128],
 ) -> Option<(FxHashMap<Key, V>, KeyedParts)> {
-    let parts = read(cache, names)?;
-    let keys = parts.iter().map(|part| keys_hash(part.iter().map(|(key, _)| key))).collect();
-    Some((joined(parts), KeyedParts { names: names.to_vec(), keys }))
+    let parts = read_parts(cache, names)?;
+    let keys = parts.iter().map(|part| keys_hash(part.iter().map(|(key, _)| key)));
+    let read = KeyedParts(names.iter().copied().zip(keys).collect());
+    Some((joined(parts), read))
 }
 
 /// The entries of each part of `names`, or `None` when one is missing or damaged.
-fn read<K: PartKey, V: DeserializeOwned + Send>(cache: &BuildCache, names: &[u128]) -> Option<Vec<Vec<(K, V)>>> {
+fn read_parts<K: PartKey, V: DeserializeOwned + Send>(cache: &BuildCache, names: &[u128]) -> Option<Vec<Vec<(K, V)>>> {
     names.par_iter().map(|&name| postcard::from_bytes(&cache.read_part(name)?).ok()).collect()
 }
 

@@ -1,6 +1,6 @@
 //! What `build` keeps in the build cache for the next build (`Remembered`, saved by
 //! `crate::cache` with its large maps in parts, `Saved` and `parts`), and what it reuses
-//! from it: each source's `MarkdownSummary` (so that its Markdown is rendered only if
+//! from it (`recalled::Recalled`): each source's `MarkdownSummary` (so that its Markdown is rendered only if
 //! read), each file's alignment and glossary warnings (`checks`), each language's PDF
 //! (`pdfs::KeptPdfs`), each file rendered through a template and each language's search
 //! index, by the key of all they read (`keys`, the same as watch mode's), found in the
@@ -13,9 +13,10 @@
 //! next build, so saving the cache does not encode every link of every page again (they
 //! are most of its bytes), and a reused file's are decoded only in part: its offline
 //! fingerprint at once, its links only if the link checks run (`link_checks`). A file
-//! whose fingerprint does not decode is made again. The parts a map was read from and
-//! that it still holds keep their names, not encoded again (`ReadParts`). Decides what
-//! is reusable; the build (`clean`) does the rest.
+//! whose fingerprint does not decode is made again. Some parts are not encoded again
+//! (`ReadParts`): a part of a map keyed by a `Key` that holds the keys it was read with,
+//! and the output before last's records, which are those of the output folder as read.
+//! Decides what is reusable; the build (`clean`) does the rest.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -23,20 +24,20 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use rayon::prelude::*;
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use super::checks::Checked;
 use super::keys::{Key, Keys, SourceKeys, hash_debug, hash_files};
 use super::known::KnownSourceMap;
-use super::link_checks::{CheckedLinks, FileFacts, LastChecked};
+use super::link_checks::CheckedLinks;
 use super::parts::{self, KeyedParts};
 use super::pdfs::{KeptPdfs, SavedPdf};
+use super::recalled::Recalled;
 use super::stages::theme_dir;
 use crate::cache::BuildCache;
 use crate::diagnostic::Warning;
-use crate::offline::Fingerprint;
-use crate::output::{OutputError, Outputs, Staging};
+use crate::output::Outputs;
 use crate::render::{MarkdownSummary, RenderedSources, Rendering};
 use crate::site::Site;
 use crate::types::LangCode;
@@ -241,35 +242,6 @@ impl CacheKeys {
     }
 }
 
-/// A rendering taken as the last build wrote it: its output path, and the offline
-/// workers' fingerprint of it.
-pub(super) struct ReusedRendering {
-    pub(super) path: String,
-    pub(super) fingerprint: Option<Fingerprint>,
-}
-
-/// A search index taken as the last build wrote it: its files, and the offline
-/// workers' fingerprints of them.
-pub(super) struct ReusedIndex {
-    pub(super) paths: Vec<String>,
-    pub(super) fingerprints: Vec<Fingerprint>,
-}
-
-/// The last build's `Remembered`, as this build reuses it.
-pub(super) struct Recalled {
-    assets: Key,
-    markdown: FxHashMap<Key, Arc<MarkdownSummary>>,
-    checks: Checked,
-    pdfs: KeptPdfs,
-    renderings: FxHashMap<Key, String>,
-    search: FxHashMap<Key, Vec<String>>,
-    facts: FxHashMap<String, Bytes>,
-    /// The hash of each file of the output, as the last build wrote it.
-    hashes: FxHashMap<String, u128>,
-    links: CheckedLinks,
-    read: ReadParts,
-}
-
 /// The cache file as the last build saved it, its parts not read yet: the sources are
 /// read first (`sources`), for the site to be read while the rest is (`read`).
 pub(super) struct SavedRemembered(Saved);
@@ -337,7 +309,8 @@ impl Remembered {
     /// output directory.
     pub(super) fn recall(self, output: &Path) -> (Outputs, Recalled) {
         if self.output != output {
-            // The Markdown's summaries, the checks and the PDFs hold for any output.
+            // The Markdown's summaries, the checks and the PDFs hold for any output, and
+            // so do the parts they were read from.
             let recalled = Recalled {
                 markdown: self.markdown,
                 checks: self.checks,
@@ -382,145 +355,30 @@ impl Remembered {
     }
 }
 
-impl Recalled {
-    fn nothing() -> Self {
-        Self {
-            assets: Key::default(),
-            markdown: FxHashMap::default(),
-            checks: Checked::default(),
-            pdfs: KeptPdfs::default(),
-            renderings: FxHashMap::default(),
-            search: FxHashMap::default(),
-            facts: FxHashMap::default(),
-            hashes: FxHashMap::default(),
-            links: CheckedLinks::default(),
-            read: ReadParts::default(),
-        }
-    }
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-    /// Forgets every file when the theme's asset names changed (`assets`, their hash):
-    /// pages hold their URLs, and the offline workers' fingerprints their places.
-    pub(super) fn for_assets(self, assets: &Key) -> Self {
-        if self.assets == *assets {
-            self
-        } else {
-            Self { markdown: self.markdown, checks: self.checks, pdfs: self.pdfs, read: self.read, ..Self::nothing() }
-        }
-    }
-
-    /// The parts this build read some of the last build's maps from (`ReadParts`),
-    /// taken for its save.
-    pub(super) fn take_read_parts(&mut self) -> ReadParts {
-        std::mem::take(&mut self.read)
-    }
-
-    /// The PDFs the last build made, taken for this build's `PdfMemo`.
-    pub(super) fn take_pdfs(&mut self) -> KeptPdfs {
-        std::mem::take(&mut self.pdfs)
-    }
-
-    /// Whether the last build made search indexes into this output.
-    pub(super) fn made_indexes(&self) -> bool {
-        !self.search.is_empty()
-    }
-
-    /// What the last build knew of the Markdown of `key`.
-    pub(super) fn markdown(&self, key: &Key) -> Option<Arc<MarkdownSummary>> {
-        self.markdown.get(key).cloned()
-    }
-
-    /// The warnings of the file check of `key`, as the last build found them.
-    pub(super) fn checked(&self, key: &Key) -> Option<Vec<String>> {
-        self.checks.get(key).cloned()
-    }
-
-    /// The output path the rendering of `key` was written to, with its hash.
-    fn rendering(&self, key: &Key) -> Option<(&str, u128)> {
-        let path = self.renderings.get(key)?;
-        Some((path, *self.hashes.get(path)?))
-    }
-
-    /// The offline workers' fingerprint of the file at `path`, from its facts as the
-    /// last build wrote them (none, for a file it has no facts of); `None` when it cannot
-    /// be decoded, and the file must be made again.
-    fn fingerprint(&self, path: &str) -> Option<Option<Fingerprint>> {
-        match self.facts.get(path) {
-            Some(bytes) => FileFacts::decode_fingerprint(bytes),
-            None => Some(None),
-        }
-    }
-
-    /// For each key, the rendering's output path and offline fingerprint when the last
-    /// build made it and `staging` now holds it; the rest must be rendered.
-    pub(super) fn reuse_renderings(
-        &self,
-        keys: &[Key],
-        staging: &Staging,
-    ) -> Result<Vec<Option<ReusedRendering>>, OutputError> {
-        let wanted: Vec<(usize, (&str, u128), Option<Fingerprint>)> = keys
-            .par_iter()
-            .enumerate()
-            .filter_map(|(n, key)| {
-                let file = self.rendering(key)?;
-                Some((n, file, self.fingerprint(file.0)?))
-            })
-            .collect();
-        let files: Vec<(&str, u128)> = wanted.iter().map(|(_, file, _)| *file).collect();
-        let found = staging.reuse(&files)?;
-        let mut reused: Vec<Option<ReusedRendering>> = keys.iter().map(|_| None).collect();
-        for ((n, (path, _), fingerprint), found) in wanted.into_iter().zip(found) {
-            if found {
-                reused[n] = Some(ReusedRendering { path: path.to_string(), fingerprint });
-            }
-        }
-        Ok(reused)
-    }
-
-    /// The files of the search index of `key`, with the offline workers' fingerprints
-    /// their facts hold, when the last build made it, their facts decode, and `staging`
-    /// now holds them all.
-    pub(super) fn reuse_search(&self, key: &Key, staging: &Staging) -> Result<Option<ReusedIndex>, OutputError> {
-        let Some(paths) = self.search.get(key) else { return Ok(None) };
-        let mut files = Vec::with_capacity(paths.len());
-        for path in paths {
-            let Some(hash) = self.hashes.get(path) else { return Ok(None) };
-            files.push((path.clone(), *hash));
-        }
-        self.reuse_files(&files, staging)
-    }
-
-    /// `files` (each path with its content's hash) as the last build wrote them, with
-    /// the offline workers' fingerprints their facts hold, when the last build wrote
-    /// each with that hash (and not with other asset names, `for_assets`), their facts
-    /// decode, and `staging` now holds them all.
-    pub(super) fn reuse_files(
-        &self,
-        files: &[(String, u128)],
-        staging: &Staging,
-    ) -> Result<Option<ReusedIndex>, OutputError> {
-        let mut fingerprints = Vec::new();
-        for (path, hash) in files {
-            let (Some(fingerprint), Some(written)) = (self.fingerprint(path), self.hashes.get(path)) else {
-                return Ok(None);
-            };
-            if written != hash {
-                return Ok(None);
-            }
-            fingerprints.extend(fingerprint);
-        }
-        let wanted: Vec<(&str, u128)> = files.iter().map(|(path, hash)| (path.as_str(), *hash)).collect();
-        let paths = || files.iter().map(|(path, _)| path.clone()).collect();
-        Ok(staging.reuse_all(&wanted)?.then(|| ReusedIndex { paths: paths(), fingerprints }))
-    }
-
-    /// What the last build's link checks read and found.
-    pub(super) fn last_checked(&self) -> LastChecked<'_> {
-        LastChecked { checked: &self.links, published: &self.hashes, facts: &self.facts }
-    }
-
-    /// The encoded facts of the files of `reused`, which this build took as the last
-    /// one wrote them, for the next build.
-    pub(super) fn facts_of_reused(&self, reused: &FxHashSet<&str>) -> FxHashMap<String, Bytes> {
-        reused.iter().filter_map(|path| Some((path.to_string(), self.facts.get(*path)?.clone()))).collect()
+    #[test]
+    fn the_output_before_last_keeps_the_parts_of_the_records_the_build_was_given() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = BuildCache::open(dir.path()).unwrap();
+        // Names no encoding of the (empty) records makes: taken as they are, or not at all.
+        let given: Vec<u128> = (1..=3).collect();
+        let saved = |kept_as_given: bool| {
+            let read = ReadParts { published: Some(given.clone()), ..ReadParts::default() };
+            let remembered = Remembered::new(
+                Path::new("public"),
+                Key::default(),
+                Made::default(),
+                FxHashMap::default(),
+                Outputs::default(),
+                read.for_previous(kept_as_given),
+            );
+            remembered.save_parts(&cache).unwrap().0.previous
+        };
+        assert_eq!(saved(true), given, "kept as given: the parts the records were read from");
+        let encoded = parts::save(&cache, &Outputs::default().previous).unwrap();
+        assert_eq!(saved(false), encoded, "not kept as given: the records encoded");
     }
 }

@@ -305,7 +305,8 @@ impl Staging {
 
     /// Writes the manifest of every file written and puts the new site in place.
     /// Returns the paths written (the manifest), and with the cache on, the records of
-    /// the new output and of the previous one, kept beside it.
+    /// the new output and of the previous one, kept beside it, and whether those are the
+    /// records the build was given (`Finished::kept_as_given`).
     pub fn finish(mut self) -> Result<Finished, OutputError> {
         // From here on the staging directory is the new site or, after a failed swap,
         // the next build's leftover to clear: no longer this value's to remove.
@@ -330,6 +331,8 @@ impl Staging {
             .map(|_| sibling(&self.output, "imrf-site-previous"));
         let kept = swap_into_place(staging, &self.output, keep.as_deref())?;
         let Written { paths, records, folders, changed } = written;
+        // With the cache on, the output the build began with, kept, holds the records the
+        // build was given (`Finished::kept_as_given`).
         let outputs = reuse.map(|reuse| {
             // The folders holding what it wrote, and those it found as it began.
             Outputs {
