@@ -331,8 +331,6 @@ impl Staging {
             .map(|_| sibling(&self.output, "imrf-site-previous"));
         let kept = swap_into_place(staging, &self.output, keep.as_deref())?;
         let Written { paths, records, folders, changed } = written;
-        // With the cache on, the output the build began with, kept, holds the records the
-        // build was given (`Finished::kept_as_given`).
         let outputs = reuse.map(|reuse| {
             // The folders holding what it wrote, and those it found as it began.
             Outputs {
