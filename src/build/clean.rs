@@ -3,8 +3,9 @@
 //! is made (`StagedWriter`), and only its links and language alternates stay in memory
 //! for the final checks, so a large site is never held whole; the Markdown's text and
 //! HTML are freed as soon as nothing reads them any more. With the build cache on, the
-//! pages and search indexes whose keys the last build remembered are reused from the
-//! output directories instead (`remembered`), and what this build made is remembered.
+//! pages, site maps and search indexes whose keys the last build remembered are reused
+//! from the output directories instead (`remembered`), and what this build made is
+//! remembered.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -205,11 +206,7 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Error> {
             let reused = recalled.reuse_renderings(&keys.renderings, &staging)?;
             for ((rendering, key), reused) in renderings.iter().zip(&keys.renderings).zip(reused) {
                 match reused {
-                    Some(ReusedRendering { path, fingerprint }) => {
-                        writer.reuse(fingerprint);
-                        remembering.reused.push(path.clone());
-                        remembering.made.renderings.insert(*key, path);
-                    }
+                    Some(reused) => remembering.reuse_rendering(*key, reused, &mut writer),
                     None => wanted.push((*rendering, Some(key))),
                 }
             }
@@ -236,7 +233,7 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, Error> {
     );
     remembering.made.renderings.extend(pages?);
     remembering.add_index(first_index?);
-    writer.write(renderer.site_maps())?;
+    write_site_maps(&renderer, keys.as_ref().zip(recalled.as_ref()), &staging, &mut writer, &mut remembering)?;
     writer.write(note_data)?;
     writer.write(pdfs.files.into_iter().map(OutputFile::from).collect())?;
     sources.release_html();
@@ -367,6 +364,14 @@ struct Remembering {
 }
 
 impl Remembering {
+    /// Remembers the rendering of `key` taken as the last build wrote it.
+    fn reuse_rendering(&mut self, key: Key, reused: ReusedRendering, writer: &mut StagedWriter) {
+        let ReusedRendering { path, fingerprint } = reused;
+        writer.reuse(fingerprint);
+        self.reused.push(path.clone());
+        self.made.renderings.insert(key, path);
+    }
+
     fn add_index(&mut self, index: Option<MadeIndex>) {
         let Some(MadeIndex { key, paths, reused, whole, updated, warning }) = index else { return };
         self.warnings.extend(warning);
@@ -406,6 +411,36 @@ fn write_pages(
         }
     }
     if errors.is_empty() { Ok(paths) } else { Err(Error::Render(errors)) }
+}
+
+/// Writes the sitemap and robots.txt; with the cache on (`cached`), takes each the last
+/// build wrote from the same outline, all they read (`CacheKeys::site_map`): the sitemap
+/// names every page, and making it is a one-page edit's longest single step after the
+/// page.
+fn write_site_maps(
+    renderer: &render::Renderer,
+    cached: Option<(&CacheKeys, &Recalled)>,
+    staging: &Staging,
+    writer: &mut StagedWriter,
+    remembering: &mut Remembering,
+) -> Result<(), Error> {
+    let Some((keys, recalled)) = cached else { return writer.write(renderer.site_maps()) };
+    let site_map_keys: Vec<Key> = render::SITE_MAP_PATHS.iter().map(|path| keys.site_map(path)).collect();
+    let reused = recalled.reuse_renderings(&site_map_keys, staging)?;
+    let mut missing = Vec::new();
+    for ((path, key), reused) in render::SITE_MAP_PATHS.into_iter().zip(site_map_keys).zip(reused) {
+        match reused {
+            Some(reused) => remembering.reuse_rendering(key, reused, writer),
+            None => {
+                remembering.made.renderings.insert(key, path.to_string());
+                missing.push(path);
+            }
+        }
+    }
+    if missing.is_empty() {
+        return Ok(());
+    }
+    writer.write(renderer.site_maps().into_iter().filter(|file| missing.contains(&file.path.as_str())).collect())
 }
 
 /// For each source (by index), the place in `site.languages` of the last language whose

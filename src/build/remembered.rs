@@ -28,7 +28,7 @@ use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use super::checks::Checked;
-use super::keys::{Key, Keys, SourceKeys, hash_debug, hash_files};
+use super::keys::{Key, Keys, SourceKeys, hash_debug, hash_files, hash_parts};
 use super::known::KnownSourceMap;
 use super::link_checks::CheckedLinks;
 use super::parts::{self, KeyedParts};
@@ -211,6 +211,12 @@ impl CacheKeys {
             search_pages: Vec::new(),
             markdown: FxHashMap::default(),
         }
+    }
+
+    /// The key of the site map file at `path` (`render::SITE_MAP_PATHS`): it reads the
+    /// site's outline only, as watch mode's kept site maps do.
+    pub(super) fn site_map(&self, path: &str) -> Key {
+        hash_parts(&[b"site map", &self.keys.outline, path.as_bytes()])
     }
 
     /// The key of the Markdown of the source at `index`.

@@ -28,6 +28,7 @@ pub use error::RenderError;
 pub(crate) use generated::GeneratedKind;
 pub(crate) use note_data::note_data_files;
 pub(crate) use renderer::Renderer;
+pub(crate) use site_maps::SITE_MAP_PATHS;
 pub(crate) use sources::render_markdown;
 pub use sources::{MarkdownSummary, RenderedSources};
 

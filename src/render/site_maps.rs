@@ -8,10 +8,14 @@ use super::renderer::Renderer;
 use crate::output::OutputFile;
 use crate::types::UrlPath;
 
+/// The paths of the files `Renderer::site_maps` makes, in its order.
+pub(crate) const SITE_MAP_PATHS: [&str; 2] = ["sitemap.xml", "robots.txt"];
+
 impl Renderer<'_> {
-    /// The sitemap and robots.txt, which read the site's outline only.
+    /// The sitemap and robots.txt (`SITE_MAP_PATHS`), which read the site's outline only.
     pub(crate) fn site_maps(&self) -> Vec<OutputFile> {
-        vec![OutputFile::new("sitemap.xml", self.sitemap()), OutputFile::new("robots.txt", self.robots())]
+        let [sitemap, robots] = SITE_MAP_PATHS;
+        vec![OutputFile::new(sitemap, self.sitemap()), OutputFile::new(robots, self.robots())]
     }
 
     fn sitemap(&self) -> String {

@@ -767,7 +767,7 @@ fn undo_second_edit(site: &SiteTest) {
 fn the_kept_output_is_never_trusted_blindly() {
     let kept = |site: &SiteTest, path: &str| site.root().join(KEPT).join(path);
     type Tamper = fn(&SiteTest, &Path);
-    let cases: [(&str, Tamper); 10] = [
+    let cases: [(&str, Tamper); 11] = [
         ("a kept page overwritten in place", |_, kept| overwrite_in_place(&kept.join("en/objective-14/index.html"))),
         // The kept page differs from the published one, and the build wants it back.
         ("a kept page the build wants back, overwritten in place", |site, kept| {
@@ -786,6 +786,11 @@ fn the_kept_output_is_never_trusted_blindly() {
         ("a published page overwritten in place", |site, _| overwrite_in_place(&site.public().join("en/index.html"))),
         ("a published page replaced by another file", |site, _| {
             replace_with_same_size(&site.public().join("en/index.html"))
+        }),
+        // robots.txt is taken as it was, the sitemap made again.
+        ("the sitemap removed from both outputs", |site, kept| {
+            std::fs::remove_file(kept.join("sitemap.xml")).unwrap();
+            std::fs::remove_file(site.public().join("sitemap.xml")).unwrap();
         }),
         ("the kept output removed", |_, kept| std::fs::remove_dir_all(kept).unwrap()),
         ("the output removed", |site, _| std::fs::remove_dir_all(site.public()).unwrap()),
