@@ -102,8 +102,9 @@ const WRITE_BATCH: usize = 256;
 /// Builds the site into its output directory. The same stages as `render`, but each
 /// batch of files goes to the staging directory as soon as it is made, and only its
 /// links and alternates stay in memory for the final checks: a large site is never held
-/// whole. With the build cache on, the pages and search indexes whose inputs did not
-/// change since the last build are taken from the output directories (`remembered`).
+/// whole. With the build cache on, the pages, site maps and search indexes whose inputs
+/// did not change since the last build are taken from the output directories
+/// (`remembered`).
 pub fn build(options: &BuildOptions) -> Result<BuildReport, Error> {
     let started = Instant::now();
     let output_dir = options.output_dir();

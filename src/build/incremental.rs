@@ -237,7 +237,8 @@ pub(super) fn render_loaded(
     let stemmers = stemmer_urls(&assets.names);
     let renderer = render::Renderer::new(&site, &sources, &templates);
     let rendered = if same_assets && kept_site_maps.is_some() {
-        // Only a watch-mode rebuild keeps the site maps: its search terms are remembered.
+        // Site maps kept from an earlier build of this server: a rebuild, whose search
+        // terms are remembered (the first build keeps none).
         let search = || search_indexes(&site, &sources, &keys, &stemmers, memo, Terms::Remember).made;
         render_pages_first(&renderer, &wanted, early, search)?
     } else {

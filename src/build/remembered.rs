@@ -54,7 +54,8 @@ pub(super) struct Remembered {
     /// A hash of the theme's asset names: pages hold their URLs, and the offline
     /// workers' fingerprints their places, so other names reuse nothing.
     assets: Key,
-    /// The output path of each file rendered through a template, by its key.
+    /// The output path of each file rendered through a template, and of the site maps
+    /// (`CacheKeys::site_map`), by its key.
     renderings: FxHashMap<Key, String>,
     /// Each language's search index files, by the index's key.
     search: FxHashMap<Key, Vec<String>>,
@@ -185,8 +186,9 @@ pub(super) struct Made {
 }
 
 /// The keys of what a build may reuse: each source's Markdown (by source index), each
-/// rendering's (in the order of `render::renderings`) and each language's search index
-/// (in the order of `site.languages`), computed as watch mode computes them (`keys`).
+/// rendering's (in the order of `render::renderings`), each language's search index
+/// (in the order of `site.languages`), computed as watch mode computes them (`keys`),
+/// and the site maps' (`site_map`).
 pub(super) struct CacheKeys {
     keys: Keys,
     pub(super) renderings: Vec<Key>,
