@@ -812,28 +812,28 @@ fn the_kept_output_is_never_trusted_blindly() {
     }
 }
 
-/// A build that fails before it writes anything (a mistake in a page's front matter)
-/// leaves the output before last beside the output, untouched, and the build after the
-/// fix starts from it.
 /// The site maps read the site's outline only: after an edit of a page's text, they are
 /// taken from the output, not made again. Without them in the kept output, the output's
 /// are linked (a file made again would be a new one).
 #[test]
 fn the_site_maps_are_reused_while_the_outline_is_the_same() {
     use std::os::unix::fs::MetadataExt;
+    const SITE_MAPS: [&str; 2] = ["sitemap.xml", "robots.txt"];
     let site = built_twice();
-    let inode = |path: PathBuf| std::fs::metadata(path).unwrap().ino();
-    let published: Vec<u64> = ["sitemap.xml", "robots.txt"].map(|file| inode(site.public().join(file))).to_vec();
-    for file in ["sitemap.xml", "robots.txt"] {
+    let inodes = || SITE_MAPS.map(|file| std::fs::metadata(site.public().join(file)).unwrap().ino());
+    let published = inodes();
+    for file in SITE_MAPS {
         std::fs::remove_file(site.root().join(KEPT).join(file)).unwrap();
     }
     append(&site, "site/content/fr/notes.md", "\nUne modification du texte.\n");
     let run = site.build();
     assert_equals_a_clean_build(&site, &run, &|| "after a text edit".to_string());
-    let now: Vec<u64> = ["sitemap.xml", "robots.txt"].map(|file| inode(site.public().join(file))).to_vec();
-    assert_eq!(now, published, "linked from the output, not made again");
+    assert_eq!(inodes(), published, "linked from the output, not made again");
 }
 
+/// A build that fails before it writes anything (a mistake in a page's front matter)
+/// leaves the output before last beside the output, untouched, and the build after the
+/// fix starts from it.
 #[test]
 fn a_build_that_fails_on_a_typo_keeps_the_output_before_last() {
     use std::os::unix::fs::MetadataExt;
