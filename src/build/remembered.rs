@@ -1,22 +1,23 @@
 //! What `build` keeps in the build cache for the next build (`Remembered`, saved by
-//! `crate::cache` with its large maps in parts, `Saved` and `parts`), and what it reuses
-//! from it (`recalled::Recalled`): each source's `MarkdownSummary` (so that its
+//! `crate::cache` with its large maps in parts, `Saved` and `parts`), and what it
+//! reuses from it (`recalled::Recalled`): each source's `MarkdownSummary` (so that its
 //! Markdown is rendered only if read), each file's alignment and glossary warnings
 //! (`checks`), each language's PDF (`pdfs::KeptPdfs`), each file rendered through a
-//! template and each language's search index, by the key of all they read (`keys`, the
-//! same as watch mode's), found in the output directories (`output::Staging::reuse`),
-//! with what the final checks and the offline workers read of each file (`FileFacts`),
-//! so that a reused file is not read again (unless its facts do not decode when the
-//! checks run), and what the final checks found (`CheckedLinks`, saved last by
-//! `PartsSaved::finish`: the parts are saved while the checks run). Each file's facts
-//! are encoded on their own: a file reused as it is hands its encoded facts on to the
-//! next build, so saving the cache does not encode every link of every page again (they
-//! are most of its bytes), and a reused file's are decoded only in part: its offline
-//! fingerprint at once, its links only if the link checks run (`link_checks`). A file
-//! whose fingerprint does not decode is made again. Some parts are not encoded again
-//! (`ReadParts`): a part of a map keyed by a `Key` that holds the keys it was read with,
-//! and the output before last's records, which are those of the output folder as read.
-//! Decides what is reusable; the build (`clean`) does the rest.
+//! template, the site maps and each language's search index, by the key of all they
+//! read (`keys`, the same as watch mode's), found in the output directories
+//! (`output::Staging::reuse`), with what the final checks and the offline workers read
+//! of each file (`FileFacts`), so that a reused file is not read again (unless its
+//! facts do not decode when the checks run), and what the final checks found
+//! (`CheckedLinks`, saved last by `PartsSaved::finish`: the parts are saved while the
+//! checks run). Each file's facts are encoded on their own: a file reused as it is
+//! hands its encoded facts on to the next build, so saving the cache does not encode
+//! every link of every page again (they are most of its bytes), and a reused file's are
+//! decoded only in part: its offline fingerprint at once, its links only if the link
+//! checks run (`link_checks`). A file whose fingerprint does not decode is made again.
+//! Some parts are not encoded again (`ReadParts`): a part of a map keyed by a `Key`
+//! that holds the keys it was read with, and the output before last's records, which
+//! are those of the output folder as read. Decides what is reusable; the build
+//! (`clean`) does the rest.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
